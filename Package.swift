@@ -1,0 +1,72 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Pure modules (OpenFlow codec, its text form) depend on nothing that does I/O.
+// Executables and adapters are thin shells around them.
+let package = Package(
+    name: "taas",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "OpenFlow", targets: ["OpenFlow"]),
+        .library(name: "OpenFlowText", targets: ["OpenFlowText"]),
+        .executable(name: "taasd", targets: ["taasd"]),
+        .executable(name: "taasctl", targets: ["taasctl"]),
+        .executable(name: "taas-lab", targets: ["taas-lab"]),
+        .executable(name: "openflow-fuzz", targets: ["openflow-fuzz"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // OpenFlow 1.3 wire codec: pure, NIOCore only.
+        .target(
+            name: "OpenFlow",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // ovs-ofctl text form of flows, groups and meters (render and parse).
+        .target(name: "OpenFlowText", dependencies: ["OpenFlow"]),
+        .target(name: "TaaSVersion"),
+        .executableTarget(
+            name: "taasd",
+            dependencies: ["TaaSVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "taasctl",
+            dependencies: ["TaaSVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "taas-lab",
+            dependencies: ["TaaSVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // libFuzzer target over the decoder; built by scripts/fuzz.sh with -sanitize=fuzzer.
+        // Built normally it replays files (the regression corpus) through the decoder.
+        .executableTarget(
+            name: "openflow-fuzz",
+            dependencies: ["OpenFlow", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Real Open vSwitch helpers for tests: private daemons, ovs-ofctl, a listener that plays a switch.
+        .target(
+            name: "OVSTestSupport",
+            dependencies: [
+                "OpenFlow",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/OVSTestSupport"
+        ),
+        .testTarget(
+            name: "OpenFlowTests",
+            dependencies: ["OpenFlow", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "OpenFlowTextTests",
+            dependencies: ["OpenFlowText", "OpenFlow"]
+        ),
+        .testTarget(
+            name: "OpenFlowInteropTests",
+            dependencies: ["OpenFlow", "OpenFlowText", "OVSTestSupport", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

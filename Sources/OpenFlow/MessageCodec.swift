@@ -1,0 +1,141 @@
+import NIOCore
+
+extension ByteBuffer {
+    /// Reads one framed OpenFlow message.
+    ///
+    /// Returns nil (and consumes nothing) when the buffer does not yet hold a whole
+    /// message. A malformed message is consumed and reported as a `DecodingError`
+    /// carrying the OFPT_ERROR to answer it with; only a header whose length is below 8
+    /// leaves the stream unframeable (`framingLost`).
+    public mutating func readOpenFlowMessage() throws(DecodingError) -> OpenFlowMessage? {
+        guard readableBytes >= OpenFlow.headerLength,
+              let version = getInteger(at: readerIndex, as: UInt8.self),
+              let type = getInteger(at: readerIndex + 1, as: UInt8.self),
+              let length = getInteger(at: readerIndex + 2, as: UInt16.self),
+              let xid = getInteger(at: readerIndex + 4, as: UInt32.self)
+        else { return nil }
+        guard length >= 8 else {
+            throw DecodingError(code: .badRequestBadLen, reason: "header length below 8", xid: xid, messageType: type,
+                                offendingBytes: getBytes(at: readerIndex, length: 8) ?? [], framingLost: true)
+        }
+        guard readableBytes >= Int(length), var message = readSlice(length: Int(length)) else { return nil }
+        let offending = { message.getBytes(at: message.readerIndex, length: Swift.min(Int(length), OpenFlow.errorDataLength)) ?? [] }
+        do throws(ParseError) {
+            guard version == OpenFlow.version13 || type == MessageType.hello.rawValue else {
+                throw ParseError(.badRequestBadVersion, "unsupported version")
+            }
+            message.moveReaderIndex(forwardBy: OpenFlow.headerLength)
+            let payload = try OpenFlowMessage.Payload.read(type: MessageType(rawValue: type), version: version, xid: xid, body: &message)
+            return OpenFlowMessage(version: version, xid: xid, payload)
+        } catch {
+            message.moveReaderIndex(to: 0)
+            throw DecodingError(code: error.code, reason: error.reason, xid: xid, messageType: type, offendingBytes: offending(),
+                                framingLost: false)
+        }
+    }
+
+    /// Writes one message, header included; returns the bytes written.
+    @discardableResult
+    public mutating func writeOpenFlowMessage(_ m: OpenFlowMessage) -> Int {
+        let start = writerIndex
+        writeInteger(m.version)
+        writeInteger(m.type.rawValue)
+        writeInteger(UInt16(0))  // length, set below
+        writeInteger(m.xid)
+        m.payload.write(to: &self, xid: m.xid)
+        let length = writerIndex - start
+        setInteger(UInt16(truncatingIfNeeded: length), at: start + 2)
+        return length
+    }
+}
+
+extension OpenFlowMessage {
+    /// The message encoded into a new buffer.
+    public func encoded(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        var b = allocator.buffer(capacity: 128)
+        b.writeOpenFlowMessage(self)
+        return b
+    }
+}
+
+extension OpenFlowMessage.Payload {
+    /// Decodes a body whose header has been read; the body must be consumed exactly.
+    static func read(type: MessageType, version: UInt8, xid: UInt32, body b: inout ByteBuffer) throws(ParseError) -> Self {
+        let p: Self
+        switch type {
+        case .hello: p = .hello(try .read(from: &b))
+        case .error: p = .error(try .read(from: &b))
+        case .echoRequest: p = .echoRequest(b.readBytes(length: b.readableBytes) ?? [])
+        case .echoReply: p = .echoReply(b.readBytes(length: b.readableBytes) ?? [])
+        case .experimenter:
+            let exp: UInt32 = try b.read(or: .badRequestBadLen)
+            let expType: UInt32 = try b.read(or: .badRequestBadLen)
+            switch (exp, expType) {
+            case (ExperimenterID.onf, BundleExtension.controlExpType): p = .bundleControl(try .read(from: &b))
+            case (ExperimenterID.onf, BundleExtension.addExpType): p = .bundleAdd(try .read(from: &b, xid: xid, version: version))
+            default: p = .experimenter(ExperimenterMessage(experimenter: exp, expType: expType, data: b.readBytes(length: b.readableBytes) ?? []))
+            }
+        case .featuresRequest: p = .featuresRequest
+        case .featuresReply: p = .featuresReply(try .read(from: &b))
+        case .getConfigRequest: p = .getConfigRequest
+        case .getConfigReply: p = .getConfigReply(try .read(from: &b))
+        case .setConfig: p = .setConfig(try .read(from: &b))
+        case .packetIn: p = .packetIn(try .read(from: &b))
+        case .flowRemoved: p = .flowRemoved(try .read(from: &b))
+        case .portStatus: p = .portStatus(try .read(from: &b))
+        case .packetOut: p = .packetOut(try .read(from: &b))
+        case .flowMod: p = .flowMod(try .read(from: &b))
+        case .groupMod: p = .groupMod(try .read(from: &b))
+        case .portMod: p = .portMod(try .read(from: &b))
+        case .tableMod: p = .tableMod(try .read(from: &b))
+        case .multipartRequest: p = .multipartRequest(try .read(from: &b))
+        case .multipartReply: p = .multipartReply(try .read(from: &b))
+        case .barrierRequest: p = .barrierRequest
+        case .barrierReply: p = .barrierReply
+        case .queueGetConfigRequest:
+            p = .queueGetConfigRequest(port: PortNumber(try b.read(or: .badRequestBadLen)))
+            try b.skip(4, or: .badRequestBadLen)
+        case .queueGetConfigReply: p = .queueGetConfigReply(try .read(from: &b))
+        case .roleRequest: p = .roleRequest(try .read(from: &b))
+        case .roleReply: p = .roleReply(try .read(from: &b))
+        case .getAsyncRequest: p = .getAsyncRequest
+        case .getAsyncReply: p = .getAsyncReply(try .read(from: &b))
+        case .setAsync: p = .setAsync(try .read(from: &b))
+        case .meterMod: p = .meterMod(try .read(from: &b))
+        default: throw ParseError(.badRequestBadType, "unknown message type")
+        }
+        try b.requireConsumed(or: .badRequestBadLen)
+        return p
+    }
+
+    func write(to b: inout ByteBuffer, xid: UInt32) {
+        switch self {
+        case .hello(let h): _ = h.write(to: &b)
+        case .error(let e): _ = e.write(to: &b)
+        case .echoRequest(let d), .echoReply(let d): b.writeBytes(d)
+        case .experimenter(let e): b.writeInteger(e.experimenter); b.writeInteger(e.expType); b.writeBytes(e.data)
+        case .bundleControl(let c):
+            b.writeInteger(ExperimenterID.onf); b.writeInteger(BundleExtension.controlExpType); _ = c.write(to: &b)
+        case .bundleAdd(let a):
+            b.writeInteger(ExperimenterID.onf); b.writeInteger(BundleExtension.addExpType); _ = a.write(to: &b, xid: xid)
+        case .featuresRequest, .getConfigRequest, .barrierRequest, .barrierReply, .getAsyncRequest: break
+        case .featuresReply(let f): _ = f.write(to: &b)
+        case .getConfigReply(let c), .setConfig(let c): _ = c.write(to: &b)
+        case .packetIn(let p): _ = p.write(to: &b)
+        case .flowRemoved(let f): _ = f.write(to: &b)
+        case .portStatus(let s): _ = s.write(to: &b)
+        case .packetOut(let p): _ = p.write(to: &b)
+        case .flowMod(let f): _ = f.write(to: &b)
+        case .groupMod(let g): _ = g.write(to: &b)
+        case .portMod(let p): _ = p.write(to: &b)
+        case .tableMod(let t): _ = t.write(to: &b)
+        case .multipartRequest(let r): _ = r.write(to: &b)
+        case .multipartReply(let r): _ = r.write(to: &b)
+        case .queueGetConfigRequest(let port): b.writeInteger(port.rawValue); b.writeZeros(4)
+        case .queueGetConfigReply(let r): _ = r.write(to: &b)
+        case .roleRequest(let r), .roleReply(let r): _ = r.write(to: &b)
+        case .getAsyncReply(let a), .setAsync(let a): _ = a.write(to: &b)
+        case .meterMod(let m): _ = m.write(to: &b)
+        }
+    }
+}
