@@ -45,19 +45,20 @@ let package = Package(
             name: "openflow-fuzz",
             dependencies: ["OpenFlow", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        // Real Open vSwitch helpers for tests: private daemons, ovs-ofctl, a listener that plays a switch.
+        // Shared test helpers: sample messages, running ovs-ofctl, a listener that plays a switch.
         .target(
-            name: "OVSTestSupport",
+            name: "TaaSTestSupport",
             dependencies: [
                 "OpenFlow",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
-            path: "Tests/OVSTestSupport"
+            path: "Tests/TaaSTestSupport"
         ),
         .testTarget(
             name: "OpenFlowTests",
-            dependencies: ["OpenFlow", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["OpenFlow", "TaaSTestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "OpenFlowTextTests",
@@ -65,7 +66,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OpenFlowInteropTests",
-            dependencies: ["OpenFlow", "OpenFlowText", "OVSTestSupport", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["OpenFlow", "OpenFlowText", "TaaSTestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,64 @@
+import Foundation
+
+/// Runs external tools (ovs-ofctl, ovs-vsctl, ip) for tests against real Open vSwitch.
+public enum Command {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public struct Output: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// The absolute path of a tool, or a failure telling how to install it: tests that need
+    /// a real tool fail loudly instead of passing vacuously.
+    public static func tool(_ name: String) throws -> String {
+        for dir in ["/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"] {
+            let path = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw Failure(description: "\(name) not found: run scripts/test.sh, which installs openvswitch-switch, tcpdump, iproute2 and ethtool")
+    }
+
+    /// Runs a tool to completion, capturing its output.
+    @discardableResult
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try tool(name))
+        process.arguments = arguments
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read before waiting so a chatty tool cannot block on a full pipe.
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// Runs a tool and fails with its stderr unless it exits 0.
+    @discardableResult
+    public static func check(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+        let o = try run(name, arguments, environment: environment)
+        guard o.status == 0 else {
+            throw Failure(description: "\(name) \(arguments.joined(separator: " ")) exited \(o.status): \(o.stderr)\(o.stdout)")
+        }
+        return o.stdout
+    }
+}
+
+extension Array where Element == UInt8 {
+    public var hex: String {
+        map { b in
+            let s = String(b, radix: 16)
+            return b < 16 ? "0" + s : s
+        }.joined()
+    }
+}
