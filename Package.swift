@@ -41,10 +41,8 @@ let package = Package(
         ),
         // libFuzzer target over the decoder; built by scripts/fuzz.sh with -sanitize=fuzzer.
         // Built normally it replays files (the regression corpus) through the decoder.
-        .executableTarget(
-            name: "openflow-fuzz",
-            dependencies: ["OpenFlow", .product(name: "NIOCore", package: "swift-nio")]
-        ),
+        .executableTarget(name: "openflow-fuzz", dependencies: ["OpenFlowFuzzSupport"]),
+        .target(name: "OpenFlowFuzzSupport", dependencies: ["OpenFlow", .product(name: "NIOCore", package: "swift-nio")]),
         // Shared test helpers: sample messages, running ovs-ofctl, a listener that plays a switch.
         .target(
             name: "TaaSTestSupport",
@@ -58,7 +56,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OpenFlowTests",
-            dependencies: ["OpenFlow", "TaaSTestSupport", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["OpenFlow", "OpenFlowFuzzSupport", "TaaSTestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "OpenFlowTextTests",

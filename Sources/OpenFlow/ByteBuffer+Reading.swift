@@ -28,11 +28,13 @@ extension ByteBuffer {
     }
 
     /// A fixed-size, NUL-padded string field such as `ofp_port.name` or `ofp_desc.mfr_desc`.
+    /// Bytes that are not UTF-8 become "?" one for one, so the text always fits the field again.
     @inlinable
     mutating func fixedString(_ count: Int, or error: ErrorCode) throws(ParseError) -> String {
         guard let raw = readBytes(length: count) else { throw ParseError(error, "truncated") }
-        let end = raw.firstIndex(of: 0) ?? raw.endIndex
-        return String(decoding: raw[..<end], as: UTF8.self)
+        let text = raw[..<(raw.firstIndex(of: 0) ?? raw.endIndex)]
+        if let s = String(validating: text, as: UTF8.self) { return s }
+        return String(decoding: text.map { $0 < 0x80 ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
     }
 
     @inlinable
@@ -46,13 +48,18 @@ extension ByteBuffer {
         writeRepeatingByte(0, count: count)
     }
 
-    /// Writes a fixed-size, NUL-padded string field (truncated to `count - 1` bytes so it stays terminated).
+    /// Writes a fixed-size, NUL-padded string field, cut at a character boundary to fit.
     @inlinable
     @discardableResult
     mutating func writeFixedString(_ string: String, _ count: Int) -> Int {
-        var utf8 = Array(string.utf8.prefix(count - 1))
-        utf8.append(contentsOf: repeatElement(0, count: count - utf8.count))
-        return writeBytes(utf8)
+        var length = 0
+        for scalar in string.unicodeScalars {
+            let n = UTF8.width(scalar)
+            guard length + n <= count else { break }
+            length += n
+        }
+        let written = writeBytes(string.utf8.prefix(length))
+        return written + writeZeros(count - written)
     }
 }
 
