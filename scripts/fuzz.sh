@@ -12,6 +12,7 @@ swift build -c release --product openflow-fuzz --scratch-path "$scratch" \
 bin="$scratch/release/openflow-fuzz"
 work="$scratch/corpus"
 artifacts="$scratch/artifacts"
+rm -rf "$artifacts"
 mkdir -p "$work" "$artifacts"
 status=0
 "$bin" -max_total_time="$seconds" -max_len=4096 -timeout=5 -rss_limit_mb=2048 \
