@@ -87,156 +87,150 @@ public enum Action: Hashable, Sendable {
     }
 }
 
-extension ByteBuffer {
+extension RawReader {
     @inlinable
-    mutating func readActions(length: Int) throws(ParseError) -> [Action] {
-        var body = try slice(length, or: .badActionBadLen)
-        var actions: [Action] = []
-        actions.reserveCapacity(4)
-        while body.readableBytes > 0 {
-            actions.append(try body.readAction())
+    mutating func actions(length: Int) throws(ParseError) -> [Action] {
+        var body = try sub(length, or: .badActionBadLen)
+        var list: [Action] = []
+        list.reserveCapacity(4)
+        while body.remaining > 0 {
+            list.append(try body.action())
         }
-        return actions
+        return list
     }
 
     @inlinable
-    mutating func readAction() throws(ParseError) -> Action {
-        let type = try read(UInt16.self, or: .badActionBadLen)
-        let length = Int(try read(UInt16.self, or: .badActionBadLen))
-        guard length >= 8, length % 8 == 0 else { throw ParseError(.badActionBadLen, "action length not a positive multiple of 8") }
-        var b = try slice(length - 4, or: .badActionBadLen)
-        let action: Action
+    mutating func action() throws(ParseError) -> Action {
+        let e = ErrorCode.badActionBadLen
+        let type = try read(UInt16.self, or: e)
+        let length = Int(try read(UInt16.self, or: e))
+        guard length >= 8, length % 8 == 0 else { throw ParseError(e, "action length not a positive multiple of 8") }
+        var b = try sub(length - 4, or: e)
         func fixed(_ expected: Int) throws(ParseError) {
-            guard length == expected else { throw ParseError(.badActionBadLen, "wrong action length") }
+            guard length == expected else { throw ParseError(e, "wrong action length") }
         }
         switch ActionType(rawValue: type) {
         case .output:
             try fixed(16)
-            let port = try b.read(UInt32.self, or: .badActionBadLen)
-            let maxLen = try b.read(UInt16.self, or: .badActionBadLen)
-            try b.skip(6, or: .badActionBadLen)
-            action = .output(port: PortNumber(port), maxLength: maxLen)
-        case .copyTTLOut: try fixed(8); action = .copyTTLOut; b.moveReaderIndex(forwardBy: 4)
-        case .copyTTLIn: try fixed(8); action = .copyTTLIn; b.moveReaderIndex(forwardBy: 4)
-        case .decMPLSTTL: try fixed(8); action = .decMPLSTTL; b.moveReaderIndex(forwardBy: 4)
-        case .popVLAN: try fixed(8); action = .popVLAN; b.moveReaderIndex(forwardBy: 4)
-        case .decNWTTL: try fixed(8); action = .decNWTTL; b.moveReaderIndex(forwardBy: 4)
-        case .popPBB: try fixed(8); action = .popPBB; b.moveReaderIndex(forwardBy: 4)
-        case .setMPLSTTL:
-            try fixed(8)
-            action = .setMPLSTTL(try b.read(or: .badActionBadLen)); b.moveReaderIndex(forwardBy: 3)
-        case .setNWTTL:
-            try fixed(8)
-            action = .setNWTTL(try b.read(or: .badActionBadLen)); b.moveReaderIndex(forwardBy: 3)
-        case .pushVLAN, .pushMPLS, .popMPLS, .pushPBB:
-            try fixed(8)
-            let e: UInt16 = try b.read(or: .badActionBadLen)
-            b.moveReaderIndex(forwardBy: 2)
-            switch ActionType(rawValue: type) {
-            case .pushVLAN: action = .pushVLAN(ethertype: e)
-            case .pushMPLS: action = .pushMPLS(ethertype: e)
-            case .popMPLS: action = .popMPLS(ethertype: e)
-            default: action = .pushPBB(ethertype: e)
-            }
-        case .setQueue:
-            try fixed(8)
-            action = .setQueue(try b.read(or: .badActionBadLen))
-        case .group:
-            try fixed(8)
-            action = .group(try b.read(or: .badActionBadLen))
+            let port = try b.read(UInt32.self, or: e)
+            return .output(port: PortNumber(port), maxLength: try b.read(UInt16.self, or: e))
+        case .copyTTLOut: try fixed(8); return .copyTTLOut
+        case .copyTTLIn: try fixed(8); return .copyTTLIn
+        case .decMPLSTTL: try fixed(8); return .decMPLSTTL
+        case .popVLAN: try fixed(8); return .popVLAN
+        case .decNWTTL: try fixed(8); return .decNWTTL
+        case .popPBB: try fixed(8); return .popPBB
+        case .setMPLSTTL: try fixed(8); return .setMPLSTTL(try b.read(or: e))
+        case .setNWTTL: try fixed(8); return .setNWTTL(try b.read(or: e))
+        case .pushVLAN: try fixed(8); return .pushVLAN(ethertype: try b.read(or: e))
+        case .pushMPLS: try fixed(8); return .pushMPLS(ethertype: try b.read(or: e))
+        case .popMPLS: try fixed(8); return .popMPLS(ethertype: try b.read(or: e))
+        case .pushPBB: try fixed(8); return .pushPBB(ethertype: try b.read(or: e))
+        case .setQueue: try fixed(8); return .setQueue(try b.read(or: e))
+        case .group: try fixed(8); return .group(try b.read(or: e))
         case .setField:
-            let field = try b.readOXMField(lengthError: .badActionBadSetLen)
-            // The rest is padding to 8; it must be exactly that.
-            guard b.readableBytes == paddedTo8(4 + field.wireLength) - (4 + field.wireLength) else {
+            let field = try b.oxmField(lengthError: .badActionBadSetLen)
+            // What follows is padding to 8, and must be exactly that.
+            guard b.remaining == paddedTo8(4 + field.wireLength) - (4 + field.wireLength) else {
                 throw ParseError(.badActionBadSetLen, "set_field padding")
             }
-            b.moveReaderIndex(forwardBy: b.readableBytes)
-            action = .setField(field)
+            return .setField(field)
         case .experimenter:
-            let exp = try b.read(UInt32.self, or: .badActionBadLen)
-            action = try b.readExperimenterAction(exp)
+            let exp = try b.read(UInt32.self, or: e)
+            return b.experimenterAction(exp)
         default:
-            action = .unknown(type: type, body: b.readBytes(length: b.readableBytes) ?? [])
+            return .unknown(type: type, body: b.rest())
         }
-        return action
     }
 
-    /// `b` holds everything after the experimenter id.
+    /// `self` holds everything after the experimenter id.
     @inlinable
-    mutating func readExperimenterAction(_ exp: UInt32) throws(ParseError) -> Action {
-        let raw = getBytes(at: readerIndex, length: readableBytes) ?? []
-        if exp == ExperimenterID.nicira, readableBytes == 8, let subtype = readInteger(as: UInt16.self) {
+    mutating func experimenterAction(_ exp: UInt32) -> Action {
+        if exp == ExperimenterID.nicira, remaining == 8, let subtype = peek(UInt16.self) {
             switch subtype {
             case NiciraActionSubtype.resubmit:
-                if let port = readInteger(as: UInt16.self) {
-                    moveReaderIndex(forwardBy: 4)
-                    return .resubmit(inPort: port, table: nil)
-                }
+                if let port = peek(UInt16.self, at: 2) { return .resubmit(inPort: port, table: nil) }
             case NiciraActionSubtype.resubmitTable:
-                if let port = readInteger(as: UInt16.self), let table = readInteger(as: UInt8.self),
-                   getBytes(at: readerIndex, length: 3) == [0, 0, 0] {
-                    moveReaderIndex(forwardBy: 3)
-                    // Table 255 in NXAST_RESUBMIT_TABLE means "current table", as plain NXAST_RESUBMIT.
-                    return .resubmit(inPort: port, table: table)
+                // Typed only when the padding is zero, so the bytes re-encode unchanged.
+                if let port = peek(UInt16.self, at: 2), let word = peek(UInt32.self, at: 4), word & 0x00ff_ffff == 0 {
+                    return .resubmit(inPort: port, table: UInt8(word >> 24))
                 }
             case NiciraActionSubtype.outputTrunc:
-                if let port = readInteger(as: UInt16.self), let maxLen = readInteger(as: UInt32.self) {
+                if let port = peek(UInt16.self, at: 2), let maxLen = peek(UInt32.self, at: 4) {
                     return .outputTruncated(port: port, maxLength: maxLen)
                 }
             default:
                 break
             }
         }
-        moveReaderIndex(to: writerIndex)
-        return .experimenter(id: exp, body: raw)
+        return .experimenter(id: exp, body: rest())
+    }
+}
+
+extension RawWriter {
+    @inlinable
+    mutating func actions(_ list: [Action]) {
+        for a in list { action(a) }
+    }
+
+    @inlinable
+    mutating func action(_ a: Action) {
+        let len = UInt16(truncatingIfNeeded: a.wireLength)
+        switch a {
+        case .output(let port, let maxLen):
+            write(ActionType.output.rawValue); write(len); write(port.rawValue); write(maxLen); zeros(6)
+        case .copyTTLOut: actionHeader(.copyTTLOut, len); zeros(4)
+        case .copyTTLIn: actionHeader(.copyTTLIn, len); zeros(4)
+        case .decMPLSTTL: actionHeader(.decMPLSTTL, len); zeros(4)
+        case .popVLAN: actionHeader(.popVLAN, len); zeros(4)
+        case .decNWTTL: actionHeader(.decNWTTL, len); zeros(4)
+        case .popPBB: actionHeader(.popPBB, len); zeros(4)
+        case .setMPLSTTL(let t): actionHeader(.setMPLSTTL, len); write(t); zeros(3)
+        case .setNWTTL(let t): actionHeader(.setNWTTL, len); write(t); zeros(3)
+        case .pushVLAN(let e): actionHeader(.pushVLAN, len); write(e); zeros(2)
+        case .pushMPLS(let e): actionHeader(.pushMPLS, len); write(e); zeros(2)
+        case .popMPLS(let e): actionHeader(.popMPLS, len); write(e); zeros(2)
+        case .pushPBB(let e): actionHeader(.pushPBB, len); write(e); zeros(2)
+        case .setQueue(let q): actionHeader(.setQueue, len); write(q)
+        case .group(let g): actionHeader(.group, len); write(g)
+        case .setField(let f):
+            actionHeader(.setField, len)
+            oxmField(f)
+            zeros(Int(len) - 4 - f.wireLength)
+        case .resubmit(let port, nil):
+            nicira(NiciraActionSubtype.resubmit, len); write(port); zeros(4)
+        case .resubmit(let port, let table?):
+            nicira(NiciraActionSubtype.resubmitTable, len); write(port); write(table); zeros(3)
+        case .outputTruncated(let port, let maxLen):
+            nicira(NiciraActionSubtype.outputTrunc, len); write(port); write(maxLen)
+        case .experimenter(let id, let body):
+            actionHeader(.experimenter, len); write(id); bytes(body)
+        case .unknown(let type, let body):
+            write(type); write(len); bytes(body)
+        }
+    }
+
+    @inlinable mutating func actionHeader(_ t: ActionType, _ len: UInt16) {
+        write(t.rawValue)
+        write(len)
+    }
+
+    @inlinable mutating func nicira(_ subtype: UInt16, _ len: UInt16) {
+        actionHeader(.experimenter, len)
+        write(ExperimenterID.nicira)
+        write(subtype)
+    }
+}
+
+extension ByteBuffer {
+    @inlinable
+    mutating func readActions(length: Int) throws(ParseError) -> [Action] {
+        try readRaw { (r) throws(ParseError) in try r.actions(length: length) }
     }
 
     @inlinable
     @discardableResult
     mutating func writeActions(_ actions: [Action]) -> Int {
-        var n = 0
-        for a in actions { n += writeAction(a) }
-        return n
-    }
-
-    @inlinable
-    @discardableResult
-    mutating func writeAction(_ a: Action) -> Int {
-        let len = UInt16(truncatingIfNeeded: a.wireLength)
-        func head(_ t: ActionType) -> Int { writeInteger(t.rawValue) + writeInteger(len) }
-        switch a {
-        case .output(let port, let maxLen):
-            return head(.output) + writeInteger(port.rawValue) + writeInteger(maxLen) + writeZeros(6)
-        case .copyTTLOut: return head(.copyTTLOut) + writeZeros(4)
-        case .copyTTLIn: return head(.copyTTLIn) + writeZeros(4)
-        case .decMPLSTTL: return head(.decMPLSTTL) + writeZeros(4)
-        case .popVLAN: return head(.popVLAN) + writeZeros(4)
-        case .decNWTTL: return head(.decNWTTL) + writeZeros(4)
-        case .popPBB: return head(.popPBB) + writeZeros(4)
-        case .setMPLSTTL(let t): return head(.setMPLSTTL) + writeInteger(t) + writeZeros(3)
-        case .setNWTTL(let t): return head(.setNWTTL) + writeInteger(t) + writeZeros(3)
-        case .pushVLAN(let e): return head(.pushVLAN) + writeInteger(e) + writeZeros(2)
-        case .pushMPLS(let e): return head(.pushMPLS) + writeInteger(e) + writeZeros(2)
-        case .popMPLS(let e): return head(.popMPLS) + writeInteger(e) + writeZeros(2)
-        case .pushPBB(let e): return head(.pushPBB) + writeInteger(e) + writeZeros(2)
-        case .setQueue(let q): return head(.setQueue) + writeInteger(q)
-        case .group(let g): return head(.group) + writeInteger(g)
-        case .setField(let f):
-            let n = head(.setField) + writeOXMField(f)
-            return n + writeZeros(Int(len) - n)
-        case .resubmit(let port, nil):
-            return head(.experimenter) + writeInteger(ExperimenterID.nicira) + writeInteger(NiciraActionSubtype.resubmit)
-                + writeInteger(port) + writeZeros(4)
-        case .resubmit(let port, let table?):
-            return head(.experimenter) + writeInteger(ExperimenterID.nicira) + writeInteger(NiciraActionSubtype.resubmitTable)
-                + writeInteger(port) + writeInteger(table) + writeZeros(3)
-        case .outputTruncated(let port, let maxLen):
-            return head(.experimenter) + writeInteger(ExperimenterID.nicira) + writeInteger(NiciraActionSubtype.outputTrunc)
-                + writeInteger(port) + writeInteger(maxLen)
-        case .experimenter(let id, let body):
-            return head(.experimenter) + writeInteger(id) + writeBytes(body)
-        case .unknown(let type, let body):
-            return writeInteger(type) + writeInteger(len) + writeBytes(body)
-        }
+        writeRaw(actions.reduce(0) { $0 + $1.wireLength }) { $0.actions(actions) }
     }
 }

@@ -58,34 +58,47 @@ public struct FlowMod: Hashable, Sendable {
 
     @inlinable
     static func read(from b: inout ByteBuffer) throws(ParseError) -> FlowMod {
+        try b.readRaw { (r) throws(ParseError) in try read(from: &r) }
+    }
+
+    @inlinable
+    static func read(from r: inout RawReader) throws(ParseError) -> FlowMod {
         let e = ErrorCode.badRequestBadLen
-        let cookie: UInt64 = try b.read(or: e)
-        let cookieMask: UInt64 = try b.read(or: e)
-        let table: UInt8 = try b.read(or: e)
-        let command: UInt8 = try b.read(or: e)
-        let idle: UInt16 = try b.read(or: e)
-        let hard: UInt16 = try b.read(or: e)
-        let priority: UInt16 = try b.read(or: e)
-        let buffer: UInt32 = try b.read(or: e)
-        let outPort: UInt32 = try b.read(or: e)
-        let outGroup: UInt32 = try b.read(or: e)
-        let flags: UInt16 = try b.read(or: e)
-        try b.skip(2, or: e)
-        let match = try b.readMatch()
-        let instructions = try b.readInstructions(length: b.readableBytes)
+        let cookie: UInt64 = try r.read(or: e)
+        let cookieMask: UInt64 = try r.read(or: e)
+        let table: UInt8 = try r.read(or: e)
+        let command: UInt8 = try r.read(or: e)
+        let idle: UInt16 = try r.read(or: e)
+        let hard: UInt16 = try r.read(or: e)
+        let priority: UInt16 = try r.read(or: e)
+        let buffer: UInt32 = try r.read(or: e)
+        let outPort: UInt32 = try r.read(or: e)
+        let outGroup: UInt32 = try r.read(or: e)
+        let flags: UInt16 = try r.read(or: e)
+        try r.skip(2, or: e)
+        let match = try r.match()
+        let instructions = try r.instructions(length: r.remaining)
         return FlowMod(cookie: cookie, cookieMask: cookieMask, tableID: table, command: Command(rawValue: command),
                        idleTimeout: idle, hardTimeout: hard, priority: priority, bufferID: buffer,
                        outPort: PortNumber(outPort), outGroup: outGroup, flags: Flags(rawValue: flags), match: match,
                        instructions: instructions)
     }
 
+    /// Bytes of the body after the 8-byte header.
+    @inlinable
+    var bodyLength: Int { 40 + match.wireLength + instructions.reduce(0) { $0 + $1.wireLength } }
+
     @inlinable
     func write(to b: inout ByteBuffer) -> Int {
-        var n = b.writeInteger(cookie) + b.writeInteger(cookieMask) + b.writeInteger(tableID) + b.writeInteger(command.rawValue)
-        n += b.writeInteger(idleTimeout) + b.writeInteger(hardTimeout) + b.writeInteger(priority) + b.writeInteger(bufferID)
-        n += b.writeInteger(outPort.rawValue) + b.writeInteger(outGroup) + b.writeInteger(flags.rawValue) + b.writeZeros(2)
-        n += b.writeMatch(match)
-        n += b.writeInstructions(instructions)
-        return n
+        b.writeRaw(bodyLength) { write(to: &$0) }
+    }
+
+    @inlinable
+    func write(to w: inout RawWriter) {
+        w.write(cookie); w.write(cookieMask); w.write(tableID); w.write(command.rawValue)
+        w.write(idleTimeout); w.write(hardTimeout); w.write(priority); w.write(bufferID)
+        w.write(outPort.rawValue); w.write(outGroup); w.write(flags.rawValue); w.zeros(2)
+        w.match(match)
+        w.instructions(instructions)
     }
 }

@@ -37,80 +37,94 @@ public enum Instruction: Hashable, Sendable {
     }
 }
 
-extension ByteBuffer {
+extension RawReader {
     @inlinable
-    mutating func readInstructions(length: Int) throws(ParseError) -> [Instruction] {
-        var body = try slice(length, or: .badInstructionBadLen)
+    mutating func instructions(length: Int) throws(ParseError) -> [Instruction] {
+        var body = try sub(length, or: .badInstructionBadLen)
         var list: [Instruction] = []
         list.reserveCapacity(2)
-        while body.readableBytes > 0 {
-            list.append(try body.readInstruction())
+        while body.remaining > 0 {
+            list.append(try body.instruction())
         }
         return list
     }
 
     @inlinable
-    mutating func readInstruction() throws(ParseError) -> Instruction {
-        let type = try read(UInt16.self, or: .badInstructionBadLen)
-        let length = Int(try read(UInt16.self, or: .badInstructionBadLen))
-        guard length >= 8, length % 8 == 0 else {
-            throw ParseError(.badInstructionBadLen, "instruction length not a positive multiple of 8")
-        }
-        var b = try slice(length - 4, or: .badInstructionBadLen)
+    mutating func instruction() throws(ParseError) -> Instruction {
+        let e = ErrorCode.badInstructionBadLen
+        let type = try read(UInt16.self, or: e)
+        let length = Int(try read(UInt16.self, or: e))
+        guard length >= 8, length % 8 == 0 else { throw ParseError(e, "instruction length not a positive multiple of 8") }
+        var b = try sub(length - 4, or: e)
         func fixed(_ expected: Int) throws(ParseError) {
-            guard length == expected else { throw ParseError(.badInstructionBadLen, "wrong instruction length") }
+            guard length == expected else { throw ParseError(e, "wrong instruction length") }
         }
         switch InstructionType(rawValue: type) {
         case .gotoTable:
             try fixed(8)
-            let t: UInt8 = try b.read(or: .badInstructionBadLen)
-            return .gotoTable(t)
+            return .gotoTable(try b.read(or: e))
         case .writeMetadata:
             try fixed(24)
-            try b.skip(4, or: .badInstructionBadLen)
-            let v: UInt64 = try b.read(or: .badInstructionBadLen)
-            let m: UInt64 = try b.read(or: .badInstructionBadLen)
-            return .writeMetadata(v, mask: m)
-        case .writeActions, .applyActions:
-            try b.skip(4, or: .badInstructionBadLen)
-            let actions = try b.readActions(length: b.readableBytes)
-            return type == InstructionType.writeActions.rawValue ? .writeActions(actions) : .applyActions(actions)
+            try b.skip(4, or: e)
+            let v: UInt64 = try b.read(or: e)
+            return .writeMetadata(v, mask: try b.read(or: e))
+        case .writeActions:
+            try b.skip(4, or: e)
+            return .writeActions(try b.actions(length: b.remaining))
+        case .applyActions:
+            try b.skip(4, or: e)
+            return .applyActions(try b.actions(length: b.remaining))
         case .clearActions:
             try fixed(8)
             return .clearActions
         case .meter:
             try fixed(8)
-            return .meter(try b.read(or: .badInstructionBadLen))
+            return .meter(try b.read(or: e))
         case .experimenter:
-            let exp: UInt32 = try b.read(or: .badInstructionBadLen)
-            return .experimenter(id: exp, body: b.readBytes(length: b.readableBytes) ?? [])
+            let exp: UInt32 = try b.read(or: e)
+            return .experimenter(id: exp, body: b.rest())
         default:
-            return .unknown(type: type, body: b.readBytes(length: b.readableBytes) ?? [])
+            return .unknown(type: type, body: b.rest())
         }
+    }
+}
+
+extension RawWriter {
+    @inlinable
+    mutating func instructions(_ list: [Instruction]) {
+        for i in list { instruction(i) }
+    }
+
+    @inlinable
+    mutating func instruction(_ i: Instruction) {
+        let len = UInt16(truncatingIfNeeded: i.wireLength)
+        switch i {
+        case .gotoTable(let t): instructionHeader(.gotoTable, len); write(t); zeros(3)
+        case .writeMetadata(let v, let m): instructionHeader(.writeMetadata, len); zeros(4); write(v); write(m)
+        case .writeActions(let a): instructionHeader(.writeActions, len); zeros(4); actions(a)
+        case .applyActions(let a): instructionHeader(.applyActions, len); zeros(4); actions(a)
+        case .clearActions: instructionHeader(.clearActions, len); zeros(4)
+        case .meter(let m): instructionHeader(.meter, len); write(m)
+        case .experimenter(let id, let body): instructionHeader(.experimenter, len); write(id); bytes(body)
+        case .unknown(let type, let body): write(type); write(len); bytes(body)
+        }
+    }
+
+    @inlinable mutating func instructionHeader(_ t: InstructionType, _ len: UInt16) {
+        write(t.rawValue)
+        write(len)
+    }
+}
+
+extension ByteBuffer {
+    @inlinable
+    mutating func readInstructions(length: Int) throws(ParseError) -> [Instruction] {
+        try readRaw { (r) throws(ParseError) in try r.instructions(length: length) }
     }
 
     @inlinable
     @discardableResult
     mutating func writeInstructions(_ list: [Instruction]) -> Int {
-        var n = 0
-        for i in list { n += writeInstruction(i) }
-        return n
-    }
-
-    @inlinable
-    @discardableResult
-    mutating func writeInstruction(_ i: Instruction) -> Int {
-        let len = UInt16(truncatingIfNeeded: i.wireLength)
-        func head(_ t: InstructionType) -> Int { writeInteger(t.rawValue) + writeInteger(len) }
-        switch i {
-        case .gotoTable(let t): return head(.gotoTable) + writeInteger(t) + writeZeros(3)
-        case .writeMetadata(let v, let m): return head(.writeMetadata) + writeZeros(4) + writeInteger(v) + writeInteger(m)
-        case .writeActions(let a): return head(.writeActions) + writeZeros(4) + writeActions(a)
-        case .applyActions(let a): return head(.applyActions) + writeZeros(4) + writeActions(a)
-        case .clearActions: return head(.clearActions) + writeZeros(4)
-        case .meter(let m): return head(.meter) + writeInteger(m)
-        case .experimenter(let id, let body): return head(.experimenter) + writeInteger(id) + writeBytes(body)
-        case .unknown(let type, let body): return writeInteger(type) + writeInteger(len) + writeBytes(body)
-        }
+        writeRaw(list.reduce(0) { $0 + $1.wireLength }) { $0.instructions(list) }
     }
 }

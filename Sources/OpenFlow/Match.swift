@@ -61,32 +61,45 @@ public struct Match: Hashable, Sendable, ExpressibleByArrayLiteral {
     }
 }
 
-extension ByteBuffer {
+extension RawReader {
     /// Reads an `ofp_match` and its padding. Structural checks only; see `Match.validate()`.
     @inlinable
-    mutating func readMatch() throws(ParseError) -> Match {
+    mutating func match() throws(ParseError) -> Match {
         let type = try read(UInt16.self, or: .badMatchBadLen)
         let length = Int(try read(UInt16.self, or: .badMatchBadLen))
         guard type == 1 else { throw ParseError(.badMatchBadType, "match type is not OXM") }
         guard length >= 4 else { throw ParseError(.badMatchBadLen, "match length below 4") }
-        var body = try slice(length - 4, or: .badMatchBadLen)
+        var body = try sub(length - 4, or: .badMatchBadLen)
         try skip(paddedTo8(length) - length, or: .badMatchBadLen)
         var fields: [OXMField] = []
         fields.reserveCapacity(4)
-        while body.readableBytes > 0 {
-            fields.append(try body.readOXMField(lengthError: .badMatchBadLen))
+        while body.remaining > 0 {
+            fields.append(try body.oxmField(lengthError: .badMatchBadLen))
         }
         return Match(fields)
+    }
+}
+
+extension RawWriter {
+    @inlinable
+    mutating func match(_ m: Match) {
+        let length = m.unpaddedLength
+        write(UInt16(1))
+        write(UInt16(truncatingIfNeeded: length))
+        for f in m.fields { oxmField(f) }
+        zeros(paddedTo8(length) - length)
+    }
+}
+
+extension ByteBuffer {
+    @inlinable
+    mutating func readMatch() throws(ParseError) -> Match {
+        try readRaw { (r) throws(ParseError) in try r.match() }
     }
 
     @inlinable
     @discardableResult
     mutating func writeMatch(_ m: Match) -> Int {
-        let length = m.unpaddedLength
-        var n = writeInteger(UInt16(1))
-        n += writeInteger(UInt16(truncatingIfNeeded: length))
-        for f in m.fields { n += writeOXMField(f) }
-        n += writeZeros(paddedTo8(length) - length)
-        return n
+        writeRaw(m.wireLength) { $0.match(m) }
     }
 }

@@ -37,6 +37,29 @@ extension ByteBuffer {
     /// Writes one message, header included; returns the bytes written.
     @discardableResult
     public mutating func writeOpenFlowMessage(_ m: OpenFlowMessage) -> Int {
+        // Flow programming is the hot path: FLOW_MODs, bare or in a bundle, go out in one raw write.
+        switch m.payload {
+        case .flowMod(let f):
+            let length = 8 + f.bodyLength
+            return writeRaw(length) { w in
+                w.header(m, length: length)
+                f.write(to: &w)
+            }
+        case .bundleAdd(let a) where a.trailer.isEmpty:
+            if case .flowMod(let f) = a.message {
+                let inner = 8 + f.bodyLength
+                let length = 24 + inner
+                return writeRaw(length) { w in
+                    w.header(m, length: length)
+                    w.write(ExperimenterID.onf); w.write(BundleExtension.addExpType)
+                    w.write(a.bundleID); w.zeros(2); w.write(a.flags.rawValue)
+                    w.header(OpenFlowMessage(xid: m.xid, a.message), length: inner)
+                    f.write(to: &w)
+                }
+            }
+        default:
+            break
+        }
         let start = writerIndex
         writeInteger(m.version)
         writeInteger(m.type.rawValue)
@@ -46,6 +69,16 @@ extension ByteBuffer {
         let length = writerIndex - start
         setInteger(UInt16(truncatingIfNeeded: length), at: start + 2)
         return length
+    }
+}
+
+extension RawWriter {
+    @inlinable
+    mutating func header(_ m: OpenFlowMessage, length: Int) {
+        write(m.version)
+        write(m.type.rawValue)
+        write(UInt16(truncatingIfNeeded: length))
+        write(m.xid)
     }
 }
 

@@ -237,15 +237,15 @@ public struct OXMField: Hashable, Sendable {
     }
 }
 
-extension ByteBuffer {
-    /// Reads one OXM TLV; malformed lengths throw with `error`'s type (match or set-field context).
+extension RawReader {
+    /// Reads one OXM TLV; malformed lengths throw `lengthError` (match or set-field context).
     @inlinable
-    mutating func readOXMField(lengthError: ErrorCode) throws(ParseError) -> OXMField {
+    mutating func oxmField(lengthError: ErrorCode) throws(ParseError) -> OXMField {
         let header = try read(UInt32.self, or: lengthError)
         let length = Int(header & 0xff)
         let hasMask = header & 0x100 != 0
         let id = OXMFieldID(OXMClass(rawValue: UInt16(header >> 16)), UInt8((header >> 9) & 0x7f))
-        guard readableBytes >= length else { throw ParseError(lengthError, "OXM length exceeds enclosing structure") }
+        guard remaining >= length else { throw ParseError(lengthError, "OXM length exceeds enclosing structure") }
         if hasMask {
             guard length % 2 == 0, length > 0 else { throw ParseError(lengthError, "masked OXM with odd length") }
         }
@@ -253,21 +253,16 @@ extension ByteBuffer {
             throw ParseError(lengthError, "OXM length does not match field width")
         }
         let valueLength = hasMask ? length / 2 : length
-        guard let value = readOXMValue(count: valueLength) else { throw ParseError(lengthError, "truncated OXM") }
-        var mask: OXMValue? = nil
-        if hasMask {
-            guard let m = readOXMValue(count: valueLength) else { throw ParseError(lengthError, "truncated OXM") }
-            mask = m
-        }
-        return OXMField(id, value: value, mask: mask)
+        let value = try oxmValue(count: valueLength, or: lengthError)
+        return OXMField(id, value: value, mask: hasMask ? try oxmValue(count: valueLength, or: lengthError) : nil)
     }
+}
 
+extension RawWriter {
     @inlinable
-    @discardableResult
-    mutating func writeOXMField(_ f: OXMField) -> Int {
-        var n = writeInteger(f.header)
-        n += writeOXMValue(f.value)
-        if let m = f.mask { n += writeOXMValue(m) }
-        return n
+    mutating func oxmField(_ f: OXMField) {
+        write(f.header)
+        oxmValue(f.value)
+        if let m = f.mask { oxmValue(m) }
     }
 }

@@ -83,35 +83,46 @@ public struct OXMValue: Hashable, Sendable {
     }
 }
 
-import NIOCore
-
-extension ByteBuffer {
+extension RawReader {
     @inlinable
-    mutating func readOXMValue(count: Int) -> OXMValue? {
+    mutating func oxmValue(count: Int, or e: ErrorCode) throws(ParseError) -> OXMValue {
         switch count {
-        case 1: return readInteger(as: UInt8.self).map { OXMValue(UInt64($0), width: 1) }
-        case 2: return readInteger(as: UInt16.self).map { OXMValue(UInt64($0), width: 2) }
-        case 4: return readInteger(as: UInt32.self).map { OXMValue(UInt64($0), width: 4) }
-        case 8: return readInteger(as: UInt64.self).map { OXMValue($0, width: 8) }
-        case 16:
-            guard let h = readInteger(as: UInt64.self), let l = readInteger(as: UInt64.self) else { return nil }
-            return OXMValue(hi: h, lo: l)
+        case 1: return OXMValue(UInt64(try read(UInt8.self, or: e)), width: 1)
+        case 2: return OXMValue(UInt64(try read(UInt16.self, or: e)), width: 2)
+        case 4: return OXMValue(UInt64(try read(UInt32.self, or: e)), width: 4)
+        case 8: return OXMValue(try read(UInt64.self, or: e), width: 8)
+        case 16: return OXMValue(hi: try read(UInt64.self, or: e), lo: try read(UInt64.self, or: e))
+        case 0..<16:
+            var h: UInt64 = 0, l: UInt64 = 0
+            for _ in 0..<count {
+                let b = try read(UInt8.self, or: e)
+                h = h << 8 | l >> 56
+                l = l << 8 | UInt64(b)
+            }
+            return OXMValue(hi: h, lo: l, count: count)
         default:
-            return readBytes(length: count).map { OXMValue(bytes: $0) }
+            return OXMValue(bytes: try bytes(count, or: e))
         }
     }
+}
 
+extension RawWriter {
     @inlinable
-    @discardableResult
-    mutating func writeOXMValue(_ v: OXMValue) -> Int {
-        if let heap = v.heap { return writeBytes(heap) }
+    mutating func oxmValue(_ v: OXMValue) {
+        if let heap = v.heap { return bytes(heap) }
         switch v.inlineCount {
-        case 1: return writeInteger(UInt8(truncatingIfNeeded: v.lo))
-        case 2: return writeInteger(UInt16(truncatingIfNeeded: v.lo))
-        case 4: return writeInteger(UInt32(truncatingIfNeeded: v.lo))
-        case 8: return writeInteger(v.lo)
-        case 16: return writeInteger(v.hi) + writeInteger(v.lo)
-        default: return writeBytes(v.bytes)
+        case 1: write(UInt8(truncatingIfNeeded: v.lo))
+        case 2: write(UInt16(truncatingIfNeeded: v.lo))
+        case 4: write(UInt32(truncatingIfNeeded: v.lo))
+        case 6: write(UInt16(truncatingIfNeeded: v.lo >> 32)); write(UInt32(truncatingIfNeeded: v.lo))
+        case 8: write(v.lo)
+        case 16: write(v.hi); write(v.lo)
+        default:
+            let n = Int(v.inlineCount)
+            for i in 0..<n {
+                let shift = (n - 1 - i) * 8
+                write(shift >= 64 ? UInt8(truncatingIfNeeded: v.hi >> UInt64(shift - 64)) : UInt8(truncatingIfNeeded: v.lo >> UInt64(shift)))
+            }
         }
     }
 }
