@@ -43,6 +43,36 @@ public enum Command {
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Runs a tool that daemonizes (`--detach`) and waits for the launcher to exit. Uses
+    /// posix_spawn and waitpid directly, with output to /dev/null: a detached daemon keeps
+    /// inherited pipes open, and Foundation's Process does not always notice the exit.
+    public static func startDaemon(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+        let path = try tool(name)
+        var env = ProcessInfo.processInfo.environment
+        if let environment { env.merge(environment) { $1 } }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        guard rc == 0 else { throw Failure(description: "cannot start \(name): error \(rc)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // WEXITSTATUS: the exit code lives in bits 8-15 when the process exited normally.
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+            throw Failure(description: "\(name) \(arguments.joined(separator: " ")) failed with status \(status)")
+        }
+    }
+
     /// Runs a tool and fails with its stderr unless it exits 0.
     @discardableResult
     public static func check(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test of the project. On a fresh Debian machine it first installs what the
+# tests drive for real: Open vSwitch, tcpdump, iproute2, ethtool, ping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
+have ovs-vsctl || missing+=(openvswitch-switch)
+have tcpdump || missing+=(tcpdump)
+have ip || missing+=(iproute2)
+have ethtool || missing+=(ethtool)
+have ping || missing+=(iputils-ping)
+if ((${#missing[@]})); then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "installing: ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+swift test "$@"
