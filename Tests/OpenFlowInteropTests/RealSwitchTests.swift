@@ -1,5 +1,6 @@
 import NIOCore
 import OpenFlow
+import OpenFlowText
 import TaaSTestSupport
 import Testing
 
@@ -107,6 +108,8 @@ import Testing
             return []
         }.sorted { $0.tableID < $1.tableID }
         #expect(stats.count == 2)
+        // Our text form of what the switch reported is ovs-ofctl's, line for line.
+        #expect(FlowText.renderSorted(stats.map(FlowEntry.init)) == text.split(separator: "\n").map { $0.dropFirst() + "\n" }.joined())
         for (s, f) in zip(stats, flows) {
             #expect(s.cookie == f.cookie && s.tableID == f.tableID && s.priority == f.priority && s.flags == f.flags)
             #expect(Set(s.match.fields) == Set(f.match.fields))
