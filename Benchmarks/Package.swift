@@ -12,6 +12,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
+        // Throughput side by side with os-ken (scripts/bench-codec.sh).
+        .executableTarget(
+            name: "codec-throughput",
+            dependencies: [.product(name: "OpenFlow", package: "main"), .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/codec-throughput"
+        ),
         .executableTarget(
             name: "OpenFlowCodec",
             dependencies: [

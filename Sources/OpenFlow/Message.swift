@@ -13,7 +13,7 @@ public struct OpenFlowMessage: Hashable, Sendable {
     }
 
     /// Every OpenFlow 1.3 message, both directions, plus Open vSwitch's 1.3 bundle extension.
-    public indirect enum Payload: Hashable, Sendable {
+    public enum Payload: Hashable, Sendable {
         case hello(Hello)
         case error(ErrorMessage)
         case echoRequest([UInt8])
@@ -47,7 +47,7 @@ public struct OpenFlowMessage: Hashable, Sendable {
         /// ONF experimenter 2300 (`ONFT_BUNDLE_CONTROL`), as Open vSwitch accepts on OpenFlow 1.3.
         case bundleControl(BundleControl)
         /// ONF experimenter 2301 (`ONFT_BUNDLE_ADD_MESSAGE`).
-        case bundleAdd(BundleAdd)
+        indirect case bundleAdd(BundleAdd)
     }
 
     /// The `ofp_type` this payload is sent as.

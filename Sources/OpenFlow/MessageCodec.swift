@@ -8,28 +8,51 @@ extension ByteBuffer {
     /// carrying the OFPT_ERROR to answer it with; only a header whose length is below 8
     /// leaves the stream unframeable (`framingLost`).
     public mutating func readOpenFlowMessage() throws(DecodingError) -> OpenFlowMessage? {
-        guard readableBytes >= OpenFlow.headerLength,
-              let version = getInteger(at: readerIndex, as: UInt8.self),
-              let type = getInteger(at: readerIndex + 1, as: UInt8.self),
-              let length = getInteger(at: readerIndex + 2, as: UInt16.self),
-              let xid = getInteger(at: readerIndex + 4, as: UInt32.self)
-        else { return nil }
-        guard length >= 8 else {
+        guard readableBytes >= OpenFlow.headerLength else { return nil }
+        // One look at the header instead of four bounds-checked reads.
+        let (version, type, length, xid) = withUnsafeReadableBytes { raw in
+            (raw[0], raw[1], Int(UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self))),
+             UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+        }
+        guard length >= OpenFlow.headerLength else {
             throw DecodingError(code: .badRequestBadLen, reason: "header length below 8", xid: xid, messageType: type,
                                 offendingBytes: getBytes(at: readerIndex, length: 8) ?? [], framingLost: true)
         }
-        guard readableBytes >= Int(length), var message = readSlice(length: Int(length)) else { return nil }
-        let offending = { message.getBytes(at: message.readerIndex, length: Swift.min(Int(length), OpenFlow.errorDataLength)) ?? [] }
-        do throws(ParseError) {
-            guard version == OpenFlow.version13 || type == MessageType.hello.rawValue else {
-                throw ParseError(.badRequestBadVersion, "unsupported version")
+        guard readableBytes >= length else { return nil }
+        let start = readerIndex
+        let result: Result<OpenFlowMessage, ParseError>
+        if type == MessageType.flowMod.rawValue, version == OpenFlow.version13 {
+            // The hot path decodes straight from the buffer's bytes.
+            result = withUnsafeReadableBytes { raw in
+                var r = RawReader(raw, offset: OpenFlow.headerLength, end: length)
+                do throws(ParseError) {
+                    let f = try FlowMod.read(from: &r)
+                    return .success(OpenFlowMessage(version: version, xid: xid, .flowMod(f)))
+                } catch {
+                    return .failure(error)
+                }
             }
-            message.moveReaderIndex(forwardBy: OpenFlow.headerLength)
-            let payload = try OpenFlowMessage.Payload.read(type: MessageType(rawValue: type), version: version, xid: xid, body: &message)
-            return OpenFlowMessage(version: version, xid: xid, payload)
-        } catch {
-            message.moveReaderIndex(to: 0)
-            throw DecodingError(code: error.code, reason: error.reason, xid: xid, messageType: type, offendingBytes: offending(),
+        } else {
+            var message = getSlice(at: start + OpenFlow.headerLength, length: length - OpenFlow.headerLength) ?? ByteBuffer()
+            do throws(ParseError) {
+                guard version == OpenFlow.version13 || type == MessageType.hello.rawValue else {
+                    throw ParseError(.badRequestBadVersion, "unsupported version")
+                }
+                let payload = try OpenFlowMessage.Payload.read(type: MessageType(rawValue: type), version: version, xid: xid, body: &message)
+                result = .success(OpenFlowMessage(version: version, xid: xid, payload))
+            } catch {
+                result = .failure(error)
+            }
+        }
+        switch result {
+        case .success(let m):
+            moveReaderIndex(forwardBy: length)
+            return m
+        case .failure(let error):
+            // The spec asks the error to echo the start of the offending message; the whole of it is consumed.
+            let offending = getBytes(at: start, length: Swift.min(length, OpenFlow.errorDataLength)) ?? []
+            moveReaderIndex(forwardBy: length)
+            throw DecodingError(code: error.code, reason: error.reason, xid: xid, messageType: type, offendingBytes: offending,
                                 framingLost: false)
         }
     }

@@ -15,7 +15,7 @@ struct RawWriter {
         offset = 0
     }
 
-    @inlinable mutating func write<T: FixedWidthInteger>(_ value: T) {
+    @inlinable @inline(__always) mutating func write<T: FixedWidthInteger>(_ value: T) {
         base.storeBytes(of: value.bigEndian, toByteOffset: offset, as: T.self)
         offset += MemoryLayout<T>.size
     }
@@ -56,7 +56,7 @@ struct RawReader {
 
     @inlinable var remaining: Int { end - offset }
 
-    @inlinable mutating func read<T: FixedWidthInteger>(_: T.Type = T.self, or error: ErrorCode) throws(ParseError) -> T {
+    @inlinable @inline(__always) mutating func read<T: FixedWidthInteger>(_: T.Type = T.self, or error: ErrorCode) throws(ParseError) -> T {
         guard end - offset >= MemoryLayout<T>.size else { throw ParseError(error, "truncated") }
         let v = T(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
         offset += MemoryLayout<T>.size

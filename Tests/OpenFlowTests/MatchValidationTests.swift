@@ -45,3 +45,16 @@ import Testing
         #expect(OXMValue(hi: 0x0102, lo: 0x0304).bytes.suffix(2) == [3, 4])
     }
 }
+
+@Suite struct FieldTableTests {
+    /// The decoder's width table and the descriptive field table never disagree.
+    @Test func knownWidthsMatchFieldInfo() {
+        let classes: [OXMClass] = [.openflowBasic, .nxm1, .packetRegisters, .nxm0, .experimenter]
+        for c in classes {
+            for f in 0..<128 {
+                let id = OXMFieldID(c, UInt8(f))
+                #expect(id.knownWidth == id.info?.width, "\(c.rawValue):\(f)")
+            }
+        }
+    }
+}

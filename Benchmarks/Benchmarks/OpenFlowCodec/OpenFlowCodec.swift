@@ -22,7 +22,7 @@ let flowReply: OpenFlowMessage = {
 }()
 
 let benchmarks: @Sendable () -> Void = {
-    let metrics: [BenchmarkMetric] = [.wallClock, .throughput, .mallocCountTotal, .instructions]
+    let metrics: [BenchmarkMetric] = [.wallClock, .throughput, .mallocCountTotal]
     let config = Benchmark.Configuration(metrics: metrics, scalingFactor: .mega, maxDuration: .seconds(5))
 
     Benchmark("Encode mirror FLOW_MOD", configuration: config) { benchmark in
