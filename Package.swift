@@ -60,7 +60,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OpenFlowTextTests",
-            dependencies: ["OpenFlowText", "OpenFlow"]
+            dependencies: ["OpenFlowText", "OpenFlow", "TaaSTestSupport"]
         ),
         .testTarget(
             name: "OpenFlowInteropTests",

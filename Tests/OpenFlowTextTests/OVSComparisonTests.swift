@@ -50,7 +50,7 @@ struct OVSComparisonTests {
 
     @Test("render(parse(line)) is what ovs-ofctl prints back", arguments: flows)
     func renderMatchesOVS(line: String) throws {
-        try #require(OVSOfctl.path != nil, Comment(rawValue: OVSOfctl.missingMessage))
+        try OVSOfctl.requireInstalled()
         let ovs = try OVSOfctl.parseFlow(line)
         let expected = OVSOfctl.dumpForm(fromFlowMod: ovs.text)
         let entry = try FlowText.parse(line)
@@ -63,7 +63,7 @@ struct OVSComparisonTests {
 
     @Test("a parsed line encodes to the bytes ovs-ofctl sends", arguments: flows)
     func bytesMatchOVS(line: String) throws {
-        try #require(OVSOfctl.path != nil, Comment(rawValue: OVSOfctl.missingMessage))
+        try OVSOfctl.requireInstalled()
         let ovs = try OVSOfctl.parseFlow(line)
         let entry = try FlowText.parse(line)
         let ours = Array(OpenFlowMessage(xid: 1, .flowMod(entry.flowMod())).encoded().readableBytesView)
@@ -74,7 +74,7 @@ struct OVSComparisonTests {
     /// reply our codec encodes: ofp-print shows counters, which are dropped here.
     @Test("flow-stats reply printed by ovs-ofctl matches render")
     func flowStatsReply() throws {
-        try #require(OVSOfctl.path != nil, Comment(rawValue: OVSOfctl.missingMessage))
+        try OVSOfctl.requireInstalled()
         let entries = try Self.flows.map { try FlowText.parse($0) }
         let stats = entries.map {
             FlowStats(tableID: $0.tableID, priority: $0.priority, idleTimeout: $0.idleTimeout, hardTimeout: $0.hardTimeout,
@@ -96,7 +96,7 @@ struct OVSComparisonTests {
 
     @Test("dump-groups text matches ovs-ofctl's print of a group-desc reply")
     func groups() throws {
-        try #require(OVSOfctl.path != nil, Comment(rawValue: OVSOfctl.missingMessage))
+        try OVSOfctl.requireInstalled()
         let groups = try RoundTripTests.groupLines.map { try GroupText.parse($0) }
         let msg = OpenFlowMessage(xid: 2, .multipartReply(MultipartReply(.groupDesc(groups))))
         let printed = try OVSOfctl.ofpPrint(Array(msg.encoded().readableBytesView))
@@ -107,7 +107,7 @@ struct OVSComparisonTests {
 
     @Test("parse-group agrees on what a group line means")
     func parseGroup() throws {
-        try #require(OVSOfctl.path != nil, Comment(rawValue: OVSOfctl.missingMessage))
+        try OVSOfctl.requireInstalled()
         for line in RoundTripTests.groupLines {
             let r = try OVSOfctl.run(["-O", "OpenFlow13", "-mmmmm", "parse-group", line])
             let lines = r.stdout.split(separator: "\n").map(String.init)
@@ -121,7 +121,7 @@ struct OVSComparisonTests {
 
     @Test("dump-meters text matches ovs-ofctl's print of a meter-config reply")
     func meters() throws {
-        try #require(OVSOfctl.path != nil, Comment(rawValue: OVSOfctl.missingMessage))
+        try OVSOfctl.requireInstalled()
         let meters = try RoundTripTests.meterTexts.map { try MeterText.parse($0) }
         let msg = OpenFlowMessage(xid: 2, .multipartReply(MultipartReply(.meterConfig(meters))))
         let printed = try OVSOfctl.ofpPrint(Array(msg.encoded().readableBytesView))

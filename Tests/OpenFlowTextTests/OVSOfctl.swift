@@ -1,39 +1,13 @@
 import Foundation
 import OpenFlow
+import TaaSTestSupport
 
-/// Runs the real `ovs-ofctl` for the comparison tests. CI installs Open vSwitch; when it is
-/// missing the tests fail with `missingMessage` rather than pass silently.
+/// The real `ovs-ofctl` for the comparison tests.
 enum OVSOfctl {
-    static let missingMessage = "ovs-ofctl not found on PATH: install Open vSwitch (e.g. apt-get install openvswitch-common) to run the comparison tests"
+    /// Fails with an install hint when Open vSwitch is missing, so the comparison tests never pass vacuously.
+    static func requireInstalled() throws { _ = try Command.tool("ovs-ofctl") }
 
-    static let path: String? = {
-        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
-        for d in dirs {
-            let p = "\(d)/ovs-ofctl"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        return nil
-    }()
-
-    struct Output { var stdout: String; var stderr: String; var status: Int32 }
-
-    static func run(_ args: [String]) throws -> Output {
-        guard let path else { throw Missing() }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Output(stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self),
-                      status: p.terminationStatus)
-    }
-
-    struct Missing: Error, CustomStringConvertible { var description: String { OVSOfctl.missingMessage } }
+    static func run(_ args: [String]) throws -> Command.Output { try Command.run("ovs-ofctl", args) }
 
     /// `parse-flow` of one line: the flow-mod text after `ADD ` and the message bytes.
     static func parseFlow(_ line: String) throws -> (text: String, bytes: [UInt8]) {
@@ -66,7 +40,7 @@ enum OVSOfctl {
         return r.stdout
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    static func hex(_ bytes: [UInt8]) -> String { bytes.hex }
 
     struct Failure: Error, CustomStringConvertible { var message: String; var description: String { message } }
 
