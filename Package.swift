@@ -17,6 +17,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         // OpenFlow 1.3 wire codec: pure, NIOCore only.
@@ -26,10 +29,32 @@ let package = Package(
         ),
         // ovs-ofctl text form of flows, groups and meters (render and parse).
         .target(name: "OpenFlowText", dependencies: ["OpenFlow"]),
+        // Switch sessions, pure: target syntax, the handshake/keepalive/request state machine, port tables.
+        .target(
+            name: "SwitchSession",
+            dependencies: ["OpenFlow", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // The OpenFlow server on SwiftNIO: listeners, connectors, TLS, the session registry.
+        .target(
+            name: "OpenFlowServer",
+            dependencies: [
+                "OpenFlow", "SwitchSession",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         .target(name: "TaaSVersion"),
         .executableTarget(
             name: "taasd",
-            dependencies: ["TaaSVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "TaaSVersion", "OpenFlowServer", "SwitchSession",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "taasctl",
@@ -57,6 +82,16 @@ let package = Package(
         .testTarget(
             name: "OpenFlowTests",
             dependencies: ["OpenFlow", "OpenFlowFuzzSupport", "TaaSTestSupport", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "SwitchSessionTests",
+            dependencies: [
+                "SwitchSession", "OpenFlowServer", "OpenFlow", "TaaSTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "OpenFlowTextTests",

@@ -1,15 +1,118 @@
 import ArgumentParser
+import Logging
+import NIOCore
+import NIOPosix
+import OpenFlowServer
+import SwitchSession
 import TaaSVersion
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
-struct Command: ParsableCommand {
+struct Taasd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "taasd",
         abstract: "Tap-as-a-Service OpenFlow 1.3 controller for Open vSwitch.",
+        discussion: """
+            Point bridges at it with `ovs-vsctl set-controller br-int tcp:CONTROLLER:6653` (or ssl:, unix:).
+            Targets use Open vSwitch's syntax: ptcp:[PORT][:IP], pssl:[PORT][:IP] and punix:PATH listen;
+            tcp:IP[:PORT], ssl:IP[:PORT] and unix:PATH dial bridges that listen (ovs-vsctl set-controller br-int ptcp:6653).
+            """,
         version: TaaSVersion.string
     )
 
-    mutating func run() throws {
-        print("taasd \(TaaSVersion.string)")
+    @Option(name: .customLong("openflow"), help: ArgumentHelp("OpenFlow target; repeatable.", valueName: "target"))
+    var openflow: [String] = ["ptcp:6653"]
+
+    @Option(help: ArgumentHelp("Private key (PEM) for ssl targets.", valueName: "file"))
+    var sslPrivateKey: String?
+
+    @Option(help: ArgumentHelp("Certificate (PEM) for ssl targets.", valueName: "file"))
+    var sslCertificate: String?
+
+    @Option(help: ArgumentHelp("CA certificate (PEM) that switch certificates must be signed by.", valueName: "file"))
+    var sslCaCert: String?
+
+    @Option(help: ArgumentHelp("Seconds without traffic before a switch is sent an echo request.", valueName: "seconds"))
+    var echoInterval: Double = 5
+
+    @Option(help: ArgumentHelp("Seconds to wait for that echo before closing the session.", valueName: "seconds"))
+    var echoTimeout: Double = 10
+
+    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
+    var logLevel: String = "info"
+
+    func validate() throws {
+        for t in openflow {
+            do { _ = try ConnectionTarget(parsing: t) } catch { throw ValidationError(error.description) }
+        }
+        guard echoInterval > 0, echoTimeout > 0 else { throw ValidationError("--echo-interval and --echo-timeout must be positive") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        let tlsFiles = [sslPrivateKey, sslCertificate, sslCaCert]
+        if tlsFiles.contains(where: { $0 != nil }) && tlsFiles.contains(where: { $0 == nil }) {
+            throw ValidationError("--ssl-private-key, --ssl-certificate and --ssl-ca-cert go together")
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "taasd")
+        let targets = try openflow.map { t throws in try ConnectionTarget(parsing: t) }
+        var tls: TLSFiles?
+        if let k = sslPrivateKey, let c = sslCertificate, let ca = sslCaCert {
+            tls = TLSFiles(privateKey: k, certificate: c, caCertificate: ca)
+        }
+        let session = SessionStateMachine.Configuration(idleInterval: .milliseconds(Int64(echoInterval * 1000)),
+                                                        echoTimeout: .milliseconds(Int64(echoTimeout * 1000)))
+        let server = try OpenFlowServer(configuration: .init(targets: targets, session: session, tls: tls),
+                                        group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        logger.info("taasd starting", metadata: ["version": "\(TaaSVersion.string)"])
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            group.addTask {
+                // Log what happens to switches, one line per event.
+                for await event in server.registry.events() {
+                    switch event {
+                    case .connected(let info):
+                        logger.info("switch connected", metadata: ["datapath_id": "\(info.datapathIDString)", "ports": "\(info.ports.count)"])
+                    case .disconnected(let dpid, let reason):
+                        logger.info("switch disconnected", metadata: ["datapath_id": "\(DatapathID.format(dpid))", "reason": "\(reason)"])
+                    case .portChanged(let dpid, let change):
+                        logger.info("port changed", metadata: ["datapath_id": "\(DatapathID.format(dpid))", "change": "\(change)"])
+                    }
+                }
+            }
+            group.addTask {
+                await Self.waitForTerminationSignal()
+                logger.info("shutting down")
+            }
+            // The first task to finish (a signal, or the server failing) ends the process.
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Returns on SIGINT or SIGTERM.
+    static func waitForTerminationSignal() async {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        let sources = [SIGINT, SIGTERM].map { sig in
+            let s = DispatchSource.makeSignalSource(signal: sig)
+            s.setEventHandler { continuation.yield() }
+            s.resume()
+            return s
+        }
+        for await _ in stream { break }
+        sources.forEach { $0.cancel() }
     }
 }

@@ -1,0 +1,172 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import SwitchSession
+
+/// Accepts and dials OpenFlow connections for every configured target and keeps one typed
+/// session per switch in `registry`.
+public final class OpenFlowServer: Sendable {
+    public struct Configuration: Sendable {
+        public var targets: [ConnectionTarget]
+        public var session: SessionStateMachine.Configuration
+        public var tls: TLSFiles?
+        /// Backoff between attempts to dial an active target: doubles from `min` up to `max`.
+        public var reconnectMin: TimeAmount
+        public var reconnectMax: TimeAmount
+
+        public init(targets: [ConnectionTarget] = [.passiveTCP(port: ConnectionTarget.defaultPort, host: "0.0.0.0")],
+                    session: SessionStateMachine.Configuration = .init(), tls: TLSFiles? = nil,
+                    reconnectMin: TimeAmount = .milliseconds(250), reconnectMax: TimeAmount = .seconds(8)) {
+            self.targets = targets
+            self.session = session
+            self.tls = tls
+            self.reconnectMin = reconnectMin
+            self.reconnectMax = reconnectMax
+        }
+    }
+
+    public let configuration: Configuration
+    public let registry: SwitchRegistry
+    private let group: EventLoopGroup
+    private let logger: Logger
+    private let metrics = SessionMetrics()
+    private let serverTLS: NIOSSLContext?
+    private let clientTLS: NIOSSLContext?
+    private let listeners = NIOLockedValueBox<[Channel]>([])
+    private let nextID = NIOLockedValueBox<UInt64>(0)
+
+    public init(configuration: Configuration, group: EventLoopGroup, logger: Logger) throws {
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        registry = SwitchRegistry(logger: logger)
+        let needsTLS = configuration.targets.contains { $0.usesTLS }
+        if needsTLS {
+            guard let tls = configuration.tls else {
+                throw TLSFiles.LoadError(description: "ssl targets need --ssl-private-key, --ssl-certificate and --ssl-ca-cert")
+            }
+            serverTLS = try tls.makeContext(server: true)
+            clientTLS = try tls.makeContext(server: false)
+        } else {
+            serverTLS = nil
+            clientTLS = nil
+        }
+    }
+
+    /// Binds every passive target; returns where each listens (ports resolved, for `ptcp:0`).
+    @discardableResult
+    public func listen() async throws -> [ConnectionTarget] {
+        var bound: [ConnectionTarget] = []
+        for target in configuration.targets where target.isPassive {
+            let tls = target.usesTLS ? serverTLS : nil
+            let bootstrap = ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.autoRead, value: true)
+                .childChannelInitializer { [self] channel in
+                    channel.eventLoop.makeCompletedFuture { try self.configure(channel, tls: tls, server: true) }
+                }
+            let channel: Channel
+            switch target {
+            case .passiveTCP(let port, let host), .passiveSSL(let port, let host):
+                channel = try await bootstrap.bind(host: host, port: port).get()
+                let actual = channel.localAddress?.port ?? port
+                bound.append(target.usesTLS ? .passiveSSL(port: actual, host: host) : .passiveTCP(port: actual, host: host))
+            case .passiveUnix(let path):
+                channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                bound.append(target)
+            default:
+                continue
+            }
+            listeners.withLockedValue { $0.append(channel) }
+            logger.info("listening for switches", metadata: ["target": "\(bound.last.map { "\($0)" } ?? "")"])
+        }
+        return bound
+    }
+
+    /// Listens, dials active targets (reconnecting with backoff) and runs until cancelled.
+    public func run() async throws {
+        try await listen()
+        await withTaskGroup(of: Void.self) { group in
+            for target in configuration.targets where !target.isPassive {
+                group.addTask { await self.dial(target) }
+            }
+            group.addTask {
+                // Park until cancelled.
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        await shutdown()
+    }
+
+    /// Closes the listeners and every session.
+    public func shutdown() async {
+        let channels = listeners.withLockedValue { l in defer { l = [] }; return l }
+        for c in channels { try? await c.close() }
+        for c in registry.connections { c.close(reason: "controller shutting down") }
+        registry.finish()
+    }
+
+    private func dial(_ target: ConnectionTarget) async {
+        var delay = configuration.reconnectMin
+        while !Task.isCancelled {
+            let tls = target.usesTLS ? clientTLS : nil
+            let bootstrap = ClientBootstrap(group: group)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connectTimeout(.seconds(5))
+                .channelInitializer { [self] channel in
+                    channel.eventLoop.makeCompletedFuture { try self.configure(channel, tls: tls, server: false) }
+                }
+            do {
+                let channel: Channel
+                switch target {
+                case .activeTCP(let host, let port), .activeSSL(let host, let port):
+                    channel = try await bootstrap.connect(host: host, port: port).get()
+                case .activeUnix(let path):
+                    channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+                default:
+                    return
+                }
+                logger.info("connected to switch", metadata: ["target": "\(target)"])
+                delay = configuration.reconnectMin
+                await withTaskCancellationHandler {
+                    try? await channel.closeFuture.get()
+                } onCancel: {
+                    channel.close(promise: nil)
+                }
+            } catch {
+                logger.debug("cannot reach switch", metadata: ["target": "\(target)", "error": "\(error)", "retry_in_ms": "\(delay.nanoseconds / 1_000_000)"])
+            }
+            try? await Task.sleep(for: .nanoseconds(delay.nanoseconds))
+            delay = .nanoseconds(min(delay.nanoseconds * 2, configuration.reconnectMax.nanoseconds))
+        }
+    }
+
+    /// The whole pipeline of a switch connection, assembled in one place.
+    func configure(_ channel: Channel, tls: NIOSSLContext?, server: Bool) throws {
+        let id = nextID.withLockedValue { $0 += 1; return $0 }
+        let peer = channel.remoteAddress.map { "\($0)" } ?? "unix socket"
+        var logger = self.logger
+        logger[metadataKey: "peer"] = "\(peer)"
+        logger[metadataKey: "session"] = "\(id)"
+        let sync = channel.pipeline.syncOperations
+        if let tls {
+            if server {
+                try sync.addHandler(NIOSSLServerHandler(context: tls))
+            } else {
+                try sync.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: nil))
+            }
+        }
+        let handler = SessionHandler(configuration: configuration.session, registry: registry, metrics: metrics, logger: logger)
+        let connection = SwitchConnection(id: id, channel: channel, peer: peer, handler: handler)
+        handler.connection = connection
+        try sync.addHandler(handler)
+        // The connection object lives as long as its channel.
+        channel.closeFuture.whenComplete { _ in _ = connection }
+    }
+}

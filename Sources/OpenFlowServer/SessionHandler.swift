@@ -1,0 +1,211 @@
+import Logging
+import Metrics
+import NIOCore
+import OpenFlow
+import SwitchSession
+
+/// The channel handler of one switch session: a thin shell that feeds bytes and timer ticks
+/// to `SessionStateMachine` and carries out its actions (writes, closes, completing the
+/// promises of requests, telling the registry).
+final class SessionHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var machine: SessionStateMachine
+    private var buffer = ByteBuffer()
+    private var requests: [UInt32: EventLoopPromise<[OpenFlowMessage]>] = [:]
+    /// Barrier xid → the promise and the xids of the transaction's messages, in order.
+    private var transactions: [UInt32: (EventLoopPromise<[Int: ErrorMessage]>, [UInt32])] = [:]
+    private var ticker: RepeatedTask?
+    private var context: ChannelHandlerContext?
+    private var readPending = false
+    private var closeReason: String?
+    private var logger: Logger
+    private let registry: SwitchRegistry
+    private let metrics: SessionMetrics
+    weak var connection: SwitchConnection?
+
+    init(configuration: SessionStateMachine.Configuration, registry: SwitchRegistry, metrics: SessionMetrics, logger: Logger) {
+        machine = SessionStateMachine(configuration: configuration, now: .now())
+        self.registry = registry
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    // MARK: Inbound
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { start(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start(context)
+        context.fireChannelActive()
+    }
+
+    private func start(_ context: ChannelHandlerContext) {
+        guard ticker == nil else { return }
+        metrics.sessionsOpened.increment()
+        // Ticks often enough that the keepalive fires within a quarter of its interval.
+        let c = machine.configuration
+        let period = TimeAmount.nanoseconds(max(min(c.idleInterval.nanoseconds, c.echoTimeout.nanoseconds) / 4, 1_000_000))
+        ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in
+            guard let self, let context = self.context else { return }
+            self.run(self.machine.tick(now: context.eventLoop.now), context)
+        }
+        run(machine.channelActive(now: context.eventLoop.now), context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        buffer.writeBuffer(&incoming)
+        var actions: [SessionStateMachine.Action] = []
+        while !machine.isClosed {
+            do throws(DecodingError) {
+                guard let m = try buffer.readOpenFlowMessage() else { break }
+                metrics.messagesIn.increment()
+                actions += machine.received(m, now: context.eventLoop.now)
+            } catch {
+                metrics.decodingErrors.increment()
+                logger.warning("malformed message", metadata: ["xid": "\(error.xid)", "error": "\(error.code)", "reason": "\(error.reason)"])
+                actions += machine.decodingFailed(error)
+                if error.framingLost { buffer.clear() }
+            }
+            // Run as we go so replies keep their order and a flood cannot pile up actions.
+            if actions.count > 64 {
+                run(actions, context)
+                actions.removeAll(keepingCapacity: true)
+            }
+        }
+        // A buffer holds at most one partial message (< 64 KiB); give back what was consumed.
+        if buffer.readerIndex > 4096 || buffer.readableBytes == 0 { buffer.discardReadBytes() }
+        run(actions, context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        ticker?.cancel()
+        ticker = nil
+        let reason = closeReason ?? "connection closed by peer"
+        run(machine.channelInactive(reason: reason), context)
+        metrics.sessionsClosed.increment()
+        if let connection { registry.sessionClosed(connection, reason: reason) }
+        logger.info("switch session ended", metadata: ["reason": "\(reason)"])
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.warning("connection error", metadata: ["error": "\(error)"])
+        closeReason = closeReason ?? "connection error: \(error)"
+        context.close(promise: nil)
+    }
+
+    // MARK: Backpressure: stop reading while the peer does not read what we write.
+
+    func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.read()
+        } else {
+            readPending = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, readPending {
+            readPending = false
+            context.read()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: Requests from the connection's API (on the event loop)
+
+    func request(_ payload: OpenFlowMessage.Payload, promise: EventLoopPromise<[OpenFlowMessage]>) {
+        guard let context else { return promise.fail(SessionStateMachine.RequestError.sessionClosed("not connected")) }
+        let (xid, actions) = machine.request(payload)
+        requests[xid] = promise
+        run(actions, context)
+    }
+
+    func transaction(_ payloads: [OpenFlowMessage.Payload], promise: EventLoopPromise<[Int: ErrorMessage]>) {
+        guard let context else { return promise.fail(SessionStateMachine.RequestError.sessionClosed("not connected")) }
+        let (barrier, xids, actions) = machine.transaction(payloads)
+        transactions[barrier] = (promise, xids)
+        run(actions, context)
+    }
+
+    func close(reason: String) {
+        guard let context else { return }
+        run([.close(reason: reason)], context)
+    }
+
+    // MARK: Actions
+
+    private func run(_ actions: [SessionStateMachine.Action], _ context: ChannelHandlerContext) {
+        var wrote = false
+        for action in actions {
+            switch action {
+            case .send(let m):
+                metrics.messagesOut.increment()
+                context.write(wrapOutboundOut(m.encoded(allocator: context.channel.allocator)), promise: nil)
+                wrote = true
+            case .close(let reason):
+                closeReason = closeReason ?? reason
+                logger.info("closing switch session", metadata: ["reason": "\(reason)"])
+                // Flush first so a final OFPT_ERROR reaches the peer.
+                let done = context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)))
+                wrote = false
+                done.whenComplete { _ in context.close(promise: nil) }
+            case .ready(let info):
+                logger[metadataKey: "datapath_id"] = "\(info.datapathIDString)"
+                logger.info("switch ready", metadata: ["ports": "\(info.ports.count)",
+                                                       "hardware": "\(info.description.hardware)",
+                                                       "software": "\(info.description.software)"])
+                if let connection {
+                    connection.setInfo(info)
+                    registry.sessionReady(connection, info: info)
+                }
+            case .portChanged(let change):
+                if let connection {
+                    connection.updatePort(change)
+                    registry.portChanged(connection, change)
+                }
+            case .requestCompleted(let xid, let result):
+                guard let promise = requests.removeValue(forKey: xid) else { continue }
+                switch result {
+                case .success(let messages): promise.succeed(messages)
+                case .failure(let e): promise.fail(e)
+                }
+            case .transactionCompleted(let xid, let result):
+                guard let (promise, xids) = transactions.removeValue(forKey: xid) else { continue }
+                switch result {
+                case .success(let errors):
+                    var byIndex: [Int: ErrorMessage] = [:]
+                    for (i, x) in xids.enumerated() { if let e = errors[x] { byIndex[i] = e } }
+                    promise.succeed(byIndex)
+                case .failure(let e):
+                    promise.fail(e)
+                }
+            case .unsolicited(let m):
+                if case .error(let e) = m.payload {
+                    metrics.switchErrors.increment()
+                    logger.warning("unsolicited error from switch", metadata: ["xid": "\(m.xid)", "error": "\(e.code)"])
+                } else {
+                    logger.trace("unsolicited message", metadata: ["xid": "\(m.xid)", "type": "\(m.type.rawValue)"])
+                }
+            }
+        }
+        if wrote { context.flush() }
+    }
+}
+
+/// Counters every session updates (swift-metrics; a no-op until a backend is bootstrapped).
+struct SessionMetrics: Sendable {
+    let sessionsOpened = Counter(label: "taas_openflow_sessions_opened_total")
+    let sessionsClosed = Counter(label: "taas_openflow_sessions_closed_total")
+    let messagesIn = Counter(label: "taas_openflow_messages_received_total")
+    let messagesOut = Counter(label: "taas_openflow_messages_sent_total")
+    let decodingErrors = Counter(label: "taas_openflow_malformed_messages_total")
+    let switchErrors = Counter(label: "taas_openflow_switch_errors_total")
+}

@@ -1,0 +1,98 @@
+import Logging
+import Metrics
+import NIOConcurrencyHelpers
+import SwitchSession
+
+/// The switches connected right now, by datapath id, and the ordered stream of what happens
+/// to them. A newer session for a datapath id replaces the older one.
+public final class SwitchRegistry: Sendable {
+    private struct State {
+        var byDatapath: [UInt64: SwitchConnection] = [:]
+        var subscribers: [UInt64: AsyncStream<SwitchEvent>.Continuation] = [:]
+        var nextSubscriber: UInt64 = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+    private let logger: Logger
+    private let connected = Gauge(label: "taas_openflow_sessions_ready")
+    /// Events a slow subscriber may fall behind by before the oldest are dropped (and logged).
+    public static let subscriberBuffer = 100_000
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// A new subscription to every event from now on.
+    public func events() -> AsyncStream<SwitchEvent> {
+        let (stream, continuation) = AsyncStream<SwitchEvent>.makeStream(bufferingPolicy: .bufferingOldest(Self.subscriberBuffer))
+        let id = state.withLockedValue { s in
+            s.nextSubscriber += 1
+            s.subscribers[s.nextSubscriber] = continuation
+            return s.nextSubscriber
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLockedValue { $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    public func connection(datapathID: UInt64) -> SwitchConnection? {
+        state.withLockedValue { $0.byDatapath[datapathID] }
+    }
+
+    public var connections: [SwitchConnection] {
+        state.withLockedValue { Array($0.byDatapath.values) }
+    }
+
+    public var count: Int { state.withLockedValue { $0.byDatapath.count } }
+
+    private func emit(_ event: SwitchEvent, _ s: inout State) {
+        for c in s.subscribers.values {
+            if case .dropped = c.yield(event) {
+                logger.error("event subscriber too slow: event dropped", metadata: ["event": "\(event)"])
+            }
+        }
+    }
+
+    func sessionReady(_ connection: SwitchConnection, info: SwitchInfo) {
+        let replaced: SwitchConnection? = state.withLockedValue { s in
+            let old = s.byDatapath.updateValue(connection, forKey: info.datapathID)
+            if let old, old != connection {
+                emit(.disconnected(datapathID: info.datapathID, reason: "replaced by a new connection from \(connection.peer)"), &s)
+            }
+            emit(.connected(info), &s)
+            return old == connection ? nil : old
+        }
+        connected.record(count)
+        if let replaced {
+            logger.info("switch reconnected: closing the older session",
+                        metadata: ["datapath_id": "\(info.datapathIDString)", "old_peer": "\(replaced.peer)", "peer": "\(connection.peer)"])
+            replaced.close(reason: "replaced by a new connection with the same datapath id")
+        }
+    }
+
+    func portChanged(_ connection: SwitchConnection, _ change: PortChange) {
+        state.withLockedValue { s in
+            guard let dpid = connection.datapathID, s.byDatapath[dpid] == connection else { return }
+            emit(.portChanged(datapathID: dpid, change), &s)
+        }
+    }
+
+    func sessionClosed(_ connection: SwitchConnection, reason: String) {
+        state.withLockedValue { s in
+            // A replaced session already reported its end; only the current one is removed.
+            guard let dpid = connection.datapathID, s.byDatapath[dpid] == connection else { return }
+            s.byDatapath[dpid] = nil
+            emit(.disconnected(datapathID: dpid, reason: reason), &s)
+        }
+        connected.record(count)
+    }
+
+    /// Ends every subscription (at shutdown).
+    func finish() {
+        state.withLockedValue { s in
+            for c in s.subscribers.values { c.finish() }
+            s.subscribers = [:]
+        }
+    }
+}

@@ -1,0 +1,306 @@
+import NIOCore
+import OpenFlow
+
+/// One switch session as a pure state machine: the OpenFlow 1.3 handshake, keepalive, and the
+/// bookkeeping that ties replies and errors to the requests they answer. It does no I/O: each
+/// event returns the actions the channel handler must carry out.
+public struct SessionStateMachine: Sendable {
+    public struct Configuration: Sendable {
+        /// Send ECHO_REQUEST after this long without receiving a whole message.
+        public var idleInterval: TimeAmount
+        /// Close when that echo is not answered (by anything) within this long.
+        public var echoTimeout: TimeAmount
+        /// `miss_send_len` asked for in SET_CONFIG.
+        public var missSendLength: UInt16
+        /// Requests and transactions awaiting an answer, at most.
+        public var maxPending: Int
+
+        public init(idleInterval: TimeAmount = .seconds(5), echoTimeout: TimeAmount = .seconds(10), missSendLength: UInt16 = 128,
+                    maxPending: Int = 100_000) {
+            self.idleInterval = idleInterval
+            self.echoTimeout = echoTimeout
+            self.missSendLength = missSendLength
+            self.maxPending = maxPending
+        }
+    }
+
+    public enum RequestError: Error, Hashable, Sendable {
+        /// The switch answered with OFPT_ERROR.
+        case switchError(ErrorMessage)
+        case sessionClosed(String)
+        case notReady
+        case tooManyPending
+    }
+
+    public enum Action: Sendable {
+        case send(OpenFlowMessage)
+        /// Flush what was sent, then close the connection.
+        case close(reason: String)
+        case ready(SwitchInfo)
+        case portChanged(PortChange)
+        case requestCompleted(xid: UInt32, Result<[OpenFlowMessage], RequestError>)
+        /// The barrier after a transaction came back; errors are keyed by the xid of the message they answer.
+        case transactionCompleted(barrierXID: UInt32, Result<[UInt32: ErrorMessage], RequestError>)
+        /// Anything the switch sent that answers no request (packet-ins, flow-removed, stray errors).
+        case unsolicited(OpenFlowMessage)
+    }
+
+    enum Phase: Sendable {
+        case awaitingHello
+        case awaitingFeatures(xid: UInt32)
+        case awaitingDescription(xid: UInt32, features: SwitchFeatures)
+        case awaitingPorts(xid: UInt32, features: SwitchFeatures, description: SwitchDescription)
+        case ready
+        case closed
+    }
+
+    enum Pending: Sendable {
+        case reply(parts: [OpenFlowMessage])
+        /// A message with no reply of its own, answered only by an error; tied to its barrier.
+        case silent(barrierXID: UInt32)
+        case barrier(errors: [UInt32: ErrorMessage])
+    }
+
+    public let configuration: Configuration
+    private var phase: Phase = .awaitingHello
+    private var ports: [PortNumber: PortDescription] = [:]
+    public private(set) var info: SwitchInfo?
+    private var lastReceived: NIODeadline
+    private var echoSentAt: NIODeadline?
+    private var nextXID: UInt32 = 0
+    private var pending: [UInt32: Pending] = [:]
+    private var pendingCount = 0
+
+    public init(configuration: Configuration = Configuration(), now: NIODeadline) {
+        self.configuration = configuration
+        lastReceived = now
+    }
+
+    public var isReady: Bool { if case .ready = phase { true } else { false } }
+    public var isClosed: Bool { if case .closed = phase { true } else { false } }
+
+    private mutating func makeXID() -> UInt32 {
+        nextXID &+= 1
+        if nextXID == 0 { nextXID = 1 }
+        return nextXID
+    }
+
+    // MARK: Events
+
+    public mutating func channelActive(now: NIODeadline) -> [Action] {
+        lastReceived = now
+        return [.send(OpenFlowMessage(xid: makeXID(), .hello(.supporting([OpenFlow.version13]))))]
+    }
+
+    public mutating func received(_ m: OpenFlowMessage, now: NIODeadline) -> [Action] {
+        if case .closed = phase { return [] }
+        lastReceived = now
+        echoSentAt = nil  // anything received proves the peer alive
+        if case .awaitingHello = phase { return negotiate(m) }
+        if case .echoRequest(let data) = m.payload { return [.send(OpenFlowMessage(xid: m.xid, .echoReply(data)))] }
+        if case .echoReply = m.payload, pending[m.xid] == nil { return [] }
+
+        switch phase {
+        case .awaitingHello:
+            return negotiate(m)
+        case .awaitingFeatures(let xid):
+            if m.xid == xid, case .featuresReply(let f) = m.payload {
+                let descXID = makeXID()
+                phase = .awaitingDescription(xid: descXID, features: f)
+                return [.send(OpenFlowMessage(xid: makeXID(), .setConfig(SwitchConfig(flags: 0, missSendLength: configuration.missSendLength)))),
+                        .send(OpenFlowMessage(xid: descXID, .multipartRequest(MultipartRequest(.desc))))]
+            }
+            return handshakeOther(m, expecting: xid)
+        case .awaitingDescription(let xid, let features):
+            if m.xid == xid, case .multipartReply(let r) = m.payload, case .desc(let d) = r.body {
+                let portsXID = makeXID()
+                phase = .awaitingPorts(xid: portsXID, features: features, description: d)
+                return [.send(OpenFlowMessage(xid: portsXID, .multipartRequest(MultipartRequest(.portDesc))))]
+            }
+            return handshakeOther(m, expecting: xid)
+        case .awaitingPorts(let xid, let features, let description):
+            if m.xid == xid, case .multipartReply(let r) = m.payload, case .portDesc(let list) = r.body {
+                for p in list { ports[p.portNumber] = p }
+                if r.hasMore { return [] }
+                let info = SwitchInfo(datapathID: features.datapathID, features: features, description: description, ports: ports)
+                self.info = info
+                ports = [:]
+                phase = .ready
+                return [.ready(info)]
+            }
+            return handshakeOther(m, expecting: xid)
+        case .ready:
+            return readyReceived(m)
+        case .closed:
+            return []
+        }
+    }
+
+    /// HELLO negotiation (§6.3.1): with a version bitmap, 1.3 must be in it; without one, the
+    /// negotiated version is the lower of the two headers', which must be 1.3.
+    private mutating func negotiate(_ m: OpenFlowMessage) -> [Action] {
+        guard case .hello(let hello) = m.payload else {
+            return fail(.helloFailedIncompatible, xid: m.xid, "expected HELLO, got message type \(m.type.rawValue)")
+        }
+        let supported: Bool
+        if let versions = hello.advertisedVersions {
+            supported = versions.contains(OpenFlow.version13)
+        } else {
+            supported = m.version >= OpenFlow.version13
+        }
+        guard supported else {
+            return fail(.helloFailedIncompatible, xid: m.xid, "peer does not support OpenFlow 1.3 (HELLO version \(m.version))")
+        }
+        let xid = makeXID()
+        phase = .awaitingFeatures(xid: xid)
+        return [.send(OpenFlowMessage(xid: xid, .featuresRequest))]
+    }
+
+    /// During the handshake: port changes are folded in; an error to our request ends the session.
+    private mutating func handshakeOther(_ m: OpenFlowMessage, expecting xid: UInt32) -> [Action] {
+        switch m.payload {
+        case .portStatus(let s):
+            if s.reason == .delete { ports[s.port.portNumber] = nil } else { ports[s.port.portNumber] = s.port }
+            return []
+        case .error(let e) where m.xid == xid:
+            phase = .closed
+            return [.close(reason: "switch refused the handshake: \(e.code)")]
+        default:
+            return [.unsolicited(m)]
+        }
+    }
+
+    private mutating func fail(_ code: ErrorCode, xid: UInt32, _ reason: String) -> [Action] {
+        phase = .closed
+        let error = ErrorMessage(code: code, data: Array(reason.utf8.prefix(OpenFlow.errorDataLength)))
+        return [.send(OpenFlowMessage(xid: xid, .error(error))), .close(reason: reason)]
+    }
+
+    private mutating func readyReceived(_ m: OpenFlowMessage) -> [Action] {
+        if case .portStatus(let s) = m.payload {
+            guard let change = info?.apply(s) else { return [] }
+            return [.portChanged(change)]
+        }
+        guard let p = pending[m.xid] else { return [.unsolicited(m)] }
+        switch (p, m.payload) {
+        case (.reply, .error(let e)):
+            remove(m.xid)
+            return [.requestCompleted(xid: m.xid, .failure(.switchError(e)))]
+        case (.reply(var parts), .multipartReply(let r)):
+            parts.append(m)
+            if r.hasMore {
+                pending[m.xid] = .reply(parts: parts)
+                return []
+            }
+            remove(m.xid)
+            return [.requestCompleted(xid: m.xid, .success(parts))]
+        case (.reply, _):
+            remove(m.xid)
+            return [.requestCompleted(xid: m.xid, .success([m]))]
+        case (.silent(let barrier), .error(let e)):
+            remove(m.xid)
+            if case .barrier(var errors)? = pending[barrier] {
+                errors[m.xid] = e
+                pending[barrier] = .barrier(errors: errors)
+            }
+            return []
+        case (.barrier(let errors), .barrierReply):
+            remove(m.xid)
+            return [.transactionCompleted(barrierXID: m.xid, .success(errors))]
+        case (.barrier, .error(let e)):
+            remove(m.xid)
+            return [.transactionCompleted(barrierXID: m.xid, .failure(.switchError(e)))]
+        default:
+            return [.unsolicited(m)]
+        }
+    }
+
+    private mutating func remove(_ xid: UInt32) {
+        if pending.removeValue(forKey: xid) != nil { pendingCount -= 1 }
+    }
+
+    /// A message that could not be decoded: answer it, and close if the stream lost its framing.
+    public mutating func decodingFailed(_ error: DecodingError) -> [Action] {
+        if case .closed = phase { return [] }
+        var actions: [Action] = [.send(error.errorReply)]
+        if error.framingLost {
+            actions.append(.close(reason: "unframeable input: \(error.reason)"))
+            phase = .closed
+        }
+        return actions
+    }
+
+    /// Called periodically: sends the keepalive echo and closes a peer that stopped answering.
+    public mutating func tick(now: NIODeadline) -> [Action] {
+        if case .closed = phase { return [] }
+        if let sent = echoSentAt {
+            guard now - sent >= configuration.echoTimeout else { return [] }
+            phase = .closed
+            return [.close(reason: "echo not answered within \(configuration.echoTimeout.nanoseconds / 1_000_000) ms")]
+        }
+        guard now - lastReceived >= configuration.idleInterval else { return [] }
+        echoSentAt = now
+        return [.send(OpenFlowMessage(xid: makeXID(), .echoRequest([])))]
+    }
+
+    // MARK: Requests
+
+    /// Starts a request that has a reply (multipart, barrier, features, echo, role, bundle control…).
+    public mutating func request(_ payload: OpenFlowMessage.Payload) -> (xid: UInt32, [Action]) {
+        let xid = makeXID()
+        if let refusal = refuse(xid) { return (xid, [refusal]) }
+        pending[xid] = .reply(parts: [])
+        pendingCount += 1
+        return (xid, [.send(OpenFlowMessage(xid: xid, payload))])
+    }
+
+    /// Sends messages that have no reply (flow, group, meter mods; bundle adds) followed by a
+    /// barrier; its completion carries every error the switch sent for them.
+    /// `xids` are those given to `payloads`, in order.
+    public mutating func transaction(_ payloads: [OpenFlowMessage.Payload]) -> (barrierXID: UInt32, xids: [UInt32], [Action]) {
+        let barrier = makeXID()
+        if isClosed { return (barrier, [], [.transactionCompleted(barrierXID: barrier, .failure(.sessionClosed("session closed")))]) }
+        guard isReady else { return (barrier, [], [.transactionCompleted(barrierXID: barrier, .failure(.notReady))]) }
+        guard pendingCount + payloads.count < configuration.maxPending else {
+            return (barrier, [], [.transactionCompleted(barrierXID: barrier, .failure(.tooManyPending))])
+        }
+        var actions: [Action] = []
+        var xids: [UInt32] = []
+        actions.reserveCapacity(payloads.count + 1)
+        xids.reserveCapacity(payloads.count)
+        for p in payloads {
+            let xid = makeXID()
+            pending[xid] = .silent(barrierXID: barrier)
+            pendingCount += 1
+            xids.append(xid)
+            actions.append(.send(OpenFlowMessage(xid: xid, p)))
+        }
+        pending[barrier] = .barrier(errors: [:])
+        pendingCount += 1
+        actions.append(.send(OpenFlowMessage(xid: barrier, .barrierRequest)))
+        return (barrier, xids, actions)
+    }
+
+    private func refuse(_ xid: UInt32) -> Action? {
+        if isClosed { return .requestCompleted(xid: xid, .failure(.sessionClosed("session closed"))) }
+        guard isReady else { return .requestCompleted(xid: xid, .failure(.notReady)) }
+        guard pendingCount < configuration.maxPending else { return .requestCompleted(xid: xid, .failure(.tooManyPending)) }
+        return nil
+    }
+
+    /// The connection is gone: everything still waiting fails.
+    public mutating func channelInactive(reason: String) -> [Action] {
+        phase = .closed
+        var actions: [Action] = []
+        for (xid, p) in pending {
+            switch p {
+            case .reply: actions.append(.requestCompleted(xid: xid, .failure(.sessionClosed(reason))))
+            case .barrier: actions.append(.transactionCompleted(barrierXID: xid, .failure(.sessionClosed(reason))))
+            case .silent: break
+            }
+        }
+        pending = [:]
+        pendingCount = 0
+        return actions
+    }
+}

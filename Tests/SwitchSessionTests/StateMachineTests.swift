@@ -1,0 +1,209 @@
+import NIOCore
+import OpenFlow
+import SwitchSession
+import Testing
+
+@Suite struct StateMachineTests {
+    typealias Action = SessionStateMachine.Action
+    let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
+
+    static func sent(_ actions: [Action]) -> [OpenFlowMessage] {
+        actions.compactMap { if case .send(let m) = $0 { m } else { nil } }
+    }
+
+    static let features = SwitchFeatures(datapathID: 0xa1, nTables: 254)
+    static let port1 = PortDescription(portNumber: 1, hardwareAddress: EthernetAddress(2, 0, 0, 0, 0, 1), name: "vm1")
+    static let local = PortDescription(portNumber: .local, hardwareAddress: EthernetAddress(2, 0, 0, 0, 0, 2), name: "br-int")
+
+    /// Drives a machine through the whole handshake and returns it ready.
+    func readyMachine(_ config: SessionStateMachine.Configuration = .init()) throws -> SessionStateMachine {
+        var m = SessionStateMachine(configuration: config, now: t0)
+        let hello = try #require(Self.sent(m.channelActive(now: t0)).first)
+        #expect(hello.payload == .hello(.supporting([4])))
+        let featuresRequest = try #require(Self.sent(m.received(OpenFlowMessage(xid: 9, .hello(.supporting([1, 4]))), now: t0)).first)
+        #expect(featuresRequest.payload == .featuresRequest)
+        let afterFeatures = Self.sent(m.received(OpenFlowMessage(xid: featuresRequest.xid, .featuresReply(Self.features)), now: t0))
+        #expect(afterFeatures.map(\.type) == [.setConfig, .multipartRequest])
+        let descXID = afterFeatures[1].xid
+        let portDesc = try #require(Self.sent(m.received(OpenFlowMessage(xid: descXID, .multipartReply(MultipartReply(.desc(SwitchDescription(hardware: "Open vSwitch"))))), now: t0)).first)
+        #expect(portDesc.payload == .multipartRequest(MultipartRequest(.portDesc)))
+        // Ports arrive in two parts; the session is ready only after the last.
+        #expect(m.received(OpenFlowMessage(xid: portDesc.xid, .multipartReply(MultipartReply(flags: 1, .portDesc([Self.port1])))), now: t0).isEmpty)
+        #expect(!m.isReady)
+        let done = m.received(OpenFlowMessage(xid: portDesc.xid, .multipartReply(MultipartReply(.portDesc([Self.local])))), now: t0)
+        guard case .ready(let info)? = done.first else { Issue.record("not ready: \(done)"); return m }
+        #expect(info.datapathID == 0xa1 && info.ports.count == 2 && info.description.hardware == "Open vSwitch")
+        #expect(m.isReady)
+        return m
+    }
+
+    @Test func handshake() throws { _ = try readyMachine() }
+
+    @Test func helloWithoutBitmapNegotiatesByHeaderVersion() {
+        var m = SessionStateMachine(now: t0)
+        _ = m.channelActive(now: t0)
+        // Open vSwitch's default HELLO: version 6 without a bitmap means "1.5 and below".
+        let out = Self.sent(m.received(OpenFlowMessage(version: 6, xid: 1, .hello(Hello())), now: t0))
+        #expect(out.first?.payload == .featuresRequest)
+    }
+
+    @Test(arguments: [
+        OpenFlowMessage(version: 1, xid: 3, .hello(Hello())),
+        OpenFlowMessage(version: 6, xid: 3, .hello(.supporting([1, 5, 6]))),
+        OpenFlowMessage(xid: 3, .echoReply([])),
+    ])
+    func versionRefusalSendsHelloFailedAndCloses(peer: OpenFlowMessage) {
+        var m = SessionStateMachine(now: t0)
+        _ = m.channelActive(now: t0)
+        let actions = m.received(peer, now: t0)
+        guard case .send(let e)? = actions.first, case .error(let err) = e.payload else { Issue.record("\(actions)"); return }
+        #expect(err.code == .helloFailedIncompatible && e.xid == 3)
+        guard case .close? = actions.last else { Issue.record("no close: \(actions)"); return }
+        #expect(m.isClosed)
+        #expect(m.received(OpenFlowMessage(xid: 4, .echoRequest([])), now: t0).isEmpty)
+    }
+
+    @Test func echoRequestsAreAnsweredOnceReady() throws {
+        var r = try readyMachine()
+        #expect(Self.sent(r.received(OpenFlowMessage(xid: 78, .echoRequest([])), now: t0)) == [OpenFlowMessage(xid: 78, .echoReply([]))])
+    }
+
+    @Test func keepaliveSendsEchoThenClosesWhenUnanswered() throws {
+        var m = try readyMachine(.init(idleInterval: .seconds(5), echoTimeout: .seconds(3)))
+        #expect(m.tick(now: t0 + .seconds(4)).isEmpty)
+        let echo = Self.sent(m.tick(now: t0 + .seconds(5)))
+        #expect(echo.first?.payload == .echoRequest([]))
+        #expect(m.tick(now: t0 + .seconds(7)).isEmpty)  // waiting for the answer
+        let closing = m.tick(now: t0 + .seconds(8))
+        guard case .close(let reason)? = closing.first else { Issue.record("\(closing)"); return }
+        #expect(reason.contains("echo not answered"))
+        #expect(m.isClosed)
+    }
+
+    @Test func anyTrafficAnswersTheKeepalive() throws {
+        var m = try readyMachine(.init(idleInterval: .seconds(5), echoTimeout: .seconds(3)))
+        let echo = try #require(Self.sent(m.tick(now: t0 + .seconds(5))).first)
+        _ = m.received(OpenFlowMessage(xid: echo.xid, .echoReply([])), now: t0 + .seconds(6))
+        #expect(m.tick(now: t0 + .seconds(9)).isEmpty)
+        #expect(!m.isClosed)
+        // Idle again for the interval: a new echo.
+        #expect(Self.sent(m.tick(now: t0 + .seconds(11))).first?.payload == .echoRequest([]))
+    }
+
+    @Test func stalledHandshakeIsClosedByTheSameRule() {
+        var m = SessionStateMachine(configuration: .init(idleInterval: .seconds(2), echoTimeout: .seconds(2)), now: t0)
+        _ = m.channelActive(now: t0)
+        _ = m.tick(now: t0 + .seconds(2))
+        guard case .close? = m.tick(now: t0 + .seconds(4)).first else { Issue.record("not closed"); return }
+    }
+
+    @Test func multipartRepliesAreReassembled() throws {
+        var m = try readyMachine()
+        let (xid, actions) = m.request(.multipartRequest(MultipartRequest(.flow(FlowStatsRequest()))))
+        #expect(Self.sent(actions).first?.xid == xid)
+        let part1 = OpenFlowMessage(xid: xid, .multipartReply(MultipartReply(flags: 1, .flow([]))))
+        let part2 = OpenFlowMessage(xid: xid, .multipartReply(MultipartReply(.flow([]))))
+        #expect(m.received(part1, now: t0).isEmpty)
+        guard case .requestCompleted(let x, .success(let parts))? = m.received(part2, now: t0).first else { Issue.record("incomplete"); return }
+        #expect(x == xid && parts == [part1, part2])
+    }
+
+    @Test func errorsReachTheRequestTheyAnswer() throws {
+        var m = try readyMachine()
+        let (xid, _) = m.request(.roleRequest(RoleMessage(role: .master)))
+        let err = ErrorMessage(code: .roleRequestFailedStale)
+        guard case .requestCompleted(xid, .failure(.switchError(let e)))? = m.received(OpenFlowMessage(xid: xid, .error(err)), now: t0).first else {
+            Issue.record("not delivered"); return
+        }
+        #expect(e == err)
+    }
+
+    @Test func transactionCollectsErrorsUntilTheBarrier() throws {
+        var m = try readyMachine()
+        let (barrier, xids, actions) = m.transaction([.flowMod(FlowMod(priority: 1)), .flowMod(FlowMod(priority: 2)), .flowMod(FlowMod(priority: 3))])
+        #expect(Self.sent(actions).map(\.type) == [.flowMod, .flowMod, .flowMod, .barrierRequest])
+        #expect(xids.count == 3 && Self.sent(actions).last?.xid == barrier)
+        let err = ErrorMessage(code: .badMatchBadPrereq)
+        #expect(m.received(OpenFlowMessage(xid: xids[1], .error(err)), now: t0).isEmpty)
+        guard case .transactionCompleted(barrier, .success(let errors))? = m.received(OpenFlowMessage(xid: barrier, .barrierReply), now: t0).first else {
+            Issue.record("barrier not completed"); return
+        }
+        #expect(errors == [xids[1]: err])
+    }
+
+    @Test func portStatusUpdatesThePortTable() throws {
+        var m = try readyMachine()
+        let vm2 = PortDescription(portNumber: 2, hardwareAddress: EthernetAddress(2, 0, 0, 0, 0, 3), name: "vm2")
+        guard case .portChanged(.added(let p))? = m.received(OpenFlowMessage(xid: 0, .portStatus(PortStatus(reason: .add, port: vm2))), now: t0).first else {
+            Issue.record("no add"); return
+        }
+        #expect(p == vm2 && m.info?.ports[2] == vm2)
+        var down = vm2
+        down.state = 1
+        guard case .portChanged(let change)? = m.received(OpenFlowMessage(xid: 0, .portStatus(PortStatus(reason: .modify, port: down))), now: t0).first else {
+            Issue.record("no modify"); return
+        }
+        #expect(change.linkChanged)
+        // The same description again changes nothing.
+        #expect(m.received(OpenFlowMessage(xid: 0, .portStatus(PortStatus(reason: .modify, port: down))), now: t0).isEmpty)
+        guard case .portChanged(.deleted)? = m.received(OpenFlowMessage(xid: 0, .portStatus(PortStatus(reason: .delete, port: down))), now: t0).first else {
+            Issue.record("no delete"); return
+        }
+        #expect(m.info?.ports[2] == nil)
+    }
+
+    @Test func closingFailsEverythingPending() throws {
+        var m = try readyMachine()
+        let (r, _) = m.request(.barrierRequest)
+        let (b, _, _) = m.transaction([.flowMod(FlowMod())])
+        let actions = m.channelInactive(reason: "gone")
+        #expect(actions.count == 2)
+        for a in actions {
+            switch a {
+            case .requestCompleted(let x, .failure(.sessionClosed)): #expect(x == r)
+            case .transactionCompleted(let x, .failure(.sessionClosed)): #expect(x == b)
+            default: Issue.record("unexpected \(a)")
+            }
+        }
+        guard case .requestCompleted(_, .failure(.sessionClosed))? = m.request(.barrierRequest).1.first else { Issue.record("accepted after close"); return }
+    }
+
+    @Test func requestsBeforeReadyAreRefused() {
+        var m = SessionStateMachine(now: t0)
+        _ = m.channelActive(now: t0)
+        guard case .requestCompleted(_, .failure(.notReady))? = m.request(.barrierRequest).1.first else { Issue.record("not refused"); return }
+    }
+
+    @Test func boundedPending() throws {
+        var m = try readyMachine(.init(maxPending: 2))
+        _ = m.request(.barrierRequest)
+        _ = m.request(.barrierRequest)
+        guard case .requestCompleted(_, .failure(.tooManyPending))? = m.request(.barrierRequest).1.first else { Issue.record("not bounded"); return }
+    }
+
+    @Test func malformedInputIsAnsweredAndFramingLossCloses() {
+        var m = SessionStateMachine(now: t0)
+        let e = DecodingError(code: .badRequestBadType, reason: "x", xid: 5, messageType: 99, offendingBytes: [4, 99, 0, 8, 0, 0, 0, 5], framingLost: false)
+        #expect(Self.sent(m.decodingFailed(e)).first?.payload == .error(ErrorMessage(code: .badRequestBadType, data: [4, 99, 0, 8, 0, 0, 0, 5])))
+        #expect(!m.isClosed)
+        var lost = e
+        lost.framingLost = true
+        guard case .close? = m.decodingFailed(lost).last else { Issue.record("no close"); return }
+        #expect(m.isClosed)
+    }
+
+    @Test func targetsParse() throws {
+        #expect(try ConnectionTarget(parsing: "ptcp:6653") == .passiveTCP(port: 6653, host: "0.0.0.0"))
+        #expect(try ConnectionTarget(parsing: "ptcp:") == .passiveTCP(port: 6653, host: "0.0.0.0"))
+        #expect(try ConnectionTarget(parsing: "ptcp:0:127.0.0.1") == .passiveTCP(port: 0, host: "127.0.0.1"))
+        #expect(try ConnectionTarget(parsing: "pssl:6653:[::1]") == .passiveSSL(port: 6653, host: "::1"))
+        #expect(try ConnectionTarget(parsing: "punix:/run/taasd.sock") == .passiveUnix(path: "/run/taasd.sock"))
+        #expect(try ConnectionTarget(parsing: "tcp:192.0.2.1") == .activeTCP(host: "192.0.2.1", port: 6653))
+        #expect(try ConnectionTarget(parsing: "ssl:[2001:db8::1]:6654") == .activeSSL(host: "2001:db8::1", port: 6654))
+        #expect(try ConnectionTarget(parsing: "unix:/var/run/openvswitch/br-int.mgmt") == .activeUnix(path: "/var/run/openvswitch/br-int.mgmt"))
+        for bad in ["", "6653", "http:1", "ptcp:99999", "tcp:", "tcp:1.2.3.4:x", "punix:", "ptcp:1:a b"] {
+            #expect(throws: ConnectionTarget.ParseError.self, "\(bad)") { try ConnectionTarget(parsing: bad) }
+        }
+        #expect(try ConnectionTarget(parsing: "ssl:[::1]:6653").description == "ssl:[::1]:6653")
+    }
+}
