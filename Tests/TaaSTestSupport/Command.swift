@@ -4,6 +4,7 @@ import Foundation
 public enum Command {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     public struct Output: Sendable {

@@ -24,12 +24,30 @@ public final class OVSNode: @unchecked Sendable {
                                      "--pidfile=\(dir)/ovsdb-server.pid", "--detach", "--log-file=\(dir)/ovsdb-server.log"],
                               environment: environment)
             try vsctl(["--no-wait", "init"])
-            try Command.startDaemon("ip", ["netns", "exec", name, "ovs-vswitchd", db, "--pidfile=\(dir)/ovs-vswitchd.pid", "--detach",
-                                     "--log-file=\(dir)/ovs-vswitchd.log"], environment: environment)
+            try startSwitch()
         } catch {
             stop()
             throw error
         }
+    }
+
+    /// Starts ovs-vswitchd (again, after `killSwitch`).
+    public func startSwitch() throws {
+        try Command.startDaemon("ip", ["netns", "exec", name, "ovs-vswitchd", db, "--pidfile=\(dir)/ovs-vswitchd.pid", "--detach",
+                                       "--log-file=\(dir)/ovs-vswitchd.log"], environment: environment)
+    }
+
+    /// Kills ovs-vswitchd with SIGKILL, as a crash would, and waits until it is gone.
+    public func killSwitch() throws {
+        guard let pid = pid("ovs-vswitchd") else { throw Command.Failure(description: "ovs-vswitchd is not running in \(dir)") }
+        kill(pid, SIGKILL)
+        for _ in 0..<100 where kill(pid, 0) == 0 && !isZombie(pid) { usleep(20_000) }
+        try? FileManager.default.removeItem(atPath: "\(dir)/ovs-vswitchd.pid")
+    }
+
+    func pid(_ daemon: String) -> Int32? {
+        guard let text = try? String(contentsOfFile: "\(dir)/\(daemon).pid", encoding: .utf8) else { return nil }
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     @discardableResult
@@ -69,8 +87,7 @@ public final class OVSNode: @unchecked Sendable {
         guard !stopped else { return }
         stopped = true
         for daemon in ["ovs-vswitchd", "ovsdb-server"] {
-            if let text = try? String(contentsOfFile: "\(dir)/\(daemon).pid", encoding: .utf8),
-               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            if let pid = pid(daemon) {
                 kill(pid, SIGTERM)
                 // A zombie counts as stopped (LAB.md: reaping is slow here).
                 for _ in 0..<50 where kill(pid, 0) == 0 && !isZombie(pid) { usleep(20_000) }
