@@ -1,0 +1,75 @@
+import Foundation
+import TaaSTestSupport
+import Testing
+
+/// The taasd executable with real bridges over TCP and TLS. taasd runs inside the node's
+/// namespace so that every address used is the namespace's own loopback.
+@Suite(.serialized) final class TaasdTransportTests {
+    let node: OVSNode
+
+    init() throws {
+        node = try OVSNode()
+        do { try node.addIntegrationBridge(datapathID: 0xc1) } catch {
+            node.stop()
+            throw error
+        }
+    }
+
+    deinit { node.stop() }
+
+    func taasd(_ args: [String]) throws -> Daemon {
+        let bin = BuiltProducts.path("taasd")
+        #expect(FileManager.default.isExecutableFile(atPath: bin), "build taasd first: \(bin)")
+        return try Daemon(try Command.tool("ip"), ["netns", "exec", node.name, bin] + args, logPath: "\(node.dir)/taasd.log")
+    }
+
+    @Test func tcpBridgeConnects() throws {
+        let d = try taasd(["--openflow", "ptcp:6653:127.0.0.1", "--echo-interval", "1", "--echo-timeout", "2"])
+        defer { d.stop() }
+        try d.waitForLog("listening for switches")
+        try node.vsctl(["set-controller", "br-int", "tcp:127.0.0.1:6653", "--", "set", "controller", "br-int", "connection-mode=out-of-band"])
+        try d.waitForLine(containing: ["switch connected", "datapath_id=00000000000000c1"])
+        // Idle sessions stay up through the keepalive: no disconnect after several echo rounds.
+        Thread.sleep(forTimeInterval: 3)
+        #expect(!d.log.contains("switch disconnected"), "\(d.log)")
+    }
+
+    /// Makes a PKI with ovs-pki: a controller certificate and a switch certificate.
+    func pki(_ dir: String) throws {
+        try Command.check("ovs-pki", ["--dir=\(dir)/pki", "init", "--force"])
+        try Command.check("sh", ["-c", "cd \"$0\" && ovs-pki --dir=\"$0/pki\" -b req+sign ctl controller >/dev/null && ovs-pki --dir=\"$0/pki\" -b req+sign sc switch >/dev/null", dir])
+    }
+
+    @Test func sslBridgeWithOurCAConnectsAndAnotherCAIsRefused() throws {
+        let ours = "\(node.dir)/ours", theirs = "\(node.dir)/theirs"
+        try FileManager.default.createDirectory(atPath: ours, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: theirs, withIntermediateDirectories: true)
+        try pki(ours)
+        try pki(theirs)
+        let d = try taasd(["--openflow", "pssl:6653:127.0.0.1", "--ssl-private-key", "\(ours)/ctl-privkey.pem",
+                           "--ssl-certificate", "\(ours)/ctl-cert.pem", "--ssl-ca-cert", "\(ours)/pki/switchca/cacert.pem"])
+        defer { d.stop() }
+        try d.waitForLog("listening for switches")
+
+        // A switch whose certificate comes from another CA is refused.
+        try node.vsctl(["set-ssl", "\(theirs)/sc-privkey.pem", "\(theirs)/sc-cert.pem", "\(ours)/pki/controllerca/cacert.pem"])
+        try node.vsctl(["set-controller", "br-int", "ssl:127.0.0.1:6653", "--", "set", "controller", "br-int", "connection-mode=out-of-band"])
+        try d.waitForLog("connection error")
+        Thread.sleep(forTimeInterval: 2)
+        #expect(!d.log.contains("switch connected"), "\(d.log)")
+
+        // With a certificate from our CA it connects.
+        try node.vsctl(["set-ssl", "\(ours)/sc-privkey.pem", "\(ours)/sc-cert.pem", "\(ours)/pki/controllerca/cacert.pem"])
+        try d.waitForLine(containing: ["switch connected", "datapath_id=00000000000000c1"], seconds: 30)
+    }
+
+    @Test func badFlagsAreRefusedWithAClearMessage() throws {
+        let bin = BuiltProducts.path("taasd")
+        let out = try Command.run("sh", ["-c", "\"$0\" --openflow http:6653 2>&1; echo exit=$?", bin])
+        #expect(out.stdout.contains("bad OpenFlow target \"http:6653\""), "\(out.stdout)")
+        #expect(out.stdout.contains("exit=64"))
+        let tls = try Command.run("sh", ["-c", "\"$0\" --openflow pssl:6653 2>&1; echo exit=$?", bin])
+        #expect(tls.stdout.contains("ssl targets need --ssl-private-key"), "\(tls.stdout)")
+        #expect(!tls.stdout.contains("exit=0"))
+    }
+}
