@@ -46,6 +46,11 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        // A simulated switch (handshake, echo, barrier, stats) for scale and robustness tests.
+        .target(
+            name: "SwitchSimulator",
+            dependencies: ["OpenFlow", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .target(name: "TaaSVersion"),
         .executableTarget(
             name: "taasd",
@@ -86,7 +91,7 @@ let package = Package(
         .testTarget(
             name: "SwitchSessionTests",
             dependencies: [
-                "SwitchSession", "OpenFlowServer", "OpenFlow", "TaaSTestSupport",
+                "SwitchSession", "OpenFlowServer", "OpenFlow", "TaaSTestSupport", "SwitchSimulator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -15,7 +15,7 @@ artifacts="$scratch/artifacts"
 rm -rf "$artifacts"
 mkdir -p "$work" "$artifacts"
 status=0
-"$bin" -max_total_time="$seconds" -max_len=4096 -timeout=5 -rss_limit_mb=2048 \
+"$bin" -max_total_time="$seconds" -max_len=65535 -timeout=5 -rss_limit_mb=2048 \
     -artifact_prefix="$artifacts/" "$work" Tests/FuzzCorpus/seeds Tests/FuzzCorpus/regressions || status=$?
 found=0
 for f in "$artifacts"/crash-* "$artifacts"/timeout-* "$artifacts"/oom-*; do

@@ -196,7 +196,7 @@ extension RawWriter {
         case .setField(let f):
             actionHeader(.setField, len)
             oxmField(f)
-            zeros(Int(len) - 4 - f.wireLength)
+            zeros(a.wireLength - 4 - f.wireLength)
         case .resubmit(let port, nil):
             nicira(NiciraActionSubtype.resubmit, len); write(port); zeros(4)
         case .resubmit(let port, let table?):

@@ -92,8 +92,8 @@ public struct BundleAdd: Hashable, Sendable {
         let innerXID: UInt32 = try inner.read(or: .bundleMsgBadLen)
         guard innerVersion == version else { throw ParseError(.badRequestBadVersion, "inner message version") }
         guard innerXID == xid else { throw ParseError(.bundleMsgBadXID, "inner xid differs from outer xid") }
-        // Only messages a bundle can apply; this also bounds recursion.
-        let allowed: [MessageType] = [.flowMod, .groupMod, .portMod, .packetOut, .meterMod]
+        // Only what Open vSwitch can bundle (ofputil_is_bundlable); this also bounds recursion.
+        let allowed: [MessageType] = [.flowMod, .groupMod, .portMod, .packetOut]
         guard allowed.contains(MessageType(rawValue: innerType)) else { throw ParseError(.bundleMsgUnsup, "message not bundleable") }
         let payload = try OpenFlowMessage.Payload.read(type: MessageType(rawValue: innerType), version: innerVersion, xid: xid, body: &inner)
         return BundleAdd(bundleID: id, flags: BundleControl.Flags(rawValue: flags), message: payload,

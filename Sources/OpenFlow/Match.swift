@@ -28,8 +28,9 @@ public struct Match: Hashable, Sendable, ExpressibleByArrayLiteral {
             }
             guard let info = f.id.info else { continue }
             if let mask = f.mask {
-                guard info.maskable else { throw ParseError(.badMatchBadMask, "field is not maskable") }
                 if f.value.and(mask) != f.value { throw ParseError(.badMatchBadWildcards, "value has bits outside mask") }
+                // An all-ones mask is an exact match, which Open vSwitch accepts on any field.
+                guard info.maskable || mask.isAllOnes else { throw ParseError(.badMatchBadMask, "field is not maskable") }
             }
             try checkPrerequisite(info.prerequisite)
         }
@@ -51,7 +52,8 @@ public struct Match: Hashable, Sendable, ExpressibleByArrayLiteral {
         case .ethType(let types):
             ok = exact(.ethType).map { types.contains(UInt16(truncatingIfNeeded: $0)) } ?? false
         case .ipProto(let proto):
-            let types: [UInt64] = proto == 58 ? [0x86dd] : [0x0800, 0x86dd]
+            // ICMPv4 lives in IPv4 only and ICMPv6 in IPv6 only; TCP, UDP and SCTP in either.
+            let types: [UInt64] = proto == 58 ? [0x86dd] : proto == 1 ? [0x0800] : [0x0800, 0x86dd]
             ok = exact(.ipProto) == UInt64(proto) && exact(.ethType).map(types.contains) == true
         case .icmpv6Type(let types):
             ok = exact(.icmpv6Type).map { types.contains(UInt8(truncatingIfNeeded: $0)) } == true

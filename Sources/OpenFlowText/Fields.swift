@@ -126,7 +126,7 @@ enum Fields {
         }
         // In a match, `xregN` text means a pair of 32-bit registers (as Open vSwitch encodes it
         // for OpenFlow 1.3), so OXM_OF_PKT_REG fields only print generically there.
-        for n in 0..<16 {
+        for n in 0..<8 {  // Open vSwitch 3.1 has eight xregs
             list.append(f(.packetRegister(UInt8(n)), 8, nil, "xreg\(n)", .hex, print: genericPrintRank, wire: genericWireRank))
         }
         return list

@@ -131,6 +131,8 @@ import Testing
         ("wrong IP protocol", Match([.ethType(0x0800), OXMField(.ipProto, 17), OXMField(.tcpDst, 80)])),
         ("IPv4 field on IPv6", Match([.ethType(0x86dd), OXMField(.ipv4Src, 1)])),
         ("duplicate field", Match([.inPort(1), .inPort(2)])),
+        ("ICMPv4 field on IPv6", Match([.ethType(0x86dd), OXMField(.ipProto, 1), OXMField(.icmpv4Type, 8)])),
+        ("value outside its mask", Match([OXMField(.inPort, 1, mask: 0)])),
     ])
     func invalidMatchesGetTheSameErrorFromOVS(name: String, match: Match) throws {
         var ours: ErrorCode?

@@ -18,7 +18,7 @@ import Testing
 
     @Test func seedsAndRegressionsHoldTheInvariants() throws {
         let all = Self.files("seeds") + Self.files("regressions")
-        #expect(Self.files("seeds").count >= Samples.allMessages.count, "seed corpus missing: run scripts/fuzz.sh --write-seeds")
+        #expect(Self.files("seeds").count >= Samples.allMessages.count, "seed corpus missing: run TAAS_WRITE_FUZZ_SEEDS=$PWD/Tests/FuzzCorpus/seeds swift test --filter FuzzRegressionTests")
         for path in all {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             #expect(throws: Never.self, "\(path)") { try DecoderInvariants.check([UInt8](data)) }

@@ -10,6 +10,8 @@ import Testing
         try Match([.vlanVID(0x1000 | 10), OXMField(.vlanPCP, 3)]).validate()
         try Match([.vlanVID(0x1000, mask: 0x1000), OXMField(.vlanPCP, 3)]).validate()
         try Match([.tunnelID(0x100, mask: 0xf00), .register(3, 0x10, mask: 0xf0)]).validate()
+        // An all-ones mask is exact, accepted even where masks are not.
+        try Match([OXMField(.inPort, 1, mask: 0xffff_ffff)]).validate()
     }
 
     @Test(arguments: [
@@ -26,6 +28,8 @@ import Testing
         ([OXMField(.inPort, 1), OXMField(.inPort, 2)], .badMatchDupField),
         ([OXMField(.inPort, 1, mask: 1)], .badMatchBadMask),
         ([OXMField(.ethDst, 0xffff, mask: 0xff)], .badMatchBadWildcards),
+        ([OXMField(.inPort, 1, mask: 0)], .badMatchBadWildcards),
+        ([OXMField(.ethType, 0x86dd), OXMField(.ipProto, 1), OXMField(.icmpv4Type, 8)], .badMatchBadPrereq),
     ] as [([OXMField], ErrorCode)])
     func invalidMatchesAreRejected(fields: [OXMField], expected: ErrorCode) {
         #expect(throws: ParseError.self) { try Match(fields).validate() }

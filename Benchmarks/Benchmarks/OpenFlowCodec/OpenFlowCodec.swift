@@ -9,7 +9,7 @@ let mirror = OpenFlowMessage(xid: 7, .flowMod(FlowMod(
     match: [.inPort(1), .ethDst(EthernetAddress(0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff))],
     instructions: [.applyActions([.output(3), .setField(.tunnelID(0x64)), .output(100)])])))
 
-/// A multipart FLOW reply with 1,000 entries, as a switch sends for a dump.
+/// A multipart FLOW reply with 400 entries (about 55 KB), as a switch sends for a dump.
 let flowReply: OpenFlowMessage = {
     guard case .flowMod(let f) = mirror.payload else { fatalError() }
     let stats = (0..<1000).map { i in
@@ -17,7 +17,7 @@ let flowReply: OpenFlowMessage = {
                   match: [.inPort(PortNumber(UInt32(i % 64 + 1))), .ethDst(EthernetAddress(rawValue: UInt64(i)))],
                   instructions: f.instructions)
     }
-    // 1,000 entries of ~128 bytes exceed one 64 KiB message; encode them as ~16 replies.
+    // 1,000 entries of ~136 bytes exceed one 64 KiB message; a switch sends them in three parts.
     return OpenFlowMessage(xid: 9, .multipartReply(MultipartReply(flags: 1, .flow(Array(stats.prefix(400))))))
 }()
 
