@@ -90,9 +90,8 @@ public final class SwitchRegistry: Sendable {
 
     /// Ends every subscription (at shutdown).
     func finish() {
-        state.withLockedValue { s in
-            for c in s.subscribers.values { c.finish() }
-            s.subscribers = [:]
-        }
+        // Outside the lock: finishing runs each stream's onTermination, which takes it.
+        let subscribers = state.withLockedValue { s in defer { s.subscribers = [:] }; return Array(s.subscribers.values) }
+        for c in subscribers { c.finish() }
     }
 }

@@ -1,0 +1,71 @@
+import Logging
+import NIOCore
+import NIOPosix
+import OpenFlow
+import OpenFlowServer
+import SwitchSession
+import SwitchSimulator
+import TaaSTestSupport
+import Testing
+
+/// Hostile peers on loopback never disturb the other sessions: garbage, a header announcing
+/// 65,535 bytes followed by silence, and a flood of ECHO_REQUESTs from a peer that reads nothing.
+@Suite(.serialized) struct RobustnessTests {
+    let group = MultiThreadedEventLoopGroup.singleton
+
+    /// A raw connection that writes whatever it is told and reads nothing back.
+    func rawPeer(port: Int) async throws -> Channel {
+        try await ClientBootstrap(group: group)
+            .channelOption(.autoRead, value: false)
+            .connect(host: "127.0.0.1", port: port).get()
+    }
+
+    @Test func hostilePeersDoNotDisturbOthers() async throws {
+        let server = try OpenFlowServer(
+            configuration: .init(targets: [.passiveTCP(port: 0, host: "127.0.0.1")],
+                                 session: .init(idleInterval: .milliseconds(500), echoTimeout: .milliseconds(500))),
+            group: group, logger: Logger(label: "test"))
+        let events = EventWaiter(server.registry)
+        let bound = try await server.listen()
+        guard case .passiveTCP(let port, _)? = bound.first else { Issue.record("no listener"); return }
+
+        var good: [SimulatedSwitch] = []
+        for dpid in UInt64(1)...3 {
+            good.append(try await SimulatedSwitch.connect(host: "127.0.0.1", port: port, datapathID: dpid, group: group))
+            _ = try await events.next("switch \(dpid)") { if case .connected(let i) = $0 { i.datapathID == dpid } else { false } }
+        }
+
+        // Garbage: random bytes, some of which frame as messages, some not.
+        let garbage = try await rawPeer(port: port)
+        var rng = SystemRandomNumberGenerator()
+        let junk = (0..<20_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        try await garbage.writeAndFlush(garbage.allocator.buffer(bytes: junk))
+        // A header that announces 65,535 bytes, then silence.
+        let staller = try await rawPeer(port: port)
+        try await staller.writeAndFlush(staller.allocator.buffer(bytes: [4, 0, 0xff, 0xff, 0, 0, 0, 1, 0, 1]))
+        // A flood of echo requests from a peer that never reads the replies.
+        let flooder = try await rawPeer(port: port)
+        var flood = flooder.allocator.buffer(capacity: 8 * 100_000)
+        for i in 0..<100_000 { flood.writeOpenFlowMessage(OpenFlowMessage(xid: UInt32(i), .echoRequest([]))) }
+        // Not awaited: with nobody reading, the write never completes.
+        flooder.writeAndFlush(flood, promise: nil)
+
+        // Meanwhile the good switches' echoes are answered, again and again.
+        for round in 0..<20 {
+            for sw in good {
+                let rtt = try await sw.echo()
+                #expect(rtt < .seconds(2), "round \(round): \(rtt)")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+
+        // The staller sent a partial header and stopped: it is closed by the keepalive rule.
+        try await staller.closeFuture.get()
+        // No good switch was disconnected, and all three are still registered.
+        #expect(!events.seen.contains { if case .disconnected = $0 { true } else { false } }, "\(events.seen)")
+        #expect(server.registry.count == 3)
+        for c in [garbage, flooder] { try? await c.close() }
+        for sw in good { await sw.close() }
+        await server.shutdown()
+    }
+}
