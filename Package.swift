@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "taasctl", targets: ["taasctl"]),
         .executable(name: "taas-lab", targets: ["taas-lab"]),
         .executable(name: "openflow-fuzz", targets: ["openflow-fuzz"]),
+        .executable(name: "switch-sim", targets: ["switch-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -50,6 +51,11 @@ let package = Package(
         .target(
             name: "SwitchSimulator",
             dependencies: ["OpenFlow", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        .executableTarget(
+            name: "switch-sim",
+            dependencies: ["SwitchSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .target(name: "TaaSVersion"),
         .executableTarget(

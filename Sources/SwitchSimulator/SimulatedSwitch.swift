@@ -51,6 +51,7 @@ public final class SimulatedSwitch: Sendable {
     }
 
     public var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
+    public var isActive: Bool { channel.isActive }
 
     public func close() async {
         try? await channel.close()
