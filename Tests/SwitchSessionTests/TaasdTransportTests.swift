@@ -34,6 +34,21 @@ import Testing
         #expect(!d.log.contains("switch disconnected"), "\(d.log)")
     }
 
+    @Test func tcpTargetDialsAListeningBridge() throws {
+        // The bridge listens (`ptcp:`); taasd dials it, and dials again after the switch restarts.
+        try node.vsctl(["set-controller", "br-int", "ptcp:6654:127.0.0.1"])
+        let d = try taasd(["--openflow", "tcp:127.0.0.1:6654"])
+        defer { d.stop() }
+        try d.waitForLine(containing: ["switch connected", "datapath_id=00000000000000c1"])
+        try node.killSwitch()
+        try d.waitForLine(containing: ["switch disconnected", "datapath_id=00000000000000c1"])
+        try node.startSwitch()
+        let connectedLines = { d.log.split(separator: "\n").filter { $0.contains("switch connected") }.count }
+        let deadline = Date().addingTimeInterval(30)
+        while connectedLines() < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(connectedLines() == 2, "\(d.log)")
+    }
+
     /// Makes a PKI with ovs-pki: a controller certificate and a switch certificate.
     func pki(_ dir: String) throws {
         try Command.check("ovs-pki", ["--dir=\(dir)/pki", "init", "--force"])
