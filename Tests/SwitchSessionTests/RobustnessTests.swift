@@ -23,7 +23,7 @@ import Testing
     @Test func hostilePeersDoNotDisturbOthers() async throws {
         let server = try OpenFlowServer(
             configuration: .init(targets: [.passiveTCP(port: 0, host: "127.0.0.1")],
-                                 session: .init(idleInterval: .milliseconds(500), echoTimeout: .milliseconds(500))),
+                                 session: .init(idleInterval: .seconds(1), echoTimeout: .seconds(2))),
             group: group, logger: Logger(label: "test"))
         let events = EventWaiter(server.registry)
         let bound = try await server.listen()
