@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "TaaSTestSupport",
             dependencies: [
-                "OpenFlow",
+                "OpenFlow", "SwitchSimulator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

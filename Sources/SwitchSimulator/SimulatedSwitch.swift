@@ -62,7 +62,7 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    let datapathID: UInt64
+    let responder: SwitchResponder
     let stats: NIOLockedValueBox<SimulatedSwitch.Stats>
     private var buffer = ByteBuffer()
     private var context: ChannelHandlerContext?
@@ -70,7 +70,7 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
     private var nextXID: UInt32 = 0x8000_0000
 
     init(datapathID: UInt64, stats: NIOLockedValueBox<SimulatedSwitch.Stats>) {
-        self.datapathID = datapathID
+        responder = SwitchResponder(datapathID: datapathID)
         self.stats = stats
     }
 
@@ -103,30 +103,16 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
         while let m = try? buffer.readOpenFlowMessage() {
             count += 1
             switch m.payload {
-            case .featuresRequest:
-                send(context, OpenFlowMessage(xid: m.xid, .featuresReply(SwitchFeatures(datapathID: datapathID, nTables: 254))))
-            case .echoRequest(let d):
-                send(context, OpenFlowMessage(xid: m.xid, .echoReply(d)))
             case .echoReply:
                 if let (start, promise) = echoes.removeValue(forKey: m.xid) { promise.succeed(.now - start) }
-            case .barrierRequest:
-                send(context, OpenFlowMessage(xid: m.xid, .barrierReply))
             case .flowMod:
                 flowMods += 1
             case .multipartRequest(let r):
-                let body: MultipartReply.Body
-                switch r.body {
-                case .desc: body = .desc(SwitchDescription(manufacturer: "taas", hardware: "simulated switch", software: "0"))
-                case .portDesc:
-                    handshake = true
-                    body = .portDesc([PortDescription(portNumber: .local, hardwareAddress: EthernetAddress(rawValue: datapathID), name: "br-int")])
-                case .flow: body = .flow([])
-                default: continue
-                }
-                send(context, OpenFlowMessage(xid: m.xid, .multipartReply(MultipartReply(body))))
+                if case .portDesc = r.body { handshake = true }
             default:
                 break
             }
+            for reply in responder.answer(m) { send(context, reply) }
         }
         buffer.discardReadBytes()
         context.flush()

@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import OpenFlow
+import SwitchSimulator
 
 /// A listener on 127.0.0.1 that plays an OpenFlow 1.3 switch for `ovs-ofctl`: it sends
 /// HELLO, records every message it receives (decoded, with its exact bytes), and answers
@@ -99,31 +100,12 @@ private final class FakeSwitchHandler: ChannelInboundHandler, Sendable {
 
     private func answer(_ m: OpenFlowMessage) -> [OpenFlowMessage] {
         let tables = state.withLockedValue { $0.tables }
-        switch m.payload {
-        case .barrierRequest: return [OpenFlowMessage(xid: m.xid, .barrierReply)]
-        case .echoRequest(let d): return [OpenFlowMessage(xid: m.xid, .echoReply(d))]
-        case .featuresRequest:
-            return [OpenFlowMessage(xid: m.xid, .featuresReply(SwitchFeatures(datapathID: 0xfa4e, nTables: 254)))]
-        case .bundleControl(let c):
-            return [OpenFlowMessage(xid: m.xid, .bundleControl(BundleControl(bundleID: c.bundleID, type: c.type.reply, flags: [])))]
-        case .multipartRequest(let r):
-            let body: MultipartReply.Body
-            switch r.body {
-            case .flow: body = .flow(tables.flows)
-            case .groupDesc: body = .groupDesc(tables.groups)
-            case .meterConfig: body = .meterConfig(tables.meters)
-            case .portDesc: body = .portDesc([])
-            case .desc: body = .desc(SwitchDescription(manufacturer: "taas", hardware: "fake switch", software: "test"))
-            case .tableFeatures:
-                // The eight properties ovs-ofctl requires to accept a table.
-                let props = [0, 2, 4, 6, 8, 10, 12, 14].map { TableFeatureProperty(type: UInt16($0), content: .raw([])) }
-                body = .tableFeatures([TableFeatures(tableID: 0, name: "", properties: props)])
-            default: return [OpenFlowMessage(xid: m.xid, .error(ErrorMessage(code: .badRequestBadMultipart)))]
-            }
-            return [OpenFlowMessage(xid: m.xid, .multipartReply(MultipartReply(body)))]
-        default:
-            return []
-        }
+        var responder = SwitchResponder(datapathID: 0xfa4e, description: SwitchDescription(manufacturer: "taas", hardware: "fake switch", software: "test"),
+                                        ports: [])
+        responder.flows = tables.flows
+        responder.groups = tables.groups
+        responder.meters = tables.meters
+        return responder.answer(m)
     }
 
     private func send(_ context: ChannelHandlerContext, _ m: OpenFlowMessage) {

@@ -1,0 +1,46 @@
+import OpenFlow
+
+/// How a simulated switch answers a controller or `ovs-ofctl`: the replies a client waits for
+/// (features, echo, barrier, bundle control, the multipart dumps), from fixed tables.
+public struct SwitchResponder: Sendable {
+    public var datapathID: UInt64
+    public var description: SwitchDescription
+    public var ports: [PortDescription]
+    public var flows: [FlowStats] = []
+    public var groups: [GroupDescription] = []
+    public var meters: [MeterConfig] = []
+
+    public init(datapathID: UInt64, description: SwitchDescription = SwitchDescription(manufacturer: "taas", hardware: "simulated switch", software: "0"),
+                ports: [PortDescription]? = nil) {
+        self.datapathID = datapathID
+        self.description = description
+        self.ports = ports ?? [PortDescription(portNumber: .local, hardwareAddress: EthernetAddress(rawValue: datapathID), name: "br-int")]
+    }
+
+    /// The replies to one message (none for messages without replies, such as FLOW_MOD).
+    public func answer(_ m: OpenFlowMessage) -> [OpenFlowMessage] {
+        func reply(_ p: OpenFlowMessage.Payload) -> [OpenFlowMessage] { [OpenFlowMessage(xid: m.xid, p)] }
+        switch m.payload {
+        case .featuresRequest: return reply(.featuresReply(SwitchFeatures(datapathID: datapathID, nTables: 254)))
+        case .echoRequest(let d): return reply(.echoReply(d))
+        case .barrierRequest: return reply(.barrierReply)
+        case .bundleControl(let c): return reply(.bundleControl(BundleControl(bundleID: c.bundleID, type: c.type.reply, flags: [])))
+        case .multipartRequest(let r):
+            switch r.body {
+            case .desc: return reply(.multipartReply(MultipartReply(.desc(description))))
+            case .portDesc: return reply(.multipartReply(MultipartReply(.portDesc(ports))))
+            case .flow: return reply(.multipartReply(MultipartReply(.flow(flows))))
+            case .groupDesc: return reply(.multipartReply(MultipartReply(.groupDesc(groups))))
+            case .meterConfig: return reply(.multipartReply(MultipartReply(.meterConfig(meters))))
+            case .tableFeatures:
+                // The eight properties ovs-ofctl requires before it accepts a table.
+                let props = [0, 2, 4, 6, 8, 10, 12, 14].map { TableFeatureProperty(type: UInt16($0), content: .raw([])) }
+                return reply(.multipartReply(MultipartReply(.tableFeatures([TableFeatures(tableID: 0, name: "", properties: props)]))))
+            default:
+                return reply(.error(ErrorMessage(code: .badRequestBadMultipart)))
+            }
+        default:
+            return []
+        }
+    }
+}
