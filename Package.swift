@@ -57,6 +57,8 @@ let package = Package(
             dependencies: ["SwitchSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "NIOPosix", package: "swift-nio")]
         ),
+        // The TaaS policy table: resources, validation and rules (pure).
+        .target(name: "TaaSPolicy"),
         .target(name: "TaaSVersion"),
         .executableTarget(
             name: "taasd",
@@ -104,6 +106,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "TaaSPolicyTests", dependencies: ["TaaSPolicy"]),
         .testTarget(
             name: "OpenFlowTextTests",
             dependencies: ["OpenFlowText", "OpenFlow", "TaaSTestSupport"]

@@ -1,0 +1,153 @@
+import TaaSPolicy
+import Testing
+
+@Suite struct PolicyTableTests {
+    static let alice = Caller(projectID: "alice", isAdmin: false)
+    static let bob = Caller(projectID: "bob", isAdmin: false)
+    static let reader = Caller(projectID: "alice", isAdmin: false, canWrite: false)
+    static func id(_ n: Int) -> ResourceID { ResourceID("00000000-0000-4000-8000-\(String(repeating: "0", count: 12 - String(n).count))\(n)")! }
+    static func port(_ id: String, project: String) -> PortRecord {
+        PortRecord(id: id, name: "tap-\(id)", macAddress: "02:00:00:00:00:01", hostID: "node1", openflowPort: 1, vlan: nil, projectID: project, up: true)
+    }
+
+    static func table(_ config: PolicyTable.Configuration = .init()) -> PolicyTable {
+        PolicyTable(configuration: config, ports: [port("p-a1", project: "alice"), port("p-a2", project: "alice"),
+                                                   port("p-a3", project: "alice"), port("p-b1", project: "bob")])
+    }
+
+    func expectError(_ kind: PolicyError.Kind, _ type: String, _ body: () throws -> Void) {
+        do {
+            try body()
+            Issue.record("expected \(type)")
+        } catch let error as PolicyError {
+            #expect(error.kind == kind && error.type == type, "\(error)")
+            #expect(!error.message.isEmpty)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func tapServiceLifecycle() throws {
+        var t = Self.table()
+        let s = try t.createTapService(.init(name: "analyzer", portID: "p-a1"), id: Self.id(1), by: Self.alice)
+        #expect(s.status == .down && s.projectID == "alice" && s.tunnelKey == 0xf0_0000)
+        let s2 = try t.createTapService(.init(portID: "p-a2"), id: Self.id(2), by: Self.alice)
+        #expect(s2.tunnelKey == 0xf0_0001)
+        let f = try t.createTapFlow(.init(tapServiceID: s.id, sourcePort: "p-a3", direction: .both), id: Self.id(3), by: Self.alice)
+        #expect(f.status == .down)
+        #expect(try t.updateTapService(s.id, .init(name: "renamed", description: "d"), by: Self.alice).name == "renamed")
+        // Deleting the service deletes its flows and frees its key for reuse.
+        #expect(try t.deleteTapService(s.id, by: Self.alice) == [f.id])
+        #expect(t.flows.isEmpty)
+        #expect(try t.createTapService(.init(portID: "p-a1"), id: Self.id(4), by: Self.alice).tunnelKey == 0xf0_0000)
+    }
+
+    @Test func rules() throws {
+        var t = Self.table()
+        let s = try t.createTapService(.init(portID: "p-a1"), id: Self.id(1), by: Self.alice)
+        expectError(.notFound, "PortNotFound") { _ = try t.createTapService(.init(portID: "nope"), id: Self.id(9), by: Self.alice) }
+        // Another project's port is invisible: 404, as in Neutron.
+        expectError(.notFound, "PortNotFound") { _ = try t.createTapService(.init(portID: "p-b1"), id: Self.id(9), by: Self.alice) }
+        expectError(.conflict, "PortInUse") { _ = try t.createTapService(.init(portID: "p-a1"), id: Self.id(9), by: Self.alice) }
+        expectError(.conflict, "PortIsTapServiceDestination") {
+            _ = try t.createTapFlow(.init(tapServiceID: s.id, sourcePort: "p-a1", direction: .in), id: Self.id(9), by: Self.alice)
+        }
+        expectError(.notFound, "TapServiceNotFound") {
+            _ = try t.createTapFlow(.init(tapServiceID: Self.id(77), sourcePort: "p-a2", direction: .in), id: Self.id(9), by: Self.alice)
+        }
+        // Bob sees nothing of Alice's.
+        expectError(.notFound, "TapServiceNotFound") { _ = try t.tapService(s.id, by: Self.bob) }
+        expectError(.notFound, "TapServiceNotFound") { _ = try t.deleteTapService(s.id, by: Self.bob) }
+        #expect(t.tapServices(by: Self.bob).isEmpty)
+        #expect(t.tapServices(by: .admin).count == 1)
+        // Readers look but do not touch; non-admins cannot act for another project.
+        expectError(.forbidden, "PolicyNotAuthorized") { _ = try t.createTapService(.init(portID: "p-a2"), id: Self.id(9), by: Self.reader) }
+        expectError(.forbidden, "PolicyNotAuthorized") { _ = try t.updateTapService(s.id, .init(name: "x"), by: Self.reader) }
+        expectError(.forbidden, "PolicyNotAuthorized") {
+            _ = try t.createTapService(.init(projectID: "bob", portID: "p-a2"), id: Self.id(9), by: Self.alice)
+        }
+        // An admin may use any project's port and act for any project.
+        let b = try t.createTapService(.init(projectID: "bob", portID: "p-b1"), id: Self.id(10), by: .admin)
+        let seenByBob = try t.tapService(b.id, by: Self.bob)
+        #expect(b.projectID == "bob" && seenByBob == b)
+    }
+
+    @Test func quotasAndKeys() throws {
+        var t = Self.table(.init(tunnelKeys: 10...11, quotas: Quotas(tapServices: 2, tapFlows: 1)))
+        let s = try t.createTapService(.init(portID: "p-a1"), id: Self.id(1), by: Self.alice)
+        _ = try t.createTapService(.init(portID: "p-a2"), id: Self.id(2), by: Self.alice)
+        expectError(.conflict, "OverQuota") { _ = try t.createTapService(.init(portID: "p-a3"), id: Self.id(3), by: Self.alice) }
+        _ = try t.createTapFlow(.init(tapServiceID: s.id, sourcePort: "p-a3", direction: .out), id: Self.id(4), by: Self.alice)
+        expectError(.conflict, "OverQuota") {
+            _ = try t.createTapFlow(.init(tapServiceID: s.id, sourcePort: "p-a2", direction: .out), id: Self.id(5), by: Self.alice)
+        }
+        var full = Self.table(.init(tunnelKeys: 10...10))
+        _ = try full.createTapService(.init(portID: "p-a1"), id: Self.id(1), by: Self.alice)
+        expectError(.conflict, "TunnelKeysExhausted") { _ = try full.createTapService(.init(portID: "p-a2"), id: Self.id(2), by: Self.alice) }
+    }
+
+    @Test func tapMirrors() throws {
+        var t = Self.table()
+        let m = try t.createTapMirror(.init(portID: "p-a1", directions: [.in: 100, .out: 101], remoteIP: "203.0.113.9", mirrorType: .erspanv1),
+                                      id: Self.id(1), by: Self.alice)
+        #expect(m.status == .down)
+        expectError(.conflict, "TapMirrorKeyInUse") {
+            _ = try t.createTapMirror(.init(portID: "p-a2", directions: [.both: 101], remoteIP: "2001:db8::9", mirrorType: .gre), id: Self.id(2), by: Self.alice)
+        }
+        _ = try t.createTapMirror(.init(portID: "p-a2", directions: [.both: 102], remoteIP: "2001:db8::9", mirrorType: .gre), id: Self.id(3), by: Self.alice)
+        let bad: [([Direction: UInt32], String)] = [([:], "203.0.113.9"), ([.both: 1, .in: 2], "203.0.113.9"), ([.in: 5, .out: 5], "203.0.113.9"),
+                                                   ([.in: 7], "203.0.113.256"), ([.in: 7], "2001:db8:::1"), ([.in: 7], "host.example")]
+        for (dirs, ip) in bad {
+            expectError(.badRequest, "InvalidInput") {
+                _ = try t.createTapMirror(.init(portID: "p-a3", directions: dirs, remoteIP: ip, mirrorType: .gre), id: Self.id(9), by: Self.alice)
+            }
+        }
+    }
+
+    @Test func statusTransitions() throws {
+        var t = Self.table()
+        let s = try t.createTapService(.init(portID: "p-a1"), id: Self.id(1), by: Self.alice)
+        let set = t.setStatus(.tapService, s.id, .error, reason: "OFPET_BAD_MATCH/OFPBMC_BAD_PREREQ on node1")
+        #expect(set)
+        #expect(t.services[s.id]?.statusReason == "OFPET_BAD_MATCH/OFPBMC_BAD_PREREQ on node1")
+        let active = t.setStatus(.tapService, s.id, .active)
+        #expect(active)
+        #expect(t.services[s.id]?.status == .active && t.services[s.id]?.statusReason == nil)
+        let missing = t.setStatus(.tapFlow, Self.id(99), .active)
+        #expect(!missing)
+    }
+
+    @Test func portsStayKnownWhenTheyGoAway() {
+        var t = Self.table()
+        t.markPortDown("p-a1")
+        #expect(t.ports["p-a1"]?.up == false)
+        #expect(t.portList(by: Self.alice).count == 3 && t.portList(by: Self.bob).count == 1)
+    }
+
+    @Test(arguments: [
+        ("9,18,27-36", "9,18,27-36"), ("0", "0"), ("4095", "4095"), ("1-3, 2-5,7", "1-5,7"), ("10-10", "10"), ("5,4,3", "3-5"),
+    ])
+    func vlanFiltersParse(text: String, canonical: String) throws {
+        #expect(try VLANFilter(parsing: text).description == canonical)
+    }
+
+    @Test(arguments: ["", "4096", "1-", "-1", "a", "3-1", "1,,2", "1-2-3", "99999999999", "١٢"])
+    func badVLANFiltersAreRefused(text: String) {
+        #expect(throws: VLANFilter.ParseError.self) { try VLANFilter(parsing: text) }
+    }
+
+    @Test func vlanFilterMembership() throws {
+        let f = try VLANFilter(parsing: "9,18,27-36")
+        #expect(f.contains(9) && f.contains(27) && f.contains(36) && !f.contains(10) && !f.contains(37))
+    }
+
+    @Test func resourceIDs() {
+        #expect(ResourceID("1F0E2D3C-4B5A-4978-8695-A4B3C2D1E0F9")?.rawValue == "1f0e2d3c-4b5a-4978-8695-a4b3c2d1e0f9")
+        for bad in ["", "1f0e2d3c4b5a49788695a4b3c2d1e0f9", "1f0e2d3c-4b5a-4978-8695-a4b3c2d1e0fz", "1f0e2d3c-4b5a-4978-8695-a4b3c2d1e0f9-0"] {
+            #expect(ResourceID(bad) == nil, "\(bad)")
+        }
+        var g = SystemRandomNumberGenerator()
+        let r = ResourceID.random(using: &g)
+        #expect(ResourceID(r.rawValue) == r)
+    }
+}
