@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // OpenFlow 1.3 wire codec: pure, NIOCore only.
@@ -59,6 +60,10 @@ let package = Package(
         ),
         // The TaaS policy table: resources, validation and rules (pure).
         .target(name: "TaaSPolicy"),
+        // Durable storage of the policy: a small protocol, SQLite through GRDB by default.
+        .target(name: "TaaSStore", dependencies: ["TaaSPolicy", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Writes to a store as fast as it can, printing each acknowledged id (the crash test's child).
+        .executableTarget(name: "store-crash-writer", dependencies: ["TaaSStore", "TaaSPolicy"]),
         .target(name: "TaaSVersion"),
         .executableTarget(
             name: "taasd",
@@ -106,7 +111,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "TaaSPolicyTests", dependencies: ["TaaSPolicy"]),
+        .testTarget(name: "TaaSPolicyTests", dependencies: ["TaaSPolicy", "TaaSStore", "TaaSTestSupport"]),
         .testTarget(
             name: "OpenFlowTextTests",
             dependencies: ["OpenFlowText", "OpenFlow", "TaaSTestSupport"]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the project. On a fresh Debian machine it first installs what the
-# tests drive for real: Open vSwitch, tcpdump, iproute2, ethtool, ping.
+# tests drive for real: Open vSwitch, tcpdump, iproute2, ethtool, ping; and SQLite's headers for GRDB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,7 @@ have tcpdump || missing+=(tcpdump)
 have ip || missing+=(iproute2)
 have ethtool || missing+=(ethtool)
 have ping || missing+=(iputils-ping)
+[ -e /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
 if ((${#missing[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

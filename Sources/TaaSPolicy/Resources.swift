@@ -68,6 +68,12 @@ public struct TapService: Hashable, Sendable, Codable {
     public var statusReason: String?
     /// The tunnel key that names this service on the wire between nodes.
     public var tunnelKey: UInt32
+
+    public init(id: ResourceID, projectID: String, name: String, description: String, portID: String, status: ResourceStatus,
+                statusReason: String?, tunnelKey: UInt32) {
+        self.id = id; self.projectID = projectID; self.name = name; self.description = description; self.portID = portID
+        self.status = status; self.statusReason = statusReason; self.tunnelKey = tunnelKey
+    }
 }
 
 /// TaaS `tap_flow`: a source port feeding a tap service.
@@ -82,6 +88,13 @@ public struct TapFlow: Hashable, Sendable, Codable {
     public var vlanFilter: VLANFilter?
     public var status: ResourceStatus
     public var statusReason: String?
+
+    public init(id: ResourceID, projectID: String, name: String, description: String, tapServiceID: ResourceID, sourcePort: String,
+                direction: Direction, vlanFilter: VLANFilter?, status: ResourceStatus, statusReason: String?) {
+        self.id = id; self.projectID = projectID; self.name = name; self.description = description; self.tapServiceID = tapServiceID
+        self.sourcePort = sourcePort; self.direction = direction; self.vlanFilter = vlanFilter; self.status = status
+        self.statusReason = statusReason
+    }
 }
 
 /// TaaS `tap_mirror`: a source port mirrored to a remote analyzer over GRE or ERSPAN v1.
@@ -102,6 +115,13 @@ public struct TapMirror: Hashable, Sendable, Codable {
     public var mirrorType: MirrorType
     public var status: ResourceStatus
     public var statusReason: String?
+
+    public init(id: ResourceID, projectID: String, name: String, description: String, portID: String, directions: [Direction: UInt32],
+                remoteIP: String, mirrorType: MirrorType, status: ResourceStatus, statusReason: String?) {
+        self.id = id; self.projectID = projectID; self.name = name; self.description = description; self.portID = portID
+        self.directions = directions; self.remoteIP = remoteIP; self.mirrorType = mirrorType; self.status = status
+        self.statusReason = statusReason
+    }
 }
 
 /// A port the topology reported: its id is the interface's `external_ids:iface-id`.

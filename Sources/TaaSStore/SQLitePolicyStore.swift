@@ -1,0 +1,204 @@
+import GRDB
+import TaaSPolicy
+
+/// The policy in SQLite through GRDB: WAL mode, `synchronous=FULL` so a commit is on disk
+/// before `apply` returns, and a schema that enforces what it can (foreign keys, cascades,
+/// uniqueness of destination ports, tunnel keys and mirror keys).
+public final class SQLitePolicyStore: PolicyStore {
+    let pool: DatabasePool
+    public let path: String
+
+    public static let defaultPath = "/var/lib/taasd/taasd.sqlite"
+
+    public init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.prepareDatabase { db in
+            // WAL plus FULL: every commit is fsynced, so an acknowledged write survives power loss.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(pool)
+    }
+
+    /// Named migrations; never edited once shipped, only added to.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: tap services, tap flows, tap mirrors, ports") { db in
+            try db.execute(sql: """
+                CREATE TABLE tap_service (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    project_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    port_id TEXT NOT NULL UNIQUE,
+                    status TEXT NOT NULL CHECK (status IN ('ACTIVE', 'DOWN', 'ERROR')),
+                    status_reason TEXT,
+                    tunnel_key INTEGER NOT NULL UNIQUE
+                );
+                CREATE TABLE tap_flow (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    project_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    tap_service_id TEXT NOT NULL REFERENCES tap_service(id) ON DELETE CASCADE,
+                    source_port TEXT NOT NULL,
+                    direction TEXT NOT NULL CHECK (direction IN ('IN', 'OUT', 'BOTH')),
+                    vlan_filter TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('ACTIVE', 'DOWN', 'ERROR')),
+                    status_reason TEXT
+                );
+                CREATE INDEX tap_flow_service ON tap_flow(tap_service_id);
+                CREATE TABLE tap_mirror (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    project_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    port_id TEXT NOT NULL,
+                    remote_ip TEXT NOT NULL,
+                    mirror_type TEXT NOT NULL CHECK (mirror_type IN ('erspanv1', 'gre')),
+                    status TEXT NOT NULL CHECK (status IN ('ACTIVE', 'DOWN', 'ERROR')),
+                    status_reason TEXT
+                );
+                CREATE TABLE tap_mirror_key (
+                    key INTEGER PRIMARY KEY NOT NULL,
+                    tap_mirror_id TEXT NOT NULL REFERENCES tap_mirror(id) ON DELETE CASCADE,
+                    direction TEXT NOT NULL CHECK (direction IN ('IN', 'OUT', 'BOTH')),
+                    UNIQUE (tap_mirror_id, direction)
+                );
+                CREATE TABLE port (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    mac_address TEXT NOT NULL,
+                    host_id TEXT NOT NULL,
+                    openflow_port INTEGER,
+                    vlan INTEGER CHECK (vlan IS NULL OR vlan BETWEEN 0 AND 4095),
+                    project_id TEXT NOT NULL,
+                    up INTEGER NOT NULL
+                );
+                """)
+        }
+        return m
+    }
+
+    public func load() throws -> PolicySnapshot {
+        try pool.read { db in
+            let services = try Row.fetchAll(db, sql: "SELECT * FROM tap_service ORDER BY id").map(Self.service)
+            let flows = try Row.fetchAll(db, sql: "SELECT * FROM tap_flow ORDER BY id").map(Self.flow)
+            var keys: [String: [Direction: UInt32]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM tap_mirror_key") {
+                let id: String = row["tap_mirror_id"]
+                guard let d = Direction(rawValue: row["direction"]) else { throw StoreError("bad direction in tap_mirror_key") }
+                keys[id, default: [:]][d] = UInt32(row["key"] as Int64)
+            }
+            let mirrors = try Row.fetchAll(db, sql: "SELECT * FROM tap_mirror ORDER BY id").map { try Self.mirror($0, keys) }
+            let ports = try Row.fetchAll(db, sql: "SELECT * FROM port ORDER BY id").map(Self.port)
+            return PolicySnapshot(services: services, flows: flows, mirrors: mirrors, ports: ports)
+        }
+    }
+
+    public func apply(_ changes: [PolicyChange]) throws {
+        try pool.write { db in
+            for change in changes {
+                switch change {
+                case .saveTapService(let s):
+                    try db.execute(sql: """
+                        INSERT INTO tap_service (id, project_id, name, description, port_id, status, status_reason, tunnel_key)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description,
+                            status = excluded.status, status_reason = excluded.status_reason
+                        """, arguments: [s.id.rawValue, s.projectID, s.name, s.description, s.portID, s.status.rawValue,
+                                         s.statusReason, Int64(s.tunnelKey)])
+                case .deleteTapService(let id):
+                    try db.execute(sql: "DELETE FROM tap_service WHERE id = ?", arguments: [id.rawValue])
+                case .saveTapFlow(let f):
+                    try db.execute(sql: """
+                        INSERT INTO tap_flow (id, project_id, name, description, tap_service_id, source_port, direction, vlan_filter,
+                            status, status_reason)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description,
+                            status = excluded.status, status_reason = excluded.status_reason
+                        """, arguments: [f.id.rawValue, f.projectID, f.name, f.description, f.tapServiceID.rawValue, f.sourcePort,
+                                         f.direction.rawValue, f.vlanFilter?.description, f.status.rawValue, f.statusReason])
+                case .deleteTapFlow(let id):
+                    try db.execute(sql: "DELETE FROM tap_flow WHERE id = ?", arguments: [id.rawValue])
+                case .saveTapMirror(let m):
+                    try db.execute(sql: """
+                        INSERT INTO tap_mirror (id, project_id, name, description, port_id, remote_ip, mirror_type, status, status_reason)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description,
+                            status = excluded.status, status_reason = excluded.status_reason
+                        """, arguments: [m.id.rawValue, m.projectID, m.name, m.description, m.portID, m.remoteIP, m.mirrorType.rawValue,
+                                         m.status.rawValue, m.statusReason])
+                    for (d, key) in m.directions {
+                        try db.execute(sql: "INSERT OR IGNORE INTO tap_mirror_key (key, tap_mirror_id, direction) VALUES (?, ?, ?)",
+                                       arguments: [Int64(key), m.id.rawValue, d.rawValue])
+                    }
+                case .deleteTapMirror(let id):
+                    try db.execute(sql: "DELETE FROM tap_mirror WHERE id = ?", arguments: [id.rawValue])
+                case .savePort(let p):
+                    try db.execute(sql: """
+                        INSERT INTO port (id, name, mac_address, host_id, openflow_port, vlan, project_id, up)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, mac_address = excluded.mac_address,
+                            host_id = excluded.host_id, openflow_port = excluded.openflow_port, vlan = excluded.vlan,
+                            project_id = excluded.project_id, up = excluded.up
+                        """, arguments: [p.id, p.name, p.macAddress, p.hostID, p.openflowPort.map { Int64($0) }, p.vlan.map { Int64($0) },
+                                         p.projectID, p.up])
+                }
+            }
+        }
+    }
+
+    // MARK: Rows
+
+    struct StoreError: Error, CustomStringConvertible {
+        var description: String
+        init(_ d: String) { description = d }
+    }
+
+    static func id(_ row: Row, _ column: String) throws -> ResourceID {
+        let text: String = row[column]
+        guard let id = ResourceID(text) else { throw StoreError("\(column) \(text) is not a UUID") }
+        return id
+    }
+
+    static func status(_ row: Row) throws -> ResourceStatus {
+        guard let s = ResourceStatus(rawValue: row["status"]) else { throw StoreError("bad status") }
+        return s
+    }
+
+    static func service(_ row: Row) throws -> TapService {
+        TapService(id: try id(row, "id"), projectID: row["project_id"], name: row["name"], description: row["description"],
+                   portID: row["port_id"], status: try status(row), statusReason: row["status_reason"],
+                   tunnelKey: UInt32(truncatingIfNeeded: row["tunnel_key"] as Int64? ?? 0))
+    }
+
+    static func flow(_ row: Row) throws -> TapFlow {
+        guard let direction = Direction(rawValue: row["direction"]) else { throw StoreError("bad direction") }
+        let filterText: String? = row["vlan_filter"]
+        let filter = try filterText.map { t throws in
+            do { return try VLANFilter(parsing: t) } catch { throw StoreError("bad vlan_filter \(t)") }
+        }
+        return TapFlow(id: try id(row, "id"), projectID: row["project_id"], name: row["name"], description: row["description"],
+                       tapServiceID: try id(row, "tap_service_id"), sourcePort: row["source_port"], direction: direction,
+                       vlanFilter: filter, status: try status(row), statusReason: row["status_reason"])
+    }
+
+    static func mirror(_ row: Row, _ keys: [String: [Direction: UInt32]]) throws -> TapMirror {
+        guard let type = TapMirror.MirrorType(rawValue: row["mirror_type"]) else { throw StoreError("bad mirror_type") }
+        let mid = try id(row, "id")
+        return TapMirror(id: mid, projectID: row["project_id"], name: row["name"], description: row["description"],
+                         portID: row["port_id"], directions: keys[mid.rawValue] ?? [:], remoteIP: row["remote_ip"], mirrorType: type,
+                         status: try status(row), statusReason: row["status_reason"])
+    }
+
+    static func port(_ row: Row) throws -> PortRecord {
+        let ofport: Int64? = row["openflow_port"]
+        let vlan: Int64? = row["vlan"]
+        return PortRecord(id: row["id"], name: row["name"], macAddress: row["mac_address"], hostID: row["host_id"],
+                          openflowPort: ofport.map { UInt32(truncatingIfNeeded: $0) }, vlan: vlan.map { UInt16(truncatingIfNeeded: $0) },
+                          projectID: row["project_id"], up: row["up"])
+    }
+}
