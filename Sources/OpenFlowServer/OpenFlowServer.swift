@@ -36,6 +36,7 @@ public final class OpenFlowServer: Sendable {
     private let clientTLS: NIOSSLContext?
     private let listeners = NIOLockedValueBox<[Channel]>([])
     private let nextID = NIOLockedValueBox<UInt64>(0)
+    private let live = NIOLockedValueBox<[UInt64: SwitchConnection]>([:])
 
     public init(configuration: Configuration, group: EventLoopGroup, logger: Logger) throws {
         self.configuration = configuration
@@ -104,11 +105,14 @@ public final class OpenFlowServer: Sendable {
         await shutdown()
     }
 
-    /// Closes the listeners and every session.
+    /// Closes the listeners and every session (handshaking ones too), waits for them to end so
+    /// subscribers see each disconnect, then ends the event streams.
     public func shutdown() async {
         let channels = listeners.withLockedValue { l in defer { l = [] }; return l }
         for c in channels { try? await c.close() }
-        for c in registry.connections { c.close(reason: "controller shutting down") }
+        let sessions = live.withLockedValue { Array($0.values) }
+        for c in sessions { c.close(reason: "controller shutting down") }
+        for c in sessions { try? await c.closeFuture.get() }
         registry.finish()
     }
 
@@ -120,7 +124,8 @@ public final class OpenFlowServer: Sendable {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(.seconds(5))
                 .channelInitializer { [self] channel in
-                    channel.eventLoop.makeCompletedFuture { try self.configure(channel, tls: tls, server: false) }
+                    // Not connected yet, so the peer is named by the target.
+                    channel.eventLoop.makeCompletedFuture { try self.configure(channel, tls: tls, server: false, peer: "\(target)") }
                 }
             do {
                 let channel: Channel
@@ -133,11 +138,16 @@ public final class OpenFlowServer: Sendable {
                     return
                 }
                 logger.info("connected to switch", metadata: ["target": "\(target)"])
-                delay = configuration.reconnectMin
+                let connectedAt = ContinuousClock.now
                 await withTaskCancellationHandler {
                     try? await channel.closeFuture.get()
                 } onCancel: {
                     channel.close(promise: nil)
+                }
+                // Only a session that lasted resets the backoff: a peer that refuses us right
+                // after connecting (TLS, HELLO) must not be redialled at full speed.
+                if ContinuousClock.now - connectedAt >= .nanoseconds(configuration.reconnectMax.nanoseconds) {
+                    delay = configuration.reconnectMin
                 }
             } catch {
                 logger.debug("cannot reach switch", metadata: ["target": "\(target)", "error": "\(error)", "retry_in_ms": "\(delay.nanoseconds / 1_000_000)"])
@@ -148,9 +158,9 @@ public final class OpenFlowServer: Sendable {
     }
 
     /// The whole pipeline of a switch connection, assembled in one place.
-    func configure(_ channel: Channel, tls: NIOSSLContext?, server: Bool) throws {
+    func configure(_ channel: Channel, tls: NIOSSLContext?, server: Bool, peer: String? = nil) throws {
         let id = nextID.withLockedValue { $0 += 1; return $0 }
-        let peer = channel.remoteAddress.map { "\($0)" } ?? "unix socket"
+        let peer = peer ?? channel.remoteAddress.map { "\($0)" } ?? "unix socket"
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(peer)"
         logger[metadataKey: "session"] = "\(id)"
@@ -166,7 +176,8 @@ public final class OpenFlowServer: Sendable {
         let connection = SwitchConnection(id: id, channel: channel, peer: peer, handler: handler)
         handler.connection = connection
         try sync.addHandler(handler)
-        // The connection object lives as long as its channel.
-        channel.closeFuture.whenComplete { _ in _ = connection }
+        // Every live connection, ready or not, so shutdown can close them all.
+        live.withLockedValue { $0[id] = connection }
+        channel.closeFuture.whenComplete { [live] _ in _ = live.withLockedValue { $0.removeValue(forKey: id) } }
     }
 }

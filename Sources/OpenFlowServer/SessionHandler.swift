@@ -58,7 +58,15 @@ final class SessionHandler: ChannelDuplexHandler {
         run(machine.channelActive(now: context.eventLoop.now), context)
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // The context holds this handler: let go of it so the session's state is freed.
+        ticker?.cancel()
+        ticker = nil
+        self.context = nil
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !machine.isClosed else { return }  // closing: input is dropped, not buffered
         var incoming = unwrapInboundIn(data)
         buffer.writeBuffer(&incoming)
         var actions: [SessionStateMachine.Action] = []
@@ -112,6 +120,9 @@ final class SessionHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            machine.writeProgress(now: context.eventLoop.now)
+        }
         if context.channel.isWritable, readPending {
             readPending = false
             context.read()
@@ -153,10 +164,12 @@ final class SessionHandler: ChannelDuplexHandler {
             case .close(let reason):
                 closeReason = closeReason ?? reason
                 logger.info("closing switch session", metadata: ["reason": "\(reason)"])
-                // Flush first so a final OFPT_ERROR reaches the peer.
+                // Flush first so a final OFPT_ERROR reaches the peer, but never wait long: a peer
+                // that reads nothing (or never finishes a TLS handshake) must still be closed.
                 let done = context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)))
                 wrote = false
                 done.whenComplete { _ in context.close(promise: nil) }
+                context.eventLoop.scheduleTask(in: .seconds(1)) { context.close(promise: nil) }
             case .ready(let info):
                 logger[metadataKey: "datapath_id"] = "\(info.datapathIDString)"
                 logger.info("switch ready", metadata: ["ports": "\(info.ports.count)",

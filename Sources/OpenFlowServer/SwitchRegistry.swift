@@ -15,7 +15,8 @@ public final class SwitchRegistry: Sendable {
     private let state = NIOLockedValueBox(State())
     private let logger: Logger
     private let connected = Gauge(label: "taas_openflow_sessions_ready")
-    /// Events a slow subscriber may fall behind by before the oldest are dropped (and logged).
+    /// Events a subscriber may fall behind by. One that falls further behind would miss events,
+    /// so its stream is ended instead: it must subscribe again and resync from `connections`.
     public static let subscriberBuffer = 100_000
 
     public init(logger: Logger) {
@@ -47,9 +48,16 @@ public final class SwitchRegistry: Sendable {
     public var count: Int { state.withLockedValue { $0.byDatapath.count } }
 
     private func emit(_ event: SwitchEvent, _ s: inout State) {
-        for c in s.subscribers.values {
-            if case .dropped = c.yield(event) {
-                logger.error("event subscriber too slow: event dropped", metadata: ["event": "\(event)"])
+        var tooSlow: [UInt64] = []
+        for (id, c) in s.subscribers {
+            if case .dropped = c.yield(event) { tooSlow.append(id) }
+        }
+        for id in tooSlow {
+            logger.error("event subscriber fell \(Self.subscriberBuffer) events behind: ending its stream")
+            // Without its onTermination (which takes this lock), finishing here is safe.
+            if let c = s.subscribers.removeValue(forKey: id) {
+                c.onTermination = nil
+                c.finish()
             }
         }
     }

@@ -14,13 +14,16 @@ public struct SessionStateMachine: Sendable {
         public var missSendLength: UInt16
         /// Requests and transactions awaiting an answer, at most.
         public var maxPending: Int
+        /// A switch that answers echoes but never finishes the handshake is closed after this long.
+        public var handshakeTimeout: TimeAmount
 
         public init(idleInterval: TimeAmount = .seconds(5), echoTimeout: TimeAmount = .seconds(10), missSendLength: UInt16 = 128,
-                    maxPending: Int = 100_000) {
+                    maxPending: Int = 100_000, handshakeTimeout: TimeAmount = .seconds(30)) {
             self.idleInterval = idleInterval
             self.echoTimeout = echoTimeout
             self.missSendLength = missSendLength
             self.maxPending = maxPending
+            self.handshakeTimeout = handshakeTimeout
         }
     }
 
@@ -58,7 +61,7 @@ public struct SessionStateMachine: Sendable {
         case reply(parts: [OpenFlowMessage])
         /// A message with no reply of its own, answered only by an error; tied to its barrier.
         case silent(barrierXID: UInt32)
-        case barrier(errors: [UInt32: ErrorMessage])
+        case barrier(errors: [UInt32: ErrorMessage], members: [UInt32])
     }
 
     public let configuration: Configuration
@@ -69,11 +72,14 @@ public struct SessionStateMachine: Sendable {
     private var echoSentAt: NIODeadline?
     private var nextXID: UInt32 = 0
     private var pending: [UInt32: Pending] = [:]
-    private var pendingCount = 0
+    /// Requests and transaction members awaiting an answer.
+    public private(set) var pendingCount = 0
+    private var startedAt: NIODeadline
 
     public init(configuration: Configuration = Configuration(), now: NIODeadline) {
         self.configuration = configuration
         lastReceived = now
+        startedAt = now
     }
 
     public var isReady: Bool { if case .ready = phase { true } else { false } }
@@ -89,6 +95,7 @@ public struct SessionStateMachine: Sendable {
 
     public mutating func channelActive(now: NIODeadline) -> [Action] {
         lastReceived = now
+        startedAt = now
         return [.send(OpenFlowMessage(xid: makeXID(), .hello(.supporting([OpenFlow.version13]))))]
     }
 
@@ -187,6 +194,12 @@ public struct SessionStateMachine: Sendable {
             remove(m.xid)
             return [.requestCompleted(xid: m.xid, .failure(.switchError(e)))]
         case (.reply(var parts), .multipartReply(let r)):
+            guard parts.count < 10_000 else {
+                remove(m.xid)
+                phase = .closed
+                return [.requestCompleted(xid: m.xid, .failure(.sessionClosed("multipart reply of more than 10000 parts"))),
+                        .close(reason: "multipart reply of more than 10000 parts")]
+            }
             parts.append(m)
             if r.hasMore {
                 pending[m.xid] = .reply(parts: parts)
@@ -198,17 +211,19 @@ public struct SessionStateMachine: Sendable {
             remove(m.xid)
             return [.requestCompleted(xid: m.xid, .success([m]))]
         case (.silent(let barrier), .error(let e)):
-            remove(m.xid)
-            if case .barrier(var errors)? = pending[barrier] {
+            // Stays pending (answered) until its barrier completes, which releases it.
+            if case .barrier(var errors, let members)? = pending[barrier] {
                 errors[m.xid] = e
-                pending[barrier] = .barrier(errors: errors)
+                pending[barrier] = .barrier(errors: errors, members: members)
             }
             return []
-        case (.barrier(let errors), .barrierReply):
+        case (.barrier(let errors, let members), .barrierReply):
             remove(m.xid)
+            members.forEach { remove($0) }
             return [.transactionCompleted(barrierXID: m.xid, .success(errors))]
-        case (.barrier, .error(let e)):
+        case (.barrier(_, let members), .error(let e)):
             remove(m.xid)
+            members.forEach { remove($0) }
             return [.transactionCompleted(barrierXID: m.xid, .failure(.switchError(e)))]
         default:
             return [.unsolicited(m)]
@@ -217,6 +232,13 @@ public struct SessionStateMachine: Sendable {
 
     private mutating func remove(_ xid: UInt32) {
         if pending.removeValue(forKey: xid) != nil { pendingCount -= 1 }
+    }
+
+    /// The peer took what we wrote (the channel became writable again): it is alive even if
+    /// we paused reading its replies.
+    public mutating func writeProgress(now: NIODeadline) {
+        lastReceived = now
+        echoSentAt = nil
     }
 
     /// A message that could not be decoded: answer it, and close if the stream lost its framing.
@@ -233,6 +255,10 @@ public struct SessionStateMachine: Sendable {
     /// Called periodically: sends the keepalive echo and closes a peer that stopped answering.
     public mutating func tick(now: NIODeadline) -> [Action] {
         if case .closed = phase { return [] }
+        if !isReady, now - startedAt >= configuration.handshakeTimeout {
+            phase = .closed
+            return [.close(reason: "handshake not finished within \(configuration.handshakeTimeout.nanoseconds / 1_000_000) ms")]
+        }
         if let sent = echoSentAt {
             guard now - sent >= configuration.echoTimeout else { return [] }
             phase = .closed
@@ -275,7 +301,7 @@ public struct SessionStateMachine: Sendable {
             xids.append(xid)
             actions.append(.send(OpenFlowMessage(xid: xid, p)))
         }
-        pending[barrier] = .barrier(errors: [:])
+        pending[barrier] = .barrier(errors: [:], members: xids)
         pendingCount += 1
         actions.append(.send(OpenFlowMessage(xid: barrier, .barrierRequest)))
         return (barrier, xids, actions)

@@ -52,6 +52,8 @@ public final class SimulatedSwitch: Sendable {
 
     public var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
     public var isActive: Bool { channel.isActive }
+    /// The underlying channel, for tests that watch it close.
+    public var channelForTests: Channel { channel }
 
     public func close() async {
         try? await channel.close()
@@ -100,7 +102,19 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
         var incoming = unwrapInboundIn(data)
         buffer.writeBuffer(&incoming)
         var count = 0, flowMods = 0, handshake = false
-        while let m = try? buffer.readOpenFlowMessage() {
+        while true {
+            let m: OpenFlowMessage
+            do {
+                guard let next = try buffer.readOpenFlowMessage() else { break }
+                m = next
+            } catch {
+                // A controller that sends what we cannot frame is not worth talking to.
+                if error.framingLost {
+                    context.close(promise: nil)
+                    return
+                }
+                continue
+            }
             count += 1
             switch m.payload {
             case .echoReply:

@@ -18,6 +18,7 @@ struct SwitchSim: AsyncParsableCommand {
     @Option(help: "Concurrent connection attempts.") var parallel = 200
 
     func validate() throws {
+        guard count > 0, rounds > 0, parallel > 0 else { throw ValidationError("--count, --rounds and --parallel must be positive") }
         guard ["127.0.0.1", "::1", "localhost"].contains(host) else {
             throw ValidationError("switch-sim only targets loopback (127.0.0.1, ::1)")
         }

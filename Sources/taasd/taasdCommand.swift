@@ -49,7 +49,9 @@ struct Taasd: AsyncParsableCommand {
         for t in openflow {
             do { _ = try ConnectionTarget(parsing: t) } catch { throw ValidationError(error.description) }
         }
-        guard echoInterval > 0, echoTimeout > 0 else { throw ValidationError("--echo-interval and --echo-timeout must be positive") }
+        guard (0.1...3600).contains(echoInterval), (0.1...3600).contains(echoTimeout) else {
+            throw ValidationError("--echo-interval and --echo-timeout are seconds from 0.1 to 3600")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         let tlsFiles = [sslPrivateKey, sslCertificate, sslCaCert]
         if tlsFiles.contains(where: { $0 != nil }) && tlsFiles.contains(where: { $0 == nil }) {
@@ -76,11 +78,13 @@ struct Taasd: AsyncParsableCommand {
                                         group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         logger.info("taasd starting", metadata: ["version": "\(TaaSVersion.string)"])
 
+        // Subscribed before the server starts, so no event is missed.
+        let events = server.registry.events()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             group.addTask {
                 // Log what happens to switches, one line per event.
-                for await event in server.registry.events() {
+                for await event in events {
                     switch event {
                     case .connected(let info):
                         logger.info("switch connected", metadata: ["datapath_id": "\(info.datapathIDString)", "ports": "\(info.ports.count)"])

@@ -99,12 +99,36 @@ import Testing
     }
 
     @Test func partialHeaderThenSilenceIsClosed() throws {
-        let h = try Harness(idle: .seconds(1), timeout: .seconds(1))
+        let h = try Harness(idle: .seconds(2), timeout: .seconds(2))
         try h.handshake()
+        // Later than the last whole message, so only the partial bytes could count as liveness.
+        h.loop.advanceTime(by: .milliseconds(1500))
         try h.receive(bytes: [4, 0, 0xff, 0xff, 0, 0])
+        h.loop.advanceTime(by: .milliseconds(1000))
+        #expect(try h.written().map(\.type) == [.echoRequest])
         h.loop.advanceTime(by: .seconds(3))
         h.loop.run()
         #expect(!h.channel.isActive)
+    }
+
+    @Test func aClosedSessionIsFreed() throws {
+        weak var handler: SessionHandler?
+        weak var connection: SwitchConnection?
+        let registry: SwitchRegistry
+        do {
+            let h = try Harness()
+            registry = h.registry
+            try h.handshake()
+            connection = h.connection
+            handler = h.connection.handler.value
+            #expect(handler != nil && connection != nil)
+            try h.channel.close().wait()
+            h.loop.run()
+            _ = try? h.channel.finish()
+        }
+        #expect(registry.count == 0)
+        #expect(handler == nil, "the handler outlived its channel")
+        #expect(connection == nil, "the connection outlived its channel")
     }
 
     @Test func malformedMessagesAreAnsweredWithErrors() throws {

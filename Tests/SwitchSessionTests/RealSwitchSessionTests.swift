@@ -113,28 +113,4 @@ import Testing
         try node.startSwitch()
         _ = try await events.next("reconnected") { if case .connected(let i) = $0 { i.datapathID == 0xb1 } else { false } }
     }
-
-    @Test func secondConnectionWithTheSameDatapathReplacesTheFirst() async throws {
-        let socket = "\(node.dir)/taasd.sock"
-        let server = try makeServer([.passiveUnix(path: socket), .activeUnix(path: node.mgmtPath())])
-        let events = EventWaiter(server.registry)
-        let run = Task { try await server.run() }
-        defer { run.cancel() }
-        guard case .connected = try await events.next("first", where: { if case .connected = $0 { true } else { false } }) else { return }
-        let first = try #require(server.registry.connection(datapathID: 0xb1))
-        // The bridge itself now connects too: same datapath id, a second session.
-        try node.vsctl(["set-controller", "br-int", "unix:\(socket)"])
-        _ = try await events.next("replaced") {
-            if case .disconnected(0xb1, let reason) = $0 { return reason.contains("replaced") }
-            return false
-        }
-        _ = try await events.next("second") { if case .connected = $0 { true } else { false } }
-        let second = try #require(server.registry.connection(datapathID: 0xb1))
-        #expect(second != first)
-        try await first.closeFuture.get()
-        #expect(server.registry.count == 1)
-        // The old session's end does not remove the new one.
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(server.registry.connection(datapathID: 0xb1) == second)
-    }
 }

@@ -20,6 +20,43 @@ import Testing
             .connect(host: "127.0.0.1", port: port).get()
     }
 
+    /// Fails unless the channel closes within the deadline.
+    func closes(_ channel: Channel, within limit: Duration, _ name: String) async throws {
+        let closed = try await withThrowingTaskGroup(of: Bool.self) { g in
+            g.addTask { try await channel.closeFuture.get(); return true }
+            g.addTask { try await Task.sleep(for: limit); return false }
+            let first = try await g.next() ?? false
+            g.cancelAll()
+            return first
+        }
+        #expect(closed, "\(name) still open after \(limit)")
+    }
+
+    @Test func secondConnectionWithTheSameDatapathReplacesTheFirst() async throws {
+        let server = try OpenFlowServer(configuration: .init(targets: [.passiveTCP(port: 0, host: "127.0.0.1")]), group: group,
+                                        logger: Logger(label: "test"))
+        let events = EventWaiter(server.registry)
+        guard case .passiveTCP(let port, _)? = try await server.listen().first else { Issue.record("no listener"); return }
+        let a = try await SimulatedSwitch.connect(host: "127.0.0.1", port: port, datapathID: 0xe1, group: group)
+        _ = try await events.next("first") { if case .connected = $0 { true } else { false } }
+        let first = try #require(server.registry.connection(datapathID: 0xe1))
+        let b = try await SimulatedSwitch.connect(host: "127.0.0.1", port: port, datapathID: 0xe1, group: group)
+        _ = try await events.next("replaced") {
+            if case .disconnected(0xe1, let reason) = $0 { return reason.contains("replaced") }
+            return false
+        }
+        _ = try await events.next("second") { if case .connected = $0 { true } else { false } }
+        let second = try #require(server.registry.connection(datapathID: 0xe1))
+        #expect(second != first)
+        // The older session is closed, and its end does not remove the newer one.
+        try await closes(a.channelForTests, within: .seconds(5), "first session")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(server.registry.connection(datapathID: 0xe1) == second && server.registry.count == 1)
+        #expect(!events.seen.contains { if case .disconnected(_, let r) = $0 { !r.contains("replaced") } else { false } })
+        await b.close()
+        await server.shutdown()
+    }
+
     @Test func hostilePeersDoNotDisturbOthers() async throws {
         let server = try OpenFlowServer(
             configuration: .init(targets: [.passiveTCP(port: 0, host: "127.0.0.1")],
@@ -59,8 +96,11 @@ import Testing
             try await Task.sleep(for: .milliseconds(100))
         }
 
-        // The staller sent a partial header and stopped: it is closed by the keepalive rule.
-        try await staller.closeFuture.get()
+        // The staller (a partial header, then silence), the flooder (which reads nothing) and the
+        // garbage peer are all closed, by the keepalive rule or as unframeable.
+        for (name, c) in [("staller", staller), ("flooder", flooder), ("garbage", garbage)] {
+            try await closes(c, within: .seconds(15), name)
+        }
         // No good switch was disconnected, and all three are still registered.
         #expect(!events.seen.contains { if case .disconnected = $0 { true } else { false } }, "\(events.seen)")
         #expect(server.registry.count == 3)

@@ -131,6 +131,39 @@ import Testing
         #expect(errors == [xids[1]: err])
     }
 
+    @Test func transactionsReleaseTheirPendingEntries() throws {
+        var m = try readyMachine(.init(maxPending: 3))
+        for round in 0..<5 {
+            let (barrier, xids, actions) = m.transaction([.flowMod(FlowMod(priority: 1))])
+            #expect(Self.sent(actions).count == 2, "round \(round)")
+            if round % 2 == 1 { _ = m.received(OpenFlowMessage(xid: xids[0], .error(ErrorMessage(code: .flowModFailedOverlap))), now: t0) }
+            guard case .transactionCompleted(barrier, .success(let errors))? = m.received(OpenFlowMessage(xid: barrier, .barrierReply), now: t0).first else {
+                Issue.record("round \(round) not completed"); return
+            }
+            #expect(errors.count == round % 2)
+            #expect(m.pendingCount == 0)
+        }
+        // A late error for a finished transaction is reported, not swallowed.
+        let (lateBarrier, xids, _) = m.transaction([.flowMod(FlowMod())])
+        _ = m.received(OpenFlowMessage(xid: lateBarrier, .barrierReply), now: t0)
+        guard case .unsolicited? = m.received(OpenFlowMessage(xid: xids[0], .error(ErrorMessage(code: .flowModFailedOverlap))), now: t0).first else {
+            Issue.record("late error swallowed"); return
+        }
+    }
+
+    @Test func handshakeThatNeverFinishesIsClosed() {
+        var m = SessionStateMachine(configuration: .init(idleInterval: .seconds(5), echoTimeout: .seconds(5), handshakeTimeout: .seconds(30)), now: t0)
+        _ = m.channelActive(now: t0)
+        _ = m.received(OpenFlowMessage(xid: 1, .hello(.supporting([4]))), now: t0)
+        // The peer keeps answering echoes but never sends FEATURES_REPLY.
+        for s in stride(from: 1, through: 29, by: 1) {
+            _ = m.received(OpenFlowMessage(xid: 99, .echoRequest([])), now: t0 + .seconds(Int64(s)))
+            #expect(m.tick(now: t0 + .seconds(Int64(s))).allSatisfy { if case .close = $0 { false } else { true } })
+        }
+        guard case .close(let reason)? = m.tick(now: t0 + .seconds(30)).first else { Issue.record("not closed"); return }
+        #expect(reason.contains("handshake"))
+    }
+
     @Test func portStatusUpdatesThePortTable() throws {
         var m = try readyMachine()
         let vm2 = PortDescription(portNumber: 2, hardwareAddress: EthernetAddress(2, 0, 0, 0, 0, 3), name: "vm2")
