@@ -20,6 +20,10 @@ final class SessionHandler: ChannelDuplexHandler {
     private var ticker: RepeatedTask?
     private var context: ChannelHandlerContext?
     private var readPending = false
+    /// Messages held back while the peer is not reading what we already wrote; bounded by the
+    /// state machine's limit on pending requests.
+    private var outbox: [OpenFlowMessage] = []
+    private var outboxStart = 0
     private var closeReason: String?
     private var logger: Logger
     private let registry: SwitchRegistry
@@ -123,6 +127,9 @@ final class SessionHandler: ChannelDuplexHandler {
         if context.channel.isWritable {
             machine.writeProgress(now: context.eventLoop.now)
         }
+        if context.channel.isWritable {
+            drainOutbox(context)
+        }
         if context.channel.isWritable, readPending {
             readPending = false
             context.read()
@@ -158,9 +165,14 @@ final class SessionHandler: ChannelDuplexHandler {
         for action in actions {
             switch action {
             case .send(let m):
-                metrics.messagesOut.increment()
-                context.write(wrapOutboundOut(m.encoded(allocator: context.channel.allocator)), promise: nil)
-                wrote = true
+                // Writes respect writability: once the peer falls behind, messages wait here
+                // (in order) instead of piling up as bytes in the channel.
+                if outboxStart == outbox.count, context.channel.isWritable {
+                    write(m, context)
+                    wrote = true
+                } else {
+                    outbox.append(m)
+                }
             case .close(let reason):
                 closeReason = closeReason ?? reason
                 logger.info("closing switch session", metadata: ["reason": "\(reason)"])
@@ -208,6 +220,27 @@ final class SessionHandler: ChannelDuplexHandler {
                     logger.trace("unsolicited message", metadata: ["xid": "\(m.xid)", "type": "\(m.type.rawValue)"])
                 }
             }
+        }
+        if wrote { context.flush() }
+    }
+
+    private func write(_ m: OpenFlowMessage, _ context: ChannelHandlerContext) {
+        metrics.messagesOut.increment()
+        context.write(wrapOutboundOut(m.encoded(allocator: context.channel.allocator)), promise: nil)
+    }
+
+    private func drainOutbox(_ context: ChannelHandlerContext) {
+        var wrote = false
+        while outboxStart < outbox.count, context.channel.isWritable {
+            write(outbox[outboxStart], context)
+            outboxStart += 1
+            wrote = true
+            // Flush as we go so writability reflects what is really queued.
+            if outboxStart % 256 == 0 { context.flush() }
+        }
+        if outboxStart == outbox.count {
+            outbox.removeAll(keepingCapacity: outbox.count < 4096)
+            outboxStart = 0
         }
         if wrote { context.flush() }
     }

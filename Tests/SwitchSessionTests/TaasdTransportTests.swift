@@ -78,6 +78,18 @@ import Testing
         try d.waitForLine(containing: ["switch connected", "datapath_id=00000000000000c1"], seconds: 30)
     }
 
+    @Test func sslTargetDialsAListeningBridge() throws {
+        let ours = "\(node.dir)/ours"
+        try FileManager.default.createDirectory(atPath: ours, withIntermediateDirectories: true)
+        try pki(ours)
+        try node.vsctl(["set-ssl", "\(ours)/sc-privkey.pem", "\(ours)/sc-cert.pem", "\(ours)/pki/controllerca/cacert.pem"])
+        try node.vsctl(["set-controller", "br-int", "pssl:6655:127.0.0.1"])
+        let d = try taasd(["--openflow", "ssl:127.0.0.1:6655", "--ssl-private-key", "\(ours)/ctl-privkey.pem",
+                           "--ssl-certificate", "\(ours)/ctl-cert.pem", "--ssl-ca-cert", "\(ours)/pki/switchca/cacert.pem"])
+        defer { d.stop() }
+        try d.waitForLine(containing: ["switch connected", "datapath_id=00000000000000c1"], seconds: 30)
+    }
+
     @Test func badFlagsAreRefusedWithAClearMessage() throws {
         let bin = BuiltProducts.path("taasd")
         let out = try Command.run("sh", ["-c", "\"$0\" --openflow http:6653 2>&1; echo exit=$?", bin])
