@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // OpenFlow 1.3 wire codec: pure, NIOCore only.
@@ -64,11 +65,17 @@ let package = Package(
         .target(name: "TaaSStore", dependencies: ["TaaSPolicy", .product(name: "GRDB", package: "GRDB.swift")]),
         // Writes to a store as fast as it can, printing each acknowledged id (the crash test's child).
         .executableTarget(name: "store-crash-writer", dependencies: ["TaaSStore", "TaaSPolicy"]),
+        // The Neutron-TaaS-compatible REST API (Hummingbird): routes, JSON, auth, errors.
+        .target(
+            name: "TaaSAPI",
+            dependencies: ["TaaSPolicy", "TaaSStore", "TaaSVersion", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
         .target(name: "TaaSVersion"),
         .executableTarget(
             name: "taasd",
             dependencies: [
-                "TaaSVersion", "OpenFlowServer", "SwitchSession",
+                "TaaSVersion", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSPolicy", "TaaSStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -112,6 +119,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TaaSPolicyTests", dependencies: ["TaaSPolicy", "TaaSStore", "TaaSTestSupport"]),
+        .testTarget(
+            name: "TaaSAPITests",
+            dependencies: ["TaaSAPI", "TaaSPolicy", "TaaSStore",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
         .testTarget(
             name: "OpenFlowTextTests",
             dependencies: ["OpenFlowText", "OpenFlow", "TaaSTestSupport"]

@@ -11,6 +11,7 @@ have tcpdump || missing+=(tcpdump)
 have ip || missing+=(iproute2)
 have ethtool || missing+=(ethtool)
 have ping || missing+=(iputils-ping)
+have curl || missing+=(curl)
 [ -e /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
 if ((${#missing[@]})); then
     sudo=""

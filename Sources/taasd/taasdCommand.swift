@@ -2,7 +2,12 @@ import ArgumentParser
 import Logging
 import NIOCore
 import NIOPosix
+import Foundation
+import Hummingbird
 import OpenFlowServer
+import TaaSAPI
+import TaaSPolicy
+import TaaSStore
 import SwitchSession
 import TaaSVersion
 import Dispatch
@@ -42,6 +47,15 @@ struct Taasd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds to wait for that echo before closing the session.", valueName: "seconds"))
     var echoTimeout: Double = 10
 
+    @Option(help: ArgumentHelp("Address of the REST API (Neutron's port by default).", valueName: "host:port"))
+    var api = "127.0.0.1:9696"
+
+    @Option(help: ArgumentHelp("SQLite database of the policy.", valueName: "path"))
+    var db = SQLitePolicyStore.defaultPath
+
+    @Option(help: ArgumentHelp("none (every caller is admin; for labs) or tokens:FILE (lines of TOKEN PROJECT ROLES).", valueName: "mode"))
+    var auth = "none"
+
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -53,6 +67,8 @@ struct Taasd: AsyncParsableCommand {
             throw ValidationError("--echo-interval and --echo-timeout are seconds from 0.1 to 3600")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard Self.hostPort(api) != nil else { throw ValidationError("--api must be HOST:PORT, e.g. 127.0.0.1:9696") }
+        guard auth == "none" || auth.hasPrefix("tokens:") else { throw ValidationError("--auth is none or tokens:FILE") }
         let tlsFiles = [sslPrivateKey, sslCertificate, sslCaCert]
         if tlsFiles.contains(where: { $0 != nil }) && tlsFiles.contains(where: { $0 == nil }) {
             throw ValidationError("--ssl-private-key, --ssl-certificate and --ssl-ca-cert go together")
@@ -78,10 +94,23 @@ struct Taasd: AsyncParsableCommand {
                                         group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         logger.info("taasd starting", metadata: ["version": "\(TaaSVersion.string)"])
 
+        // The policy: durable store first, then the API on top of it.
+        try FileManager.default.createDirectory(atPath: (db as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let policy = try PolicyService(store: try SQLitePolicyStore(path: db))
+        var authMode = AuthMode.none
+        if auth.hasPrefix("tokens:") {
+            let file = String(auth.dropFirst("tokens:".count))
+            authMode = try AuthMode.parseTokens(try String(contentsOfFile: file, encoding: .utf8))
+        }
+        let (apiHost, apiPort) = Self.hostPort(api) ?? ("127.0.0.1", 9696)
+        let app = Application(router: TaaSAPI.makeRouter(service: policy, auth: authMode),
+                              configuration: .init(address: .hostname(apiHost, port: apiPort), serverName: "taasd"), logger: logger)
+
         // Subscribed before the server starts, so no event is missed.
         let events = server.registry.events()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
+            group.addTask { try await app.run() }
             group.addTask {
                 // Log what happens to switches, one line per event.
                 for await event in events {
@@ -103,6 +132,12 @@ struct Taasd: AsyncParsableCommand {
             try await group.next()
             group.cancelAll()
         }
+    }
+
+    static func hostPort(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host.isEmpty ? nil : (host, port)
     }
 
     /// Returns on SIGINT or SIGTERM.

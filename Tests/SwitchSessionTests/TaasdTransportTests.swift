@@ -20,7 +20,9 @@ import Testing
     func taasd(_ args: [String]) throws -> Daemon {
         let bin = BuiltProducts.path("taasd")
         #expect(FileManager.default.isExecutableFile(atPath: bin), "build taasd first: \(bin)")
-        return try Daemon(try Command.tool("ip"), ["netns", "exec", node.name, bin] + args, logPath: "\(node.dir)/taasd.log")
+        // Its own database and API port inside the node's namespace: nothing of the host is touched.
+        return try Daemon(try Command.tool("ip"), ["netns", "exec", node.name, bin, "--db", "\(node.dir)/taasd.sqlite",
+                                                   "--api", "127.0.0.1:9696"] + args, logPath: "\(node.dir)/taasd.log")
     }
 
     @Test func tcpBridgeConnects() throws {
@@ -98,5 +100,26 @@ import Testing
         let tls = try Command.run("sh", ["-c", "\"$0\" --openflow pssl:6653 2>&1; echo exit=$?", bin])
         #expect(tls.stdout.contains("ssl targets need --ssl-private-key"), "\(tls.stdout)")
         #expect(!tls.stdout.contains("exit=0"))
+    }
+}
+
+extension TaasdTransportTests {
+    /// The running taasd serves the REST API, and after a kill -9 starts again on the same database.
+    @Test func apiServesAndRestartsOnItsDatabase() throws {
+        let d = try taasd(["--openflow", "ptcp:6653:127.0.0.1"])
+        try d.waitForLog("listening on 127.0.0.1:9696")
+        func curl(_ args: [String]) throws -> String {
+            try Command.check("ip", ["netns", "exec", node.name, "curl", "-s", "--max-time", "5"] + args)
+        }
+        #expect(try curl(["http://127.0.0.1:9696/"]).contains("\"id\":\"v2.0\""))
+        let refused = try curl(["-X", "POST", "-d", "{\"tap_service\": {\"port_id\": \"nope\"}}", "http://127.0.0.1:9696/v2.0/taas/tap_services"])
+        #expect(refused.contains("PortNotFound"), "\(refused)")
+        kill(d.process.processIdentifier, SIGKILL)
+        d.process.waitUntilExit()
+        // Restarted on the same database, it serves again.
+        let again = try taasd(["--openflow", "ptcp:6653:127.0.0.1"])
+        defer { again.stop() }
+        try again.waitForLog("listening on 127.0.0.1:9696")
+        #expect(try curl(["http://127.0.0.1:9696/v2.0/taas/tap_services"]) == "{\"tap_services\":[]}")
     }
 }

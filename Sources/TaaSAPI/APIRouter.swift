@@ -1,0 +1,142 @@
+import Foundation
+import Hummingbird
+import TaaSPolicy
+import TaaSStore
+import TaaSVersion
+
+/// The Neutron-TaaS-compatible REST API.
+public enum TaaSAPI {
+    /// Largest request body accepted.
+    public static let maxBodySize = 1 << 20
+
+    public static func makeRouter(service: PolicyService, auth: AuthMode, maxBodySize: Int = maxBodySize) -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
+        router.middlewares.add(NeutronMiddleware(auth: auth))
+
+        router.get("/") { _, _ in
+            JSON.response(.ok, ["versions": [["id": "v2.0", "status": "CURRENT",
+                                              "links": [["rel": "self", "href": "/v2.0/"]]]]])
+        }
+        router.get("/v2.0/extensions") { _, _ in
+            let ext: [[String: Any]] = [
+                ["alias": "taas", "name": "Tap as a Service", "description": "Port mirroring with tap services and tap flows",
+                 "updated": "2026-11-25T00:00:00Z", "links": []],
+                ["alias": "taas-vlan-filter", "name": "VLAN filtering for TaaS", "description": "vlan_filter on tap flows",
+                 "updated": "2026-11-25T00:00:00Z", "links": []],
+                ["alias": "tap-mirror", "name": "Tap mirrors", "description": "Mirroring to remote analyzers over GRE or ERSPAN v1",
+                 "updated": "2026-11-25T00:00:00Z", "links": []],
+            ]
+            return JSON.response(.ok, ["extensions": ext])
+        }
+
+        ResourceRoutes(plural: "tap_services", singular: "tap_service", service: service, maxBody: maxBodySize,
+                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "status"],
+                       list: { t, c in t.tapServices(by: c).map(Render.service) },
+                       show: { t, id, c in Render.service(try t.tapService(id, by: c)) },
+                       create: { t, a, c, rng in
+                           let s = try t.createTapService(.init(projectID: try a.project(), name: try a.string("name") ?? "",
+                                                                description: try a.string("description") ?? "",
+                                                                portID: try a.string("port_id", required: true) ?? ""),
+                                                          id: .random(using: &rng), by: c)
+                           return (Render.service(s), [.saveTapService(s)])
+                       },
+                       createAllowed: ["name", "description", "port_id", "project_id", "tenant_id"],
+                       update: { t, id, u, c in
+                           let s = try t.updateTapService(id, u, by: c)
+                           return (Render.service(s), [.saveTapService(s)])
+                       },
+                       delete: { t, id, c in
+                           let flows = try t.deleteTapService(id, by: c)
+                           return flows.map { .deleteTapFlow($0) } + [.deleteTapService(id)]
+                       }).register(on: router)
+
+        ResourceRoutes(plural: "tap_flows", singular: "tap_flow", service: service, maxBody: maxBodySize,
+                       fields: ["id", "tenant_id", "project_id", "name", "description", "tap_service_id", "source_port", "direction",
+                                "vlan_filter", "status"],
+                       list: { t, c in t.tapFlows(by: c).map(Render.flow) },
+                       show: { t, id, c in Render.flow(try t.tapFlow(id, by: c)) },
+                       create: { t, a, c, rng in
+                           let f = try t.createTapFlow(.init(projectID: try a.project(), name: try a.string("name") ?? "",
+                                                             description: try a.string("description") ?? "",
+                                                             tapServiceID: try a.id("tap_service_id"),
+                                                             sourcePort: try a.string("source_port", required: true) ?? "",
+                                                             direction: try a.direction(), vlanFilter: try a.vlanFilter()),
+                                                       id: .random(using: &rng), by: c)
+                           return (Render.flow(f), [.saveTapFlow(f)])
+                       },
+                       createAllowed: ["name", "description", "tap_service_id", "source_port", "direction", "vlan_filter", "project_id",
+                                       "tenant_id"],
+                       update: { t, id, u, c in
+                           let f = try t.updateTapFlow(id, u, by: c)
+                           return (Render.flow(f), [.saveTapFlow(f)])
+                       },
+                       delete: { t, id, c in
+                           try t.deleteTapFlow(id, by: c)
+                           return [.deleteTapFlow(id)]
+                       }).register(on: router)
+
+        ResourceRoutes(plural: "tap_mirrors", singular: "tap_mirror", service: service, maxBody: maxBodySize,
+                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "remote_ip", "mirror_type", "status"],
+                       list: { t, c in t.tapMirrors(by: c).map(Render.mirror) },
+                       show: { t, id, c in Render.mirror(try t.tapMirror(id, by: c)) },
+                       create: { t, a, c, rng in
+                           let m = try t.createTapMirror(.init(projectID: try a.project(), name: try a.string("name") ?? "",
+                                                               description: try a.string("description") ?? "",
+                                                               portID: try a.string("port_id", required: true) ?? "",
+                                                               directions: try a.directions(),
+                                                               remoteIP: try a.string("remote_ip", required: true) ?? "",
+                                                               mirrorType: try a.mirrorType()),
+                                                         id: .random(using: &rng), by: c)
+                           return (Render.mirror(m), [.saveTapMirror(m)])
+                       },
+                       createAllowed: ["name", "description", "port_id", "directions", "remote_ip", "mirror_type", "project_id", "tenant_id"],
+                       update: { t, id, u, c in
+                           let m = try t.updateTapMirror(id, u, by: c)
+                           return (Render.mirror(m), [.saveTapMirror(m)])
+                       },
+                       delete: { t, id, c in
+                           try t.deleteTapMirror(id, by: c)
+                           return [.deleteTapMirror(id)]
+                       }).register(on: router)
+
+        // The port inventory, read-only, with Neutron's field names.
+        let portFields: Set<String> = ["id", "name", "mac_address", "binding:host_id", "tenant_id", "project_id", "status"]
+        router.get("/v2.0/ports") { request, context in
+            let query = try ListQuery(request, known: portFields)
+            let caller = context.caller
+            let items = await service.read { t in Wrapped(t.portList(by: caller).map(Render.port)) }.value
+            return ResourceRoutes.listResponse("ports", query, items, request)
+        }
+        router.get("/v2.0/ports/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            let caller = context.caller
+            let port = try await service.read { t in Wrapped(Render.port(try t.port(id, by: caller))) }.value
+            return JSON.response(.ok, ["port": port])
+        }
+        return router
+    }
+}
+
+/// Every error becomes Neutron's error body; the caller is identified first.
+struct NeutronMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+    let auth: AuthMode
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        var context = context
+        do {
+            context.caller = try auth.caller(for: request)
+            return try await next(request, context)
+        } catch let e as APIError {
+            return e.response
+        } catch let e as PolicyError {
+            return APIError(e).response
+        } catch let e as HTTPError {
+            switch e.status {
+            case .notFound: return APIError(.notFound, "HTTPNotFound", "no such path: \(request.method) \(request.uri.path)").response
+            case .methodNotAllowed: return APIError(.methodNotAllowed, "HTTPMethodNotAllowed", "\(request.method) is not allowed on \(request.uri.path)").response
+            default: return APIError(e.status, "HTTPError", e.body ?? "\(e.status)").response
+            }
+        }
+    }
+}

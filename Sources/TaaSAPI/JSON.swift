@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+
+/// JSON in and out with the precise errors the API promises (which field, what is wrong).
+enum JSON {
+    static func response(_ status: HTTPResponse.Status, _ object: Any) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The body as a JSON object, at most `limit` bytes.
+    static func object(_ request: Request, limit: Int) async throws -> [String: Any] {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw APIError(.contentTooLarge, "HTTPRequestEntityTooLarge", "request body larger than \(limit) bytes")
+        }
+        guard buffer.readableBytes > 0 else { throw APIError.badRequest("request body is empty; expected a JSON object") }
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView), options: [])
+        } catch {
+            throw APIError.badRequest("request body is not valid JSON")
+        }
+        guard let object = parsed as? [String: Any] else { throw APIError.badRequest("request body must be a JSON object") }
+        return object
+    }
+}
+
+/// Reads one resource's attributes with Neutron's checks and messages. (JSON values parsed for one
+/// request and only read afterwards, hence the unchecked Sendable.)
+struct Attributes: @unchecked Sendable {
+    let resource: String
+    var values: [String: Any]
+
+    init(_ resource: String, _ values: [String: Any], allowed: Set<String>) throws {
+        self.resource = resource
+        self.values = values
+        let unknown = values.keys.filter { !allowed.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            throw APIError.badRequest("Unrecognized attribute(s) '\(unknown.joined(separator: ", "))'")
+        }
+    }
+
+    func string(_ key: String, required: Bool = false, maxLength: Int = 255) throws -> String? {
+        guard let raw = values[key], !(raw is NSNull) else {
+            if required { throw APIError.badRequest("Failed to parse request. Required attribute '\(key)' not specified") }
+            return nil
+        }
+        guard let s = raw as? String else { throw APIError.badRequest("Invalid input for \(key). Reason: '\(raw)' is not a valid string.") }
+        guard s.count <= maxLength else {
+            throw APIError.badRequest("Invalid input for \(key). Reason: '\(s.prefix(20))…' exceeds maximum length of \(maxLength).")
+        }
+        return s
+    }
+}

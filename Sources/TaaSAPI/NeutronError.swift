@@ -1,0 +1,31 @@
+import Hummingbird
+import TaaSPolicy
+
+/// An API error with Neutron's body: `{"NeutronError": {"type": …, "message": …, "detail": ""}}`.
+public struct APIError: Error, Sendable {
+    public var status: HTTPResponse.Status
+    public var type: String
+    public var message: String
+
+    public init(_ status: HTTPResponse.Status, _ type: String, _ message: String) {
+        self.status = status
+        self.type = type
+        self.message = message
+    }
+
+    public static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "HTTPBadRequest", message) }
+
+    init(_ e: PolicyError) {
+        let status: HTTPResponse.Status = switch e.kind {
+        case .badRequest: .badRequest
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .conflict: .conflict
+        }
+        self.init(status, e.type, e.message)
+    }
+
+    var response: Response {
+        JSON.response(status, ["NeutronError": ["type": type, "message": message, "detail": ""]])
+    }
+}

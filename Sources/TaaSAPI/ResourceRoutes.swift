@@ -1,0 +1,164 @@
+import Foundation
+import Hummingbird
+import TaaSPolicy
+import TaaSStore
+
+/// Create (one or bulk), list, show, update and delete of one TaaS resource, with Neutron's envelopes.
+struct ResourceRoutes: Sendable {
+    typealias Create = @Sendable (inout PolicyTable, Attributes, Caller, inout SystemRandomNumberGenerator) throws -> ([String: Any], [PolicyChange])
+    typealias Update = @Sendable (inout PolicyTable, ResourceID, PolicyTable.Update, Caller) throws -> ([String: Any], [PolicyChange])
+
+    let plural: String
+    let singular: String
+    let service: PolicyService
+    let maxBody: Int
+    let fields: Set<String>
+    let list: @Sendable (PolicyTable, Caller) -> [[String: Any]]
+    let show: @Sendable (PolicyTable, ResourceID, Caller) throws -> [String: Any]
+    let create: Create
+    let createAllowed: Set<String>
+    let update: Update
+    let delete: @Sendable (inout PolicyTable, ResourceID, Caller) throws -> [PolicyChange]
+
+    func register(on router: Router<APIContext>) {
+        let path = RouterPath("/v2.0/taas/\(plural)")
+        let item = RouterPath("/v2.0/taas/\(plural)/:id")
+        router.get(path) { request, context in
+            let query = try ListQuery(request, known: fields)
+            let caller = context.caller
+            let items = await service.read { t in Wrapped(list(t, caller)) }.value
+            return Self.listResponse(plural, query, items, request)
+        }
+        router.get(item) { _, context in
+            let id = try Self.id(context)
+            let caller = context.caller
+            let one = try await service.read { t in Wrapped(try show(t, id, caller)) }.value
+            return JSON.response(.ok, [singular: one])
+        }
+        router.post(path) { request, context in
+            let body = try await JSON.object(request, limit: maxBody)
+            let caller = context.caller
+            let bulk: Bool
+            var raw: [[String: Any]]
+            if let one = body[singular] as? [String: Any], body.count == 1 {
+                raw = [one]; bulk = false
+            } else if let many = body[plural] as? [[String: Any]], body.count == 1, !many.isEmpty {
+                raw = many; bulk = true
+            } else {
+                throw APIError.badRequest("expected {\"\(singular)\": {…}} or {\"\(plural)\": [{…}, …]}")
+            }
+            let attributes = try raw.map { try Attributes(singular, $0, allowed: createAllowed) }
+            // A bulk create applies all or nothing.
+            let created = try await service.mutate { t, rng in
+                var out: [[String: Any]] = [], changes: [PolicyChange] = []
+                for a in attributes {
+                    let (r, c) = try create(&t, a, caller, &rng)
+                    out.append(r)
+                    changes += c
+                }
+                return (Wrapped(out), changes)
+            }.value
+            return JSON.response(.created, bulk ? [plural: created] : [singular: created[0]])
+        }
+        router.put(item) { request, context in
+            let id = try Self.id(context)
+            let body = try await JSON.object(request, limit: maxBody)
+            guard let values = body[singular] as? [String: Any], body.count == 1 else {
+                throw APIError.badRequest("expected {\"\(singular)\": {…}}")
+            }
+            let readOnly = values.keys.filter { $0 != "name" && $0 != "description" }.sorted()
+            if let first = readOnly.first {
+                throw APIError.badRequest(fields.contains(first) ? "Cannot update read-only attribute \(first)"
+                                                                 : "Unrecognized attribute(s) '\(readOnly.joined(separator: ", "))'")
+            }
+            let a = try Attributes(singular, values, allowed: ["name", "description"])
+            let change = PolicyTable.Update(name: try a.string("name"), description: try a.string("description"))
+            let caller = context.caller
+            let updated = try await service.mutate { t, _ in
+                let (r, c) = try update(&t, id, change, caller)
+                return (Wrapped(r), c)
+            }.value
+            return JSON.response(.ok, [singular: updated])
+        }
+        router.delete(item) { _, context in
+            let id = try Self.id(context)
+            let caller = context.caller
+            _ = try await service.mutate { t, _ in ((), try delete(&t, id, caller)) }
+            return Response(status: .noContent)
+        }
+    }
+
+    static func id(_ context: APIContext) throws -> ResourceID {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = ResourceID(text) else { throw APIError.badRequest("'\(text)' is not a valid UUID") }
+        return id
+    }
+
+    static func listResponse(_ plural: String, _ query: ListQuery, _ items: [[String: Any]], _ request: Request) -> Response {
+        let (page, next) = query.apply(items)
+        var body: [String: Any] = [plural: page]
+        if let next, let limit = query.limit {
+            body["\(plural)_links"] = [["rel": "next", "href": "\(request.uri.path)?limit=\(limit)&marker=\(next)"]]
+        }
+        return JSON.response(.ok, body)
+    }
+}
+
+/// Carries JSON-shaped values across the actor boundary (they are built and read within one request).
+struct Wrapped<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+extension Attributes {
+    /// `project_id` or its alias `tenant_id`.
+    func project() throws -> String? {
+        let p = try string("project_id"), t = try string("tenant_id")
+        if let p, let t, p != t { throw APIError.badRequest("project_id and tenant_id differ") }
+        return p ?? t
+    }
+
+    func id(_ key: String) throws -> ResourceID {
+        let text = try string(key, required: true) ?? ""
+        guard let id = ResourceID(text) else { throw APIError.badRequest("Invalid input for \(key). Reason: '\(text)' is not a valid UUID.") }
+        return id
+    }
+
+    func direction() throws -> Direction {
+        let text = try string("direction", required: true) ?? ""
+        guard let d = Direction(rawValue: text) else {
+            throw APIError.badRequest("Invalid input for direction. Reason: '\(text)' is not in ['IN', 'OUT', 'BOTH'].")
+        }
+        return d
+    }
+
+    func vlanFilter() throws -> VLANFilter? {
+        guard let text = try string("vlan_filter", maxLength: 1024) else { return nil }
+        do { return try VLANFilter(parsing: text) } catch {
+            throw APIError.badRequest("Invalid input for vlan_filter. Reason: \(error.description).")
+        }
+    }
+
+    func mirrorType() throws -> TapMirror.MirrorType {
+        let text = try string("mirror_type", required: true) ?? ""
+        guard let t = TapMirror.MirrorType(rawValue: text) else {
+            throw APIError.badRequest("Invalid input for mirror_type. Reason: '\(text)' is not in ['erspanv1', 'gre'].")
+        }
+        return t
+    }
+
+    func directions() throws -> [Direction: UInt32] {
+        guard let raw = values["directions"] as? [String: Any] else {
+            throw APIError.badRequest("Invalid input for directions. Reason: expected an object such as {\"IN\": 101, \"OUT\": 102}.")
+        }
+        var out: [Direction: UInt32] = [:]
+        for (k, v) in raw {
+            guard let d = Direction(rawValue: k) else { throw APIError.badRequest("Invalid input for directions. Reason: '\(k)' is not IN, OUT or BOTH.") }
+            guard let n = v as? Int, !(v is Bool), n >= 0, n <= Int(UInt32.max) else {
+                throw APIError.badRequest("Invalid input for directions. Reason: the key of \(k) must be an integer from 0 to 4294967295.")
+            }
+            out[d] = UInt32(n)
+        }
+        return out
+    }
+}

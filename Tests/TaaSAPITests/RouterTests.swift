@@ -1,0 +1,211 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import TaaSAPI
+import TaaSPolicy
+import TaaSStore
+import Testing
+
+/// The REST API through its router, on a real SQLite store.
+@Suite struct RouterTests {
+    static let ports = [
+        PortRecord(id: "5a1c6a4e-0b4e-4c61-9c1d-000000000001", name: "analyzer", macAddress: "02:00:00:00:00:01", hostID: "node1",
+                   openflowPort: 1, vlan: nil, projectID: "alice", up: true),
+        PortRecord(id: "5a1c6a4e-0b4e-4c61-9c1d-000000000002", name: "web", macAddress: "02:00:00:00:00:02", hostID: "node2",
+                   openflowPort: 2, vlan: 10, projectID: "alice", up: true),
+        PortRecord(id: "5a1c6a4e-0b4e-4c61-9c1d-000000000003", name: "db", macAddress: "02:00:00:00:00:03", hostID: "node2",
+                   openflowPort: 3, vlan: 10, projectID: "bob", up: false),
+    ]
+
+    struct Env {
+        let path: String
+        let service: PolicyService
+        let app: Application<RouterResponder<APIContext>>
+    }
+
+    static func env(auth: AuthMode = .none) throws -> Env {
+        let dir = "/tmp/taas-api-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = "\(dir)/taasd.sqlite"
+        let service = try PolicyService(store: try SQLitePolicyStore(path: path))
+        return Env(path: path, service: service,
+                   app: Application(router: TaaSAPI.makeRouter(service: service, auth: auth, maxBodySize: 4096)))
+    }
+
+    static func json(_ buffer: ByteBuffer) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any] ?? [:]
+    }
+
+    static func body(_ object: Any) -> ByteBuffer {
+        ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: object)) ?? Data())
+    }
+
+    /// The NeutronError type of an error response.
+    static func errorType(_ r: TestResponse) -> String? {
+        (json(r.body)["NeutronError"] as? [String: Any])?["type"] as? String
+    }
+
+    static func errorMessage(_ r: TestResponse) -> String {
+        (json(r.body)["NeutronError"] as? [String: Any])?["message"] as? String ?? ""
+    }
+
+    @Test func versionAndExtensions() async throws {
+        let e = try Self.env()
+        try await e.app.test(.router) { client in
+            try await client.execute(uri: "/", method: .get) { r in
+                #expect(r.status == .ok)
+                #expect(String(buffer: r.body).contains("v2.0"))
+            }
+            try await client.execute(uri: "/v2.0/extensions", method: .get) { r in
+                let aliases = (Self.json(r.body)["extensions"] as? [[String: Any]])?.compactMap { $0["alias"] as? String }
+                #expect(Set(aliases ?? []) == ["taas", "taas-vlan-filter", "tap-mirror"])
+            }
+        }
+    }
+
+    @Test func tapServiceAndFlowLifecycle() async throws {
+        let e = try Self.env()
+        try await e.service.recordPorts(Self.ports)
+        try await e.app.test(.router) { client in
+            var serviceID = ""
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
+                                     body: Self.body(["tap_service": ["name": "analyzer", "port_id": Self.ports[0].id, "tenant_id": "alice"]])) { r in
+                #expect(r.status == .created)
+                let s = Self.json(r.body)["tap_service"] as? [String: Any]
+                #expect(s?["status"] as? String == "DOWN" && s?["project_id"] as? String == "alice" && s?["tenant_id"] as? String == "alice")
+                serviceID = s?["id"] as? String ?? ""
+            }
+            var flowID = ""
+            try await client.execute(uri: "/v2.0/taas/tap_flows", method: .post,
+                                     body: Self.body(["tap_flow": ["name": "web", "tap_service_id": serviceID, "source_port": Self.ports[1].id,
+                                                                   "direction": "BOTH", "vlan_filter": "27-36,9,18"]])) { r in
+                #expect(r.status == .created)
+                let f = Self.json(r.body)["tap_flow"] as? [String: Any]
+                #expect(f?["vlan_filter"] as? String == "9,18,27-36" && f?["direction"] as? String == "BOTH")
+                flowID = f?["id"] as? String ?? ""
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_flows/\(flowID)", method: .get) { r in
+                #expect((Self.json(r.body)["tap_flow"] as? [String: Any])?["tap_service_id"] as? String == serviceID)
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
+                                     body: Self.body(["tap_service": ["name": "renamed", "description": "main analyzer"]])) { r in
+                #expect(r.status == .ok)
+                #expect((Self.json(r.body)["tap_service"] as? [String: Any])?["name"] as? String == "renamed")
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
+                                     body: Self.body(["tap_service": ["port_id": Self.ports[1].id]])) { r in
+                #expect(r.status == .badRequest && Self.errorMessage(r).contains("read-only attribute port_id"))
+            }
+            // Deleting the service deletes its flow.
+            try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .delete) { r in #expect(r.status == .noContent) }
+            try await client.execute(uri: "/v2.0/taas/tap_flows/\(flowID)", method: .get) { r in
+                #expect(r.status == .notFound && Self.errorType(r) == "TapFlowNotFound")
+            }
+        }
+    }
+
+    @Test func badInputGets4xxNamingTheProblem() async throws {
+        let e = try Self.env()
+        try await e.service.recordPorts(Self.ports)
+        let cases: [(String, HTTPRequest.Method, ByteBuffer?, HTTPResponse.Status, String)] = [
+            ("/v2.0/taas/tap_services", .post, ByteBuffer(string: "{not json"), .badRequest, "not valid JSON"),
+            ("/v2.0/taas/tap_services", .post, Self.body(["tap_service": ["port_id": Self.ports[0].id, "colour": "red"]]), .badRequest, "'colour'"),
+            ("/v2.0/taas/tap_services", .post, Self.body(["tap_service": ["name": 5, "port_id": Self.ports[0].id]]), .badRequest, "Invalid input for name"),
+            ("/v2.0/taas/tap_services", .post, Self.body(["tap_service": ["name": "x"]]), .badRequest, "'port_id' not specified"),
+            ("/v2.0/taas/tap_services", .post, Self.body(["tap_service": ["port_id": "nope"]]), .notFound, "port nope"),
+            ("/v2.0/taas/tap_services", .post, ByteBuffer(string: "{\"tap_service\": {\"name\": \"" + String(repeating: "x", count: 5000) + "\"}}"),
+             .contentTooLarge, "larger than"),
+            ("/v2.0/taas/tap_flows", .post, Self.body(["tap_flow": ["tap_service_id": "zz", "source_port": "p", "direction": "IN"]]), .badRequest, "not a valid UUID"),
+            ("/v2.0/taas/tap_flows", .post, Self.body(["tap_flow": ["tap_service_id": "5a1c6a4e-0b4e-4c61-9c1d-000000000009", "source_port": "p",
+                                                                    "direction": "SIDEWAYS"]]), .badRequest, "direction"),
+            ("/v2.0/taas/tap_flows", .post, Self.body(["tap_flow": ["tap_service_id": "5a1c6a4e-0b4e-4c61-9c1d-000000000009", "source_port": "p",
+                                                                    "direction": "IN", "vlan_filter": "1-5000"]]), .badRequest, "vlan_filter"),
+            ("/v2.0/taas/tap_services/not-a-uuid", .get, nil, .badRequest, "not a valid UUID"),
+            ("/v2.0/taas/tap_services/5a1c6a4e-0b4e-4c61-9c1d-000000000009", .get, nil, .notFound, "could not be found"),
+            ("/v2.0/taas/nothing", .get, nil, .notFound, "no such path"),
+            ("/v2.0/taas/tap_services?colour=red", .get, nil, .badRequest, "colour"),
+            ("/v2.0/taas/tap_services?limit=-1", .get, nil, .badRequest, "limit"),
+        ]
+        try await e.app.test(.router) { client in
+            for (uri, method, body, status, text) in cases {
+                try await client.execute(uri: uri, method: method, body: body) { r in
+                    #expect(r.status == status, "\(method) \(uri): \(r.status) \(String(buffer: r.body))")
+                    #expect(Self.errorMessage(r).contains(text), "\(method) \(uri): \(String(buffer: r.body))")
+                }
+            }
+        }
+    }
+
+    @Test func listsFilterSortPageAndTrimFields() async throws {
+        let e = try Self.env()
+        try await e.service.recordPorts(Self.ports)
+        try await e.app.test(.router) { client in
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .post, body: Self.body(["tap_services": [
+                ["name": "b", "port_id": Self.ports[0].id], ["name": "a", "port_id": Self.ports[1].id], ["name": "c", "port_id": Self.ports[2].id],
+            ]])) { r in
+                #expect(r.status == .created)
+                #expect((Self.json(r.body)["tap_services"] as? [Any])?.count == 3)
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services?sort_key=name&sort_dir=desc&fields=name", method: .get) { r in
+                let names = (Self.json(r.body)["tap_services"] as? [[String: Any]])?.map { $0.keys.sorted() == ["name"] ? $0["name"] as? String ?? "" : "?" }
+                #expect(names == ["c", "b", "a"])
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services?name=a&name=c", method: .get) { r in
+                #expect((Self.json(r.body)["tap_services"] as? [Any])?.count == 2)
+            }
+            var next = ""
+            try await client.execute(uri: "/v2.0/taas/tap_services?sort_key=name&limit=2", method: .get) { r in
+                let body = Self.json(r.body)
+                #expect((body["tap_services"] as? [[String: Any]])?.map { $0["name"] as? String } == ["a", "b"])
+                next = ((body["tap_services_links"] as? [[String: Any]])?.first?["href"] as? String) ?? ""
+            }
+            #expect(next.contains("marker="))
+            try await client.execute(uri: next + "&sort_key=name", method: .get) { r in
+                #expect((Self.json(r.body)["tap_services"] as? [[String: Any]])?.map { $0["name"] as? String } == ["c"])
+            }
+            // A bulk create applies all or nothing.
+            try await client.execute(uri: "/v2.0/taas/tap_flows", method: .post, body: Self.body(["tap_flows": [
+                ["tap_service_id": "5a1c6a4e-0b4e-4c61-9c1d-000000000009", "source_port": Self.ports[0].id, "direction": "IN"],
+            ]])) { r in #expect(r.status == .notFound) }
+            try await client.execute(uri: "/v2.0/ports?status=DOWN", method: .get) { r in
+                let ports = Self.json(r.body)["ports"] as? [[String: Any]]
+                #expect(ports?.count == 1 && ports?.first?["binding:host_id"] as? String == "node2")
+            }
+        }
+        // What the API acknowledged is in the store.
+        #expect(try SQLitePolicyStore(path: e.path).load().services.count == 3)
+    }
+
+    static func h(_ token: String) -> HTTPFields { [.init("X-Auth-Token")!: token] }
+
+    @Test func tokensScopeCallersToTheirProject() async throws {
+        let auth = try AuthMode.parseTokens("""
+            # token project roles
+            t-admin admin admin
+            t-alice alice member
+            t-bob bob member
+            t-read alice reader
+            """)
+        let e = try Self.env(auth: auth)
+        try await e.service.recordPorts(Self.ports)
+        try await e.app.test(.router) { client in
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .get) { r in #expect(r.status == .unauthorized) }
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .get, headers: Self.h("wrong")) { r in #expect(r.status == .unauthorized) }
+            var id = ""
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .post, headers: Self.h("t-alice"),
+                                     body: Self.body(["tap_service": ["port_id": Self.ports[0].id]])) { r in
+                #expect(r.status == .created)
+                id = (Self.json(r.body)["tap_service"] as? [String: Any])?["id"] as? String ?? ""
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services/\(id)", method: .get, headers: Self.h("t-bob")) { r in #expect(r.status == .notFound) }
+            try await client.execute(uri: "/v2.0/ports", method: .get, headers: Self.h("t-bob")) { r in
+                #expect((Self.json(r.body)["ports"] as? [Any])?.count == 1)
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .post, headers: Self.h("t-read"),
+                                     body: Self.body(["tap_service": ["port_id": Self.ports[1].id]])) { r in #expect(r.status == .forbidden) }
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .get, headers: Self.h("t-admin")) { r in
+                #expect((Self.json(r.body)["tap_services"] as? [Any])?.count == 1)
+            }
+        }
+    }
+}
