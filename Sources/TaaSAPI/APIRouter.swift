@@ -13,10 +13,14 @@ public enum TaaSAPI {
         let router = Router(context: APIContext.self)
         router.middlewares.add(NeutronMiddleware(auth: auth))
 
-        router.get("/") { _, _ in
-            JSON.response(.ok, ["versions": [["id": "v2.0", "status": "CURRENT",
-                                              "links": [["rel": "self", "href": "/v2.0/"]]]]])
+        // Version discovery as Neutron answers it: clients (keystoneauth) need absolute links.
+        let versions: @Sendable (Request, APIContext) -> Response = { request, _ in
+            let host = request.head.authority ?? request.headers.first { $0.name.canonicalName == "host" }?.value ?? "localhost"
+            return JSON.response(.ok, ["versions": [["id": "v2.0", "status": "CURRENT",
+                                                     "links": [["rel": "self", "href": "http://\(host)/v2.0/"]]]]])
         }
+        router.get("/", use: versions)
+        router.get("/v2.0", use: versions)
         router.get("/v2.0/extensions") { _, _ in
             let ext: [[String: Any]] = [
                 ["alias": "taas", "name": "Tap as a Service", "description": "Port mirroring with tap services and tap flows",
