@@ -21,4 +21,12 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
+# The stock OpenStack SDK, for the API compatibility test (PyPI, in a virtual environment).
+venv=.build/osdk-venv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import openstack" 2>/dev/null; then
+    echo "installing openstacksdk into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q openstacksdk >&2
+fi
+
 swift test "$@"

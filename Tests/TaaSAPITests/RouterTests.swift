@@ -56,6 +56,9 @@ import Testing
                 #expect(r.status == .ok)
                 #expect(String(buffer: r.body).contains("v2.0"))
             }
+            try await client.execute(uri: "/v2.0", method: .get) { r in
+                #expect(String(buffer: r.body).contains("/v2.0/"))
+            }
             try await client.execute(uri: "/v2.0/extensions", method: .get) { r in
                 let aliases = (Self.json(r.body)["extensions"] as? [[String: Any]])?.compactMap { $0["alias"] as? String }
                 #expect(Set(aliases ?? []) == ["taas", "taas-vlan-filter", "tap-mirror"])

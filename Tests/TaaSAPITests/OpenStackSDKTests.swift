@@ -1,0 +1,42 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import TaaSAPI
+import TaaSPolicy
+import TaaSStore
+import Testing
+
+/// The stock OpenStack SDK (`openstacksdk` from PyPI, in the virtual environment scripts/test.sh
+/// makes) drives the API unchanged.
+@Suite struct OpenStackSDKTests {
+    static var python: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent(".build/osdk-venv/bin/python").path
+    }
+
+    @Test func createListShowUpdateDeleteWithOpenStackSDK() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.python),
+                     "no openstacksdk virtual environment at \(Self.python): run scripts/test.sh, which makes it")
+        let e = try RouterTests.env()
+        try await e.service.recordPorts(RouterTests.ports)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("openstacksdk_crud.py").path
+        try await e.app.test(.live) { client in
+            let port = try #require(client.port)
+            let ids = RouterTests.ports.map(\.id)
+            let output: (Int32, String) = try await Task.detached {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: Self.python)
+                p.arguments = [script, "http://127.0.0.1:\(port)/v2.0"] + ids
+                let pipe = Pipe()
+                p.standardOutput = pipe
+                p.standardError = pipe
+                try p.run()
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                p.waitUntilExit()
+                return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+            }.value
+            #expect(output.0 == 0 && output.1.hasSuffix("OK\n"), "\(output.1)")
+        }
+    }
+}
