@@ -1,0 +1,225 @@
+import ArgumentParser
+
+/// One kind of resource: where it lives and how it prints.
+struct Kind {
+    let singular: String
+    let plural: String
+    let path: String
+    let what: String
+    let columns: [String]
+
+    static let service = Kind(singular: "tap_service", plural: "tap_services", path: "/v2.0/taas/tap_services", what: "tap service",
+                              columns: ["id", "name", "port_id", "status", "project_id", "description"])
+    static let flow = Kind(singular: "tap_flow", plural: "tap_flows", path: "/v2.0/taas/tap_flows", what: "tap flow",
+                           columns: ["id", "name", "tap_service_id", "source_port", "direction", "vlan_filter", "status"])
+    static let mirror = Kind(singular: "tap_mirror", plural: "tap_mirrors", path: "/v2.0/taas/tap_mirrors", what: "tap mirror",
+                             columns: ["id", "name", "port_id", "directions", "remote_ip", "mirror_type", "status"])
+    static let port = Kind(singular: "port", plural: "ports", path: "/v2.0/ports", what: "port",
+                           columns: ["id", "name", "mac_address", "binding:host_id", "status", "project_id"])
+
+    func list(_ c: Connection) async throws {
+        let items = try await c.client.call("GET", path)[plural] as? [[String: Any]] ?? []
+        Output.show(items, columns: columns, format: c.format, single: false)
+    }
+
+    func show(_ c: Connection, _ nameOrID: String) async throws {
+        let id = try await c.client.resolve(plural, path, nameOrID, what: what)
+        let item = try await c.client.call("GET", "\(path)/\(id)")[singular] as? [String: Any] ?? [:]
+        Output.show([item], columns: columns, format: c.format, single: true)
+    }
+
+    func create(_ c: Connection, _ attributes: [String: Any]) async throws {
+        let item = try await c.client.call("POST", path, body: [singular: attributes])[singular] as? [String: Any] ?? [:]
+        Output.show([item], columns: columns, format: c.format, single: true)
+    }
+
+    func update(_ c: Connection, _ nameOrID: String, name: String?, description: String?) async throws {
+        var attributes: [String: Any] = [:]
+        if let name { attributes["name"] = name }
+        if let description { attributes["description"] = description }
+        guard !attributes.isEmpty else { throw ValidationError("give --name and/or --description") }
+        let id = try await c.client.resolve(plural, path, nameOrID, what: what)
+        let item = try await c.client.call("PUT", "\(path)/\(id)", body: [singular: attributes])[singular] as? [String: Any] ?? [:]
+        Output.show([item], columns: columns, format: c.format, single: true)
+    }
+
+    func delete(_ c: Connection, _ nameOrID: String) async throws {
+        let id = try await c.client.resolve(plural, path, nameOrID, what: what)
+        _ = try await c.client.call("DELETE", "\(path)/\(id)")
+    }
+}
+
+// MARK: tap service
+
+struct Service: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Tap services: where mirrored traffic goes.",
+                                                    subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a tap service on a port.")
+        @OptionGroup var c: Connection
+        @Option var name: String = ""
+        @Option(help: "The destination port (id or name).") var port: String
+        @Option var description: String = ""
+        func run() async throws {
+            try await reporting {
+                let portID = try await c.client.resolve("ports", "/v2.0/ports", port, what: "port")
+                try await Kind.service.create(c, ["name": name, "port_id": portID, "description": description])
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        func run() async throws { try await reporting { try await Kind.service.list(c) } }
+    }
+
+    struct Show: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        @Argument(help: "Name or id.") var service: String
+        func run() async throws { try await reporting { try await Kind.service.show(c, service) } }
+    }
+
+    struct Update: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        @Argument(help: "Name or id.") var service: String
+        @Option var name: String?
+        @Option var description: String?
+        func run() async throws { try await reporting { try await Kind.service.update(c, service, name: name, description: description) } }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        @Argument(help: "Name or id.") var service: String
+        func run() async throws { try await reporting { try await Kind.service.delete(c, service) } }
+    }
+}
+
+// MARK: tap flow
+
+struct Flow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Tap flows: source ports feeding a tap service.",
+                                                    subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mirror a port into a tap service.")
+        @OptionGroup var c: Connection
+        @Option var name: String = ""
+        @Option(help: "The source port (id or name).") var port: String
+        @Option(help: "The tap service (id or name).") var tapService: String
+        @Option(help: "IN, OUT or BOTH.") var direction: String
+        @Option(help: "VLAN ids and ranges, e.g. 9,18,27-36.") var vlanFilter: String?
+        @Option var description: String = ""
+        func validate() throws {
+            guard ["IN", "OUT", "BOTH"].contains(direction) else { throw ValidationError("--direction is IN, OUT or BOTH") }
+        }
+        func run() async throws {
+            try await reporting {
+                let portID = try await c.client.resolve("ports", "/v2.0/ports", port, what: "port")
+                let serviceID = try await c.client.resolve(Kind.service.plural, Kind.service.path, tapService, what: "tap service")
+                var a: [String: Any] = ["name": name, "source_port": portID, "tap_service_id": serviceID, "direction": direction,
+                                        "description": description]
+                if let vlanFilter { a["vlan_filter"] = vlanFilter }
+                try await Kind.flow.create(c, a)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        func run() async throws { try await reporting { try await Kind.flow.list(c) } }
+    }
+
+    struct Show: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        @Argument(help: "Name or id.") var flow: String
+        func run() async throws { try await reporting { try await Kind.flow.show(c, flow) } }
+    }
+
+    struct Update: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        @Argument(help: "Name or id.") var flow: String
+        @Option var name: String?
+        @Option var description: String?
+        func run() async throws { try await reporting { try await Kind.flow.update(c, flow, name: name, description: description) } }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        @Argument(help: "Name or id.") var flow: String
+        func run() async throws { try await reporting { try await Kind.flow.delete(c, flow) } }
+    }
+}
+
+// MARK: tap mirror
+
+struct Mirror: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Tap mirrors: a port mirrored to a remote analyzer over GRE or ERSPAN v1.",
+                                                    subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self])
+
+    struct Create: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        @Option var name: String = ""
+        @Option(help: "The source port (id or name).") var port: String
+        @Option(help: "DIRECTION=KEY, repeatable: IN=101 OUT=102, or BOTH=100.") var direction: [String]
+        @Option(help: "The analyzer's IPv4 or IPv6 address.") var remoteIp: String
+        @Option(help: "erspanv1 or gre.") var mirrorType: String
+        @Option var description: String = ""
+        func run() async throws {
+            var dirs: [String: Any] = [:]
+            for d in direction {
+                let parts = d.split(separator: "=")
+                guard parts.count == 2, let key = Int(parts[1]) else { throw ValidationError("--direction is DIRECTION=KEY, e.g. IN=101") }
+                dirs[String(parts[0])] = key
+            }
+            try await reporting {
+                let portID = try await c.client.resolve("ports", "/v2.0/ports", port, what: "port")
+                try await Kind.mirror.create(c, ["name": name, "port_id": portID, "directions": dirs, "remote_ip": remoteIp,
+                                                 "mirror_type": mirrorType, "description": description])
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        func run() async throws { try await reporting { try await Kind.mirror.list(c) } }
+    }
+
+    struct Show: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        @Argument(help: "Name or id.") var mirror: String
+        func run() async throws { try await reporting { try await Kind.mirror.show(c, mirror) } }
+    }
+
+    struct Update: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        @Argument(help: "Name or id.") var mirror: String
+        @Option var name: String?
+        @Option var description: String?
+        func run() async throws { try await reporting { try await Kind.mirror.update(c, mirror, name: name, description: description) } }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        @Argument(help: "Name or id.") var mirror: String
+        func run() async throws { try await reporting { try await Kind.mirror.delete(c, mirror) } }
+    }
+}
+
+// MARK: port
+
+struct PortCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "port", abstract: "The port inventory (read-only).",
+                                                    subcommands: [List.self, Show.self])
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        func run() async throws { try await reporting { try await Kind.port.list(c) } }
+    }
+
+    struct Show: AsyncParsableCommand {
+        @OptionGroup var c: Connection
+        @Argument(help: "Name or id.") var port: String
+        func run() async throws { try await reporting { try await Kind.port.show(c, port) } }
+    }
+}
