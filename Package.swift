@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "TaaSPolicyTests", dependencies: ["TaaSPolicy", "TaaSStore", "TaaSTestSupport"]),
         .testTarget(
             name: "TaaSAPITests",
-            dependencies: ["TaaSAPI", "TaaSPolicy", "TaaSStore",
+            dependencies: ["TaaSAPI", "TaaSPolicy", "TaaSStore", "TaaSTestSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import TaaSAPI
 import TaaSPolicy
 import TaaSStore
+import TaaSTestSupport
 import Testing
 
 /// The stock OpenStack SDK (`openstacksdk` from PyPI, in the virtual environment scripts/test.sh
@@ -24,19 +25,8 @@ import Testing
         try await e.app.test(.live) { client in
             let port = try #require(client.port)
             let ids = RouterTests.ports.map(\.id)
-            let output: (Int32, String) = try await Task.detached {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: Self.python)
-                p.arguments = [script, "http://127.0.0.1:\(port)/v2.0"] + ids
-                let pipe = Pipe()
-                p.standardOutput = pipe
-                p.standardError = pipe
-                try p.run()
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
-                return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-            }.value
-            #expect(output.0 == 0 && output.1.hasSuffix("OK\n"), "\(output.1)")
+            let o = try await Command.runOffPool(Self.python, [script, "http://127.0.0.1:\(port)/v2.0"] + ids)
+            #expect(o.status == 0 && o.stdout.hasSuffix("OK\n"), "\(o.stdout)\(o.stderr)")
         }
     }
 }

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import TaaSAPI
 import TaaSPolicy
+import TaaSTestSupport
 import Testing
 
 /// taasctl end to end against the API served live on loopback.
@@ -14,18 +15,8 @@ import Testing
     }
 
     static func run(_ args: [String]) async throws -> (Int32, String, String) {
-        try await Task.detached {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: Self.taasctl)
-            p.arguments = args
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            try p.run()
-            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-        }.value
+        let o = try await Command.runOffPool(Self.taasctl, args)
+        return (o.status, o.stdout, o.stderr)
     }
 
     @Test func endToEnd() async throws {

@@ -74,6 +74,31 @@ public enum Command {
         }
     }
 
+    /// Runs a program to completion from async code without holding one of Swift concurrency's
+    /// few threads while it waits (a server under test needs them to answer it).
+    public static func runOffPool(_ executable: String, _ arguments: [String]) async throws -> Output {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                do {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: executable)
+                    process.arguments = arguments
+                    let out = Pipe(), err = Pipe()
+                    process.standardOutput = out
+                    process.standardError = err
+                    try process.run()
+                    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+                    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    continuation.resume(returning: Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                                                          stderr: String(decoding: stderr, as: UTF8.self)))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
     /// Runs a tool and fails with its stderr unless it exits 0.
     @discardableResult
     public static func check(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
