@@ -13,6 +13,8 @@ have ethtool || missing+=(ethtool)
 have ping || missing+=(iputils-ping)
 have curl || missing+=(curl)
 [ -e /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
+have python3 || missing+=(python3)
+python3 -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
 if ((${#missing[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
