@@ -53,7 +53,8 @@ struct Kind {
 
 struct Service: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Tap services: where mirrored traffic goes.",
-                                                    subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self])
+                                                    subcommands: [Create.self, ListCommand<ServiceKind>.self, ShowCommand<ServiceKind>.self,
+                                                                  UpdateCommand<ServiceKind>.self, DeleteCommand<ServiceKind>.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tap service on a port.")
@@ -69,37 +70,17 @@ struct Service: AsyncParsableCommand {
         }
     }
 
-    struct List: AsyncParsableCommand {
-        @OptionGroup var c: Connection
-        func run() async throws { try await reporting { try await Kind.service.list(c) } }
-    }
 
-    struct Show: AsyncParsableCommand {
-        @OptionGroup var c: Connection
-        @Argument(help: "Name or id.") var service: String
-        func run() async throws { try await reporting { try await Kind.service.show(c, service) } }
-    }
 
-    struct Update: AsyncParsableCommand {
-        @OptionGroup var c: Connection
-        @Argument(help: "Name or id.") var service: String
-        @Option var name: String?
-        @Option var description: String?
-        func run() async throws { try await reporting { try await Kind.service.update(c, service, name: name, description: description) } }
-    }
 
-    struct Delete: AsyncParsableCommand {
-        @OptionGroup var c: Connection
-        @Argument(help: "Name or id.") var service: String
-        func run() async throws { try await reporting { try await Kind.service.delete(c, service) } }
-    }
 }
 
 // MARK: tap flow
 
 struct Flow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Tap flows: source ports feeding a tap service.",
-                                                    subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self])
+                                                    subcommands: [Create.self, ListCommand<FlowKind>.self, ShowCommand<FlowKind>.self,
+                                                                  UpdateCommand<FlowKind>.self, DeleteCommand<FlowKind>.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mirror a port into a tap service.")
@@ -125,37 +106,17 @@ struct Flow: AsyncParsableCommand {
         }
     }
 
-    struct List: AsyncParsableCommand {
-        @OptionGroup var c: Connection
-        func run() async throws { try await reporting { try await Kind.flow.list(c) } }
-    }
 
-    struct Show: AsyncParsableCommand {
-        @OptionGroup var c: Connection
-        @Argument(help: "Name or id.") var flow: String
-        func run() async throws { try await reporting { try await Kind.flow.show(c, flow) } }
-    }
 
-    struct Update: AsyncParsableCommand {
-        @OptionGroup var c: Connection
-        @Argument(help: "Name or id.") var flow: String
-        @Option var name: String?
-        @Option var description: String?
-        func run() async throws { try await reporting { try await Kind.flow.update(c, flow, name: name, description: description) } }
-    }
 
-    struct Delete: AsyncParsableCommand {
-        @OptionGroup var c: Connection
-        @Argument(help: "Name or id.") var flow: String
-        func run() async throws { try await reporting { try await Kind.flow.delete(c, flow) } }
-    }
 }
 
 // MARK: tap mirror
 
 struct Mirror: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Tap mirrors: a port mirrored to a remote analyzer over GRE or ERSPAN v1.",
-                                                    subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self])
+                                                    subcommands: [Create.self, ListCommand<MirrorKind>.self, ShowCommand<MirrorKind>.self,
+                                                                  UpdateCommand<MirrorKind>.self, DeleteCommand<MirrorKind>.self])
 
     struct Create: AsyncParsableCommand {
         @OptionGroup var c: Connection
@@ -180,46 +141,53 @@ struct Mirror: AsyncParsableCommand {
         }
     }
 
-    struct List: AsyncParsableCommand {
-        @OptionGroup var c: Connection
-        func run() async throws { try await reporting { try await Kind.mirror.list(c) } }
-    }
 
-    struct Show: AsyncParsableCommand {
-        @OptionGroup var c: Connection
-        @Argument(help: "Name or id.") var mirror: String
-        func run() async throws { try await reporting { try await Kind.mirror.show(c, mirror) } }
-    }
 
-    struct Update: AsyncParsableCommand {
-        @OptionGroup var c: Connection
-        @Argument(help: "Name or id.") var mirror: String
-        @Option var name: String?
-        @Option var description: String?
-        func run() async throws { try await reporting { try await Kind.mirror.update(c, mirror, name: name, description: description) } }
-    }
 
-    struct Delete: AsyncParsableCommand {
-        @OptionGroup var c: Connection
-        @Argument(help: "Name or id.") var mirror: String
-        func run() async throws { try await reporting { try await Kind.mirror.delete(c, mirror) } }
-    }
 }
 
 // MARK: port
 
 struct PortCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "port", abstract: "The port inventory (read-only).",
-                                                    subcommands: [List.self, Show.self])
+                                                    subcommands: [ListCommand<PortKind>.self, ShowCommand<PortKind>.self])
+}
 
-    struct List: AsyncParsableCommand {
-        @OptionGroup var c: Connection
-        func run() async throws { try await reporting { try await Kind.port.list(c) } }
-    }
+// MARK: the commands every kind shares
 
-    struct Show: AsyncParsableCommand {
-        @OptionGroup var c: Connection
-        @Argument(help: "Name or id.") var port: String
-        func run() async throws { try await reporting { try await Kind.port.show(c, port) } }
+protocol ResourceKind { static var kind: Kind { get } }
+enum ServiceKind: ResourceKind { static var kind: Kind { .service } }
+enum FlowKind: ResourceKind { static var kind: Kind { .flow } }
+enum MirrorKind: ResourceKind { static var kind: Kind { .mirror } }
+enum PortKind: ResourceKind { static var kind: Kind { .port } }
+
+struct ListCommand<K: ResourceKind>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration { CommandConfiguration(commandName: "list", abstract: "List \(K.kind.what)s.") }
+    @OptionGroup var c: Connection
+    func run() async throws { try await reporting { try await K.kind.list(c) } }
+}
+
+struct ShowCommand<K: ResourceKind>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration { CommandConfiguration(commandName: "show", abstract: "Show one \(K.kind.what).") }
+    @OptionGroup var c: Connection
+    @Argument(help: "Name or id.") var nameOrID: String
+    func run() async throws { try await reporting { try await K.kind.show(c, nameOrID) } }
+}
+
+struct UpdateCommand<K: ResourceKind>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "update", abstract: "Change a \(K.kind.what)'s name or description (nothing else can change).")
     }
+    @OptionGroup var c: Connection
+    @Argument(help: "Name or id.") var nameOrID: String
+    @Option var name: String?
+    @Option var description: String?
+    func run() async throws { try await reporting { try await K.kind.update(c, nameOrID, name: name, description: description) } }
+}
+
+struct DeleteCommand<K: ResourceKind>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration { CommandConfiguration(commandName: "delete", abstract: "Delete a \(K.kind.what).") }
+    @OptionGroup var c: Connection
+    @Argument(help: "Name or id.") var nameOrID: String
+    func run() async throws { try await reporting { try await K.kind.delete(c, nameOrID) } }
 }

@@ -26,8 +26,13 @@ public enum Command {
     /// Runs a tool to completion, capturing its output.
     @discardableResult
     public static func run(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
+        try execute(try tool(name), arguments, environment: environment)
+    }
+
+    /// Runs an executable to completion, capturing its output.
+    static func execute(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try tool(name))
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         if let environment {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -79,22 +84,7 @@ public enum Command {
     public static func runOffPool(_ executable: String, _ arguments: [String]) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                do {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: executable)
-                    process.arguments = arguments
-                    let out = Pipe(), err = Pipe()
-                    process.standardOutput = out
-                    process.standardError = err
-                    try process.run()
-                    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-                    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                                                          stderr: String(decoding: stderr, as: UTF8.self)))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
+                continuation.resume(with: Result { try execute(executable, arguments) })
             }
         }
     }
