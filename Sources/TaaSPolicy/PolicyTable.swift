@@ -75,6 +75,11 @@ public struct PolicyTable: Sendable {
         public var name: String?
         public var description: String?
         public init(name: String? = nil, description: String? = nil) { self.name = name; self.description = description }
+
+        func apply<R: Describable>(to r: inout R) {
+            if let name { r.name = name }
+            if let description { r.description = description }
+        }
     }
 
     // MARK: Tap services
@@ -110,8 +115,7 @@ public struct PolicyTable: Sendable {
     public mutating func updateTapService(_ id: ResourceID, _ u: Update, by caller: Caller) throws(PolicyError) -> TapService {
         var s = try tapService(id, by: caller)
         try checkWrite(caller)
-        if let n = u.name { s.name = n }
-        if let d = u.description { s.description = d }
+        u.apply(to: &s)
         services[id] = s
         return s
     }
@@ -159,8 +163,7 @@ public struct PolicyTable: Sendable {
     public mutating func updateTapFlow(_ id: ResourceID, _ u: Update, by caller: Caller) throws(PolicyError) -> TapFlow {
         var f = try tapFlow(id, by: caller)
         try checkWrite(caller)
-        if let n = u.name { f.name = n }
-        if let d = u.description { f.description = d }
+        u.apply(to: &f)
         flows[id] = f
         return f
     }
@@ -211,8 +214,7 @@ public struct PolicyTable: Sendable {
     public mutating func updateTapMirror(_ id: ResourceID, _ u: Update, by caller: Caller) throws(PolicyError) -> TapMirror {
         var m = try tapMirror(id, by: caller)
         try checkWrite(caller)
-        if let n = u.name { m.name = n }
-        if let d = u.description { m.description = d }
+        u.apply(to: &m)
         mirrors[id] = m
         return m
     }

@@ -148,3 +148,13 @@ public struct PortRecord: Hashable, Sendable, Codable {
         self.up = up
     }
 }
+
+/// What every TaaS resource lets an update change.
+protocol Describable {
+    var name: String { get set }
+    var description: String { get set }
+}
+
+extension TapService: Describable {}
+extension TapFlow: Describable {}
+extension TapMirror: Describable {}
