@@ -21,6 +21,11 @@ public enum TaaSAPI {
         }
         router.get("/", use: versions)
         router.get("/v2.0", use: versions)
+        router.get("/openapi.json") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: OpenAPIDocument.served)))
+        }
         router.get("/v2.0/extensions") { _, _ in
             let ext: [[String: Any]] = [
                 ["alias": "taas", "name": "Tap as a Service", "description": "Port mirroring with tap services and tap flows",
@@ -125,11 +130,14 @@ public enum TaaSAPI {
 struct NeutronMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let auth: AuthMode
+    static let publicPaths: Set<String> = ["/", "/v2.0", "/v2.0/", "/openapi.json"]
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context
         do {
-            context.caller = try auth.caller(for: request)
+            // Discovery and the API description are public, as Neutron's version document is.
+            let isPublic = request.method == .get && Self.publicPaths.contains(request.uri.path)
+            context.caller = isPublic ? .admin : try auth.caller(for: request)
             return try await next(request, context)
         } catch let e as APIError {
             return e.response

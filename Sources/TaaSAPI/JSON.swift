@@ -10,6 +10,13 @@ enum JSON {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// Whether a parsed JSON value is `true`/`false`. (On Linux `1 is Bool` holds for a parsed
+    /// number, so the type test cannot tell them apart; the boxed value's encoding can.)
+    static func isBoolean(_ v: Any) -> Bool {
+        guard let n = v as? NSNumber else { return false }
+        return String(cString: n.objCType) == "c"
+    }
+
     /// The body as a JSON object, at most `limit` bytes.
     static func object(_ request: Request, limit: Int) async throws -> [String: Any] {
         let buffer: ByteBuffer

@@ -154,7 +154,7 @@ extension Attributes {
         var out: [Direction: UInt32] = [:]
         for (k, v) in raw {
             guard let d = Direction(rawValue: k) else { throw APIError.badRequest("Invalid input for directions. Reason: '\(k)' is not IN, OUT or BOTH.") }
-            guard let n = v as? Int, !(v is Bool), n >= 0, n <= Int(UInt32.max) else {
+            guard let n = v as? Int, !JSON.isBoolean(v), n >= 0, n <= Int(UInt32.max) else {
                 throw APIError.badRequest("Invalid input for directions. Reason: the key of \(k) must be an integer from 0 to 4294967295.")
             }
             out[d] = UInt32(n)

@@ -1,0 +1,243 @@
+import Foundation
+
+/// The OpenAPI 3.1 description of the whole API, served at `/openapi.json` and kept in the
+/// repository as `docs/openapi.json`. Written out by hand (not derived from the routes) so that
+/// the tests comparing the two can catch either one drifting.
+public enum OpenAPIDocument {
+    /// The document as a JSON object.
+    public static func make() -> [String: Any] {
+        var paths: [String: Any] = [
+            "/": ["get": discovery("listVersions", "API versions, as Neutron answers them (no token needed)", "Versions")],
+            "/v2.0": ["get": discovery("showVersion", "The v2.0 API (no token needed)", "Versions")],
+            "/openapi.json": ["get": [
+                "operationId": "openapi", "summary": "This document (no token needed)", "security": [] as [Any],
+                "responses": ["200": ["description": "The OpenAPI description", "content": json(["type": "object"])]],
+            ]],
+            "/v2.0/extensions": ["get": [
+                "operationId": "listExtensions", "summary": "Extension aliases: taas, taas-vlan-filter, tap-mirror",
+                "responses": ok(200, "The extensions", envelope("extensions", ["type": "array", "items": ref("Extension")])),
+            ]],
+            "/v2.0/ports": ["get": [
+                "operationId": "listPorts", "summary": "The port inventory the topology reports (read-only)",
+                "parameters": listParameters(portFields),
+                "responses": ok(200, "Ports visible to the caller", listEnvelope("ports", "Port")),
+            ]],
+            "/v2.0/ports/{id}": [
+                "parameters": [["name": "id", "in": "path", "required": true, "schema": ["type": "string"],
+                                "description": "The port id: the interface's external_ids:iface-id"]],
+                "get": [
+                    "operationId": "showPort", "summary": "One port",
+                    "responses": ok(200, "The port", envelope("port", ref("Port")), errors: ["404"]),
+                ],
+            ],
+        ]
+        for r in resources {
+            paths["/v2.0/taas/\(r.plural)"] = collection(r)
+            paths["/v2.0/taas/\(r.plural)/{id}"] = item(r)
+        }
+        return [
+            "openapi": "3.1.0",
+            "info": [
+                "title": "taasd Tap-as-a-Service API",
+                "version": "2.0",
+                "description": """
+                    Neutron-TaaS-compatible API of taasd. Tap services receive copies of the traffic of the \
+                    source ports their tap flows name; tap mirrors send copies to a remote analyzer over GRE or \
+                    ERSPAN v1. Lists take Neutron's conventions: a filter by any field (repeat for OR), \
+                    fields=, sort_key/sort_dir, limit/marker.
+                    """,
+            ],
+            "servers": [["url": "http://127.0.0.1:9696"]],
+            "security": [["token": [] as [Any]], [:] as [String: Any]],
+            "paths": paths,
+            "components": [
+                "securitySchemes": ["token": [
+                    "type": "apiKey", "in": "header", "name": "X-Auth-Token",
+                    "description": "Required when taasd runs with --auth tokens:FILE; ignored with --auth none",
+                ]],
+                "schemas": schemas,
+            ],
+        ]
+    }
+
+    /// The document as served: sorted keys, indented, a final newline.
+    public static let served: Data = data()
+
+    static func data() -> Data {
+        var d = (try? JSONSerialization.data(withJSONObject: make(), options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
+        d.append(0x0a)
+        return d
+    }
+
+    // The schema fragments below are immutable constants built of JSON-shaped values (`Any`),
+    // hence nonisolated(unsafe).
+    struct Resource {
+        var plural: String
+        var singular: String
+        var title: String
+        /// Attributes accepted on create, with their schemas; `required` ones must be present.
+        var create: [(String, [String: Any])]
+        var required: [String]
+        /// Read-only attributes shown besides the created ones.
+        var shown: [(String, [String: Any])]
+    }
+
+    nonisolated(unsafe) static let uuid: [String: Any] = ["type": "string", "format": "uuid"]
+    nonisolated(unsafe) static let text: [String: Any] = ["type": "string", "maxLength": 255]
+    nonisolated(unsafe) static let status: [String: Any] = ["type": "string", "enum": ["ACTIVE", "DOWN", "ERROR"],
+                                        "description": "DOWN until every switch involved confirms the flows; ERROR when one refused them"]
+    nonisolated(unsafe) static let common: [(String, [String: Any])] = [
+        ("name", text), ("description", text),
+        ("project_id", text.merging(["description": "Owner project; only an admin may name another project than its own"]) { $1 }),
+        ("tenant_id", text.merging(["description": "Alias of project_id"]) { $1 }),
+    ]
+    nonisolated(unsafe) static let direction: [String: Any] = ["type": "string", "enum": ["IN", "OUT", "BOTH"]]
+
+    nonisolated(unsafe) static let resources: [Resource] = [
+        Resource(plural: "tap_services", singular: "tap_service", title: "TapService",
+                 create: common + [("port_id", text.merging(["description": "Destination port (its iface-id); receives the copies"]) { $1 })],
+                 required: ["port_id"], shown: [("id", uuid), ("status", status)]),
+        Resource(plural: "tap_flows", singular: "tap_flow", title: "TapFlow",
+                 create: common + [
+                    ("tap_service_id", uuid),
+                    ("source_port", text.merging(["description": "Port (iface-id) whose traffic is copied"]) { $1 }),
+                    ("direction", direction.merging(["description": "OUT: frames the port sends; IN: frames delivered to it"]) { $1 }),
+                    ("vlan_filter", ["type": ["string", "null"], "maxLength": 1024, "pattern": "^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$",
+                                     "description": "VLAN ids (0-4095) and ranges such as 9,18,27-36; null copies every VLAN"]),
+                 ],
+                 required: ["tap_service_id", "source_port", "direction"], shown: [("id", uuid), ("status", status)]),
+        Resource(plural: "tap_mirrors", singular: "tap_mirror", title: "TapMirror",
+                 create: common + [
+                    ("port_id", text.merging(["description": "Source port (its iface-id)"]) { $1 }),
+                    ("directions", ["type": "object", "minProperties": 1, "additionalProperties": false,
+                                    "properties": ["IN": key, "OUT": key, "BOTH": key],
+                                    "description": "Tunnel key per direction, unique among tap mirrors"]),
+                    ("remote_ip", ["type": "string", "anyOf": [["format": "ipv4"], ["format": "ipv6"]]]),
+                    ("mirror_type", ["type": "string", "enum": ["erspanv1", "gre"]]),
+                 ],
+                 required: ["port_id", "directions", "remote_ip", "mirror_type"], shown: [("id", uuid), ("status", status)]),
+    ]
+    nonisolated(unsafe) static let key: [String: Any] = ["type": "integer", "minimum": 0, "maximum": 4_294_967_295]
+
+    static let portFields = ["id", "name", "mac_address", "binding:host_id", "tenant_id", "project_id", "status"]
+
+    static var schemas: [String: Any] {
+        var out: [String: Any] = [
+            "Error": object(["NeutronError": object(["type": ["type": "string"], "message": ["type": "string"], "detail": ["type": "string"]],
+                                                    required: ["type", "message", "detail"])], required: ["NeutronError"]),
+            "Extension": object(["alias": ["type": "string"], "name": ["type": "string"], "description": ["type": "string"],
+                                 "updated": ["type": "string"], "links": ["type": "array"]],
+                                required: ["alias", "name", "description", "updated", "links"]),
+            "Version": object(["id": ["type": "string"], "status": ["type": "string"],
+                               "links": ["type": "array", "items": ref("Link")]], required: ["id", "status", "links"]),
+            "Link": object(["rel": ["type": "string"], "href": ["type": "string"]], required: ["rel", "href"]),
+            "Port": object([
+                "id": ["type": "string"], "name": ["type": "string"],
+                "mac_address": ["type": "string", "pattern": "^([0-9a-f]{2}:){5}[0-9a-f]{2}$"],
+                "binding:host_id": ["type": "string", "description": "The node's Open vSwitch system-id"],
+                "tenant_id": ["type": "string"], "project_id": ["type": "string"],
+                "status": ["type": "string", "enum": ["ACTIVE", "DOWN"]],
+            ], required: []),
+        ]
+        for r in resources {
+            var shown: [String: Any] = [:]
+            for (k, v) in r.create + r.shown { shown[k] = v }
+            // Shown resources always carry every attribute (fields= may trim them, hence none required).
+            out[r.title] = object(shown, required: [])
+            var create: [String: Any] = [:]
+            for (k, v) in r.create { create[k] = v }
+            out[r.title + "Create"] = object(create, required: r.required)
+            out[r.title + "Update"] = object(["name": text, "description": text], required: [])
+        }
+        return out
+    }
+
+    static func collection(_ r: Resource) -> [String: Any] {
+        let fieldNames = (r.create + r.shown).map(\.0).sorted()
+        return [
+            "get": [
+                "operationId": "list" + r.title + "s", "summary": "List \(r.plural.replacingOccurrences(of: "_", with: " "))",
+                "parameters": listParameters(fieldNames),
+                "responses": ok(200, "Those visible to the caller", listEnvelope(r.plural, r.title)),
+            ],
+            "post": [
+                "operationId": "create" + r.title, "summary": "Create one, or several at once (all or nothing)",
+                "requestBody": ["required": true, "content": json(["oneOf": [
+                    envelope(r.singular, ref(r.title + "Create")),
+                    envelope(r.plural, ["type": "array", "minItems": 1, "items": ref(r.title + "Create")]),
+                ]])],
+                "responses": ok(201, "Created (DOWN until the switches confirm)", ["oneOf": [
+                    envelope(r.singular, ref(r.title)),
+                    envelope(r.plural, ["type": "array", "items": ref(r.title)]),
+                ]], errors: ["400", "403", "404", "409", "413"]),
+            ],
+        ]
+    }
+
+    static func item(_ r: Resource) -> [String: Any] {
+        [
+            "parameters": [["name": "id", "in": "path", "required": true, "schema": uuid]],
+            "get": [
+                "operationId": "show" + r.title, "summary": "Show one",
+                "parameters": [["name": "fields", "in": "query", "schema": ["type": "string"], "description": "Attributes to return (repeatable)"]],
+                "responses": ok(200, "The resource", envelope(r.singular, ref(r.title)), errors: ["400", "404"]),
+            ],
+            "put": [
+                "operationId": "update" + r.title, "summary": "Update name and description (nothing else can change)",
+                "requestBody": ["required": true, "content": json(envelope(r.singular, ref(r.title + "Update")))],
+                "responses": ok(200, "The updated resource", envelope(r.singular, ref(r.title)), errors: ["400", "403", "404", "413"]),
+            ],
+            "delete": [
+                "operationId": "delete" + r.title,
+                "summary": r.plural == "tap_services" ? "Delete; its tap flows are deleted with it" : "Delete",
+                "responses": ["204": ["description": "Deleted"]].merging(errorResponses(["400", "403", "404"])) { $1 },
+            ],
+        ]
+    }
+
+    static func listParameters(_ fields: [String]) -> [[String: Any]] {
+        var p: [[String: Any]] = [
+            ["name": "fields", "in": "query", "schema": ["type": "string"], "description": "Attributes to return (repeatable)"],
+            ["name": "sort_key", "in": "query", "schema": ["type": "string", "enum": fields], "description": "Repeatable"],
+            ["name": "sort_dir", "in": "query", "schema": ["type": "string", "enum": ["asc", "desc"]], "description": "One per sort_key"],
+            ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 0], "description": "Page size; 0 means no limit"],
+            ["name": "marker", "in": "query", "schema": ["type": "string"], "description": "Id of the last item of the previous page"],
+        ]
+        for f in fields {
+            p.append(["name": f, "in": "query", "schema": ["type": "string"], "description": "Only those whose \(f) is this (repeat for any of several)"])
+        }
+        return p
+    }
+
+    static func discovery(_ id: String, _ summary: String, _ what: String) -> [String: Any] {
+        ["operationId": id, "summary": summary, "security": [] as [Any],
+         "responses": ["200": ["description": summary, "content": json(envelope("versions", ["type": "array", "items": ref("Version")]))]]]
+    }
+
+    static func listEnvelope(_ plural: String, _ item: String) -> [String: Any] {
+        object([plural: ["type": "array", "items": ref(item)], plural + "_links": ["type": "array", "items": ref("Link")]], required: [plural])
+    }
+
+    static func envelope(_ key: String, _ schema: [String: Any]) -> [String: Any] { object([key: schema], required: [key]) }
+
+    static func object(_ properties: [String: Any], required: [String]) -> [String: Any] {
+        ["type": "object", "properties": properties, "required": required.sorted(), "additionalProperties": false]
+    }
+
+    static func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
+    static func json(_ schema: [String: Any]) -> [String: Any] { ["application/json": ["schema": schema]] }
+
+    static func ok(_ code: Int, _ description: String, _ schema: [String: Any], errors: [String] = ["400"]) -> [String: Any] {
+        ["\(code)": ["description": description, "content": json(schema)]].merging(errorResponses(errors)) { $1 }
+    }
+
+    static let errorMeaning = ["400": "Bad input; the message names the field and the problem", "401": "Missing or unknown X-Auth-Token",
+                               "403": "The caller's role does not allow it", "404": "No such resource visible to the caller",
+                               "409": "Conflicts with existing policy (port in use, key taken, quota)", "413": "Body too large"]
+
+    static func errorResponses(_ codes: [String]) -> [String: Any] {
+        var out: [String: Any] = [:]
+        for c in codes + ["401"] { out[c] = ["description": errorMeaning[c] ?? "", "content": json(ref("Error"))] }
+        return out
+    }
+}
