@@ -59,6 +59,21 @@ let package = Package(
             dependencies: ["SwitchSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "NIOPosix", package: "swift-nio")]
         ),
+        // OVSDB (RFC 7047), pure: JSON, JSON-RPC framing, datums, the monitored replica, managed-port plans.
+        .target(name: "OVSDB"),
+        // OVSDB sessions on SwiftNIO: active and passive targets, monitor, echo, transact.
+        .target(
+            name: "OVSDBClient",
+            dependencies: [
+                "OVSDB", "OpenFlowServer", "SwitchSession",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Where nodes and ports are, joined from OVSDB and OpenFlow (pure).
+        .target(name: "Topology", dependencies: ["OVSDB"]),
         // The TaaS policy table: resources, validation and rules (pure).
         .target(name: "TaaSPolicy"),
         // Durable storage of the policy: a small protocol, SQLite through GRDB by default.
@@ -124,6 +139,13 @@ let package = Package(
             dependencies: ["TaaSAPI", "TaaSPolicy", "TaaSStore", "TaaSTestSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
+        .testTarget(
+            name: "TopologyTests",
+            dependencies: ["OVSDB", "OVSDBClient", "Topology", "TaaSTestSupport", "SwitchSession",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "OpenFlowTextTests",

@@ -15,11 +15,12 @@ public struct TLSFiles: Hashable, Sendable {
 
     public struct LoadError: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Both sides verify: a switch without a certificate from our CA is refused. Host names are
     /// not checked, as Open vSwitch's certificates name switches, not addresses.
-    func makeContext(server: Bool) throws -> NIOSSLContext {
+    public func makeContext(server: Bool) throws -> NIOSSLContext {
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: privateKey, format: .pem)

@@ -19,13 +19,15 @@ public enum ConnectionTarget: Hashable, Sendable, CustomStringConvertible {
     public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
         public var target: String
         public var problem: String
-        public var description: String { "bad OpenFlow target \"\(target)\": \(problem)" }
+        /// What kind of target it was meant to be ("OpenFlow", "OVSDB").
+        public var protocolName = "OpenFlow"
+        public var description: String { "bad \(protocolName) target \"\(target)\": \(problem)" }
     }
 
     /// Parses `ptcp:6653`, `ptcp:6653:127.0.0.1`, `pssl:6653`, `punix:/run/taasd.sock`,
     /// `tcp:192.0.2.1:6653`, `ssl:[2001:db8::1]:6653`, `unix:/var/run/openvswitch/br-int.mgmt`.
-    public init(parsing text: String) throws(ParseError) {
-        func fail(_ problem: String) -> ParseError { ParseError(target: text, problem: problem) }
+    public init(parsing text: String, defaultPort: Int = Self.defaultPort, protocolName: String = "OpenFlow") throws(ParseError) {
+        func fail(_ problem: String) -> ParseError { ParseError(target: text, problem: problem, protocolName: protocolName) }
         guard let colon = text.firstIndex(of: ":") else {
             throw fail("expected KIND:ARGS with KIND one of ptcp, pssl, punix, tcp, ssl, unix")
         }
@@ -38,7 +40,7 @@ public enum ConnectionTarget: Hashable, Sendable, CustomStringConvertible {
         case "ptcp", "pssl":
             // PORT[:IP], both optional; an IPv6 address is bracketed.
             let (portText, hostText) = Self.split(rest)
-            let port = try Self.port(portText ?? "", default: Self.defaultPort, fail)
+            let port = try Self.port(portText ?? "", default: defaultPort, fail)
             let host = try Self.host(hostText ?? "", default: "0.0.0.0", fail)
             self = kind == "ptcp" ? .passiveTCP(port: port, host: host) : .passiveSSL(port: port, host: host)
         case "tcp", "ssl":
@@ -46,7 +48,7 @@ public enum ConnectionTarget: Hashable, Sendable, CustomStringConvertible {
             let (hostText, portText) = Self.split(rest)
             guard let h = hostText, !h.isEmpty else { throw fail("missing address") }
             let host = try Self.host(h, default: "", fail)
-            let port = try Self.port(portText ?? "", default: Self.defaultPort, fail)
+            let port = try Self.port(portText ?? "", default: defaultPort, fail)
             self = kind == "tcp" ? .activeTCP(host: host, port: port) : .activeSSL(host: host, port: port)
         default:
             throw fail("unknown kind \"\(kind)\" (expected ptcp, pssl, punix, tcp, ssl or unix)")
