@@ -74,6 +74,12 @@ let package = Package(
         ),
         // Where nodes and ports are, joined from OVSDB and OpenFlow (pure).
         .target(name: "Topology", dependencies: ["OVSDB"]),
+        // The controller's moving parts wired together: topology from OVSDB and OpenFlow, managed ports.
+        .target(
+            name: "TaaSController",
+            dependencies: ["OVSDB", "OVSDBClient", "Topology", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSPolicy",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         // The TaaS policy table: resources, validation and rules (pure).
         .target(name: "TaaSPolicy"),
         // Durable storage of the policy: a small protocol, SQLite through GRDB by default.
@@ -142,7 +148,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TopologyTests",
-            dependencies: ["OVSDB", "OVSDBClient", "Topology", "TaaSTestSupport", "SwitchSession",
+            dependencies: ["OVSDB", "OVSDBClient", "Topology", "TaaSController", "TaaSAPI", "TaaSPolicy", "TaaSStore", "TaaSTestSupport",
+                           "SwitchSession",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")]

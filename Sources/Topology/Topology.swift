@@ -36,13 +36,19 @@ public struct Topology: Hashable, Sendable {
 
     public init() {}
 
-    /// Joins the OVSDB views (session name → view; nil while a session is down but the node was
-    /// seen) with the datapaths whose OpenFlow session is up. Only ports on `bridge` count.
-    public init(views: [String: NodeView?], lastSeen: [String: NodeView] = [:], openflow: Set<UInt64>, bridge: String) {
-        for (session, maybeView) in views {
-            let connected = maybeView != nil
-            guard let view = maybeView ?? lastSeen[session], let br = view.bridge(bridge) else { continue }
-            let id = view.systemID ?? session
+    /// The node id a view stands for: its system-id, or the session's name when it has none.
+    public static func nodeID(_ view: NodeView, session: String) -> String { view.systemID ?? session }
+
+    /// Joins the OVSDB views of connected sessions (session name → view) and the last views of
+    /// nodes whose session is down (node id → view) with the datapaths whose OpenFlow session is
+    /// up. Only ports on `bridge` count. A connected view wins over a stale one of the same node.
+    public init(connected: [String: NodeView], stale: [String: NodeView] = [:], openflow: Set<UInt64>, bridge: String) {
+        let live = Set(connected.map { Self.nodeID($0.value, session: $0.key) })
+        let all = stale.filter { !live.contains($0.key) }.map { ($0.key, $0.value, false) }
+            + connected.sorted { $0.key < $1.key }.map { ($0.key, $0.value, true) }
+        for (key, view, connected) in all {
+            guard let br = view.bridge(bridge) else { continue }
+            let id = connected ? Self.nodeID(view, session: key) : key
             var tunnels: [String: UInt32] = [:]
             for p in br.ports where p.externalIDs[ManagedPort.marker] == "true" {
                 if let n = p.interfaces.first?.ofport, n > 0, let number = UInt32(exactly: n) { tunnels[p.name] = number }

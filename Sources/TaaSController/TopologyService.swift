@@ -1,0 +1,146 @@
+import Logging
+import OVSDB
+import OVSDBClient
+import OpenFlowServer
+import SwitchSession
+import TaaSAPI
+import TaaSPolicy
+import Topology
+
+/// Keeps the topology current from the OVSDB sessions and the OpenFlow sessions, publishes what
+/// changes, records ports in the policy's port inventory, and keeps each node's managed ports
+/// (the flow-based tunnel port, tap mirrors' ports) as they should be.
+public actor TopologyService {
+    public struct Configuration: Sendable {
+        /// The integration bridge on every node.
+        public var bridge: String
+        /// `vxlan`, `geneve` or `gre`.
+        public var tunnelType: String
+
+        public init(bridge: String = "br-int", tunnelType: String = "vxlan") {
+            self.bridge = bridge
+            self.tunnelType = tunnelType
+        }
+    }
+
+    let configuration: Configuration
+    let policy: PolicyService
+    let logger: Logger
+    let transact: @Sendable (String, [JSONValue]) async throws -> [JSONValue]
+
+    public private(set) var topology = Topology()
+    private var connected: [String: NodeView] = [:]
+    private var stale: [String: NodeView] = [:]
+    private var openflow: Set<UInt64> = []
+    private var mirrorPorts: [String: [ManagedPort]] = [:]
+    /// The last plan tried per session: the same plan is not retried until something changes.
+    private var attempted: [String: [JSONValue]] = [:]
+    private var subscribers: [AsyncStream<TopologyEvent>.Continuation] = []
+    private var warnedNoEncap: Set<String> = []
+
+    public init(configuration: Configuration, policy: PolicyService, logger: Logger,
+                transact: @escaping @Sendable (String, [JSONValue]) async throws -> [JSONValue]) {
+        self.configuration = configuration
+        self.policy = policy
+        self.logger = logger
+        self.transact = transact
+    }
+
+    /// Every topology change from now on.
+    public func events() -> AsyncStream<TopologyEvent> {
+        let (stream, continuation) = AsyncStream<TopologyEvent>.makeStream()
+        subscribers.append(continuation)
+        return stream
+    }
+
+    public func handle(_ event: OVSDBEvent) async {
+        switch event {
+        case .view(let session, let view):
+            connected[session] = view
+            stale[Topology.nodeID(view, session: session)] = nil
+        case .disconnected(let session, _):
+            if let view = connected.removeValue(forKey: session) { stale[Topology.nodeID(view, session: session)] = view }
+            attempted[session] = nil
+        }
+        await recompute()
+    }
+
+    public func handle(_ event: SwitchEvent) async {
+        switch event {
+        case .connected(let info): openflow.insert(info.datapathID)
+        case .disconnected(let dpid, _): openflow.remove(dpid)
+        case .portChanged: return
+        }
+        await recompute()
+    }
+
+    /// The GRE/ERSPAN ports tap mirrors need, per node id.
+    public func setMirrorPorts(_ ports: [String: [ManagedPort]]) async {
+        mirrorPorts = ports
+        await recompute()
+    }
+
+    private func recompute() async {
+        let next = Topology(connected: connected, stale: stale, openflow: openflow, bridge: configuration.bridge)
+        let changes = Topology.events(from: topology, to: next)
+        let previous = topology
+        topology = next
+        for e in changes {
+            logger.info("topology: \(e)")
+            for s in subscribers { s.yield(e) }
+        }
+        await record(changes, previous: previous)
+        ensureManagedPorts()
+    }
+
+    /// Ports go into the inventory; one that goes away stays known, marked down.
+    private func record(_ changes: [TopologyEvent], previous: Topology) async {
+        var records: [PortRecord] = []
+        for e in changes {
+            switch e {
+            case .portAppeared(let p), .portChanged(_, let p), .portMoved(_, let p): records.append(Self.record(p, up: p.up))
+            case .portGone(let p): records.append(Self.record(p, up: false))
+            default: break
+            }
+        }
+        guard !records.isEmpty else { return }
+        do { try await policy.recordPorts(records) } catch {
+            logger.error("cannot record ports in the store", metadata: ["error": "\(error)"])
+        }
+    }
+
+    static func record(_ p: Topology.Port, up: Bool) -> PortRecord {
+        PortRecord(id: p.id, name: p.name, macAddress: p.mac, hostID: p.node, openflowPort: p.ofport, vlan: p.vlan, projectID: p.projectID, up: up)
+    }
+
+    private func ensureManagedPorts() {
+        for (session, view) in connected.sorted(by: { $0.key < $1.key }) {
+            guard let bridge = view.bridge(configuration.bridge) else { continue }
+            let node = Topology.nodeID(view, session: session)
+            var desired = mirrorPorts[node] ?? []
+            if let ip = view.encapIP {
+                desired.append(.tunnel(type: configuration.tunnelType, localIP: ip))
+                warnedNoEncap.remove(node)
+            } else if warnedNoEncap.insert(node).inserted {
+                logger.warning("node has no external_ids:taas-encap-ip: no tunnel port until it is set",
+                               metadata: ["node": "\(node)", "hint": "ovs-vsctl set open_vswitch . external_ids:taas-encap-ip=IP"])
+            }
+            let ops = ManagedPortPlan.operations(bridge: bridge, desired: desired)
+            guard !ops.isEmpty else {
+                attempted[session] = nil
+                continue
+            }
+            guard attempted[session] != ops else { continue }
+            attempted[session] = ops
+            let transact = self.transact, logger = self.logger
+            Task {
+                do {
+                    _ = try await transact(session, ops)
+                    logger.info("managed ports updated", metadata: ["node": "\(node)", "operations": "\(ops.count)"])
+                } catch {
+                    logger.error("cannot update managed ports", metadata: ["node": "\(node)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+}
