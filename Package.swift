@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "taasd",
             dependencies: [
-                "TaaSVersion", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSPolicy", "TaaSStore",
+                "TaaSVersion", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSPolicy", "TaaSStore", "TaaSController", "OVSDBClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

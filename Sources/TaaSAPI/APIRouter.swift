@@ -9,7 +9,8 @@ public enum TaaSAPI {
     /// Largest request body accepted.
     public static let maxBodySize = 1 << 20
 
-    public static func makeRouter(service: PolicyService, auth: AuthMode, maxBodySize: Int = maxBodySize) -> Router<APIContext> {
+    public static func makeRouter(service: PolicyService, auth: AuthMode, maxBodySize: Int = maxBodySize,
+                                  nodes: any NodeInventory = NoNodes()) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.middlewares.add(NeutronMiddleware(auth: auth))
 
@@ -107,6 +108,8 @@ public enum TaaSAPI {
                            try t.deleteTapMirror(id, by: c)
                            return [.deleteTapMirror(id)]
                        }).register(on: router)
+
+        NodeRoutes.register(on: router, inventory: nodes)
 
         // The port inventory, read-only, with Neutron's field names.
         let portFields: Set<String> = ["id", "name", "mac_address", "binding:host_id", "tenant_id", "project_id", "status"]

@@ -30,6 +30,19 @@ public enum OpenAPIDocument {
                     "responses": ok(200, "The port", envelope("port", ref("Port")), errors: ["404"]),
                 ],
             ],
+            "/v2.0/taas/nodes": ["get": [
+                "operationId": "listNodes", "summary": "The nodes the topology knows (admins only)",
+                "parameters": listParameters(nodeFields),
+                "responses": ok(200, "The nodes", listEnvelope("nodes", "Node"), errors: ["400", "403"]),
+            ]],
+            "/v2.0/taas/nodes/{id}": [
+                "parameters": [["name": "id", "in": "path", "required": true, "schema": ["type": "string"],
+                                "description": "The node's Open vSwitch system-id"]],
+                "get": [
+                    "operationId": "showNode", "summary": "One node (admins only)",
+                    "responses": ok(200, "The node", envelope("node", ref("Node")), errors: ["403", "404"]),
+                ],
+            ],
         ]
         for r in resources {
             paths["/v2.0/taas/\(r.plural)"] = collection(r)
@@ -119,6 +132,8 @@ public enum OpenAPIDocument {
     ]
     nonisolated(unsafe) static let key: [String: Any] = ["type": "integer", "minimum": 0, "maximum": 4_294_967_295]
 
+    static let nodeFields = ["bridge", "datapath_id", "encap_ip", "fail_mode", "id", "name", "openflow", "ovsdb", "tunnel_ports"]
+
     static let portFields = ["id", "name", "mac_address", "binding:host_id", "tenant_id", "project_id", "status"]
 
     static var schemas: [String: Any] {
@@ -137,6 +152,18 @@ public enum OpenAPIDocument {
                 "binding:host_id": ["type": "string", "description": "The node's Open vSwitch system-id"],
                 "tenant_id": ["type": "string"], "project_id": ["type": "string"],
                 "status": ["type": "string", "enum": ["ACTIVE", "DOWN"]],
+            ], required: []),
+            "Node": object([
+                "id": ["type": "string", "description": "external_ids:system-id"],
+                "name": ["type": "string", "description": "external_ids:hostname, or the id"],
+                "bridge": ["type": "string"],
+                "datapath_id": ["type": ["string", "null"], "pattern": "^[0-9a-f]{16}$"],
+                "encap_ip": ["type": ["string", "null"], "description": "external_ids:taas-encap-ip, the tunnel endpoint"],
+                "fail_mode": ["type": ["string", "null"]],
+                "openflow": ["type": "string", "enum": ["connected", "disconnected"]],
+                "ovsdb": ["type": "string", "enum": ["connected", "disconnected"]],
+                "tunnel_ports": ["type": "object", "additionalProperties": ["type": "integer"],
+                                 "description": "Ports taasd manages on the bridge, name to OpenFlow port"],
             ], required: []),
         ]
         for r in resources {

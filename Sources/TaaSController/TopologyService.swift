@@ -144,3 +144,13 @@ public actor TopologyService {
         }
     }
 }
+
+extension TopologyService: NodeInventory {
+    public func nodes() async -> [NodeSummary] {
+        topology.nodes.values.sorted { $0.id < $1.id }.map { n in
+            NodeSummary(id: n.id, hostname: n.hostname, bridge: n.bridge, datapathID: n.datapathID.map(DatapathID.format), encapIP: n.encapIP,
+                        failMode: n.failMode, openflowConnected: n.openflowConnected, ovsdbConnected: n.ovsdbConnected,
+                        tunnelPorts: n.tunnelPorts)
+        }
+    }
+}

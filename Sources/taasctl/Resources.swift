@@ -17,6 +17,9 @@ struct Kind {
     static let port = Kind(singular: "port", plural: "ports", path: "/v2.0/ports", what: "port",
                            columns: ["id", "name", "mac_address", "binding:host_id", "status", "project_id"])
 
+    static let node = Kind(singular: "node", plural: "nodes", path: "/v2.0/taas/nodes", what: "node",
+                           columns: ["id", "name", "bridge", "datapath_id", "encap_ip", "openflow", "ovsdb"])
+
     func list(_ c: Connection) async throws {
         let items = try await c.client.call("GET", path)[plural] as? [[String: Any]] ?? []
         Output.show(items, columns: columns, format: c.format, single: false)
@@ -153,6 +156,11 @@ struct PortCommand: AsyncParsableCommand {
                                                     subcommands: [ListCommand<PortKind>.self, ShowCommand<PortKind>.self])
 }
 
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "node", abstract: "The nodes the topology knows (admins only).",
+                                                    subcommands: [ListCommand<NodeKind>.self, ShowCommand<NodeKind>.self])
+}
+
 // MARK: the commands every kind shares
 
 protocol ResourceKind { static var kind: Kind { get } }
@@ -160,6 +168,7 @@ enum ServiceKind: ResourceKind { static var kind: Kind { .service } }
 enum FlowKind: ResourceKind { static var kind: Kind { .flow } }
 enum MirrorKind: ResourceKind { static var kind: Kind { .mirror } }
 enum PortKind: ResourceKind { static var kind: Kind { .port } }
+enum NodeKind: ResourceKind { static var kind: Kind { .node } }
 
 struct ListCommand<K: ResourceKind>: AsyncParsableCommand {
     static var configuration: CommandConfiguration { CommandConfiguration(commandName: "list", abstract: "List \(K.kind.what)s.") }

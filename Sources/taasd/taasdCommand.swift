@@ -4,7 +4,9 @@ import NIOCore
 import NIOPosix
 import Foundation
 import Hummingbird
+import OVSDBClient
 import OpenFlowServer
+import TaaSController
 import TaaSAPI
 import TaaSPolicy
 import TaaSStore
@@ -25,12 +27,27 @@ struct Taasd: AsyncParsableCommand {
             Point bridges at it with `ovs-vsctl set-controller br-int tcp:CONTROLLER:6653` (or ssl:, unix:).
             Targets use Open vSwitch's syntax: ptcp:[PORT][:IP], pssl:[PORT][:IP] and punix:PATH listen;
             tcp:IP[:PORT], ssl:IP[:PORT] and unix:PATH dial bridges that listen (ovs-vsctl set-controller br-int ptcp:6653).
+
+            To learn where ports are, taasd reads each node's Open vSwitch database: --ovsdb tcp:NODE:6640 (or ssl:, unix:)
+            connects to a node's ovsdb-server; --ovsdb ptcp:6640 accepts nodes configured with
+            `ovs-vsctl set-manager tcp:CONTROLLER:6640`. Each node names its tunnel endpoint with
+            `ovs-vsctl set open_vswitch . external_ids:taas-encap-ip=IP`.
             """,
         version: TaaSVersion.string
     )
 
     @Option(name: .customLong("openflow"), help: ArgumentHelp("OpenFlow target; repeatable.", valueName: "target"))
     var openflow: [String] = ["ptcp:6653"]
+
+    @Option(name: .customLong("ovsdb"), help: ArgumentHelp("OVSDB target (a node's database, or ptcp:6640 for nodes that dial in); repeatable.",
+                                                           valueName: "target"))
+    var ovsdb: [String] = []
+
+    @Option(help: ArgumentHelp("The integration bridge on every node.", valueName: "name"))
+    var bridge = "br-int"
+
+    @Option(help: ArgumentHelp("Type of the flow-based tunnel port between nodes: vxlan, geneve or gre.", valueName: "type"))
+    var tunnelType = "vxlan"
 
     @Option(help: ArgumentHelp("Private key (PEM) for ssl targets.", valueName: "file"))
     var sslPrivateKey: String?
@@ -63,6 +80,11 @@ struct Taasd: AsyncParsableCommand {
         for t in openflow {
             do { _ = try ConnectionTarget(parsing: t) } catch { throw ValidationError(error.description) }
         }
+        for t in ovsdb {
+            do { _ = try OVSDBManager.target(t) } catch { throw ValidationError(error.description) }
+        }
+        guard ["vxlan", "geneve", "gre"].contains(tunnelType) else { throw ValidationError("--tunnel-type is vxlan, geneve or gre") }
+        guard !bridge.isEmpty else { throw ValidationError("--bridge needs a bridge name") }
         guard (0.1...3600).contains(echoInterval), (0.1...3600).contains(echoTimeout) else {
             throw ValidationError("--echo-interval and --echo-timeout are seconds from 0.1 to 3600")
         }
@@ -103,7 +125,15 @@ struct Taasd: AsyncParsableCommand {
             authMode = try AuthMode.parseTokens(try String(contentsOfFile: file, encoding: .utf8))
         }
         let (apiHost, apiPort) = Self.hostPort(api) ?? ("127.0.0.1", 9696)
-        let app = Application(router: TaaSAPI.makeRouter(service: policy, auth: authMode),
+        let ovsdbTargets = try ovsdb.map { t throws in try OVSDBManager.target(t) }
+        let manager = ovsdbTargets.isEmpty ? nil : try OVSDBManager(
+            configuration: .init(targets: ovsdbTargets, probeInterval: .milliseconds(Int64(echoInterval * 1000)), tls: tls),
+            group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        let topology = TopologyService(configuration: .init(bridge: bridge, tunnelType: tunnelType), policy: policy, logger: logger) { s, ops in
+            guard let manager else { throw OVSDBCallError.closed }
+            return try await manager.transact(session: s, ops)
+        }
+        let app = Application(router: TaaSAPI.makeRouter(service: policy, auth: authMode, nodes: topology),
                               configuration: .init(address: .hostname(apiHost, port: apiPort), serverName: "taasd"), logger: logger)
 
         // Subscribed before the server starts, so no event is missed.
@@ -111,9 +141,14 @@ struct Taasd: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             group.addTask { try await app.run() }
+            if let manager {
+                group.addTask { try await manager.run() }
+                group.addTask { for await e in manager.events { await topology.handle(e) } }
+            }
             group.addTask {
                 // Log what happens to switches, one line per event.
                 for await event in events {
+                    await topology.handle(event)
                     switch event {
                     case .connected(let info):
                         logger.info("switch connected", metadata: ["datapath_id": "\(info.datapathIDString)", "ports": "\(info.ports.count)"])

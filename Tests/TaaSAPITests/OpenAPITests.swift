@@ -61,7 +61,8 @@ import Testing
         let paths = try #require(doc["paths"] as? [String: [String: Any]])
         #expect(Set(paths.keys) == ["/", "/v2.0", "/openapi.json", "/v2.0/extensions", "/v2.0/ports", "/v2.0/ports/{id}",
                                     "/v2.0/taas/tap_services", "/v2.0/taas/tap_services/{id}", "/v2.0/taas/tap_flows",
-                                    "/v2.0/taas/tap_flows/{id}", "/v2.0/taas/tap_mirrors", "/v2.0/taas/tap_mirrors/{id}"])
+                                    "/v2.0/taas/tap_flows/{id}", "/v2.0/taas/tap_mirrors", "/v2.0/taas/tap_mirrors/{id}",
+                                    "/v2.0/taas/nodes", "/v2.0/taas/nodes/{id}"])
             for (template, item) in paths {
                 let uri = template.replacingOccurrences(of: "{id}", with: "5a1c6a4e-0b4e-4c61-9c1d-00000000abcd")
                 for method in Self.methods {
@@ -148,6 +149,12 @@ import Testing
             try await call("/v2.0/ports/\(ports[1])", .get, expect: .ok)
             try await call("/v2.0/ports/absent", .get, expect: .notFound)
             try await call("/v2.0/ports?colour=red", .get, expect: .badRequest)
+            let nodes = try await call("/v2.0/taas/nodes?sort_key=name", .get, expect: .ok)
+            #expect((nodes["nodes"] as? [[String: Any]])?.map { $0["name"] as? String } == ["compute-1", "node2"])
+            try await call("/v2.0/taas/nodes/node1", .get, expect: .ok)
+            try await call("/v2.0/taas/nodes/node9", .get, expect: .notFound)
+            try await call("/v2.0/taas/nodes", .get, token: "t-read", expect: .forbidden)
+            try await call("/v2.0/taas/nodes?colour=red", .get, expect: .badRequest)
 
             let s = try await call("/v2.0/taas/tap_services", .post, ["tap_service": ["name": "a", "port_id": ports[0], "project_id": "alice"]],
                                    expect: .created)

@@ -23,13 +23,22 @@ import Testing
         let app: Application<RouterResponder<APIContext>>
     }
 
+    struct Nodes: NodeInventory {
+        func nodes() async -> [NodeSummary] {
+            [NodeSummary(id: "node1", hostname: "compute-1", bridge: "br-int", datapathID: "00000000000000a1", encapIP: "192.0.2.1",
+                         failMode: "secure", openflowConnected: true, ovsdbConnected: true, tunnelPorts: ["taas-tun": 7]),
+             NodeSummary(id: "node2", hostname: nil, bridge: "br-int", datapathID: nil, encapIP: nil, failMode: nil,
+                         openflowConnected: false, ovsdbConnected: true, tunnelPorts: [:])]
+        }
+    }
+
     static func env(auth: AuthMode = .none) throws -> Env {
         let dir = "/tmp/taas-api-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = "\(dir)/taasd.sqlite"
         let service = try PolicyService(store: try SQLitePolicyStore(path: path))
         return Env(path: path, service: service,
-                   app: Application(router: TaaSAPI.makeRouter(service: service, auth: auth, maxBodySize: 4096)))
+                   app: Application(router: TaaSAPI.makeRouter(service: service, auth: auth, maxBodySize: 4096, nodes: Nodes())))
     }
 
     static func json(_ buffer: ByteBuffer) -> [String: Any] {

@@ -52,7 +52,8 @@ public enum Command {
     /// Runs a tool that daemonizes (`--detach`) and waits for the launcher to exit. Uses
     /// posix_spawn and waitpid directly, with output to /dev/null: a detached daemon keeps
     /// inherited pipes open, and Foundation's Process does not always notice the exit.
-    public static func startDaemon(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+    public static func startDaemon(_ name: String, _ arguments: [String], environment: [String: String]? = nil,
+                                   stderrPath: String = "/dev/null") throws {
         let path = try tool(name)
         var env = ProcessInfo.processInfo.environment
         if let environment { env.merge(environment) { $1 } }
@@ -67,9 +68,24 @@ public enum Command {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // The daemon starts with no signal blocked and SIGTERM/SIGINT at their defaults, whatever
+        // the spawning thread had: a test runner's blocked SIGTERM would otherwise be inherited and
+        // the daemon could not be stopped by it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGTERM)
+        sigaddset(&defaults, SIGINT)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
         guard rc == 0 else { throw Failure(description: "cannot start \(name): error \(rc)") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

@@ -20,15 +20,40 @@ public final class OVSNode: @unchecked Sendable {
             try Command.check("ip", ["netns", "add", name])
             try Command.check("ip", ["netns", "exec", name, "ip", "link", "set", "lo", "up"])
             try Command.check("ovsdb-tool", ["create", "\(dir)/conf.db", "/usr/share/openvswitch/vswitch.ovsschema"])
-            try Command.startDaemon("ip", ["netns", "exec", name, "ovsdb-server", "\(dir)/conf.db", "--remote=punix:\(dir)/db.sock",
-                                     "--pidfile=\(dir)/ovsdb-server.pid", "--detach", "--log-file=\(dir)/ovsdb-server.log"],
-                              environment: environment)
+            try startDatabase()
             try vsctl(["--no-wait", "init"])
             try startSwitch()
         } catch {
             stop()
             throw error
         }
+    }
+
+    /// Starts ovsdb-server; it also serves the targets `ovs-vsctl set-manager` configures.
+    public func startDatabase() throws {
+        try Command.startDaemon("ip", ["netns", "exec", name, "ovsdb-server", "\(dir)/conf.db", "--remote=punix:\(dir)/db.sock",
+                                       "--remote=db:Open_vSwitch,Open_vSwitch,manager_options",
+                                       "--pidfile=\(dir)/ovsdb-server.pid", "--detach", "--log-file=\(dir)/ovsdb-server.log"],
+                                environment: environment, stderrPath: "\(dir)/ovsdb-server.stderr")
+    }
+
+    /// Stops ovsdb-server and starts it again (the database file keeps its contents).
+    public func restartDatabase() throws {
+        guard let pid = pid("ovsdb-server") else { throw Command.Failure(description: "ovsdb-server is not running in \(dir)") }
+        kill(pid, SIGTERM)
+        for _ in 0..<250 where kill(pid, 0) == 0 && !isZombie(pid) { usleep(20_000) }
+        if kill(pid, 0) == 0 && !isZombie(pid) { kill(pid, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: "\(dir)/ovsdb-server.pid")
+        // The old process may still be releasing its database lock: try again for a while.
+        var lastError: Error?
+        for _ in 0..<50 {
+            do { return try startDatabase() } catch { lastError = error }
+            usleep(100_000)
+        }
+        let log = (try? String(contentsOfFile: "\(dir)/ovsdb-server.stderr", encoding: .utf8)) ?? ""
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "gone"
+        let holders = (try? Command.run("sh", ["-c", "ls -l /proc/[0-9]*/fd 2>/dev/null | grep -B30 conf.db | grep -E '^/proc|conf.db'"]).stdout) ?? ""
+        throw Command.Failure(description: "ovsdb-server did not restart: \(lastError.map { "\($0)" } ?? "")\n\(log.suffix(2000))\nold \(pid): \(stat)\n\(holders)")
     }
 
     /// Starts ovs-vswitchd (again, after `killSwitch`).
