@@ -8,6 +8,7 @@ public actor PolicyService {
     private var table: PolicyTable
     private let store: PolicyStore
     private var rng = SystemRandomNumberGenerator()
+    private var watchers: [AsyncStream<Void>.Continuation] = []
 
     public init(store: PolicyStore, configuration: PolicyTable.Configuration = .init()) throws {
         let snapshot = try store.load()
@@ -25,7 +26,15 @@ public actor PolicyService {
         let (result, changes) = try body(&copy, &rng)
         try store.apply(changes)
         table = copy
+        if !changes.isEmpty { for w in watchers { w.yield() } }
         return result
+    }
+
+    /// Yields after every committed change (coalesced when the reader is behind).
+    public func changes() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        watchers.append(continuation)
+        return stream
     }
 
     /// Records ports the topology reports.

@@ -32,7 +32,7 @@ public actor TopologyService {
     private var connected: [String: NodeView] = [:]
     private var stale: [String: NodeView] = [:]
     private var openflow: Set<UInt64> = []
-    private var mirrorPorts: [String: [ManagedPort]] = [:]
+    private var mirrors: [TapMirror] = []
     /// The last plan tried per session: the same plan is not retried until something changes.
     private var attempted: [String: [JSONValue]] = [:]
     private var subscribers: [AsyncStream<TopologyEvent>.Continuation] = []
@@ -74,9 +74,9 @@ public actor TopologyService {
         await recompute()
     }
 
-    /// The GRE/ERSPAN ports tap mirrors need, per node id.
-    public func setMirrorPorts(_ ports: [String: [ManagedPort]]) async {
-        mirrorPorts = ports
+    /// Re-reads the tap mirrors after a policy change (their ports follow them).
+    public func policyChanged() async {
+        mirrors = await policy.read { t in t.tapMirrors(by: .admin) }
         await recompute()
     }
 
@@ -114,6 +114,7 @@ public actor TopologyService {
     }
 
     private func ensureManagedPorts() {
+        let mirrorPorts = MirrorPorts.desired(mirrors, topology: topology)
         for (session, view) in connected.sorted(by: { $0.key < $1.key }) {
             guard let bridge = view.bridge(configuration.bridge) else { continue }
             let node = Topology.nodeID(view, session: session)

@@ -141,6 +141,11 @@ struct Taasd: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             group.addTask { try await app.run() }
+            let policyChanges = await policy.changes()
+            group.addTask {
+                await topology.policyChanged()
+                for await _ in policyChanges { await topology.policyChanged() }
+            }
             if let manager {
                 group.addTask { try await manager.run() }
                 group.addTask { for await e in manager.events { await topology.handle(e) } }

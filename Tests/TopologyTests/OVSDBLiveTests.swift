@@ -152,4 +152,43 @@ actor Collected<T: Sendable> {
         #expect(try portNames() == ["taas-tun"])
         #expect(try node.vsctl(["get", "interface", "taas-tun", "_uuid"]) == uuid)
     }
+
+    @Test func tapMirrorsGetTheirGREAndERSPANPortsAndLoseThemWhenDeleted() async throws {
+        let dir = "\(node.dir)/store"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let policy = try PolicyService(store: try SQLitePolicyStore(path: "\(dir)/taasd.sqlite"))
+        let r = try await start(policy: policy, target: "unix:\(node.dir)/db.sock")
+        defer { r.stop() }
+        try node.vsctl(["add-port", "br-int", "vm1", "--", "set", "interface", "vm1", "type=internal", "external_ids:iface-id=port-m"])
+        _ = try await r.events.wait { if case .portAppeared(let p) = $0 { p.id == "port-m" } else { false } }
+
+        var g = SystemRandomNumberGenerator()
+        let erspan = ResourceID.random(using: &g), gre = ResourceID.random(using: &g)
+        try await policy.mutate { t, _ in
+            let a = try t.createTapMirror(.init(projectID: "p", name: "e", description: "", portID: "port-m", directions: [.in: 101, .out: 102],
+                                                remoteIP: "192.0.2.50", mirrorType: .erspanv1), id: erspan, by: .admin)
+            let b = try t.createTapMirror(.init(projectID: "p", name: "g", description: "", portID: "port-m", directions: [.both: 7],
+                                                remoteIP: "2001:db8::7", mirrorType: .gre), id: gre, by: .admin)
+            return ((), [.saveTapMirror(a), .saveTapMirror(b)])
+        }
+        await r.topology.policyChanged()
+        let names = [MirrorPorts.name(erspan, .in), MirrorPorts.name(erspan, .out), MirrorPorts.name(gre, .both)]
+        // Open vSwitch accepts each (it gives it an OpenFlow port number).
+        _ = try await r.events.wait {
+            if case .nodeChanged(_, let n) = $0 { names.allSatisfy { (n.tunnelPorts[$0] ?? 0) > 0 } } else { false }
+        }
+        #expect(try node.vsctl(["get", "interface", names[0], "type"]) == "erspan\n")
+        #expect(try node.vsctl(["get", "interface", names[0], "options"]) == "{erspan_ver=\"1\", key=\"101\", remote_ip=\"192.0.2.50\"}\n")
+        #expect(try node.vsctl(["get", "interface", names[2], "type"]) == "ip6gre\n")
+        #expect(try node.vsctl(["get", "interface", names[2], "error"]) == "[]\n")
+
+        // Deleting a mirror removes its ports and nothing else.
+        try await policy.mutate { t, _ in
+            try t.deleteTapMirror(erspan, by: .admin)
+            return ((), [.deleteTapMirror(erspan)])
+        }
+        await r.topology.policyChanged()
+        for _ in 0..<300 where try portNames().contains(names[0]) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(try portNames() == [names[2], "vm1"].sorted())
+    }
 }

@@ -1,0 +1,38 @@
+import OVSDB
+import TaaSPolicy
+import Topology
+
+/// The GRE or ERSPAN v1 ports tap mirrors need: one per direction key, on the node of the
+/// mirrored port, toward the analyzer. Pure.
+public enum MirrorPorts {
+    public static func desired(_ mirrors: [TapMirror], topology: Topology) -> [String: [ManagedPort]] {
+        var out: [String: [ManagedPort]] = [:]
+        for m in mirrors {
+            guard let node = topology.ports[m.portID]?.node else { continue }
+            let v6 = m.remoteIP.contains(":")
+            for (direction, key) in m.directions.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                var options = ["remote_ip": m.remoteIP, "key": String(key)]
+                let type: String
+                switch m.mirrorType {
+                case .gre:
+                    type = v6 ? "ip6gre" : "gre"
+                case .erspanv1:
+                    type = v6 ? "ip6erspan" : "erspan"
+                    options["erspan_ver"] = "1"
+                }
+                out[node, default: []].append(ManagedPort(name: name(m.id, direction), type: type, options: options))
+            }
+        }
+        return out
+    }
+
+    /// `tm` + the mirror id's first 8 hex digits + the direction: short enough for any port name.
+    public static func name(_ id: ResourceID, _ direction: Direction) -> String {
+        let suffix = switch direction {
+        case .in: "i"
+        case .out: "o"
+        case .both: "b"
+        }
+        return "tm\(id.rawValue.prefix(8))-\(suffix)"
+    }
+}
