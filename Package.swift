@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // OpenFlow 1.3 wire codec: pure, NIOCore only.
@@ -73,7 +74,7 @@ let package = Package(
             ]
         ),
         // Where nodes and ports are, joined from OVSDB and OpenFlow (pure).
-        .target(name: "Topology", dependencies: ["OVSDB"]),
+        .target(name: "Topology", dependencies: ["OVSDB", .product(name: "Yams", package: "Yams")]),
         // The controller's moving parts wired together: topology from OVSDB and OpenFlow, managed ports.
         .target(
             name: "TaaSController",
@@ -95,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "taasd",
             dependencies: [
-                "TaaSVersion", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSPolicy", "TaaSStore", "TaaSController", "OVSDBClient",
+                "TaaSVersion", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSPolicy", "TaaSStore", "TaaSController", "OVSDBClient", "Topology",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -11,6 +11,12 @@ public struct NodeView: Hashable, Sendable {
         public var options: [String: String]
         public var error: String?
         public var linkState: String?
+
+        public init(uuid: String, name: String, type: String, ofport: Int64?, externalIDs: [String: String], macInUse: String? = nil,
+                    options: [String: String] = [:], error: String? = nil, linkState: String? = nil) {
+            self.uuid = uuid; self.name = name; self.type = type; self.ofport = ofport; self.externalIDs = externalIDs
+            self.macInUse = macInUse; self.options = options; self.error = error; self.linkState = linkState
+        }
     }
 
     public struct Port: Hashable, Sendable {
@@ -20,6 +26,12 @@ public struct NodeView: Hashable, Sendable {
         public var trunks: [UInt16]
         public var externalIDs: [String: String]
         public var interfaces: [Interface]
+
+        public init(uuid: String, name: String, tag: UInt16? = nil, trunks: [UInt16] = [], externalIDs: [String: String] = [:],
+                    interfaces: [Interface]) {
+            self.uuid = uuid; self.name = name; self.tag = tag; self.trunks = trunks; self.externalIDs = externalIDs
+            self.interfaces = interfaces
+        }
     }
 
     public struct Bridge: Hashable, Sendable {
@@ -29,6 +41,11 @@ public struct NodeView: Hashable, Sendable {
         public var failMode: String?
         public var controllers: [String]
         public var ports: [Port]
+
+        public init(uuid: String, name: String, datapathID: UInt64?, failMode: String? = nil, controllers: [String] = [], ports: [Port]) {
+            self.uuid = uuid; self.name = name; self.datapathID = datapathID; self.failMode = failMode; self.controllers = controllers
+            self.ports = ports
+        }
     }
 
     /// `external_ids:system-id`; nil when the node has not set one.

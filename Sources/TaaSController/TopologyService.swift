@@ -16,10 +16,13 @@ public actor TopologyService {
         public var bridge: String
         /// `vxlan`, `geneve` or `gre`.
         public var tunnelType: String
+        /// Nodes and ports declared in a file, for nodes whose OVSDB taasd cannot reach.
+        public var declared: StaticTopology?
 
-        public init(bridge: String = "br-int", tunnelType: String = "vxlan") {
+        public init(bridge: String = "br-int", tunnelType: String = "vxlan", declared: StaticTopology? = nil) {
             self.bridge = bridge
             self.tunnelType = tunnelType
+            self.declared = declared
         }
     }
 
@@ -32,6 +35,8 @@ public actor TopologyService {
     private var connected: [String: NodeView] = [:]
     private var stale: [String: NodeView] = [:]
     private var openflow: Set<UInt64> = []
+    /// Each connected datapath's ports by name (numbers for declared ports).
+    private var openflowPorts: [UInt64: [String: StaticTopology.OpenFlowPort]] = [:]
     private var mirrors: [TapMirror] = []
     /// The last plan tried per session: the same plan is not retried until something changes.
     private var attempted: [String: [JSONValue]] = [:]
@@ -67,9 +72,20 @@ public actor TopologyService {
 
     public func handle(_ event: SwitchEvent) async {
         switch event {
-        case .connected(let info): openflow.insert(info.datapathID)
-        case .disconnected(let dpid, _): openflow.remove(dpid)
-        case .portChanged: return
+        case .connected(let info):
+            openflow.insert(info.datapathID)
+            var byName: [String: StaticTopology.OpenFlowPort] = [:]
+            for p in info.ports.values { byName[p.name] = .init(number: p.portNumber.rawValue, up: !p.isLinkDown) }
+            openflowPorts[info.datapathID] = byName
+        case .disconnected(let dpid, _):
+            openflow.remove(dpid)
+            openflowPorts[dpid] = nil
+        case .portChanged(let dpid, let change):
+            switch change {
+            case .deleted(let p): openflowPorts[dpid]?[p.name] = nil
+            case .added(let p), .modified(_, let p): openflowPorts[dpid]?[p.name] = .init(number: p.portNumber.rawValue, up: !p.isLinkDown)
+            }
+            guard configuration.declared != nil else { return }
         }
         await recompute()
     }
@@ -81,7 +97,8 @@ public actor TopologyService {
     }
 
     private func recompute() async {
-        let next = Topology(connected: connected, stale: stale, openflow: openflow, bridge: configuration.bridge)
+        let declared = configuration.declared?.views(bridge: configuration.bridge, openflow: openflowPorts) ?? [:]
+        let next = Topology(connected: connected, stale: stale, declared: declared, openflow: openflow, bridge: configuration.bridge)
         let changes = Topology.events(from: topology, to: next)
         let previous = topology
         topology = next

@@ -42,11 +42,16 @@ public struct Topology: Hashable, Sendable {
     /// Joins the OVSDB views of connected sessions (session name → view) and the last views of
     /// nodes whose session is down (node id → view) with the datapaths whose OpenFlow session is
     /// up. Only ports on `bridge` count. A connected view wins over a stale one of the same node.
-    public init(connected: [String: NodeView], stale: [String: NodeView] = [:], openflow: Set<UInt64>, bridge: String) {
+    ///
+    /// Nodes declared statically (node id → view) come first; a node OVSDB knows overrides them.
+    public init(connected: [String: NodeView], stale: [String: NodeView] = [:], declared: [String: NodeView] = [:],
+                openflow: Set<UInt64>, bridge: String) {
         let live = Set(connected.map { Self.nodeID($0.value, session: $0.key) })
-        let all = stale.filter { !live.contains($0.key) }.map { ($0.key, $0.value, false) }
-            + connected.sorted { $0.key < $1.key }.map { ($0.key, $0.value, true) }
-        for (key, view, connected) in all {
+        let fromOVSDB = live.union(stale.keys)
+        let all = declared.filter { !fromOVSDB.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value, false, true) }
+            + stale.filter { !live.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value, false, false) }
+            + connected.sorted { $0.key < $1.key }.map { ($0.key, $0.value, true, true) }
+        for (key, view, connected, reachable) in all {
             guard let br = view.bridge(bridge) else { continue }
             let id = connected ? Self.nodeID(view, session: key) : key
             var tunnels: [String: UInt32] = [:]
@@ -62,7 +67,7 @@ public struct Topology: Hashable, Sendable {
                     let ofport = i.ofport.flatMap { $0 > 0 ? UInt32(exactly: $0) : nil }
                     let mac = i.externalIDs["attached-mac"] ?? i.macInUse ?? ""
                     let project = i.externalIDs["project-id"] ?? p.externalIDs["project-id"] ?? ""
-                    let up = connected && ofport != nil && i.linkState != "down"
+                    let up = reachable && ofport != nil && i.linkState != "down"
                     ports[ifaceID] = Port(id: ifaceID, name: i.name, node: id, datapathID: br.datapathID, ofport: ofport, mac: mac.lowercased(),
                                           vlan: p.tag, projectID: project, up: up)
                 }

@@ -7,6 +7,7 @@ import Hummingbird
 import OVSDBClient
 import OpenFlowServer
 import TaaSController
+import Topology
 import TaaSAPI
 import TaaSPolicy
 import TaaSStore
@@ -48,6 +49,9 @@ struct Taasd: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Type of the flow-based tunnel port between nodes: vxlan, geneve or gre.", valueName: "type"))
     var tunnelType = "vxlan"
+
+    @Option(help: ArgumentHelp("YAML file declaring nodes and ports, for nodes whose OVSDB taasd cannot reach.", valueName: "file"))
+    var topology: String?
 
     @Option(help: ArgumentHelp("Private key (PEM) for ssl targets.", valueName: "file"))
     var sslPrivateKey: String?
@@ -129,7 +133,16 @@ struct Taasd: AsyncParsableCommand {
         let manager = ovsdbTargets.isEmpty ? nil : try OVSDBManager(
             configuration: .init(targets: ovsdbTargets, probeInterval: .milliseconds(Int64(echoInterval * 1000)), tls: tls),
             group: MultiThreadedEventLoopGroup.singleton, logger: logger)
-        let topology = TopologyService(configuration: .init(bridge: bridge, tunnelType: tunnelType), policy: policy, logger: logger) { s, ops in
+        var declared: StaticTopology?
+        if let file = self.topology {
+            do {
+                declared = try StaticTopology(yaml: try String(contentsOfFile: file, encoding: .utf8))
+            } catch {
+                throw ValidationError("\(file): \(error)")
+            }
+        }
+        let topology = TopologyService(configuration: .init(bridge: bridge, tunnelType: tunnelType, declared: declared), policy: policy,
+                                       logger: logger) { s, ops in
             guard let manager else { throw OVSDBCallError.closed }
             return try await manager.transact(session: s, ops)
         }

@@ -86,4 +86,34 @@ import Testing
         try d.waitForLog("managed ports updated")
         #expect(try node.vsctl(["list-ports", "br-int"]) == "taas-tun\nvm1\n")
     }
+
+    @Test func aDeclaredTopologyIsNumberedFromOpenFlow() throws {
+        try node.vsctl(["add-port", "br-int", "tap1", "--", "set", "interface", "tap1", "type=internal"])
+        _ = try inNode("ip", ["link", "set", "tap1", "up"])
+        let file = "\(node.dir)/topology.yaml"
+        try """
+            nodes:
+              - id: lab-1
+                datapath_id: "00000000000000b1"
+                encap_ip: 192.0.2.21
+            ports:
+              - id: static-1
+                node: lab-1
+                name: tap1
+                mac: "02:00:00:00:0b:09"
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let d = try taasd(["--topology", file])
+        defer { d.stop() }
+        try d.waitForLog("listening for switches")
+        try node.vsctl(["set-controller", "br-int", "tcp:127.0.0.1:6653", "--", "set", "controller", "br-int", "connection-mode=out-of-band"])
+        let ofport = try node.vsctl(["get", "interface", "tap1", "ofport"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try d.waitForLine(containing: ["topology: port static-1", "OpenFlow port \(ofport)", "up"])
+        let ports = try inNode(BuiltProducts.path("taasctl"), ["port", "list", "--url", "http://127.0.0.1:9696"])
+        #expect(ports.contains("static-1") && ports.contains("lab-1") && ports.contains("ACTIVE"), "\(ports)")
+
+        // A mistake in the file stops taasd with the place and the problem.
+        try "nodes:\n  - id: x\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let bad = try Command.run(BuiltProducts.path("taasd"), ["--topology", file, "--db", "\(node.dir)/bad.sqlite", "--api", "127.0.0.1:1"])
+        #expect(bad.status != 0 && bad.stderr.contains("nodes[0].datapath_id: missing"), "\(bad.stderr)")
+    }
 }
