@@ -33,6 +33,8 @@ public final class OVSNode: @unchecked Sendable {
     public func startDatabase() throws {
         try Command.startDaemon("ip", ["netns", "exec", name, "ovsdb-server", "\(dir)/conf.db", "--remote=punix:\(dir)/db.sock",
                                        "--remote=db:Open_vSwitch,Open_vSwitch,manager_options",
+                                       "--private-key=db:Open_vSwitch,SSL,private_key", "--certificate=db:Open_vSwitch,SSL,certificate",
+                                       "--ca-cert=db:Open_vSwitch,SSL,ca_cert",
                                        "--pidfile=\(dir)/ovsdb-server.pid", "--detach", "--log-file=\(dir)/ovsdb-server.log"],
                                 environment: environment, stderrPath: "\(dir)/ovsdb-server.stderr")
     }

@@ -116,4 +116,19 @@ import Testing
         let bad = try Command.run(BuiltProducts.path("taasd"), ["--topology", file, "--db", "\(node.dir)/bad.sqlite", "--api", "127.0.0.1:1"])
         #expect(bad.status != 0 && bad.stderr.contains("nodes[0].datapath_id: missing"), "\(bad.stderr)")
     }
+
+    @Test func sslTargetWithCertificatesFromOneCA() throws {
+        let pki = "\(node.dir)/pki"
+        try FileManager.default.createDirectory(atPath: pki, withIntermediateDirectories: true)
+        try Command.check("ovs-pki", ["--dir=\(pki)/ca", "init", "--force"])
+        try Command.check("sh", ["-c", "cd \"$0\" && ovs-pki --dir=\"$0/ca\" -b req+sign ctl controller >/dev/null && ovs-pki --dir=\"$0/ca\" -b req+sign db switch >/dev/null", pki])
+        // The node's ovsdb-server listens with TLS; taasd dials it with a certificate from the same PKI.
+        try node.vsctl(["set-ssl", "\(pki)/db-privkey.pem", "\(pki)/db-cert.pem", "\(pki)/ca/controllerca/cacert.pem"])
+        try node.vsctl(["set-manager", "pssl:6642:127.0.0.1"])
+        let d = try taasd(["--ovsdb", "ssl:127.0.0.1:6642", "--ssl-private-key", "\(pki)/ctl-privkey.pem",
+                           "--ssl-certificate", "\(pki)/ctl-cert.pem", "--ssl-ca-cert", "\(pki)/ca/switchca/cacert.pem"])
+        defer { d.stop() }
+        try d.waitForLog("OVSDB session up", seconds: 30)
+        try d.waitForLog("topology: node node-b appeared")
+    }
 }
