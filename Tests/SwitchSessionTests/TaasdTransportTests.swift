@@ -25,29 +25,29 @@ import Testing
                                                    "--api", "127.0.0.1:9696"] + args, logPath: "\(node.dir)/taasd.log")
     }
 
-    @Test func tcpBridgeConnects() throws {
+    @Test func tcpBridgeConnects() async throws {
         let d = try taasd(["--openflow", "ptcp:6653:127.0.0.1", "--echo-interval", "1", "--echo-timeout", "2"])
         defer { d.stop() }
-        try d.waitForLog("listening for switches")
+        try await d.waitForLog("listening for switches")
         try node.vsctl(["set-controller", "br-int", "tcp:127.0.0.1:6653", "--", "set", "controller", "br-int", "connection-mode=out-of-band"])
-        try d.waitForLine(containing: ["switch connected", "datapath_id=00000000000000c1"])
+        try await d.waitForLine(containing: ["switch connected", "datapath_id=00000000000000c1"])
         // Idle sessions stay up through the keepalive: no disconnect after several echo rounds.
-        Thread.sleep(forTimeInterval: 3)
+        try await Task.sleep(for: .seconds(3))
         #expect(!d.log.contains("switch disconnected"), "\(d.log)")
     }
 
-    @Test func tcpTargetDialsAListeningBridge() throws {
+    @Test func tcpTargetDialsAListeningBridge() async throws {
         // The bridge listens (`ptcp:`); taasd dials it, and dials again after the switch restarts.
         try node.vsctl(["set-controller", "br-int", "ptcp:6654:127.0.0.1"])
         let d = try taasd(["--openflow", "tcp:127.0.0.1:6654"])
         defer { d.stop() }
-        try d.waitForLine(containing: ["switch connected", "datapath_id=00000000000000c1"])
+        try await d.waitForLine(containing: ["switch connected", "datapath_id=00000000000000c1"])
         try node.killSwitch()
-        try d.waitForLine(containing: ["switch disconnected", "datapath_id=00000000000000c1"])
+        try await d.waitForLine(containing: ["switch disconnected", "datapath_id=00000000000000c1"])
         try node.startSwitch()
         let connectedLines = { d.log.split(separator: "\n").filter { $0.contains("switch connected") }.count }
         let deadline = Date().addingTimeInterval(30)
-        while connectedLines() < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        while connectedLines() < 2 && Date() < deadline { try await Task.sleep(for: .seconds(0.1)) }
         #expect(connectedLines() == 2, "\(d.log)")
     }
 
@@ -57,7 +57,7 @@ import Testing
         try Command.check("sh", ["-c", "cd \"$0\" && ovs-pki --dir=\"$0/pki\" -b req+sign ctl controller >/dev/null && ovs-pki --dir=\"$0/pki\" -b req+sign sc switch >/dev/null", dir])
     }
 
-    @Test func sslBridgeWithOurCAConnectsAndAnotherCAIsRefused() throws {
+    @Test func sslBridgeWithOurCAConnectsAndAnotherCAIsRefused() async throws {
         let ours = "\(node.dir)/ours", theirs = "\(node.dir)/theirs"
         try FileManager.default.createDirectory(atPath: ours, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: theirs, withIntermediateDirectories: true)
@@ -66,21 +66,21 @@ import Testing
         let d = try taasd(["--openflow", "pssl:6653:127.0.0.1", "--ssl-private-key", "\(ours)/ctl-privkey.pem",
                            "--ssl-certificate", "\(ours)/ctl-cert.pem", "--ssl-ca-cert", "\(ours)/pki/switchca/cacert.pem"])
         defer { d.stop() }
-        try d.waitForLog("listening for switches")
+        try await d.waitForLog("listening for switches")
 
         // A switch whose certificate comes from another CA is refused.
         try node.vsctl(["set-ssl", "\(theirs)/sc-privkey.pem", "\(theirs)/sc-cert.pem", "\(ours)/pki/controllerca/cacert.pem"])
         try node.vsctl(["set-controller", "br-int", "ssl:127.0.0.1:6653", "--", "set", "controller", "br-int", "connection-mode=out-of-band"])
-        try d.waitForLog("connection error")
-        Thread.sleep(forTimeInterval: 2)
+        try await d.waitForLog("connection error")
+        try await Task.sleep(for: .seconds(2))
         #expect(!d.log.contains("switch connected"), "\(d.log)")
 
         // With a certificate from our CA it connects.
         try node.vsctl(["set-ssl", "\(ours)/sc-privkey.pem", "\(ours)/sc-cert.pem", "\(ours)/pki/controllerca/cacert.pem"])
-        try d.waitForLine(containing: ["switch connected", "datapath_id=00000000000000c1"], seconds: 30)
+        try await d.waitForLine(containing: ["switch connected", "datapath_id=00000000000000c1"], seconds: 30)
     }
 
-    @Test func sslTargetDialsAListeningBridge() throws {
+    @Test func sslTargetDialsAListeningBridge() async throws {
         let ours = "\(node.dir)/ours"
         try FileManager.default.createDirectory(atPath: ours, withIntermediateDirectories: true)
         try pki(ours)
@@ -89,10 +89,10 @@ import Testing
         let d = try taasd(["--openflow", "ssl:127.0.0.1:6655", "--ssl-private-key", "\(ours)/ctl-privkey.pem",
                            "--ssl-certificate", "\(ours)/ctl-cert.pem", "--ssl-ca-cert", "\(ours)/pki/switchca/cacert.pem"])
         defer { d.stop() }
-        try d.waitForLine(containing: ["switch connected", "datapath_id=00000000000000c1"], seconds: 30)
+        try await d.waitForLine(containing: ["switch connected", "datapath_id=00000000000000c1"], seconds: 30)
     }
 
-    @Test func badFlagsAreRefusedWithAClearMessage() throws {
+    @Test func badFlagsAreRefusedWithAClearMessage() async throws {
         let bin = BuiltProducts.path("taasd")
         let out = try Command.run("sh", ["-c", "\"$0\" --openflow http:6653 2>&1; echo exit=$?", bin])
         #expect(out.stdout.contains("bad OpenFlow target \"http:6653\""), "\(out.stdout)")
@@ -105,9 +105,9 @@ import Testing
 
 extension TaasdTransportTests {
     /// The running taasd serves the REST API, and after a kill -9 starts again on the same database.
-    @Test func apiServesAndRestartsOnItsDatabase() throws {
+    @Test func apiServesAndRestartsOnItsDatabase() async throws {
         let d = try taasd(["--openflow", "ptcp:6653:127.0.0.1"])
-        try d.waitForLog("listening on 127.0.0.1:9696")
+        try await d.waitForLog("listening on 127.0.0.1:9696")
         func curl(_ args: [String]) throws -> String {
             try Command.check("ip", ["netns", "exec", node.name, "curl", "-s", "--max-time", "5"] + args)
         }
@@ -119,7 +119,7 @@ extension TaasdTransportTests {
         // Restarted on the same database, it serves again.
         let again = try taasd(["--openflow", "ptcp:6653:127.0.0.1"])
         defer { again.stop() }
-        try again.waitForLog("listening on 127.0.0.1:9696")
+        try await again.waitForLog("listening on 127.0.0.1:9696")
         #expect(try curl(["http://127.0.0.1:9696/v2.0/taas/tap_services"]) == "{\"tap_services\":[]}")
     }
 }

@@ -22,21 +22,23 @@ public final class Daemon: @unchecked Sendable {
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Waits until the log contains `text`; fails with the log after `seconds`.
-    public func waitForLog(_ text: String, seconds: Double = 20) throws {
+    /// Waits without holding a thread of Swift's small cooperative pool, which in-process servers
+    /// of other tests running at the same time need.
+    public func waitForLog(_ text: String, seconds: Double = 20) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if log.contains(text) { return }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         throw Command.Failure(description: "«\(text)» not logged within \(seconds)s:\n\(log)")
     }
 
     /// Waits until one log line contains every one of `parts`.
-    public func waitForLine(containing parts: [String], seconds: Double = 20) throws {
+    public func waitForLine(containing parts: [String], seconds: Double = 20) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if log.split(separator: "\n").contains(where: { line in parts.allSatisfy { line.contains($0) } }) { return }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         throw Command.Failure(description: "no line with \(parts) logged within \(seconds)s:\n\(log)")
     }

@@ -39,20 +39,20 @@ import Testing
         _ = try inNode("ip", ["link", "set", name, "up"])
     }
 
-    @Test func activeTCPTargetFollowsTheNodeThroughADatabaseRestart() throws {
+    @Test func activeTCPTargetFollowsTheNodeThroughADatabaseRestart() async throws {
         try node.vsctl(["set-manager", "ptcp:6640:127.0.0.1"])
         let d = try taasd(["--ovsdb", "tcp:127.0.0.1:6640"])
         defer { d.stop() }
         try node.vsctl(["set-controller", "br-int", "tcp:127.0.0.1:6653", "--", "set", "controller", "br-int", "connection-mode=out-of-band"])
-        try d.waitForLog("OVSDB session up")
+        try await d.waitForLog("OVSDB session up")
         try addVM("vm1", ifaceID: "port-b1")
-        try d.waitForLine(containing: ["topology: port port-b1", "up"])
-        try d.waitForLog("managed ports updated")
+        try await d.waitForLine(containing: ["topology: port port-b1", "up"])
+        try await d.waitForLog("managed ports updated")
 
         // The API and taasctl show the node with both sessions and its tunnel port, and the port.
         for _ in 0..<100 {
             if try inNode("curl", ["-s", "http://127.0.0.1:9696/v2.0/taas/nodes/node-b"]).contains("\"openflow\":\"connected\"") { break }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         let shown = try inNode("curl", ["-s", "http://127.0.0.1:9696/v2.0/taas/nodes/node-b"])
         #expect(shown.contains("\"openflow\":\"connected\"") && shown.contains("\"ovsdb\":\"connected\"") && shown.contains("\"taas-tun\":")
@@ -64,9 +64,9 @@ import Testing
 
         // ovsdb-server restarts: the session comes back and changes made since are seen.
         try node.restartDatabase()
-        try d.waitForLog("OVSDB session down")
+        try await d.waitForLog("OVSDB session down")
         try addVM("vm2", ifaceID: "port-b2")
-        try d.waitForLine(containing: ["topology: port port-b2", "up"], seconds: 30)
+        try await d.waitForLine(containing: ["topology: port port-b2", "up"], seconds: 30)
         let ups = d.log.split(separator: "\n").filter { $0.contains("OVSDB session up") }.count
         #expect(ups == 2, "\(d.log)")
         // The tunnel port was made once.
@@ -74,20 +74,20 @@ import Testing
         #expect(!d.log.contains("cannot update managed ports"), "\(d.log)")
     }
 
-    @Test func passiveTargetAcceptsANodeThatDialsIn() throws {
+    @Test func passiveTargetAcceptsANodeThatDialsIn() async throws {
         let d = try taasd(["--ovsdb", "ptcp:6641:127.0.0.1"])
         defer { d.stop() }
-        try d.waitForLog("listening for OVSDB managers")
+        try await d.waitForLog("listening for OVSDB managers")
         try node.vsctl(["set-manager", "tcp:127.0.0.1:6641"])
-        try d.waitForLog("OVSDB session up")
-        try d.waitForLog("topology: node node-b appeared")
+        try await d.waitForLog("OVSDB session up")
+        try await d.waitForLog("topology: node node-b appeared")
         try addVM("vm1", ifaceID: "port-p1")
-        try d.waitForLine(containing: ["topology: port port-p1"])
-        try d.waitForLog("managed ports updated")
+        try await d.waitForLine(containing: ["topology: port port-p1"])
+        try await d.waitForLog("managed ports updated")
         #expect(try node.vsctl(["list-ports", "br-int"]) == "taas-tun\nvm1\n")
     }
 
-    @Test func aDeclaredTopologyIsNumberedFromOpenFlow() throws {
+    @Test func aDeclaredTopologyIsNumberedFromOpenFlow() async throws {
         try node.vsctl(["add-port", "br-int", "tap1", "--", "set", "interface", "tap1", "type=internal"])
         _ = try inNode("ip", ["link", "set", "tap1", "up"])
         let file = "\(node.dir)/topology.yaml"
@@ -104,10 +104,10 @@ import Testing
             """.write(toFile: file, atomically: true, encoding: .utf8)
         let d = try taasd(["--topology", file])
         defer { d.stop() }
-        try d.waitForLog("listening for switches")
+        try await d.waitForLog("listening for switches")
         try node.vsctl(["set-controller", "br-int", "tcp:127.0.0.1:6653", "--", "set", "controller", "br-int", "connection-mode=out-of-band"])
         let ofport = try node.vsctl(["get", "interface", "tap1", "ofport"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        try d.waitForLine(containing: ["topology: port static-1", "OpenFlow port \(ofport)", "up"])
+        try await d.waitForLine(containing: ["topology: port static-1", "OpenFlow port \(ofport)", "up"])
         let ports = try inNode(BuiltProducts.path("taasctl"), ["port", "list", "--url", "http://127.0.0.1:9696"])
         #expect(ports.contains("static-1") && ports.contains("lab-1") && ports.contains("ACTIVE"), "\(ports)")
 
@@ -117,7 +117,7 @@ import Testing
         #expect(bad.status != 0 && bad.stderr.contains("nodes[0].datapath_id: missing"), "\(bad.stderr)")
     }
 
-    @Test func sslTargetWithCertificatesFromOneCA() throws {
+    @Test func sslTargetWithCertificatesFromOneCA() async throws {
         let pki = "\(node.dir)/pki"
         try FileManager.default.createDirectory(atPath: pki, withIntermediateDirectories: true)
         try Command.check("ovs-pki", ["--dir=\(pki)/ca", "init", "--force"])
@@ -128,7 +128,7 @@ import Testing
         let d = try taasd(["--ovsdb", "ssl:127.0.0.1:6642", "--ssl-private-key", "\(pki)/ctl-privkey.pem",
                            "--ssl-certificate", "\(pki)/ctl-cert.pem", "--ssl-ca-cert", "\(pki)/ca/switchca/cacert.pem"])
         defer { d.stop() }
-        try d.waitForLog("OVSDB session up", seconds: 30)
-        try d.waitForLog("topology: node node-b appeared")
+        try await d.waitForLog("OVSDB session up", seconds: 30)
+        try await d.waitForLog("topology: node node-b appeared")
     }
 }
