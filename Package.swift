@@ -75,10 +75,12 @@ let package = Package(
         ),
         // Where nodes and ports are, joined from OVSDB and OpenFlow (pure).
         .target(name: "Topology", dependencies: ["OVSDB", .product(name: "Yams", package: "Yams")]),
+        // The mirroring pipeline, pure: (policy, topology) → flows and groups per bridge; the reconciler's plans.
+        .target(name: "Pipeline", dependencies: ["OpenFlow", "OpenFlowText", "TaaSPolicy", "Topology"]),
         // The controller's moving parts wired together: topology from OVSDB and OpenFlow, managed ports.
         .target(
             name: "TaaSController",
-            dependencies: ["OVSDB", "OVSDBClient", "Topology", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSPolicy",
+            dependencies: ["OVSDB", "OVSDBClient", "Topology", "Pipeline", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSPolicy",
                            .product(name: "Logging", package: "swift-log")]
         ),
         // The TaaS policy table: resources, validation and rules (pure).
@@ -154,6 +156,10 @@ let package = Package(
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "OpenFlow", "OpenFlowText", "TaaSPolicy", "Topology", "OVSDB", "TaaSTestSupport"]
         ),
         .testTarget(
             name: "OpenFlowTextTests",

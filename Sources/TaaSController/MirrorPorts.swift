@@ -1,4 +1,5 @@
 import OVSDB
+import Pipeline
 import TaaSPolicy
 import Topology
 
@@ -26,13 +27,6 @@ public enum MirrorPorts {
         return out
     }
 
-    /// `tm` + the mirror id's first 8 hex digits + the direction: short enough for any port name.
-    public static func name(_ id: ResourceID, _ direction: Direction) -> String {
-        let suffix = switch direction {
-        case .in: "i"
-        case .out: "o"
-        case .both: "b"
-        }
-        return "tm\(id.rawValue.prefix(8))-\(suffix)"
-    }
+    /// The port's name, as the pipeline knows it.
+    public static func name(_ id: ResourceID, _ direction: Direction) -> String { MirrorPortName.make(id, direction) }
 }

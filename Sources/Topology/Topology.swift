@@ -15,6 +15,9 @@ public struct Topology: Hashable, Sendable {
         public var openflowConnected: Bool
         /// Managed port name → OpenFlow port number (the tunnel port and tap mirror ports).
         public var tunnelPorts: [String: UInt32]
+        /// Every other port with an OpenFlow number → its access VLAN (nil = untagged), so that
+        /// the pipeline can tell which network a frame came from.
+        public var portTags: [UInt32: UInt16?] = [:]
     }
 
     public struct Port: Hashable, Sendable {
@@ -58,9 +61,16 @@ public struct Topology: Hashable, Sendable {
             for p in br.ports where p.externalIDs[ManagedPort.marker] == "true" {
                 if let n = p.interfaces.first?.ofport, n > 0, let number = UInt32(exactly: n) { tunnels[p.name] = number }
             }
+            var tags: [UInt32: UInt16?] = [:]
+            for p in br.ports where p.externalIDs[ManagedPort.marker] != "true" {
+                for i in p.interfaces {
+                    if let n = i.ofport, n > 0, let number = UInt32(exactly: n) { tags[number] = p.tag }
+                }
+            }
             let ofConnected = br.datapathID.map { openflow.contains($0) } ?? false
             nodes[id] = Node(id: id, hostname: view.hostname, bridge: br.name, datapathID: br.datapathID, encapIP: view.encapIP,
-                             failMode: br.failMode, ovsdbConnected: connected, openflowConnected: ofConnected, tunnelPorts: tunnels)
+                             failMode: br.failMode, ovsdbConnected: connected, openflowConnected: ofConnected, tunnelPorts: tunnels,
+                             portTags: tags)
             for p in br.ports {
                 for i in p.interfaces {
                     guard let ifaceID = i.externalIDs["iface-id"], !ifaceID.isEmpty else { continue }

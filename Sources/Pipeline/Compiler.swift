@@ -1,0 +1,183 @@
+import OpenFlow
+import OpenFlowText
+import TaaSPolicy
+import Topology
+
+/// What one bridge should hold: taasd's flows (by key) and groups (by id).
+public struct BridgeProgram: Hashable, Sendable {
+    public var flows: [FlowKey: FlowEntry] = [:]
+    public var groups: [UInt32: GroupDescription] = [:]
+
+    public init() {}
+
+    mutating func add(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField?], _ actions: [Action], goto next: UInt8?) {
+        var instructions: [Instruction] = []
+        if !actions.isEmpty { instructions.append(.applyActions(actions)) }
+        if let next { instructions.append(.gotoTable(next)) }
+        let m = Match(match.compactMap { $0 }).normalized
+        flows[FlowKey(table: table, priority: priority, match: m)] =
+            FlowEntry(cookie: cookie, tableID: table, priority: priority, match: m, instructions: instructions)
+    }
+
+    /// The flows in `ovs-ofctl dump-flows` form, sorted: what `flows/` golden files hold.
+    public var flowText: String { FlowText.renderSorted(Array(flows.values)) }
+    public var groupText: String { groups.keys.sorted().compactMap { groups[$0].map(GroupText.render) }.joined(separator: "\n") }
+}
+
+/// (policy, topology) → the flows and groups of every bridge. Pure and deterministic.
+public struct Compiler: Sendable {
+    let topology: Topology
+    let services: [String: TapService]
+    let index: RuleIndex
+
+    public init(services: [TapService], flows: [TapFlow], mirrors: [TapMirror], topology: Topology) {
+        self.topology = topology
+        self.services = Dictionary(services.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { a, _ in a })
+        index = RuleIndex(flows: flows, mirrors: mirrors)
+    }
+
+    /// Every node's program.
+    public func programs() -> [String: BridgeProgram] {
+        var out: [String: BridgeProgram] = [:]
+        for id in topology.nodes.keys { out[id] = program(node: id) }
+        return out
+    }
+
+    static let multicast: OXMField = .ethDst(EthernetAddress(rawValue: 0x0100_0000_0000), mask: EthernetAddress(rawValue: 0x0100_0000_0000))
+
+    /// One node's program.
+    public func program(node nodeID: String) -> BridgeProgram {
+        var p = BridgeProgram()
+        guard let node = topology.nodes[nodeID] else { return p }
+        let base = Cookie.make(.base, "base")
+        p.add(Table.ingress, 0, base, [], [], goto: Table.outTaps)
+        p.add(Table.outTaps, 0, base, [], [], goto: Table.inTaps)
+        p.add(Table.inTaps, 0, base, [], [], goto: Table.forward)
+        p.add(Table.forward, 0, base, [], [.output(.normal)], goto: nil)
+        let tunnel = node.tunnelPorts["taas-tun"].map { PortNumber($0) }
+        if let tunnel {
+            // Only copies arrive on the tunnel port; one with a key of no local service is dropped.
+            p.add(Table.ingress, 190, base, [.inPort(tunnel)], [], goto: nil)
+        }
+
+        // Tap services whose port is here: receive-only, and the end of their tunnel.
+        for s in services.values {
+            guard let port = topology.ports[s.portID], port.node == nodeID, let number = port.ofport else { continue }
+            let cookie = Cookie.make(.service, s.id.rawValue)
+            p.add(Table.ingress, 180, cookie, [.inPort(PortNumber(number))], [], goto: nil)
+            if let tunnel {
+                p.add(Table.ingress, 200, cookie, [.inPort(tunnel), .tunnelID(UInt64(s.tunnelKey))], [.output(PortNumber(number))], goto: nil)
+            }
+        }
+
+        // How a copy for a destination leaves this node (nil: it cannot, yet).
+        var groups: [UInt32: GroupDescription] = [:]
+        func deliver(_ d: Destination) -> Action? {
+            switch d.kind {
+            case .mirror:
+                return node.tunnelPorts[d.id].map { .output(PortNumber($0)) }
+            case .service:
+                guard let s = services[d.id], let port = topology.ports[s.portID], let number = port.ofport else { return nil }
+                if port.node == nodeID { return .output(PortNumber(number)) }
+                guard let tunnel, let ip = topology.nodes[port.node]?.encapIP.flatMap({ IPv4Address($0) }) else { return nil }
+                let id = GroupIDs.service(key: s.tunnelKey)
+                groups[id] = GroupDescription(type: .all, groupID: id, buckets: [Bucket(actions: [
+                    .setField(.tunnelIPv4Dst(ip)), .setField(.tunnelID(UInt64(s.tunnelKey))), .output(tunnel),
+                ])])
+                return .group(id)
+            }
+        }
+        func actions(_ dests: Set<Destination>) -> [Action] { dests.sorted().compactMap(deliver) }
+
+        let local = topology.ports.values.filter { $0.node == nodeID && $0.ofport != nil }.sorted { $0.id < $1.id }
+
+        // OUT: what a source port sends.
+        for x in local {
+            guard let number = x.ofport else { continue }
+            let outs = (index.bySource[x.id] ?? []).filter(\.out)
+            guard !outs.isEmpty else { continue }
+            let cookie = Cookie.make(.source, x.id)
+            for (vlan, members) in VLANClasses.partition(outs.map { ($0.filter, $0.destination) }) {
+                let a = actions(Set(members))
+                guard !a.isEmpty else { continue }
+                for v in vlan { p.add(Table.outTaps, 100, cookie, [.inPort(PortNumber(number)), v], a, goto: Table.inTaps) }
+            }
+        }
+
+        // IN: what the bridge delivers to a source port, by network.
+        let receivers = local.filter { x in (index.bySource[x.id] ?? []).contains { !$0.out } }
+        if !receivers.isEmpty {
+            // Table 0 says which network each frame comes from.
+            for (number, tag) in node.portTags.sorted(by: { $0.key < $1.key }) {
+                guard let tag else { continue }
+                p.add(Table.ingress, 100, base, [.inPort(PortNumber(number))], [.setField(.register(Network.register, Network.id(tag)))],
+                      goto: Table.outTaps)
+            }
+        }
+        let byNetwork = Dictionary(grouping: receivers, by: \.vlan)
+        for (vlan, members) in byNetwork.sorted(by: { ($0.key ?? 0xffff) < ($1.key ?? 0xffff) }) {
+            compileNetwork(vlan, members, into: &p, actions: actions)
+        }
+        p.groups = groups
+        return p
+    }
+
+    /// The IN copies of one network's receivers: unicast to each one's MAC; broadcast and
+    /// multicast to all of them but the sender; and, where a sender's OUT copies already went to a
+    /// destination, not again.
+    func compileNetwork(_ vlan: UInt16?, _ receivers: [Topology.Port], into p: inout BridgeProgram,
+                        actions: (Set<Destination>) -> [Action]) {
+        let net: OXMField = .register(Network.register, Network.id(vlan))
+        // Frames seen on an access port are untagged: a VLAN filter never matches them.
+        func ins(_ x: Topology.Port) -> [Rule] {
+            (index.bySource[x.id] ?? []).filter { !$0.out && (vlan == nil || $0.filter == nil) }
+        }
+        func outs(_ id: String) -> [Rule] { (index.bySource[id] ?? []).filter(\.out) }
+        // Tagged (rule, side): side true = counts as an IN copy, false = already made as OUT.
+        func emit(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], _ members: [(Rule, Bool)],
+                  always: Bool) {
+            for (classes, applied) in VLANClasses.partition(members.map { ($0.0.filter, $0) }) {
+                let copied = Set(applied.filter(\.1).map(\.0.destination)).subtracting(applied.filter { !$0.1 }.map(\.0.destination))
+                let a = actions(copied)
+                if a.isEmpty && !always { continue }
+                for v in classes { p.add(table, priority, cookie, match + [v].compactMap { $0 }, a, goto: Table.forward) }
+            }
+        }
+        let allIns = receivers.flatMap { x in ins(x).map { ($0, true) } }
+        let inDestinations = Set(allIns.map(\.0.destination))
+        let mcastCookie = Cookie.make(.source, "network:\(vlan.map(String.init) ?? "untagged")")
+
+        // Broadcast and multicast reach every receiver of the network.
+        emit(Table.inTaps, 40, mcastCookie, [net, Self.multicast], allIns, always: false)
+
+        for x in receivers {
+            guard let mac = EthernetAddress(x.mac), let number = x.ofport else { continue }
+            let cookie = Cookie.make(.source, x.id)
+            emit(Table.inTaps, 50, cookie, [net, .ethDst(mac)], ins(x).map { ($0, true) }, always: false)
+            // What it sends itself is not delivered to it, and its OUT copies are made already.
+            let others = allIns.filter { $0.0.source != x.id }
+            emit(Table.inTaps, 70, cookie, [net, .inPort(PortNumber(number)), Self.multicast], others + outs(x.id).map { ($0, false) },
+                 always: true)
+        }
+
+        // Senders (here or on other nodes) whose OUT copies overlap these IN copies.
+        var senders: Set<String> = []
+        for d in inDestinations { senders.formUnion(index.outSources[d] ?? []) }
+        for sid in senders.sorted() {
+            guard let sender = topology.ports[sid], sender.vlan == vlan, let smac = EthernetAddress(sender.mac) else { continue }
+            let sent = outs(sid)
+            let cookie = Cookie.make(.source, sid)
+            for x in receivers where x.id != sid {
+                guard let mac = EthernetAddress(x.mac) else { continue }
+                let mine = ins(x)
+                guard Set(mine.map(\.destination)).intersection(sent.map(\.destination)).isEmpty == false else { continue }
+                emit(Table.inTaps, 60, cookie, [net, .ethSrc(smac), .ethDst(mac)], mine.map { ($0, true) } + sent.map { ($0, false) },
+                     always: true)
+            }
+            // Its broadcasts: local receivers' own flows (priority 70) already cover this sender.
+            if receivers.contains(where: { $0.id == sid }) { continue }
+            guard Set(sent.map(\.destination)).intersection(inDestinations).isEmpty == false else { continue }
+            emit(Table.inTaps, 60, cookie, [net, .ethSrc(smac), Self.multicast], allIns + sent.map { ($0, false) }, always: true)
+        }
+    }
+}

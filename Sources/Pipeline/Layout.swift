@@ -1,0 +1,76 @@
+import OpenFlow
+
+/// The tables of the mirroring pipeline (documented table by table in flows/README.md).
+public enum Table {
+    /// Tunnel arrivals, receive-only service ports, network classification.
+    public static let ingress: UInt8 = 0
+    /// Copies of what a source port sends (OUT).
+    public static let outTaps: UInt8 = 1
+    /// Copies of what the bridge delivers to a source port (IN).
+    public static let inTaps: UInt8 = 2
+    /// The original frame continues to normal forwarding.
+    public static let forward: UInt8 = 3
+}
+
+/// Who owns a flow: the top 16 bits mark taasd's flows, the next 8 the kind of owner, the low 40
+/// bits a hash of the owner's id. Flows whose cookie lacks the mark are never touched.
+public enum Cookie {
+    public static let mark: UInt64 = 0x7aa5 << 48
+    public static let markMask: UInt64 = 0xffff << 48
+
+    public enum Kind: UInt64, Sendable {
+        case base = 0
+        /// Delivery of a tap service's copies on its own node.
+        case service = 1
+        /// Copies of one source port's traffic.
+        case source = 2
+    }
+
+    public static func make(_ kind: Kind, _ owner: String) -> UInt64 {
+        mark | kind.rawValue << 40 | (fnv1a(owner) & 0xff_ffff_ffff)
+    }
+
+    public static func isOurs(_ cookie: UInt64) -> Bool { cookie & markMask == mark }
+
+    static func fnv1a(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+}
+
+/// Groups taasd owns: one per remote tap service on each node that sends it copies, numbered
+/// from the service's tunnel key. Groups outside the range are never touched.
+public enum GroupIDs {
+    public static let base: UInt32 = 0x7a00_0000
+    public static let mask: UInt32 = 0xff00_0000
+    public static func service(key: UInt32) -> UInt32 { base | (key & 0x00ff_ffff) }
+    public static func isOurs(_ id: UInt32) -> Bool { id & mask == base }
+}
+
+/// The network a frame came from, as table 0 records it in reg6: 0 for the untagged network,
+/// 0x1000 | VLAN for an access VLAN.
+enum Network {
+    static let register: UInt8 = 6
+    static func id(_ tag: UInt16?) -> UInt32 { tag.map { 0x1000 | UInt32($0) } ?? 0 }
+}
+
+/// A flow's identity on a switch: table, priority and match (what OpenFlow keys flows by).
+public struct FlowKey: Hashable, Sendable {
+    public var table: UInt8
+    public var priority: UInt16
+    public var match: Match
+
+    public init(table: UInt8, priority: UInt16, match: Match) {
+        self.table = table
+        self.priority = priority
+        self.match = match.normalized
+    }
+}
+
+extension Match {
+    /// Fields in one order, so that matches compare equal however they were built or read back.
+    public var normalized: Match {
+        Match(fields.sorted { a, b in a.header != b.header ? a.header < b.header : a.value.bytes.lexicographicallyPrecedes(b.value.bytes) })
+    }
+}

@@ -1,0 +1,60 @@
+import TaaSPolicy
+
+/// Where a copy goes: a tap service, or one direction port of a tap mirror.
+struct Destination: Hashable, Comparable, Sendable {
+    enum Kind: Int, Sendable { case service, mirror }
+    var kind: Kind
+    /// The tap service's id, or the mirror port's name.
+    var id: String
+
+    static func < (a: Self, b: Self) -> Bool { (a.kind.rawValue, a.id) < (b.kind.rawValue, b.id) }
+}
+
+/// One direction of one tap flow (or tap mirror key): copy what `source` sends (`out`) or what
+/// it is delivered (`!out`), restricted to `filter`, to `destination`.
+struct Rule: Hashable, Sendable {
+    var source: String
+    var out: Bool
+    var filter: VLANFilter?
+    var destination: Destination
+}
+
+/// The policy as rules, indexed the ways the compiler looks them up.
+struct RuleIndex: Sendable {
+    var bySource: [String: [Rule]] = [:]
+    /// Destination → sources with OUT rules into it (for copies that would be made twice).
+    var outSources: [Destination: Set<String>] = [:]
+
+    init(flows: [TapFlow], mirrors: [TapMirror]) {
+        for f in flows {
+            let d = Destination(kind: .service, id: f.tapServiceID.rawValue)
+            if f.direction != .in { add(Rule(source: f.sourcePort, out: true, filter: f.vlanFilter, destination: d)) }
+            if f.direction != .out { add(Rule(source: f.sourcePort, out: false, filter: f.vlanFilter, destination: d)) }
+        }
+        for m in mirrors {
+            for (direction, _) in m.directions {
+                let d = Destination(kind: .mirror, id: MirrorPortName.make(m.id, direction))
+                if direction != .in { add(Rule(source: m.portID, out: true, filter: nil, destination: d)) }
+                if direction != .out { add(Rule(source: m.portID, out: false, filter: nil, destination: d)) }
+            }
+        }
+    }
+
+    mutating func add(_ r: Rule) {
+        bySource[r.source, default: []].append(r)
+        if r.out { outSources[r.destination, default: []].insert(r.source) }
+    }
+}
+
+/// The name of a tap mirror's port for one direction key: `tm` + the mirror id's first 8 hex
+/// digits + i, o or b.
+public enum MirrorPortName {
+    public static func make(_ id: ResourceID, _ direction: Direction) -> String {
+        let suffix = switch direction {
+        case .in: "i"
+        case .out: "o"
+        case .both: "b"
+        }
+        return "tm\(id.rawValue.prefix(8))-\(suffix)"
+    }
+}
