@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "TaaSController",
             dependencies: ["OVSDB", "OVSDBClient", "Topology", "Pipeline", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSPolicy",
-                           .product(name: "Logging", package: "swift-log")]
+                           "TaaSStore", "OpenFlow", "OpenFlowText", .product(name: "Logging", package: "swift-log")]
         ),
         // The TaaS policy table: resources, validation and rules (pure).
         .target(name: "TaaSPolicy"),

@@ -61,9 +61,11 @@ public struct Compiler: Sendable {
         }
 
         // Tap services whose port is here: receive-only, and the end of their tunnel.
+        var servicePorts: Set<UInt32> = []
         for s in services.values {
             guard let port = topology.ports[s.portID], port.node == nodeID, let number = port.ofport else { continue }
             let cookie = Cookie.make(.service, s.id.rawValue)
+            servicePorts.insert(number)
             p.add(Table.ingress, 180, cookie, [.inPort(PortNumber(number))], [], goto: nil)
             if let tunnel {
                 p.add(Table.ingress, 200, cookie, [.inPort(tunnel), .tunnelID(UInt64(s.tunnelKey))], [.output(PortNumber(number))], goto: nil)
@@ -109,7 +111,8 @@ public struct Compiler: Sendable {
         if !receivers.isEmpty {
             // Table 0 says which network each frame comes from.
             for (number, tag) in node.portTags.sorted(by: { $0.key < $1.key }) {
-                guard let tag else { continue }
+                // Service ports' frames are dropped before classification matters.
+                guard let tag, !servicePorts.contains(number) else { continue }
                 p.add(Table.ingress, 100, base, [.inPort(PortNumber(number))], [.setField(.register(Network.register, Network.id(tag)))],
                       goto: Table.outTaps)
             }

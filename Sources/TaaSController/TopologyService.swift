@@ -18,11 +18,14 @@ public actor TopologyService {
         public var tunnelType: String
         /// Nodes and ports declared in a file, for nodes whose OVSDB taasd cannot reach.
         public var declared: StaticTopology?
+        /// The VLAN tap service ports are moved to, away from normal forwarding's floods.
+        public var isolationVLAN: UInt16
 
-        public init(bridge: String = "br-int", tunnelType: String = "vxlan", declared: StaticTopology? = nil) {
+        public init(bridge: String = "br-int", tunnelType: String = "vxlan", declared: StaticTopology? = nil, isolationVLAN: UInt16 = 4095) {
             self.bridge = bridge
             self.tunnelType = tunnelType
             self.declared = declared
+            self.isolationVLAN = isolationVLAN
         }
     }
 
@@ -38,6 +41,7 @@ public actor TopologyService {
     /// Each connected datapath's ports by name (numbers for declared ports).
     private var openflowPorts: [UInt64: [String: StaticTopology.OpenFlowPort]] = [:]
     private var mirrors: [TapMirror] = []
+    private var servicePorts: Set<String> = []
     /// The last plan tried per session: the same plan is not retried until something changes.
     private var attempted: [String: [JSONValue]] = [:]
     private var subscribers: [AsyncStream<TopologyEvent>.Continuation] = []
@@ -92,7 +96,7 @@ public actor TopologyService {
 
     /// Re-reads the tap mirrors after a policy change (their ports follow them).
     public func policyChanged() async {
-        mirrors = await policy.read { t in t.tapMirrors(by: .admin) }
+        (mirrors, servicePorts) = await policy.read { t in (t.tapMirrors(by: .admin), Set(t.services.values.map(\.portID))) }
         await recompute()
     }
 
@@ -144,6 +148,7 @@ public actor TopologyService {
                                metadata: ["node": "\(node)", "hint": "ovs-vsctl set open_vswitch . external_ids:taas-encap-ip=IP"])
             }
             let ops = ManagedPortPlan.operations(bridge: bridge, desired: desired)
+                + ServicePortIsolation.operations(bridge: bridge, services: servicePorts, vlan: configuration.isolationVLAN)
             guard !ops.isEmpty else {
                 attempted[session] = nil
                 continue

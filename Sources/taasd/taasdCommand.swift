@@ -146,6 +146,7 @@ struct Taasd: AsyncParsableCommand {
             guard let manager else { throw OVSDBCallError.closed }
             return try await manager.transact(session: s, ops)
         }
+        let pipeline = PipelineService(policy: policy, topology: topology, registry: server.registry, logger: logger)
         let app = Application(router: TaaSAPI.makeRouter(service: policy, auth: authMode, nodes: topology),
                               configuration: .init(address: .hostname(apiHost, port: apiPort), serverName: "taasd"), logger: logger)
 
@@ -155,9 +156,17 @@ struct Taasd: AsyncParsableCommand {
             group.addTask { try await server.run() }
             group.addTask { try await app.run() }
             let policyChanges = await policy.changes()
+            let topologyChanges = await topology.events()
             group.addTask {
                 await topology.policyChanged()
-                for await _ in policyChanges { await topology.policyChanged() }
+                await pipeline.run()
+                for await _ in policyChanges {
+                    await topology.policyChanged()
+                    await pipeline.run()
+                }
+            }
+            group.addTask {
+                for await _ in topologyChanges { await pipeline.run() }
             }
             if let manager {
                 group.addTask { try await manager.run() }
@@ -167,6 +176,7 @@ struct Taasd: AsyncParsableCommand {
                 // Log what happens to switches, one line per event.
                 for await event in events {
                     await topology.handle(event)
+                    await pipeline.handle(event)
                     switch event {
                     case .connected(let info):
                         logger.info("switch connected", metadata: ["datapath_id": "\(info.datapathIDString)", "ports": "\(info.ports.count)"])

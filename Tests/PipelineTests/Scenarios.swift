@@ -18,7 +18,8 @@ enum Scenarios {
 
     static func id(_ n: Int) -> ResourceID { ResourceID(String(format: "00000000-0000-4000-8000-%012x", n))! }
 
-    /// node1, node2, node3, each with a tunnel port 100; VMs with fixed numbers and MACs.
+    /// node1, node2, node3, each with a tunnel port 100; VMs with fixed numbers and MACs; service
+    /// ports isolated in VLAN 4095 as taasd leaves them. (The real-OVS lab builds the same.)
     static let topology: Topology = {
         func port(_ name: String, _ node: Int, _ ofport: UInt32, vlan: UInt16? = nil) -> NodeView.Port {
             let mac = String(format: "02:00:00:00:%02x:%02x", node, ofport)
@@ -37,11 +38,11 @@ enum Scenarios {
         }
         let m = id(90)
         let node1 = [port("vm-a", 1, 1), port("vm-b", 1, 2), port("vm-c", 1, 3, vlan: 10), port("vm-d", 1, 4, vlan: 10),
-                     port("vm-t", 1, 5), port("vm-s", 1, 9), port("uplink", 1, 50), tunnel(),
+                     port("vm-t", 1, 5), port("vm-s", 1, 9, vlan: 4095), port("uplink", 1, 50), tunnel(),
                      mirror(MirrorPortName.make(m, .in), 201), mirror(MirrorPortName.make(m, .out), 202),
                      mirror(MirrorPortName.make(id(91), .both), 203)]
-        let node2 = [port("vm-e", 2, 1), port("vm-s2", 2, 9), port("uplink", 2, 50), tunnel()]
-        let node3 = [port("vm-f", 3, 1), port("vm-s3", 3, 9), port("uplink", 3, 50), tunnel()]
+        let node2 = [port("vm-e", 2, 1), port("vm-s2", 2, 9, vlan: 4095), port("uplink", 2, 50), tunnel()]
+        let node3 = [port("vm-f", 3, 1), port("vm-s3", 3, 9, vlan: 4095), port("uplink", 3, 50), tunnel()]
         func view(_ n: Int, _ ports: [NodeView.Port]) -> NodeView {
             NodeView(systemID: "node\(n)", hostname: "node\(n)", encapIP: "192.0.2.\(n)", bridges: [
                 NodeView.Bridge(uuid: "br\(n)", name: "br-int", datapathID: UInt64(0xa0 + n), failMode: "secure", ports: ports),
@@ -62,23 +63,23 @@ enum Scenarios {
 
     static let all: [Scenario] = [
         Scenario(name: "local-both", summary: "vm-a BOTH → a service on the same node (vm-s)",
-                 services: [service(1, port: "vm-s", key: 0xf00001)], flows: [flow(11, "vm-a", 1, .both)], nodes: ["node1"]),
+                 services: [service(1, port: "vm-s", key: 0xf00000)], flows: [flow(11, "vm-a", 1, .both)], nodes: ["node1"]),
         Scenario(name: "in-only", summary: "vm-c (access VLAN 10) IN → vm-s",
-                 services: [service(1, port: "vm-s", key: 0xf00001)], flows: [flow(11, "vm-c", 1, .in)], nodes: ["node1"]),
+                 services: [service(1, port: "vm-s", key: 0xf00000)], flows: [flow(11, "vm-c", 1, .in)], nodes: ["node1"]),
         Scenario(name: "out-only", summary: "vm-a OUT → vm-s",
-                 services: [service(1, port: "vm-s", key: 0xf00001)], flows: [flow(11, "vm-a", 1, .out)], nodes: ["node1"]),
+                 services: [service(1, port: "vm-s", key: 0xf00000)], flows: [flow(11, "vm-a", 1, .out)], nodes: ["node1"]),
         Scenario(name: "vlan-filter", summary: "vm-t (untagged, carries tagged frames) BOTH with vlan_filter 10,20-30 → vm-s",
-                 services: [service(1, port: "vm-s", key: 0xf00001)], flows: [flow(11, "vm-t", 1, .both, filter: "10,20-30")], nodes: ["node1"]),
+                 services: [service(1, port: "vm-s", key: 0xf00000)], flows: [flow(11, "vm-t", 1, .both, filter: "10,20-30")], nodes: ["node1"]),
         Scenario(name: "two-flows-one-service", summary: "vm-a OUT and vm-b IN → vm-s: a frame from vm-a to vm-b is copied once",
-                 services: [service(1, port: "vm-s", key: 0xf00001)], flows: [flow(11, "vm-a", 1, .out), flow(12, "vm-b", 1, .in)],
+                 services: [service(1, port: "vm-s", key: 0xf00000)], flows: [flow(11, "vm-a", 1, .out), flow(12, "vm-b", 1, .in)],
                  nodes: ["node1"]),
         Scenario(name: "one-source-two-services", summary: "vm-a BOTH → vm-s (node1) and BOTH → vm-s2 (node2)",
-                 services: [service(1, port: "vm-s", key: 0xf00001), service(2, port: "vm-s2", key: 0xf00002)],
+                 services: [service(1, port: "vm-s", key: 0xf00000), service(2, port: "vm-s2", key: 0xf00001)],
                  flows: [flow(11, "vm-a", 1, .both), flow(12, "vm-a", 2, .both)], nodes: ["node1", "node2"]),
         Scenario(name: "remote-service", summary: "vm-a on node1 BOTH → vm-s2 on node2 (sending and receiving side)",
-                 services: [service(2, port: "vm-s2", key: 0xf00002)], flows: [flow(11, "vm-a", 2, .both)], nodes: ["node1", "node2"]),
+                 services: [service(2, port: "vm-s2", key: 0xf00000)], flows: [flow(11, "vm-a", 2, .both)], nodes: ["node1", "node2"]),
         Scenario(name: "service-node-without-sources", summary: "vm-a (node1) and vm-e (node2) OUT → vm-s3 on node3, which has no sources",
-                 services: [service(3, port: "vm-s3", key: 0xf00003)], flows: [flow(11, "vm-a", 3, .out), flow(12, "vm-e", 3, .out)],
+                 services: [service(3, port: "vm-s3", key: 0xf00000)], flows: [flow(11, "vm-a", 3, .out), flow(12, "vm-e", 3, .out)],
                  nodes: ["node1", "node2", "node3"]),
         Scenario(name: "gre-erspan-mirrors", summary: "vm-a mirrored over ERSPAN v1 (IN key 101, OUT key 102) and GRE (BOTH key 7)",
                  mirrors: [

@@ -1,0 +1,52 @@
+import OpenFlow
+import OpenFlowServer
+import OpenFlowText
+import Pipeline
+import SwitchSession
+
+/// Reads what a bridge holds of taasd's and applies a plan to it as one atomic bundle.
+enum BridgeSync {
+    /// taasd's flows (by cookie) and groups now on the switch.
+    static func installed(_ c: SwitchConnection) async throws -> (flows: [FlowEntry], groups: [GroupDescription]) {
+        let request = FlowStatsRequest(cookie: Cookie.mark, cookieMask: Cookie.markMask)
+        var flows: [FlowEntry] = []
+        for m in try await c.request(.multipartRequest(MultipartRequest(.flow(request)))) {
+            if case .multipartReply(let r) = m.payload, case .flow(let stats) = r.body { flows += stats.map(FlowEntry.init) }
+        }
+        var groups: [GroupDescription] = []
+        for m in try await c.request(.multipartRequest(MultipartRequest(.groupDesc))) {
+            if case .multipartReply(let r) = m.payload, case .groupDesc(let g) = r.body { groups += g }
+        }
+        return (flows, groups)
+    }
+
+    /// Why a bundle was refused, as a person reads it.
+    struct Refused: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Sends the plan as one bundle (all or nothing) and waits for the commit.
+    static func apply(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) async throws {
+        guard !plan.isEmpty else { return }
+        _ = try await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .openRequest)))
+        let adds = plan.messages.map { OpenFlowMessage.Payload.bundleAdd(BundleAdd(bundleID: bundleID, message: $0)) }
+        let errors = try await c.transaction(adds)
+        if let (index, error) = errors.min(by: { $0.key < $1.key }) {
+            _ = try? await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .discardRequest)))
+            throw Refused(description: "\(error.code) for \(describe(plan.messages[index]))")
+        }
+        do {
+            _ = try await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .commitRequest)))
+        } catch SessionStateMachine.RequestError.switchError(let e) {
+            throw Refused(description: "bundle commit refused: \(e.code)")
+        }
+    }
+
+    static func describe(_ p: OpenFlowMessage.Payload) -> String {
+        switch p {
+        case .flowMod(let f): "flow \(FlowText.render(FlowEntry(f)))"
+        case .groupMod(let g): "group \(g.groupID)"
+        default: "\(p)"
+        }
+    }
+}
