@@ -18,10 +18,12 @@ enum Scenarios {
 
     static func id(_ n: Int) -> ResourceID { ResourceID(String(format: "00000000-0000-4000-8000-%012x", n))! }
 
-    /// node1, node2, node3, each with a tunnel port 100; VMs with fixed numbers and MACs; service
-    /// ports isolated in VLAN 4095 as taasd leaves them. (The real-OVS lab builds the same.)
-    static let topology: Topology = {
+    /// node1, node2, node3, each with a tunnel port 100; VMs with fixed numbers and MACs; the
+    /// scenario's service ports isolated in VLAN 4095 as taasd leaves them. (The real-OVS lab
+    /// builds the same.)
+    static func topology(servicePorts: Set<String>) -> Topology {
         func port(_ name: String, _ node: Int, _ ofport: UInt32, vlan: UInt16? = nil) -> NodeView.Port {
+            let vlan = servicePorts.contains(name) ? 4095 : vlan
             let mac = String(format: "02:00:00:00:%02x:%02x", node, ofport)
             return NodeView.Port(uuid: name, name: name, tag: vlan, interfaces: [
                 NodeView.Interface(uuid: name, name: name, type: "", ofport: Int64(ofport),
@@ -38,11 +40,11 @@ enum Scenarios {
         }
         let m = id(90)
         let node1 = [port("vm-a", 1, 1), port("vm-b", 1, 2), port("vm-c", 1, 3, vlan: 10), port("vm-d", 1, 4, vlan: 10),
-                     port("vm-t", 1, 5), port("vm-s", 1, 9, vlan: 4095), port("uplink", 1, 50), tunnel(),
+                     port("vm-t", 1, 5), port("vm-s", 1, 9), port("uplink", 1, 50), tunnel(),
                      mirror(MirrorPortName.make(m, .in), 201), mirror(MirrorPortName.make(m, .out), 202),
                      mirror(MirrorPortName.make(id(91), .both), 203)]
-        let node2 = [port("vm-e", 2, 1), port("vm-s2", 2, 9, vlan: 4095), port("uplink", 2, 50), tunnel()]
-        let node3 = [port("vm-f", 3, 1), port("vm-s3", 3, 9, vlan: 4095), port("uplink", 3, 50), tunnel()]
+        let node2 = [port("vm-e", 2, 1), port("vm-s2", 2, 9), port("uplink", 2, 50), tunnel()]
+        let node3 = [port("vm-f", 3, 1), port("vm-s3", 3, 9), port("uplink", 3, 50), tunnel()]
         func view(_ n: Int, _ ports: [NodeView.Port]) -> NodeView {
             NodeView(systemID: "node\(n)", hostname: "node\(n)", encapIP: "192.0.2.\(n)", bridges: [
                 NodeView.Bridge(uuid: "br\(n)", name: "br-int", datapathID: UInt64(0xa0 + n), failMode: "secure", ports: ports),
@@ -50,7 +52,7 @@ enum Scenarios {
         }
         return Topology(connected: ["s1": view(1, node1), "s2": view(2, node2), "s3": view(3, node3)], openflow: [0xa1, 0xa2, 0xa3],
                         bridge: "br-int")
-    }()
+    }
 
     static func service(_ n: Int, port: String, key: UInt32) -> TapService {
         TapService(id: id(n), projectID: "p", name: "s\(n)", description: "", portID: port, status: .down, statusReason: nil, tunnelKey: key)
@@ -91,6 +93,7 @@ enum Scenarios {
     ]
 
     static func programs(_ s: Scenario) -> [String: BridgeProgram] {
-        Compiler(services: s.services, flows: s.flows, mirrors: s.mirrors, topology: topology).programs()
+        Compiler(services: s.services, flows: s.flows, mirrors: s.mirrors, topology: topology(servicePorts: Set(s.services.map(\.portID))))
+            .programs()
     }
 }

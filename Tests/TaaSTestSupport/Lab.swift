@@ -39,6 +39,7 @@ public final class Lab: @unchecked Sendable {
             try Command.check("ip", ["netns", "add", underlay])
             namespaces.append(underlay)
             try ns(underlay, "ip", ["link", "set", "lo", "up"])
+            try ns(underlay, "sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"])
             for br in ["ulbr", "tnbr"] {
                 try ns(underlay, "ip", ["link", "add", br, "type", "bridge"])
                 try ns(underlay, "ip", ["link", "set", br, "mtu", "1600", "up"])
@@ -79,7 +80,7 @@ public final class Lab: @unchecked Sendable {
         try node.addIntegrationBridge(datapathID: Self.datapathID(i))
         try node.vsctl(["set", "open_vswitch", ".", "external_ids:system-id=node\(i)", "external_ids:hostname=node\(i)",
                         "external_ids:taas-encap-ip=\(Self.encapIP(i))"])
-        try ns(node.name, "sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1"])
+        try ns(node.name, "sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"])
         // The underlay: br-phy with the node's tunnel IP, and ul0 to the underlay bridge.
         try veth((node.name, "ul0"), (underlay, "ul\(i)"), mtu: 1600)
         try ns(underlay, "ip", ["link", "set", "ul\(i)", "master", "ulbr"])
@@ -105,7 +106,7 @@ public final class Lab: @unchecked Sendable {
         try Command.check("ip", ["netns", "add", namespace])
         namespaces.append(namespace)
         try ns(namespace, "ip", ["link", "set", "lo", "up"])
-        try ns(namespace, "sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1"])
+        try ns(namespace, "sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"])
         try veth((namespace, "eth0"), (node.name, name))
         let mac = String(format: "02:00:00:00:%02x:%02x", i, ofport)
         try ns(namespace, "ip", ["link", "set", "eth0", "address", mac])
@@ -141,11 +142,15 @@ public final class Lab: @unchecked Sendable {
         return try Command.check("ip", ["netns", "exec", vm.namespace, program] + args)
     }
 
-    /// Points every node's br-int and OVSDB at a controller: OpenFlow over the unix socket
-    /// `socket` (the controller listens with punix:), out of band.
-    public func connect(openflow socket: String) throws {
-        for node in nodes {
-            try node.vsctl(["set-controller", "br-int", "unix:\(socket)", "--", "set", "controller", "br-int", "connection-mode=out-of-band"])
+    /// Where a controller listens for node `i`'s bridge: Open vSwitch connects only to unix
+    /// sockets inside its own run directory.
+    public func controllerSocket(_ i: Int) -> String { "\(nodes[i - 1].dir)/taasd.sock" }
+
+    /// Points every node's br-int at the controller's socket for it, out of band.
+    public func connect() throws {
+        for (i, node) in nodes.enumerated() {
+            try node.vsctl(["set-controller", "br-int", "unix:\(controllerSocket(i + 1))", "--", "set", "controller", "br-int",
+                            "connection-mode=out-of-band"])
         }
     }
 
@@ -154,7 +159,8 @@ public final class Lab: @unchecked Sendable {
         stopped = true
         for n in nodes { n.stop() }
         for ns in namespaces.reversed() { _ = try? Command.run("ip", ["netns", "del", ns]) }
-        try? FileManager.default.removeItem(atPath: dir)
+        // TAAS_KEEP_LOGS=1 keeps the run directory (logs, captures) for a look after a failure.
+        if ProcessInfo.processInfo.environment["TAAS_KEEP_LOGS"] != "1" { try? FileManager.default.removeItem(atPath: dir) }
     }
 
     deinit { stop() }

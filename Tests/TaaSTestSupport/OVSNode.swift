@@ -122,7 +122,8 @@ public final class OVSNode: @unchecked Sendable {
             }
         }
         _ = try? Command.run("ip", ["netns", "del", name])
-        try? FileManager.default.removeItem(atPath: dir)
+        // TAAS_KEEP_LOGS=1 keeps the run directory (logs, captures) for a look after a failure.
+        if ProcessInfo.processInfo.environment["TAAS_KEEP_LOGS"] != "1" { try? FileManager.default.removeItem(atPath: dir) }
     }
 
     private func isZombie(_ pid: Int32) -> Bool {
