@@ -172,11 +172,19 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
     /// The spec's names, e.g. `OFPET_BAD_MATCH/OFPBMC_BAD_PREREQ`.
     public var description: String {
         let t = Int(type.rawValue), c = Int(code)
+        // Open vSwitch's OpenFlow 1.3 bundle errors: experimenter (ONF) codes 2300-2315.
+        if type.rawValue == 0xffff, (2300...2315).contains(c) { return "OFPET_BUNDLE_FAILED/\(bundleErrorNames[c - 2300])" }
         guard t < errorNames.count else { return "type \(type.rawValue)/code \(code)" }
         let (typeName, codes) = errorNames[t]
         return c < codes.count ? "\(typeName)/\(codes[c])" : "\(typeName)/code \(code)"
     }
 }
+
+private let bundleErrorNames = [
+    "OFPBFC_UNKNOWN", "OFPBFC_EPERM", "OFPBFC_BAD_ID", "OFPBFC_BUNDLE_EXIST", "OFPBFC_BUNDLE_CLOSED", "OFPBFC_OUT_OF_BUNDLES",
+    "OFPBFC_BAD_TYPE", "OFPBFC_BAD_FLAGS", "OFPBFC_MSG_BAD_LEN", "OFPBFC_MSG_BAD_XID", "OFPBFC_MSG_UNSUP", "OFPBFC_MSG_CONFLICT",
+    "OFPBFC_MSG_TOO_MANY", "OFPBFC_MSG_FAILED", "OFPBFC_TIMEOUT", "OFPBFC_BUNDLE_IN_PROGRESS",
+]
 
 private let errorNames: [(String, [String])] = [
     ("OFPET_HELLO_FAILED", ["OFPHFC_INCOMPATIBLE", "OFPHFC_EPERM"]),

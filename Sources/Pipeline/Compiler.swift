@@ -24,6 +24,9 @@ public struct BridgeProgram: Hashable, Sendable {
     public var groupText: String { groups.keys.sorted().compactMap { groups[$0].map(GroupText.render) }.joined(separator: "\n") }
 }
 
+/// A rule's part in one flow of table 2.
+enum Role: Sendable { case copy, made, cover }
+
 /// (policy, topology) → the flows and groups of every bridge. Pure and deterministic.
 public struct Compiler: Sendable {
     let topology: Topology
@@ -89,7 +92,10 @@ public struct Compiler: Sendable {
                 return .group(id)
             }
         }
-        func actions(_ dests: Set<Destination>) -> [Action] { dests.sorted().compactMap(deliver) }
+        // In a fixed order that does not depend on generated ids: local ports by number, then groups.
+        func actions(_ dests: Set<Destination>) -> [Action] {
+            dests.compactMap(deliver).sorted { Self.actionOrder($0) < Self.actionOrder($1) }
+        }
 
         let local = topology.ports.values.filter { $0.node == nodeID && $0.ofport != nil }.sorted { $0.id < $1.id }
 
@@ -125,6 +131,14 @@ public struct Compiler: Sendable {
         return p
     }
 
+    static func actionOrder(_ a: Action) -> (Int, UInt64) {
+        switch a {
+        case .output(let port, _): (0, UInt64(port.rawValue))
+        case .group(let id): (1, UInt64(id))
+        default: (2, 0)
+        }
+    }
+
     /// The IN copies of one network's receivers: unicast to each one's MAC; broadcast and
     /// multicast to all of them but the sender; and, where a sender's OUT copies already went to a
     /// destination, not again.
@@ -136,17 +150,19 @@ public struct Compiler: Sendable {
             (index.bySource[x.id] ?? []).filter { !$0.out && (vlan == nil || $0.filter == nil) }
         }
         func outs(_ id: String) -> [Rule] { (index.bySource[id] ?? []).filter(\.out) }
-        // Tagged (rule, side): side true = counts as an IN copy, false = already made as OUT.
-        func emit(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], _ members: [(Rule, Bool)],
+        // Each rule with its role: .copy counts as an IN copy, .made was already copied as OUT,
+        // .cover copies nothing but makes the flow cover the VLANs where the rule applies.
+        func emit(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], _ members: [(Rule, Role)],
                   always: Bool) {
             for (classes, applied) in VLANClasses.partition(members.map { ($0.0.filter, $0) }) {
-                let copied = Set(applied.filter(\.1).map(\.0.destination)).subtracting(applied.filter { !$0.1 }.map(\.0.destination))
+                let copied = Set(applied.filter { $0.1 == .copy }.map(\.0.destination))
+                    .subtracting(applied.filter { $0.1 == .made }.map(\.0.destination))
                 let a = actions(copied)
                 if a.isEmpty && !always { continue }
                 for v in classes { p.add(table, priority, cookie, match + [v].compactMap { $0 }, a, goto: Table.forward) }
             }
         }
-        let allIns = receivers.flatMap { x in ins(x).map { ($0, true) } }
+        let allIns = receivers.flatMap { x in ins(x).map { ($0, Role.copy) } }
         let inDestinations = Set(allIns.map(\.0.destination))
         let mcastCookie = Cookie.make(.source, "network:\(vlan.map(String.init) ?? "untagged")")
 
@@ -156,10 +172,11 @@ public struct Compiler: Sendable {
         for x in receivers {
             guard let mac = EthernetAddress(x.mac), let number = x.ofport else { continue }
             let cookie = Cookie.make(.source, x.id)
-            emit(Table.inTaps, 50, cookie, [net, .ethDst(mac)], ins(x).map { ($0, true) }, always: false)
+            emit(Table.inTaps, 50, cookie, [net, .ethDst(mac)], ins(x).map { ($0, .copy) }, always: false)
             // What it sends itself is not delivered to it, and its OUT copies are made already.
             let others = allIns.filter { $0.0.source != x.id }
-            emit(Table.inTaps, 70, cookie, [net, .inPort(PortNumber(number)), Self.multicast], others + outs(x.id).map { ($0, false) },
+            let own = ins(x).map { ($0, Role.cover) }
+            emit(Table.inTaps, 70, cookie, [net, .inPort(PortNumber(number)), Self.multicast], others + own + outs(x.id).map { ($0, .made) },
                  always: true)
         }
 
@@ -174,13 +191,13 @@ public struct Compiler: Sendable {
                 guard let mac = EthernetAddress(x.mac) else { continue }
                 let mine = ins(x)
                 guard Set(mine.map(\.destination)).intersection(sent.map(\.destination)).isEmpty == false else { continue }
-                emit(Table.inTaps, 60, cookie, [net, .ethSrc(smac), .ethDst(mac)], mine.map { ($0, true) } + sent.map { ($0, false) },
+                emit(Table.inTaps, 60, cookie, [net, .ethSrc(smac), .ethDst(mac)], mine.map { ($0, .copy) } + sent.map { ($0, .made) },
                      always: true)
             }
             // Its broadcasts: local receivers' own flows (priority 70) already cover this sender.
             if receivers.contains(where: { $0.id == sid }) { continue }
             guard Set(sent.map(\.destination)).intersection(inDestinations).isEmpty == false else { continue }
-            emit(Table.inTaps, 60, cookie, [net, .ethSrc(smac), Self.multicast], allIns + sent.map { ($0, false) }, always: true)
+            emit(Table.inTaps, 60, cookie, [net, .ethSrc(smac), Self.multicast], allIns + sent.map { ($0, .made) }, always: true)
         }
     }
 }

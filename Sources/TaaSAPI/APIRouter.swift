@@ -40,7 +40,7 @@ public enum TaaSAPI {
         }
 
         ResourceRoutes(plural: "tap_services", singular: "tap_service", service: service, maxBody: maxBodySize,
-                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "status"],
+                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "status", "status_reason"],
                        list: { t, c in t.tapServices(by: c).map(Render.service) },
                        show: { t, id, c in Render.service(try t.tapService(id, by: c)) },
                        create: { t, a, c, rng in
@@ -62,7 +62,7 @@ public enum TaaSAPI {
 
         ResourceRoutes(plural: "tap_flows", singular: "tap_flow", service: service, maxBody: maxBodySize,
                        fields: ["id", "tenant_id", "project_id", "name", "description", "tap_service_id", "source_port", "direction",
-                                "vlan_filter", "status"],
+                                "vlan_filter", "status", "status_reason"],
                        list: { t, c in t.tapFlows(by: c).map(Render.flow) },
                        show: { t, id, c in Render.flow(try t.tapFlow(id, by: c)) },
                        create: { t, a, c, rng in
@@ -86,7 +86,8 @@ public enum TaaSAPI {
                        }).register(on: router)
 
         ResourceRoutes(plural: "tap_mirrors", singular: "tap_mirror", service: service, maxBody: maxBodySize,
-                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "remote_ip", "mirror_type", "status"],
+                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "remote_ip", "mirror_type", "status",
+                                "status_reason"],
                        list: { t, c in t.tapMirrors(by: c).map(Render.mirror) },
                        show: { t, id, c in Render.mirror(try t.tapMirror(id, by: c)) },
                        create: { t, a, c, rng in

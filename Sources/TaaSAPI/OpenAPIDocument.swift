@@ -99,6 +99,8 @@ public enum OpenAPIDocument {
     nonisolated(unsafe) static let text: [String: Any] = ["type": "string", "maxLength": 255]
     nonisolated(unsafe) static let status: [String: Any] = ["type": "string", "enum": ["ACTIVE", "DOWN", "ERROR"],
                                         "description": "DOWN until every switch involved confirms the flows; ERROR when one refused them"]
+    nonisolated(unsafe) static let statusReason: [String: Any] = ["type": ["string", "null"],
+                                                                  "description": "Why the status is ERROR, in the switch's words; null otherwise"]
     nonisolated(unsafe) static let common: [(String, [String: Any])] = [
         ("name", text), ("description", text),
         ("project_id", text.merging(["description": "Owner project; only an admin may name another project than its own"]) { $1 }),
@@ -109,7 +111,7 @@ public enum OpenAPIDocument {
     nonisolated(unsafe) static let resources: [Resource] = [
         Resource(plural: "tap_services", singular: "tap_service", title: "TapService",
                  create: common + [("port_id", text.merging(["description": "Destination port (its iface-id); receives the copies"]) { $1 })],
-                 required: ["port_id"], shown: [("id", uuid), ("status", status)]),
+                 required: ["port_id"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)]),
         Resource(plural: "tap_flows", singular: "tap_flow", title: "TapFlow",
                  create: common + [
                     ("tap_service_id", uuid),
@@ -118,7 +120,7 @@ public enum OpenAPIDocument {
                     ("vlan_filter", ["type": ["string", "null"], "maxLength": 1024, "pattern": "^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$",
                                      "description": "VLAN ids (0-4095) and ranges such as 9,18,27-36; null copies every VLAN"]),
                  ],
-                 required: ["tap_service_id", "source_port", "direction"], shown: [("id", uuid), ("status", status)]),
+                 required: ["tap_service_id", "source_port", "direction"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)]),
         Resource(plural: "tap_mirrors", singular: "tap_mirror", title: "TapMirror",
                  create: common + [
                     ("port_id", text.merging(["description": "Source port (its iface-id)"]) { $1 }),
@@ -128,7 +130,7 @@ public enum OpenAPIDocument {
                     ("remote_ip", ["type": "string", "anyOf": [["format": "ipv4"], ["format": "ipv6"]]]),
                     ("mirror_type", ["type": "string", "enum": ["erspanv1", "gre"]]),
                  ],
-                 required: ["port_id", "directions", "remote_ip", "mirror_type"], shown: [("id", uuid), ("status", status)]),
+                 required: ["port_id", "directions", "remote_ip", "mirror_type"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)]),
     ]
     nonisolated(unsafe) static let key: [String: Any] = ["type": "integer", "minimum": 0, "maximum": 4_294_967_295]
 

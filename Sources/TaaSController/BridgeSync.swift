@@ -25,21 +25,21 @@ enum BridgeSync {
         var description: String
     }
 
-    /// Sends the plan as one bundle (all or nothing) and waits for the commit.
+    /// Sends the plan as one bundle (all or nothing) and waits for the commit. The commit goes
+    /// with the messages in one transaction, so that the switch's error for the message that
+    /// failed (sent when the commit fails) is matched to it, not lost.
     static func apply(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) async throws {
         guard !plan.isEmpty else { return }
         _ = try await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .openRequest)))
         let adds = plan.messages.map { OpenFlowMessage.Payload.bundleAdd(BundleAdd(bundleID: bundleID, message: $0)) }
-        let errors = try await c.transaction(adds)
-        if let (index, error) = errors.min(by: { $0.key < $1.key }) {
-            _ = try? await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .discardRequest)))
+        let errors = try await c.transaction(adds + [.bundleControl(BundleControl(bundleID: bundleID, type: .commitRequest))])
+        guard !errors.isEmpty else { return }
+        _ = try? await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .discardRequest)))
+        if let (index, error) = errors.filter({ $0.key < plan.messages.count }).min(by: { $0.key < $1.key }) {
             throw Refused(description: "\(error.code) for \(describe(plan.messages[index]))")
         }
-        do {
-            _ = try await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .commitRequest)))
-        } catch SessionStateMachine.RequestError.switchError(let e) {
-            throw Refused(description: "bundle commit refused: \(e.code)")
-        }
+        let commit = errors.values.first.map { "\($0.code)" } ?? "unknown error"
+        throw Refused(description: "bundle commit refused: \(commit)")
     }
 
     static func describe(_ p: OpenFlowMessage.Payload) -> String {

@@ -11,7 +11,7 @@ struct Kind {
     static let service = Kind(singular: "tap_service", plural: "tap_services", path: "/v2.0/taas/tap_services", what: "tap service",
                               columns: ["id", "name", "port_id", "status", "project_id", "description"])
     static let flow = Kind(singular: "tap_flow", plural: "tap_flows", path: "/v2.0/taas/tap_flows", what: "tap flow",
-                           columns: ["id", "name", "tap_service_id", "source_port", "direction", "vlan_filter", "status"])
+                           columns: ["id", "name", "tap_service_id", "source_port", "direction", "vlan_filter", "status", "status_reason"])
     static let mirror = Kind(singular: "tap_mirror", plural: "tap_mirrors", path: "/v2.0/taas/tap_mirrors", what: "tap mirror",
                              columns: ["id", "name", "port_id", "directions", "remote_ip", "mirror_type", "status"])
     static let port = Kind(singular: "port", plural: "ports", path: "/v2.0/ports", what: "port",

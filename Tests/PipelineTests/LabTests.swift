@@ -37,12 +37,12 @@ import Testing
     /// Captures on the given VMs around `body`. Captures start and stop one after the other, so
     /// vm-a marks the window they share with a UDP datagram to vm-b before and after (both are
     /// OUT frames of vm-a, copied like the rest); each capture keeps what lies between.
-    func capture(_ vms: [String], _ body: () throws -> Void) async throws -> [String: [String]] {
+    func capture(_ vms: [String], mark: (from: String, to: String) = ("vm-a", "10.0.0.2"), _ body: () throws -> Void) async throws -> [String: [String]] {
         var captures: [String: Capture] = [:]
         for vm in vms { captures[vm] = try await Capture(lab, vm) }
-        try lab.inVM("vm-a", "bash", ["-c", "echo MARK-START > /dev/udp/10.0.0.2/9"])
+        try lab.inVM(mark.from, "bash", ["-c", "echo MARK-START > /dev/udp/\(mark.to)/9"])
         try body()
-        try lab.inVM("vm-a", "bash", ["-c", "echo MARK-END > /dev/udp/10.0.0.2/9"])
+        try lab.inVM(mark.from, "bash", ["-c", "echo MARK-END > /dev/udp/\(mark.to)/9"])
         try await Task.sleep(for: .milliseconds(300))
         var out: [String: [String]] = [:]
         for (vm, c) in captures { out[vm] = Self.window(try c.stop()) }
@@ -52,10 +52,12 @@ import Testing
     static let startMark = Array("MARK-START".utf8).map { String(format: "%02x", $0) }.joined()
     static let endMark = Array("MARK-END".utf8).map { String(format: "%02x", $0) }.joined()
 
-    /// The frames strictly between the marks (all of them when a capture saw no marks).
+    /// The frames strictly between the marks (all of them when a capture saw no marks). A mark is
+    /// the UDP datagram itself, not the ICMP error that quotes it.
     static func window(_ frames: [String]) -> [String] {
-        guard let start = frames.firstIndex(where: { $0.contains(startMark) }),
-              let end = frames.lastIndex(where: { $0.contains(endMark) }), start < end else { return frames }
+        func isMark(_ f: String, _ mark: String) -> Bool { f.dropFirst(24).prefix(4) == "0800" && f.dropFirst(46).prefix(2) == "11" && f.contains(mark) }
+        guard let start = frames.firstIndex(where: { isMark($0, startMark) }),
+              let end = frames.lastIndex(where: { isMark($0, endMark) }), start < end else { return frames }
         return Array(frames[(start + 1)..<end])
     }
 
@@ -70,9 +72,9 @@ import Testing
         }
     }
 
-    @Test func mirroringIsFaithfulTransparentContainedHitlessAndAtomic() async throws {
+    /// taasd started and every bridge holding the base pipeline, MACs learned.
+    func bringUp() async throws -> LabController {
         let taasd = try await LabController(lab)
-        defer { taasd.stop() }
         try lab.connect()
         // Tunnel ports as flows/ numbers them.
         for (i, n) in lab.nodes.enumerated() {
@@ -89,6 +91,26 @@ import Testing
             #expect(try n.ofctl("dump-flows", ["table=0"]).contains("in_port=100 actions=drop"), "\(taasd.daemon.log.suffix(3000))")
         }
         try warmUp()
+        return taasd
+    }
+
+    /// The frames of a capture the VM sent (`sent`) or received.
+    func direction(_ frames: [String], of vm: String, sent: Bool) -> [String] {
+        let mac = lab.vms[vm]?.mac.replacingOccurrences(of: ":", with: "") ?? ""
+        return frames.filter { ($0.dropFirst(12).prefix(12) == Substring(mac)) == sent }
+    }
+
+    func expectFlows(_ scenario: String, _ nodes: [Int]) throws {
+        for node in nodes {
+            let got = try lab.ourFlows(node), golden = try goldenFlows(scenario, "node\(node)")
+            #expect(got == golden, "\(scenario)/node\(node): \(flowDiff(got, golden))")
+            #expect(try lab.ourGroups(node) == goldenGroups(scenario, "node\(node)"), "\(scenario)/node\(node) groups")
+        }
+    }
+
+    @Test func mirroringIsFaithfulTransparentContainedHitlessAndAtomic() async throws {
+        let taasd = try await bringUp()
+        defer { taasd.stop() }
 
         // Local BOTH: what vm-s receives is exactly what vm-a sent and was delivered, each once.
         let service = try await taasd.create("tap_services", "tap_service", ["name": "s", "port_id": "vm-s"])
@@ -158,5 +180,71 @@ import Testing
 
     static func packets(_ dump: String) -> Int {
         dump.split(separator: ",").compactMap { p in p.trimmingCharacters(in: .whitespaces).hasPrefix("n_packets=") ? Int(p.split(separator: "=")[1]) : nil }.first ?? -1
+    }
+
+    @Test func inOnlyOneCopyPerServiceAndRefusals() async throws {
+        let taasd = try await bringUp()
+        defer { taasd.stop() }
+
+        // IN only, on an access port (VLAN 10): exactly what the bridge delivered to vm-c.
+        var service = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s"])
+        var flow = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-c", "tap_service_id": service, "direction": "IN"])
+        try await taasd.waitFor("tap_flows", "tap_flow", flow, "ACTIVE")
+        try expectFlows("in-only", [1])
+        var frames = try await capture(["vm-c", "vm-s"], mark: ("vm-d", "10.0.10.3")) {
+            try lab.inVM("vm-d", "ip", ["neigh", "flush", "all"])
+            let p = try lab.inVM("vm-d", "ping", ["-c", "3", "-i", "0.2", "-W", "2", "10.0.10.3"])
+            #expect(p.contains(" 0% packet loss"))
+            try lab.inVM("vm-c", "ping", ["-c", "2", "-i", "0.2", "-W", "2", "10.0.10.4"])
+            try lab.inVM("vm-d", "bash", ["-c", "echo vlan10-multicast > /dev/udp/239.1.1.1/9999"])
+            try lab.inVM("vm-c", "bash", ["-c", "echo own-multicast > /dev/udp/239.1.1.1/9999"])
+        }
+        let received = direction(frames["vm-c"] ?? [], of: "vm-c", sent: false)
+        #expect(!received.isEmpty && multiset(frames["vm-s"] ?? []) == multiset(received), "\(captureDiff(frames["vm-s"] ?? [], received))")
+        try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(service)")
+
+        // vm-a OUT and vm-b IN into one service: a frame from vm-a to vm-b is copied once.
+        service = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s"])
+        flow = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": service, "direction": "OUT"])
+        let flow2 = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-b", "tap_service_id": service, "direction": "IN"])
+        try await taasd.waitFor("tap_flows", "tap_flow", flow, "ACTIVE")
+        try await taasd.waitFor("tap_flows", "tap_flow", flow2, "ACTIVE")
+        try expectFlows("two-flows-one-service", [1])
+        frames = try await capture(["vm-a", "vm-b", "vm-s"]) { try traffic() }
+        let sentA = multiset(direction(frames["vm-a"] ?? [], of: "vm-a", sent: true))
+        let gotB = multiset(direction(frames["vm-b"] ?? [], of: "vm-b", sent: false))
+        var expected: [String] = []
+        for k in Set(sentA.keys).union(gotB.keys) { expected += Array(repeating: k, count: max(sentA[k] ?? 0, gotB[k] ?? 0)) }
+        #expect(Set(sentA.keys).intersection(gotB.keys).count > 3, "frames from vm-a to vm-b were sent")
+        #expect(multiset(frames["vm-s"] ?? []) == multiset(expected), "\(captureDiff(frames["vm-s"] ?? [], expected))")
+        try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(service)")
+
+        // One source, two services (one here, one on node2): each gets its own full copy.
+        let s1 = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s"])
+        let s2 = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s2"])
+        let f1 = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": s1, "direction": "BOTH"])
+        let f2 = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": s2, "direction": "BOTH"])
+        try await taasd.waitFor("tap_flows", "tap_flow", f1, "ACTIVE")
+        try await taasd.waitFor("tap_flows", "tap_flow", f2, "ACTIVE")
+        try expectFlows("one-source-two-services", [1, 2])
+        frames = try await capture(["vm-a", "vm-s", "vm-s2"]) { try traffic() }
+        for s in ["vm-s", "vm-s2"] {
+            #expect(multiset(frames[s] ?? []) == multiset(frames["vm-a"] ?? []), "\(s): \(captureDiff(frames[s] ?? [], frames["vm-a"] ?? []))")
+        }
+        try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(s1)")
+        try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(s2)")
+
+        // A switch that refuses: table 1 of node1 holds one flow only. ERROR, with its words.
+        try lab.nodes[0].vsctl(["--", "--id=@t", "create", "flow_table", "flow_limit=1", "overflow_policy=refuse", "--",
+                                "set", "bridge", "br-int", "flow_tables:1=@t"])
+        let s3 = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s"])
+        let refused = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-b", "tap_service_id": s3, "direction": "OUT"])
+        try await taasd.waitFor("tap_flows", "tap_flow", refused, "ERROR")
+        let (_, reason) = try await taasd.status("tap_flows", "tap_flow", refused)
+        #expect(reason?.contains("TABLE_FULL") == true, "\(reason ?? "no reason")")
+        let shown = try Command.check(BuiltProducts.path("taasctl"), ["tap", "flow", "show", refused, "--url", "http://127.0.0.1:\(taasd.port)"])
+        #expect(shown.contains("ERROR") && shown.contains("TABLE_FULL"), "\(shown)")
+        // Nothing half-applied: node1 still holds exactly what it held before the refused bundle.
+        #expect(try lab.ourFlows(1).filter { $0.tableID == 1 }.count == 1)
     }
 }
