@@ -9,6 +9,10 @@ let package = Package(
     products: [
         .library(name: "OpenFlow", targets: ["OpenFlow"]),
         .library(name: "OpenFlowText", targets: ["OpenFlowText"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "TaaSPolicy", targets: ["TaaSPolicy"]),
+        .library(name: "Topology", targets: ["Topology"]),
+        .library(name: "OVSDB", targets: ["OVSDB"]),
         .executable(name: "taasd", targets: ["taasd"]),
         .executable(name: "taasctl", targets: ["taasctl"]),
         .executable(name: "taas-lab", targets: ["taas-lab"]),

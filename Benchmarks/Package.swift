@@ -28,6 +28,18 @@ let package = Package(
             path: "Benchmarks/OpenFlowCodec",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "PipelineCompile",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Pipeline", package: "main"),
+                .product(name: "TaaSPolicy", package: "main"),
+                .product(name: "Topology", package: "main"),
+                .product(name: "OVSDB", package: "main"),
+            ],
+            path: "Benchmarks/PipelineCompile",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -24,6 +24,9 @@ public actor PipelineService {
     /// until the program or the switch changes).
     private var refused: [String: (reason: String, program: BridgeProgram)] = [:]
     private var lastTopology = Topology()
+    private var lastInputs = PipelineInputs()
+    /// Node programs compiled so far (a change compiles only the nodes it touches).
+    public private(set) var compiled = 0
     private var running = false
     private var again = false
     private var nextBundle: UInt32 = 1
@@ -77,8 +80,17 @@ public actor PipelineService {
         }
         let topo = await topology.topology
         lastTopology = topo
-        let programs = Compiler(services: services, flows: flows, mirrors: mirrors, topology: topo).programs()
-        desired = programs
+        // Only the nodes the change can alter are recompiled.
+        let inputs = PipelineInputs(services: services, flows: flows, mirrors: mirrors, topology: topo)
+        if inputs != lastInputs {
+            let compiler = inputs.compiler
+            let touched = Affected.nodes(from: lastInputs, to: inputs) ?? Set(topo.nodes.keys)
+            for node in touched { desired[node] = topo.nodes[node] == nil ? nil : compiler.program(node: node) }
+            for node in desired.keys where topo.nodes[node] == nil { desired[node] = nil }
+            compiled += touched.count
+            lastInputs = inputs
+        }
+        let programs = desired
         for node in programs.keys.sorted() {
             guard let program = programs[node] else { continue }
             await sync(node, program, topo)
