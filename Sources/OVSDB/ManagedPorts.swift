@@ -4,9 +4,12 @@ public struct ManagedPort: Hashable, Sendable {
     public var name: String
     public var type: String
     public var options: [String: String]
+    /// An access VLAN that keeps the port out of normal forwarding's floods (port-based tunnels
+    /// would otherwise get every broadcast); nil for none.
+    public var tag: UInt16?
 
-    public init(name: String, type: String, options: [String: String]) {
-        self.name = name; self.type = type; self.options = options
+    public init(name: String, type: String, options: [String: String], tag: UInt16? = nil) {
+        self.name = name; self.type = type; self.options = options; self.tag = tag
     }
 
     public static let marker = "taas-managed"
@@ -34,6 +37,9 @@ public enum ManagedPortPlan {
                     ops.append(["op": "update", "table": "Interface", "where": where_(iface.uuid),
                                 "row": ["type": .string(want.type), "options": Datum.stringMap(want.options).json]])
                 }
+                if have.tag != want.tag {
+                    ops.append(["op": "update", "table": "Port", "where": where_(have.uuid), "row": ["tag": Self.tag(want.tag)]])
+                }
                 continue
             }
             // A port of that name that is not ours is left alone (the insert would clash with it).
@@ -43,7 +49,8 @@ public enum ManagedPortPlan {
                         "row": ["name": .string(want.name), "type": .string(want.type), "options": Datum.stringMap(want.options).json,
                                 "external_ids": marker]])
             ops.append(["op": "insert", "table": "Port", "uuid-name": .string("p\(n)"),
-                        "row": ["name": .string(want.name), "interfaces": ["named-uuid", .string("i\(n)")], "external_ids": marker]])
+                        "row": ["name": .string(want.name), "interfaces": ["named-uuid", .string("i\(n)")], "external_ids": marker,
+                                "tag": Self.tag(want.tag)]])
             inserted.append(["named-uuid", .string("p\(n)")])
         }
         let unwanted = existing.filter { have in !desired.contains { $0.name == have.name } }.map { JSONValue.array(["uuid", .string($0.uuid)]) }
@@ -58,4 +65,6 @@ public enum ManagedPortPlan {
         }
         return ops
     }
+
+    static func tag(_ t: UInt16?) -> JSONValue { t.map { .int(Int64($0)) } ?? ["set", []] }
 }

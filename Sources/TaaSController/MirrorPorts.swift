@@ -6,7 +6,8 @@ import Topology
 /// The GRE or ERSPAN v1 ports tap mirrors need: one per direction key, on the node of the
 /// mirrored port, toward the analyzer. Pure.
 public enum MirrorPorts {
-    public static func desired(_ mirrors: [TapMirror], topology: Topology) -> [String: [ManagedPort]] {
+    /// Each port sits in `isolationVLAN` so that normal forwarding never floods into it.
+    public static func desired(_ mirrors: [TapMirror], topology: Topology, isolationVLAN: UInt16) -> [String: [ManagedPort]] {
         var out: [String: [ManagedPort]] = [:]
         for m in mirrors {
             guard let node = topology.ports[m.portID]?.node else { continue }
@@ -21,7 +22,7 @@ public enum MirrorPorts {
                     type = v6 ? "ip6erspan" : "erspan"
                     options["erspan_ver"] = "1"
                 }
-                out[node, default: []].append(ManagedPort(name: name(m.id, direction), type: type, options: options))
+                out[node, default: []].append(ManagedPort(name: name(m.id, direction), type: type, options: options, tag: isolationVLAN))
             }
         }
         return out

@@ -135,7 +135,7 @@ public actor TopologyService {
     }
 
     private func ensureManagedPorts() {
-        let mirrorPorts = MirrorPorts.desired(mirrors, topology: topology)
+        let mirrorPorts = MirrorPorts.desired(mirrors, topology: topology, isolationVLAN: configuration.isolationVLAN)
         for (session, view) in connected.sorted(by: { $0.key < $1.key }) {
             guard let bridge = view.bridge(configuration.bridge) else { continue }
             let node = Topology.nodeID(view, session: session)

@@ -9,11 +9,16 @@ final class Capture: @unchecked Sendable {
     let file: String
     let daemon: Daemon
 
-    init(_ lab: Lab, _ vm: String) async throws {
+    convenience init(_ lab: Lab, _ vm: String) async throws {
         guard let v = lab.vms[vm] else { throw Command.Failure(description: "no VM \(vm)") }
-        self.vm = vm
-        file = "\(lab.dir)/\(vm)-\(UInt32.random(in: 0...UInt32.max)).pcap"
-        daemon = try Daemon(try Command.tool("ip"), ["netns", "exec", v.namespace, "tcpdump", "-i", "eth0", "-U", "-nn", "-w", file],
+        try await self.init(lab, namespace: v.namespace, interface: "eth0", name: vm)
+    }
+
+    /// Any interface of any namespace of the lab, with an optional tcpdump filter.
+    init(_ lab: Lab, namespace: String, interface: String, name: String, filter: [String] = []) async throws {
+        vm = name
+        file = "\(lab.dir)/\(name)-\(UInt32.random(in: 0...UInt32.max)).pcap"
+        daemon = try Daemon(try Command.tool("ip"), ["netns", "exec", namespace, "tcpdump", "-i", interface, "-U", "-nn", "-w", file] + filter,
                             logPath: file + ".log")
         try await daemon.waitForLog("listening on")
     }

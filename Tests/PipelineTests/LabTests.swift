@@ -35,11 +35,14 @@ import Testing
     }
 
     /// Captures on the given VMs around `body`. Captures start and stop one after the other, so
-    /// vm-a marks the window they share with a UDP datagram to vm-b before and after (both are
-    /// OUT frames of vm-a, copied like the rest); each capture keeps what lies between.
-    func capture(_ vms: [String], mark: (from: String, to: String) = ("vm-a", "10.0.0.2"), _ body: () throws -> Void) async throws -> [String: [String]] {
+    /// vm-a marks the window they share with a multicast UDP datagram before and after (every VM
+    /// of the network receives them; they are copied like the rest); each capture keeps what
+    /// lies between.
+    func capture(_ vms: [String], extra: [Capture] = [], mark: (from: String, to: String) = ("vm-a", "239.9.9.9"),
+                 _ body: () throws -> Void) async throws -> [String: [String]] {
         var captures: [String: Capture] = [:]
         for vm in vms { captures[vm] = try await Capture(lab, vm) }
+        for c in extra { captures[c.vm] = c }
         try lab.inVM(mark.from, "bash", ["-c", "echo MARK-START > /dev/udp/\(mark.to)/9"])
         try body()
         try lab.inVM(mark.from, "bash", ["-c", "echo MARK-END > /dev/udp/\(mark.to)/9"])
@@ -191,7 +194,7 @@ import Testing
         var flow = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-c", "tap_service_id": service, "direction": "IN"])
         try await taasd.waitFor("tap_flows", "tap_flow", flow, "ACTIVE")
         try expectFlows("in-only", [1])
-        var frames = try await capture(["vm-c", "vm-s"], mark: ("vm-d", "10.0.10.3")) {
+        var frames = try await capture(["vm-c", "vm-s"], mark: ("vm-d", "239.9.9.9")) {
             try lab.inVM("vm-d", "ip", ["neigh", "flush", "all"])
             let p = try lab.inVM("vm-d", "ping", ["-c", "3", "-i", "0.2", "-W", "2", "10.0.10.3"])
             #expect(p.contains(" 0% packet loss"))
@@ -246,5 +249,39 @@ import Testing
         #expect(shown.contains("ERROR") && shown.contains("TABLE_FULL"), "\(shown)")
         // Nothing half-applied: node1 still holds exactly what it held before the refused bundle.
         #expect(try lab.ourFlows(1).filter { $0.tableID == 1 }.count == 1)
+    }
+
+    @Test func tapMirrorsAndAServiceOnANodeWithoutSources() async throws {
+        let taasd = try await bringUp()
+        defer { taasd.stop() }
+
+        // vm-a (node1) and vm-e (node2) OUT → vm-s3 on node3: what each sent, once.
+        let service = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s3"])
+        let fa = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": service, "direction": "OUT"])
+        let fe = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-e", "tap_service_id": service, "direction": "OUT"])
+        try await taasd.waitFor("tap_flows", "tap_flow", fa, "ACTIVE")
+        try await taasd.waitFor("tap_flows", "tap_flow", fe, "ACTIVE")
+        try expectFlows("service-node-without-sources", [1, 2, 3])
+        var frames = try await capture(["vm-a", "vm-e", "vm-s3"]) { try traffic() }
+        let expected = direction(frames["vm-a"] ?? [], of: "vm-a", sent: true) + direction(frames["vm-e"] ?? [], of: "vm-e", sent: true)
+        #expect(multiset(frames["vm-s3"] ?? []) == multiset(expected), "\(captureDiff(frames["vm-s3"] ?? [], expected))")
+        try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(service)")
+
+        // A GRE tap mirror of vm-a toward an analyzer at node3's underlay address: what arrives
+        // there, unwrapped, is what vm-a saw.
+        let mirror = try await taasd.create("tap_mirrors", "tap_mirror", ["port_id": "vm-a", "directions": ["BOTH": 7],
+                                                                         "remote_ip": Lab.encapIP(3), "mirror_type": "gre"])
+        try await taasd.waitFor("tap_mirrors", "tap_mirror", mirror, "ACTIVE")
+        let analyzer = try await Capture(lab, namespace: lab.nodes[2].name, interface: "ul0", name: "analyzer", filter: ["ip", "proto", "47"])
+        frames = try await capture(["vm-a"], extra: [analyzer]) { try traffic() }
+        // Outer Ethernet (14), IPv4 (20), GRE with a key (8): the mirrored frame follows.
+        let gre = (frames["analyzer"] ?? []).map { String($0.dropFirst(84)) }
+        let keys = Set((frames["analyzer"] ?? []).map { String($0.dropFirst(76).prefix(8)) })
+        #expect(keys == ["00000007"], "GRE keys \(keys)")
+        let seenA = frames["vm-a"] ?? []
+        #expect(!seenA.isEmpty && multiset(Self.window(gre)) == multiset(seenA), "\(captureDiff(Self.window(gre), seenA))")
+        try await taasd.api("DELETE", "/v2.0/taas/tap_mirrors/\(mirror)")
+        for _ in 0..<100 where try lab.nodes[0].vsctl(["list-ports", "br-int"]).contains("tm") { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!(try lab.nodes[0].vsctl(["list-ports", "br-int"]).contains("tm")))
     }
 }
