@@ -54,7 +54,8 @@ public struct Compiler: Sendable {
         guard let node = topology.nodes[nodeID] else { return p }
         let base = Cookie.make(.base, "base")
         p.add(Table.ingress, 0, base, [], [], goto: Table.outTaps)
-        p.add(Table.outTaps, 0, base, [], [], goto: Table.inTaps)
+        p.add(Table.outTaps, 0, base, [], [], goto: Table.senders)
+        p.add(Table.senders, 0, base, [], [], goto: Table.inTaps)
         p.add(Table.inTaps, 0, base, [], [], goto: Table.forward)
         p.add(Table.forward, 0, base, [], [.output(.normal)], goto: nil)
         let tunnel = node.tunnelPorts["taas-tun"].map { PortNumber($0) }
@@ -108,7 +109,7 @@ public struct Compiler: Sendable {
             for (vlan, members) in VLANClasses.partition(outs.map { ($0.filter, $0.destination) }) {
                 let a = actions(Set(members))
                 guard !a.isEmpty else { continue }
-                for v in vlan { p.add(Table.outTaps, 100, cookie, [.inPort(PortNumber(number)), v], a, goto: Table.inTaps) }
+                for v in vlan { p.add(Table.outTaps, 100, cookie, [.inPort(PortNumber(number)), v], a, goto: Table.senders) }
             }
         }
 
@@ -140,8 +141,8 @@ public struct Compiler: Sendable {
     }
 
     /// The IN copies of one network's receivers: unicast to each one's MAC; broadcast and
-    /// multicast to all of them but the sender; and, where a sender's OUT copies already went to a
-    /// destination, not again.
+    /// multicast to all of them but the sender; and, where the sender's OUT copies (made here or
+    /// on its own node) already went to a destination, not again.
     func compileNetwork(_ vlan: UInt16?, _ receivers: [Topology.Port], into p: inout BridgeProgram,
                         actions: (Set<Destination>) -> [Action]) {
         let net: OXMField = .register(Network.register, Network.id(vlan))
@@ -152,11 +153,12 @@ public struct Compiler: Sendable {
         func outs(_ id: String) -> [Rule] { (index.bySource[id] ?? []).filter(\.out) }
         // Each rule with its role: .copy counts as an IN copy, .made was already copied as OUT,
         // .cover copies nothing but makes the flow cover the VLANs where the rule applies.
+        // `made` destinations are subtracted in every VLAN class.
         func emit(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], _ members: [(Rule, Role)],
-                  always: Bool) {
+                  made: Set<Destination> = [], always: Bool) {
             for (classes, applied) in VLANClasses.partition(members.map { ($0.0.filter, $0) }) {
                 let copied = Set(applied.filter { $0.1 == .copy }.map(\.0.destination))
-                    .subtracting(applied.filter { $0.1 == .made }.map(\.0.destination))
+                    .subtracting(applied.filter { $0.1 == .made }.map(\.0.destination)).subtracting(made)
                 let a = actions(copied)
                 if a.isEmpty && !always { continue }
                 for v in classes { p.add(table, priority, cookie, match + [v].compactMap { $0 }, a, goto: Table.forward) }
@@ -180,24 +182,36 @@ public struct Compiler: Sendable {
                  always: true)
         }
 
-        // Senders (here or on other nodes) whose OUT copies overlap these IN copies.
+        // Senders (here or on other nodes) whose OUT copies overlap these IN copies: table 2
+        // labels their frames (by source MAC) with the set their OUT copies went to.
         var senders: Set<String> = []
         for d in inDestinations { senders.formUnion(index.outSources[d] ?? []) }
+        var labels: [UInt32: Set<Destination>] = [:]
         for sid in senders.sorted() {
             guard let sender = topology.ports[sid], sender.vlan == vlan, let smac = EthernetAddress(sender.mac) else { continue }
-            let sent = outs(sid)
             let cookie = Cookie.make(.source, sid)
-            for x in receivers where x.id != sid {
-                guard let mac = EthernetAddress(x.mac) else { continue }
-                let mine = ins(x)
-                guard Set(mine.map(\.destination)).intersection(sent.map(\.destination)).isEmpty == false else { continue }
-                emit(Table.inTaps, 60, cookie, [net, .ethSrc(smac), .ethDst(mac)], mine.map { ($0, .copy) } + sent.map { ($0, .made) },
-                     always: true)
+            for (classes, rules) in VLANClasses.partition(outs(sid).map { ($0.filter, $0) }) {
+                let made = Set(rules.map(\.destination))
+                guard !made.isDisjoint(with: inDestinations) else { continue }
+                let label = SenderLabel.of(made.map { d in
+                    d.kind == .service ? services[d.id].map { "key:\($0.tunnelKey)" } ?? d.id : "port:\(d.id)"
+                })
+                labels[label] = made
+                for v in classes {
+                    p.add(Table.senders, 100, cookie, [net, .ethSrc(smac), v].compactMap { $0 },
+                          [.setField(.register(SenderLabel.register, label))], goto: Table.inTaps)
+                }
             }
-            // Its broadcasts: local receivers' own flows (priority 70) already cover this sender.
-            if receivers.contains(where: { $0.id == sid }) { continue }
-            guard Set(sent.map(\.destination)).intersection(inDestinations).isEmpty == false else { continue }
-            emit(Table.inTaps, 60, cookie, [net, .ethSrc(smac), Self.multicast], allIns + sent.map { ($0, .made) }, always: true)
+        }
+        // For each such set: IN copies less what the sender's OUT copies already delivered.
+        for (label, made) in labels.sorted(by: { $0.key < $1.key }) {
+            let tag: OXMField = .register(SenderLabel.register, label)
+            let cookie = Cookie.make(.source, "label:\(label)")
+            for x in receivers {
+                guard let mac = EthernetAddress(x.mac), !Set(ins(x).map(\.destination)).isDisjoint(with: made) else { continue }
+                emit(Table.inTaps, 60, cookie, [net, tag, .ethDst(mac)], ins(x).map { ($0, .copy) }, made: made, always: true)
+            }
+            emit(Table.inTaps, 60, cookie, [net, tag, Self.multicast], allIns, made: made, always: true)
         }
     }
 }

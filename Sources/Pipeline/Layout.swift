@@ -6,10 +6,12 @@ public enum Table {
     public static let ingress: UInt8 = 0
     /// Copies of what a source port sends (OUT).
     public static let outTaps: UInt8 = 1
+    /// Which OUT copies the frame's sender (here or on another node) got, by source MAC.
+    public static let senders: UInt8 = 2
     /// Copies of what the bridge delivers to a source port (IN).
-    public static let inTaps: UInt8 = 2
+    public static let inTaps: UInt8 = 3
     /// The original frame continues to normal forwarding.
-    public static let forward: UInt8 = 3
+    public static let forward: UInt8 = 4
 }
 
 /// Who owns a flow: the top 16 bits mark taasd's flows, the next 8 the kind of owner, the low 40
@@ -53,6 +55,16 @@ public enum GroupIDs {
 enum Network {
     static let register: UInt8 = 6
     static func id(_ tag: UInt16?) -> UInt32 { tag.map { 0x1000 | UInt32($0) } ?? 0 }
+}
+
+/// The set of destinations a sender's OUT copies went to, as table 2 records it in reg7 for
+/// table 3 of the same node: a 31-bit hash (never 0, which means "none") of the destinations'
+/// names on the wire (tunnel keys, mirror port names), so it does not depend on generated ids.
+enum SenderLabel {
+    static let register: UInt8 = 7
+    static func of(_ names: [String]) -> UInt32 {
+        UInt32(truncatingIfNeeded: Cookie.fnv1a(names.sorted().joined(separator: ",")) & 0x7fff_ffff) | 1
+    }
 }
 
 /// A flow's identity on a switch: table, priority and match (what OpenFlow keys flows by).
