@@ -32,11 +32,17 @@ public struct Compiler: Sendable {
     let topology: Topology
     let services: [String: TapService]
     let index: RuleIndex
+    /// Node → its ports with an OpenFlow number, and the tap services whose port is there.
+    let portsByNode: [String: [Topology.Port]]
+    let servicesByNode: [String: [TapService]]
 
     public init(services: [TapService], flows: [TapFlow], mirrors: [TapMirror], topology: Topology) {
         self.topology = topology
         self.services = Dictionary(services.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { a, _ in a })
         index = RuleIndex(flows: flows, mirrors: mirrors)
+        portsByNode = Dictionary(grouping: topology.ports.values.filter { $0.ofport != nil }, by: \.node)
+            .mapValues { $0.sorted { $0.id < $1.id } }
+        servicesByNode = Dictionary(grouping: services.filter { topology.ports[$0.portID]?.ofport != nil }) { topology.ports[$0.portID]?.node ?? "" }
     }
 
     /// Every node's program.
@@ -66,7 +72,7 @@ public struct Compiler: Sendable {
 
         // Tap services whose port is here: receive-only, and the end of their tunnel.
         var servicePorts: Set<UInt32> = []
-        for s in services.values {
+        for s in (servicesByNode[nodeID] ?? []).sorted(by: { $0.id < $1.id }) {
             guard let port = topology.ports[s.portID], port.node == nodeID, let number = port.ofport else { continue }
             let cookie = Cookie.make(.service, s.id.rawValue)
             servicePorts.insert(number)
@@ -98,7 +104,7 @@ public struct Compiler: Sendable {
             dests.compactMap(deliver).sorted { Self.actionOrder($0) < Self.actionOrder($1) }
         }
 
-        let local = topology.ports.values.filter { $0.node == nodeID && $0.ofport != nil }.sorted { $0.id < $1.id }
+        let local = portsByNode[nodeID] ?? []
 
         // OUT: what a source port sends.
         for x in local {
@@ -171,15 +177,27 @@ public struct Compiler: Sendable {
         // Broadcast and multicast reach every receiver of the network.
         emit(Table.inTaps, 40, mcastCookie, [net, Self.multicast], allIns, always: false)
 
+        // Without VLAN filters, "every receiver but this one" is a count per destination, not a
+        // walk over the others for each receiver.
+        let unfiltered = allIns.allSatisfy { $0.0.filter == nil }
+        var contributions: [Destination: Int] = [:]
+        if unfiltered { for (r, _) in allIns { contributions[r.destination, default: 0] += 1 } }
         for x in receivers {
             guard let mac = EthernetAddress(x.mac), let number = x.ofport else { continue }
             let cookie = Cookie.make(.source, x.id)
             emit(Table.inTaps, 50, cookie, [net, .ethDst(mac)], ins(x).map { ($0, .copy) }, always: false)
             // What it sends itself is not delivered to it, and its OUT copies are made already.
-            let others = allIns.filter { $0.0.source != x.id }
-            let own = ins(x).map { ($0, Role.cover) }
-            emit(Table.inTaps, 70, cookie, [net, .inPort(PortNumber(number)), Self.multicast], others + own + outs(x.id).map { ($0, .made) },
-                 always: true)
+            let own = ins(x), sent = outs(x.id)
+            let match: [OXMField] = [net, .inPort(PortNumber(number)), Self.multicast]
+            if unfiltered && sent.allSatisfy({ $0.filter == nil }) {
+                var counts = contributions
+                for r in own { counts[r.destination, default: 0] -= 1 }
+                let copied = Set(counts.filter { $0.value > 0 }.map(\.key)).subtracting(sent.map(\.destination))
+                p.add(Table.inTaps, 70, cookie, match, actions(copied), goto: Table.forward)
+            } else {
+                let others = allIns.filter { $0.0.source != x.id }
+                emit(Table.inTaps, 70, cookie, match, others + own.map { ($0, .cover) } + sent.map { ($0, .made) }, always: true)
+            }
         }
 
         // Senders (here or on other nodes) whose OUT copies overlap these IN copies: table 2

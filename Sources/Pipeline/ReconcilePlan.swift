@@ -24,6 +24,7 @@ public struct ReconcilePlan: Hashable, Sendable {
             }
             installed[key] = f
         }
+        let installedByKey = installed
         let haveGroups = Dictionary(installedGroups.filter { GroupIDs.isOurs($0.groupID) }.map { ($0.groupID, $0) }, uniquingKeysWith: { a, _ in a })
 
         for id in desired.groups.keys.sorted() {
@@ -38,10 +39,18 @@ public struct ReconcilePlan: Hashable, Sendable {
                 groupsAdded += 1
             }
         }
-        for key in Self.ordered(desired.flows.keys) {
-            guard let want = desired.flows[key] else { continue }
+        // Find what differs first; only that is put in order (ordering renders text).
+        var changed: [FlowKey] = []
+        for (key, want) in desired.flows {
             if let have = installed.removeValue(forKey: key) {
                 if have.instructions == want.instructions && have.cookie == want.cookie { continue }
+            }
+            changed.append(key)
+        }
+        var stale: [FlowKey: FlowEntry] = [:]
+        for key in Self.ordered(changed) {
+            guard let want = desired.flows[key] else { continue }
+            if let have = installedByKey[key] {
                 if have.cookie == want.cookie {
                     // In place: the flow keeps its counters.
                     flowMods.append(.flowMod(want.flowMod(command: .modifyStrict)))
@@ -56,8 +65,9 @@ public struct ReconcilePlan: Hashable, Sendable {
                 flowsAdded += 1
             }
         }
-        for key in Self.ordered(installed.keys) {
-            guard let have = installed[key] else { continue }
+        stale = installed
+        for key in Self.ordered(stale.keys) {
+            guard let have = stale[key] else { continue }
             flowMods.append(.flowMod(Self.delete(have)))
             flowsDeleted += 1
         }

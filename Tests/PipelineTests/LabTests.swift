@@ -281,7 +281,36 @@ import Testing
         let seenA = frames["vm-a"] ?? []
         #expect(!seenA.isEmpty && multiset(Self.window(gre)) == multiset(seenA), "\(captureDiff(Self.window(gre), seenA))")
         try await taasd.api("DELETE", "/v2.0/taas/tap_mirrors/\(mirror)")
+
+        // ERSPAN v1, a session per direction: together they carry everything vm-a saw.
+        let erspan = try await taasd.create("tap_mirrors", "tap_mirror", ["port_id": "vm-a", "directions": ["IN": 101, "OUT": 102],
+                                                                         "remote_ip": Lab.encapIP(3), "mirror_type": "erspanv1"])
+        try await taasd.waitFor("tap_mirrors", "tap_mirror", erspan, "ACTIVE")
+        let analyzer2 = try await Capture(lab, namespace: lab.nodes[2].name, interface: "ul0", name: "analyzer2", filter: ["ip", "proto", "47"])
+        frames = try await capture(["vm-a"], extra: [analyzer2]) { try traffic() }
+        // Outer Ethernet (14), IPv4 (20), GRE with a sequence number (8), ERSPAN type II (8).
+        let packets = frames["analyzer2"] ?? []
+        #expect(Set(packets.map { String($0.dropFirst(72).prefix(4)) }) == ["88be"], "GRE protocol of ERSPAN type II")
+        let sessions = Set(packets.map { Int(String($0.dropFirst(88).prefix(4)), radix: 16).map { $0 & 0x3ff } ?? -1 })
+        #expect(sessions == [101, 102], "ERSPAN session ids \(sessions)")
+        let unwrapped = Self.window(packets.map { String($0.dropFirst(100)) })
+        #expect(!unwrapped.isEmpty && multiset(unwrapped) == multiset(frames["vm-a"] ?? []), "\(captureDiff(unwrapped, frames["vm-a"] ?? []))")
+        try await taasd.api("DELETE", "/v2.0/taas/tap_mirrors/\(erspan)")
         for _ in 0..<100 where try lab.nodes[0].vsctl(["list-ports", "br-int"]).contains("tm") { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!(try lab.nodes[0].vsctl(["list-ports", "br-int"]).contains("tm")))
+
+        // vlan_filter: the kernel here cannot send tagged frames, so ofproto/trace shows the path.
+        let service2 = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s"])
+        let filtered = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-t", "tap_service_id": service2, "direction": "BOTH",
+                                                                        "vlan_filter": "10,20-30"])
+        try await taasd.waitFor("tap_flows", "tap_flow", filtered, "ACTIVE")
+        try expectFlows("vlan-filter", [1])
+        for (vid, copied) in [(10, true), (25, true), (30, true), (11, false), (31, false)] {
+            let trace = try lab.nodes[0].appctl(["ofproto/trace", "br-int",
+                                                 "in_port=5,dl_vlan=\(vid),dl_src=02:00:00:00:01:05,dl_dst=02:00:00:00:01:02"])
+            #expect(trace.contains("output:9") == copied, "VLAN \(vid): \(trace)")
+        }
+        let untagged = try lab.nodes[0].appctl(["ofproto/trace", "br-int", "in_port=5,dl_src=02:00:00:00:01:05,dl_dst=02:00:00:00:01:02"])
+        #expect(!untagged.contains("output:9"), "untagged frames never match a filter")
     }
 }
