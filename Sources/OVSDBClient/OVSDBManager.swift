@@ -99,18 +99,8 @@ public final class OVSDBManager: Sendable {
                         Task { await self.runSession(name: name, channel: channel, notifications: stream) }
                     }
                 }
-            let channel: Channel
-            switch target {
-            case .passiveTCP(let port, let host), .passiveSSL(let port, let host):
-                channel = try await bootstrap.bind(host: host, port: port).get()
-                let actual = channel.localAddress?.port ?? port
-                bound.append(target.usesTLS ? .passiveSSL(port: actual, host: host) : .passiveTCP(port: actual, host: host))
-            case .passiveUnix(let path):
-                channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
-                bound.append(target)
-            default:
-                continue
-            }
+            guard let (channel, at) = try await Transport.bind(target, bootstrap) else { continue }
+            bound.append(at)
             listeners.withLockedValue { $0.append(channel) }
             logger.info("listening for OVSDB managers", metadata: ["target": "\(bound.last.map { "\($0)" } ?? "")"])
         }
@@ -139,9 +129,8 @@ public final class OVSDBManager: Sendable {
     }
 
     private func dial(_ target: ConnectionTarget) async {
-        var delay = configuration.reconnectMin
         let name = "\(target)"
-        while !Task.isCancelled {
+        await Transport.redial(min: configuration.reconnectMin, max: configuration.reconnectMax) {
             let tls = target.usesTLS ? clientTLS : nil
             let streamBox = NIOLockedValueBox<AsyncStream<RPCMessage>?>(nil)
             let bootstrap = ClientBootstrap(group: group)
@@ -153,29 +142,18 @@ public final class OVSDBManager: Sendable {
                     }
                 }
             do {
-                let channel: Channel
-                switch target {
-                case .activeTCP(let host, let port), .activeSSL(let host, let port):
-                    channel = try await bootstrap.connect(host: host, port: port).get()
-                case .activeUnix(let path):
-                    channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
-                default:
-                    return
+                guard let channel = try await Transport.connect(target, bootstrap),
+                      let stream = streamBox.withLockedValue({ $0 }) else { return false }
+                await withTaskCancellationHandler {
+                    await runSession(name: name, channel: channel, notifications: stream)
+                } onCancel: {
+                    channel.close(promise: nil)
                 }
-                let started = ContinuousClock.now
-                if let stream = streamBox.withLockedValue({ $0 }) {
-                    await withTaskCancellationHandler {
-                        await runSession(name: name, channel: channel, notifications: stream)
-                    } onCancel: {
-                        channel.close(promise: nil)
-                    }
-                }
-                if ContinuousClock.now - started >= .nanoseconds(configuration.reconnectMax.nanoseconds) { delay = configuration.reconnectMin }
+                return true
             } catch {
                 logger.debug("cannot reach OVSDB", metadata: ["target": "\(target)", "error": "\(error)"])
+                return false
             }
-            try? await Task.sleep(for: .nanoseconds(delay.nanoseconds))
-            delay = .nanoseconds(min(delay.nanoseconds * 2, configuration.reconnectMax.nanoseconds))
         }
     }
 

@@ -70,18 +70,8 @@ public final class OpenFlowServer: Sendable {
                 .childChannelInitializer { [self] channel in
                     channel.eventLoop.makeCompletedFuture { try self.configure(channel, tls: tls, server: true) }
                 }
-            let channel: Channel
-            switch target {
-            case .passiveTCP(let port, let host), .passiveSSL(let port, let host):
-                channel = try await bootstrap.bind(host: host, port: port).get()
-                let actual = channel.localAddress?.port ?? port
-                bound.append(target.usesTLS ? .passiveSSL(port: actual, host: host) : .passiveTCP(port: actual, host: host))
-            case .passiveUnix(let path):
-                channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
-                bound.append(target)
-            default:
-                continue
-            }
+            guard let (channel, at) = try await Transport.bind(target, bootstrap) else { continue }
+            bound.append(at)
             listeners.withLockedValue { $0.append(channel) }
             logger.info("listening for switches", metadata: ["target": "\(bound.last.map { "\($0)" } ?? "")"])
         }
@@ -117,8 +107,7 @@ public final class OpenFlowServer: Sendable {
     }
 
     private func dial(_ target: ConnectionTarget) async {
-        var delay = configuration.reconnectMin
-        while !Task.isCancelled {
+        await Transport.redial(min: configuration.reconnectMin, max: configuration.reconnectMax) {
             let tls = target.usesTLS ? clientTLS : nil
             let bootstrap = ClientBootstrap(group: group)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -128,32 +117,18 @@ public final class OpenFlowServer: Sendable {
                     channel.eventLoop.makeCompletedFuture { try self.configure(channel, tls: tls, server: false, peer: "\(target)") }
                 }
             do {
-                let channel: Channel
-                switch target {
-                case .activeTCP(let host, let port), .activeSSL(let host, let port):
-                    channel = try await bootstrap.connect(host: host, port: port).get()
-                case .activeUnix(let path):
-                    channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
-                default:
-                    return
-                }
+                guard let channel = try await Transport.connect(target, bootstrap) else { return false }
                 logger.info("connected to switch", metadata: ["target": "\(target)"])
-                let connectedAt = ContinuousClock.now
                 await withTaskCancellationHandler {
                     try? await channel.closeFuture.get()
                 } onCancel: {
                     channel.close(promise: nil)
                 }
-                // Only a session that lasted resets the backoff: a peer that refuses us right
-                // after connecting (TLS, HELLO) must not be redialled at full speed.
-                if ContinuousClock.now - connectedAt >= .nanoseconds(configuration.reconnectMax.nanoseconds) {
-                    delay = configuration.reconnectMin
-                }
+                return true
             } catch {
-                logger.debug("cannot reach switch", metadata: ["target": "\(target)", "error": "\(error)", "retry_in_ms": "\(delay.nanoseconds / 1_000_000)"])
+                logger.debug("cannot reach switch", metadata: ["target": "\(target)", "error": "\(error)"])
+                return false
             }
-            try? await Task.sleep(for: .nanoseconds(delay.nanoseconds))
-            delay = .nanoseconds(min(delay.nanoseconds * 2, configuration.reconnectMax.nanoseconds))
         }
     }
 

@@ -82,9 +82,17 @@ public struct Compiler: Sendable {
             }
         }
 
-        // How a copy for a destination leaves this node (nil: it cannot, yet).
+        // How a copy for a destination leaves this node (nil: it cannot, yet); worked out once
+        // per destination.
         var groups: [UInt32: GroupDescription] = [:]
+        var delivered: [Destination: Action?] = [:]
         func deliver(_ d: Destination) -> Action? {
+            if let known = delivered[d] { return known }
+            let a = route(d)
+            delivered[d] = a
+            return a
+        }
+        func route(_ d: Destination) -> Action? {
             switch d.kind {
             case .mirror:
                 return node.tunnelPorts[d.id].map { .output(PortNumber($0)) }
