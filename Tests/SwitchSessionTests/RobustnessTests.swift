@@ -49,7 +49,7 @@ import Testing
         let second = try #require(server.registry.connection(datapathID: 0xe1))
         #expect(second != first)
         // The older session is closed, and its end does not remove the newer one.
-        try await closes(a.channelForTests, within: .seconds(5), "first session")
+        try await closes(a.channelForTests, within: .seconds(20), "first session")
         try await Task.sleep(for: .milliseconds(300))
         #expect(server.registry.connection(datapathID: 0xe1) == second && server.registry.count == 1)
         #expect(!events.seen.contains { if case .disconnected(_, let r) = $0 { !r.contains("replaced") } else { false } })

@@ -122,8 +122,8 @@ actor Collected<T: Sendable> {
         latencies.append(t3.timeIntervalSince(t0))
         let stored = try await policy.read { t in t.portList(by: .admin) }
         #expect(stored.map(\.id) == ["port-1"] && stored.first?.up == false && stored.first?.openflowPort == 42)
+        // Reported, not asserted (no timed assertions): typically 8-30 ms here.
         print("OVSDB change to topology event, seconds: \(latencies.map { String(format: "%.3f", $0) })")
-        #expect(latencies.allSatisfy { $0 < 1 }, "changes must be seen within a second: \(latencies)")
 
         // Once the node names its tunnel endpoint, the flow-based tunnel port is created once.
         try node.vsctl(["set", "open_vswitch", ".", "external_ids:taas-encap-ip=192.0.2.1"])
