@@ -178,6 +178,9 @@ public struct Compiler: Sendable {
                 for v in classes { p.add(table, priority, cookie, match + [v].compactMap { $0 }, a, goto: Table.forward) }
             }
         }
+        // MACs parsed once per network (text to bytes is the costliest step otherwise).
+        var macs: [String: EthernetAddress] = [:]
+        for x in receivers { macs[x.id] = EthernetAddress(x.mac) }
         let allIns = receivers.flatMap { x in ins(x).map { ($0, Role.copy) } }
         let inDestinations = Set(allIns.map(\.0.destination))
         let mcastCookie = Cookie.make(.source, "network:\(vlan.map(String.init) ?? "untagged")")
@@ -191,7 +194,7 @@ public struct Compiler: Sendable {
         var contributions: [Destination: Int] = [:]
         if unfiltered { for (r, _) in allIns { contributions[r.destination, default: 0] += 1 } }
         for x in receivers {
-            guard let mac = EthernetAddress(x.mac), let number = x.ofport else { continue }
+            guard let mac = macs[x.id], let number = x.ofport else { continue }
             let cookie = Cookie.make(.source, x.id)
             emit(Table.inTaps, 50, cookie, [net, .ethDst(mac)], ins(x).map { ($0, .copy) }, always: false)
             // What it sends itself is not delivered to it, and its OUT copies are made already.
@@ -234,7 +237,7 @@ public struct Compiler: Sendable {
             let tag: OXMField = .register(SenderLabel.register, label)
             let cookie = Cookie.make(.source, "label:\(label)")
             for x in receivers {
-                guard let mac = EthernetAddress(x.mac), !Set(ins(x).map(\.destination)).isDisjoint(with: made) else { continue }
+                guard let mac = macs[x.id], !Set(ins(x).map(\.destination)).isDisjoint(with: made) else { continue }
                 emit(Table.inTaps, 60, cookie, [net, tag, .ethDst(mac)], ins(x).map { ($0, .copy) }, made: made, always: true)
             }
             emit(Table.inTaps, 60, cookie, [net, tag, Self.multicast], allIns, made: made, always: true)
