@@ -15,7 +15,7 @@ public struct BridgeProgram: Hashable, Sendable {
         if !actions.isEmpty { instructions.append(.applyActions(actions)) }
         if let next { instructions.append(.gotoTable(next)) }
         let m = Match(match.compactMap { $0 }).normalized
-        flows[FlowKey(table: table, priority: priority, match: m)] =
+        flows[FlowKey(table: table, priority: priority, normalized: m)] =
             FlowEntry(cookie: cookie, tableID: table, priority: priority, match: m, instructions: instructions)
     }
 

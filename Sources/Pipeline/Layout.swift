@@ -69,14 +69,31 @@ enum SenderLabel {
 
 /// A flow's identity on a switch: table, priority and match (what OpenFlow keys flows by).
 public struct FlowKey: Hashable, Sendable {
-    public var table: UInt8
-    public var priority: UInt16
-    public var match: Match
+    public let table: UInt8
+    public let priority: UInt16
+    public let match: Match
+    /// Hashed once: programs hold hundreds of thousands of keys, hashed on every insert and lookup.
+    private let hashCode: Int
 
     public init(table: UInt8, priority: UInt16, match: Match) {
+        self.init(table: table, priority: priority, normalized: match.normalized)
+    }
+
+    init(table: UInt8, priority: UInt16, normalized match: Match) {
         self.table = table
         self.priority = priority
-        self.match = match.normalized
+        self.match = match
+        var h = Hasher()
+        h.combine(table)
+        h.combine(priority)
+        h.combine(match)
+        hashCode = h.finalize()
+    }
+
+    public func hash(into h: inout Hasher) { h.combine(hashCode) }
+
+    public static func == (a: FlowKey, b: FlowKey) -> Bool {
+        a.hashCode == b.hashCode && a.table == b.table && a.priority == b.priority && a.match == b.match
     }
 }
 
