@@ -9,15 +9,31 @@ public struct EthernetAddress: Hashable, Sendable, Comparable, CustomStringConve
     }
 
     /// Parses `aa:bb:cc:dd:ee:ff` (also `-` separated); nil if malformed.
+    /// Six groups of one or two hex digits. Read byte by byte: the compiler parses a MAC for
+    /// every port it programs.
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(whereSeparator: { $0 == ":" || $0 == "-" })
-        guard parts.count == 6 else { return nil }
-        var v: UInt64 = 0
-        for p in parts {
-            guard p.count <= 2, let b = UInt8(p, radix: 16) else { return nil }
-            v = v << 8 | UInt64(b)
+        var v: UInt64 = 0, group: UInt64 = 0, digits = 0, groups = 0
+        for c in text.utf8 {
+            switch c {
+            case UInt8(ascii: ":"), UInt8(ascii: "-"):
+                guard digits > 0, groups < 5 else { return nil }
+                v = v << 8 | group
+                groups += 1; group = 0; digits = 0
+            default:
+                let d: UInt64
+                switch c {
+                case 0x30...0x39: d = UInt64(c - 0x30)
+                case 0x61...0x66: d = UInt64(c - 0x61 + 10)
+                case 0x41...0x46: d = UInt64(c - 0x41 + 10)
+                default: return nil
+                }
+                guard digits < 2 else { return nil }
+                group = group << 4 | d
+                digits += 1
+            }
         }
-        self.init(rawValue: v)
+        guard digits > 0, groups == 5 else { return nil }
+        self.init(rawValue: v << 8 | group)
     }
 
     public static let broadcast = EthernetAddress(rawValue: 0xffff_ffff_ffff)
