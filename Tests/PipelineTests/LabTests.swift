@@ -4,7 +4,7 @@ import TaaSTestSupport
 import Testing
 
 /// The pipeline on a three-node lab of real Open vSwitch, with real traffic and tcpdump.
-@Suite(.serialized) final class LabTests {
+@Suite(.serialized) final class LabTests: @unchecked Sendable {
     let lab: Lab
 
     init() throws { lab = try ScenarioLab.build() }
@@ -34,21 +34,29 @@ import Testing
         Thread.sleep(forTimeInterval: 0.5)
     }
 
+    /// `traffic()` without holding a cooperative thread.
+    func runTraffic() async throws { try await Command.offPool { [self] in try traffic() } }
+
     /// Captures on the given VMs around `body`. Captures start and stop one after the other, so
     /// vm-a marks the window they share with a multicast UDP datagram before and after (every VM
     /// of the network receives them; they are copied like the rest); each capture keeps what
     /// lies between.
     func capture(_ vms: [String], extra: [Capture] = [], mark: (from: String, to: String) = ("vm-a", "239.9.9.9"),
-                 _ body: () throws -> Void) async throws -> [String: [String]] {
+                 _ body: () async throws -> Void) async throws -> [String: [String]] {
         var captures: [String: Capture] = [:]
         for vm in vms { captures[vm] = try await Capture(lab, vm) }
         for c in extra { captures[c.vm] = c }
         try lab.inVM(mark.from, "bash", ["-c", "echo MARK-START > /dev/udp/\(mark.to)/9"])
-        try body()
+        try await body()
         try lab.inVM(mark.from, "bash", ["-c", "echo MARK-END > /dev/udp/\(mark.to)/9"])
         try await Task.sleep(for: .milliseconds(300))
         var out: [String: [String]] = [:]
-        for (vm, c) in captures { out[vm] = Self.window(try c.stop()) }
+        for (vm, c) in captures {
+            let frames = Self.window(try c.stop())
+            // A service VM's capture also shows what it sent itself (ARP replies, say); only what
+            // it received counts as copies. (Its own frames are dropped at the bridge.)
+            out[vm] = vm.hasPrefix("vm-s") ? direction(frames, of: vm, sent: false) : frames
+        }
         return out
     }
 
@@ -93,7 +101,7 @@ import Testing
             }
             #expect(try n.ofctl("dump-flows", ["table=0"]).contains("in_port=100 actions=drop"), "\(taasd.daemon.log.suffix(3000))")
         }
-        try warmUp()
+        try await Command.offPool { [self] in try warmUp() }
         return taasd
     }
 
@@ -123,7 +131,7 @@ import Testing
         try await taasd.waitFor("tap_services", "tap_service", service, "ACTIVE")
         let localFlows = try lab.ourFlows(1), localGolden = try goldenFlows("local-both", "node1")
         #expect(localFlows == localGolden, "\(flowDiff(localFlows, localGolden))")
-        var frames = try await capture(["vm-a", "vm-s", "vm-b", "vm-c", "vm-g"]) { try traffic() }
+        var frames = try await capture(["vm-a", "vm-s", "vm-b", "vm-c", "vm-g"]) { try await runTraffic() }
         let seen = frames["vm-a"] ?? [], copied = frames["vm-s"] ?? []
         #expect(seen.count > 15, "vm-a saw \(seen.count) frames")
         #expect(multiset(copied) == multiset(seen), "\(captureDiff(copied, seen))")
@@ -170,7 +178,7 @@ import Testing
             #expect(got == golden, "\(name): \(flowDiff(got, golden))")
         }
         #expect(try lab.ourGroups(1) == goldenGroups("remote-service", "node1"))
-        frames = try await capture(["vm-a", "vm-s2", "vm-e", "vm-g"]) { try traffic() }
+        frames = try await capture(["vm-a", "vm-s2", "vm-e", "vm-g"]) { try await runTraffic() }
         #expect(multiset(frames["vm-s2"] ?? []) == multiset(frames["vm-a"] ?? []), "\(captureDiff(frames["vm-s2"] ?? [], frames["vm-a"] ?? []))")
         for vm in ["vm-e", "vm-g"] { #expect(foreignUnicast(frames[vm] ?? [], vm).isEmpty, "\(vm) saw copies") }
 
@@ -213,7 +221,7 @@ import Testing
         try await taasd.waitFor("tap_flows", "tap_flow", flow, "ACTIVE")
         try await taasd.waitFor("tap_flows", "tap_flow", flow2, "ACTIVE")
         try expectFlows("two-flows-one-service", [1])
-        frames = try await capture(["vm-a", "vm-b", "vm-s"]) { try traffic() }
+        frames = try await capture(["vm-a", "vm-b", "vm-s"]) { try await runTraffic() }
         let sentA = multiset(direction(frames["vm-a"] ?? [], of: "vm-a", sent: true))
         let gotB = multiset(direction(frames["vm-b"] ?? [], of: "vm-b", sent: false))
         var expected: [String] = []
@@ -230,7 +238,7 @@ import Testing
         try await taasd.waitFor("tap_flows", "tap_flow", f1, "ACTIVE")
         try await taasd.waitFor("tap_flows", "tap_flow", f2, "ACTIVE")
         try expectFlows("one-source-two-services", [1, 2])
-        frames = try await capture(["vm-a", "vm-s", "vm-s2"]) { try traffic() }
+        frames = try await capture(["vm-a", "vm-s", "vm-s2"]) { try await runTraffic() }
         for s in ["vm-s", "vm-s2"] {
             #expect(multiset(frames[s] ?? []) == multiset(frames["vm-a"] ?? []), "\(s): \(captureDiff(frames[s] ?? [], frames["vm-a"] ?? []))")
         }
@@ -262,7 +270,7 @@ import Testing
         try await taasd.waitFor("tap_flows", "tap_flow", fa, "ACTIVE")
         try await taasd.waitFor("tap_flows", "tap_flow", fe, "ACTIVE")
         try expectFlows("service-node-without-sources", [1, 2, 3])
-        var frames = try await capture(["vm-a", "vm-e", "vm-s3"]) { try traffic() }
+        var frames = try await capture(["vm-a", "vm-e", "vm-s3"]) { try await runTraffic() }
         let expected = direction(frames["vm-a"] ?? [], of: "vm-a", sent: true) + direction(frames["vm-e"] ?? [], of: "vm-e", sent: true)
         #expect(multiset(frames["vm-s3"] ?? []) == multiset(expected), "\(captureDiff(frames["vm-s3"] ?? [], expected))")
         try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(service)")
@@ -273,7 +281,7 @@ import Testing
                                                                          "remote_ip": Lab.encapIP(3), "mirror_type": "gre"])
         try await taasd.waitFor("tap_mirrors", "tap_mirror", mirror, "ACTIVE")
         let analyzer = try await Capture(lab, namespace: lab.nodes[2].name, interface: "ul0", name: "analyzer", filter: ["ip", "proto", "47"])
-        frames = try await capture(["vm-a"], extra: [analyzer]) { try traffic() }
+        frames = try await capture(["vm-a"], extra: [analyzer]) { try await runTraffic() }
         // Outer Ethernet (14), IPv4 (20), GRE with a key (8): the mirrored frame follows.
         let gre = (frames["analyzer"] ?? []).map { String($0.dropFirst(84)) }
         let keys = Set((frames["analyzer"] ?? []).map { String($0.dropFirst(76).prefix(8)) })
@@ -287,7 +295,7 @@ import Testing
                                                                          "remote_ip": Lab.encapIP(3), "mirror_type": "erspanv1"])
         try await taasd.waitFor("tap_mirrors", "tap_mirror", erspan, "ACTIVE")
         let analyzer2 = try await Capture(lab, namespace: lab.nodes[2].name, interface: "ul0", name: "analyzer2", filter: ["ip", "proto", "47"])
-        frames = try await capture(["vm-a"], extra: [analyzer2]) { try traffic() }
+        frames = try await capture(["vm-a"], extra: [analyzer2]) { try await runTraffic() }
         // Outer Ethernet (14), IPv4 (20), GRE with a sequence number (8), ERSPAN type II (8).
         let packets = frames["analyzer2"] ?? []
         #expect(Set(packets.map { String($0.dropFirst(72).prefix(4)) }) == ["88be"], "GRE protocol of ERSPAN type II")

@@ -109,6 +109,14 @@ public enum Command {
         }
     }
 
+    /// Runs blocking work (programs, waits) on a Dispatch thread, so that Swift's few cooperative
+    /// threads stay free for the in-process servers of tests running alongside.
+    public static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
     /// Runs a tool and fails with its stderr unless it exits 0.
     @discardableResult
     public static func check(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
