@@ -173,7 +173,7 @@ struct Taasd: AsyncParsableCommand {
                 group.addTask { for await e in manager.events { await topology.handle(e) } }
             }
             group.addTask {
-                // Log what happens to switches, one line per event.
+                // Each switch event reaches the topology, then the pipeline, and is logged.
                 for await event in events {
                     await topology.handle(event)
                     await pipeline.handle(event)
