@@ -1,4 +1,5 @@
 import Logging
+import OpenFlow
 import OpenFlowServer
 import Pipeline
 import SwitchSession
@@ -166,10 +167,11 @@ public actor PipelineService {
             guard let s = byID[f.tapServiceID] else { continue }
             let source = portNode(f.sourcePort), dest = portNode(s.portID)
             var states = [nodeState(source), nodeState(dest)]
-            // Across nodes, both need their tunnel port and the destination its encap IP.
+            // Across nodes, both need their tunnel port and the destination an IPv4 encap IP (the
+            // only kind the pipeline tunnels to so far).
             if let source, let dest, source != dest {
                 let ok = topo.nodes[source]?.tunnelPorts["taas-tun"] != nil && topo.nodes[dest]?.tunnelPorts["taas-tun"] != nil
-                    && topo.nodes[dest]?.encapIP != nil
+                    && topo.nodes[dest]?.encapIP.flatMap({ IPv4Address($0) }) != nil
                 if !ok { states.append((.down, nil)) }
             }
             let (st, why) = combine(states)
