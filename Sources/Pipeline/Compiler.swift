@@ -161,15 +161,27 @@ public struct Compiler: Sendable {
                         actions: (Set<Destination>) -> [Action]) {
         let net: OXMField = .register(Network.register, Network.id(vlan))
         // Frames seen on an access port are untagged: a VLAN filter never matches them.
-        func ins(_ x: Topology.Port) -> [Rule] {
-            (index.bySource[x.id] ?? []).filter { !$0.out && (vlan == nil || $0.filter == nil) }
-        }
+        var insOf: [String: [Rule]] = [:]
+        for x in receivers { insOf[x.id] = (index.bySource[x.id] ?? []).filter { !$0.out && (vlan == nil || $0.filter == nil) } }
+        func ins(_ x: Topology.Port) -> [Rule] { insOf[x.id] ?? [] }
         func outs(_ id: String) -> [Rule] { (index.bySource[id] ?? []).filter(\.out) }
         // Each rule with its role: .copy counts as an IN copy, .made was already copied as OUT,
         // .cover copies nothing but makes the flow cover the VLANs where the rule applies.
         // `made` destinations are subtracted in every VLAN class.
         func emit(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], _ members: [(Rule, Role)],
                   made: Set<Destination> = [], always: Bool) {
+            // Without filters there is one class: no partition needed.
+            if members.allSatisfy({ $0.0.filter == nil }) {
+                guard !members.isEmpty else { return }
+                var copied = Set<Destination>(), already = made
+                for (r, role) in members {
+                    if role == .copy { copied.insert(r.destination) } else if role == .made { already.insert(r.destination) }
+                }
+                let a = actions(copied.subtracting(already))
+                if a.isEmpty && !always { return }
+                p.add(table, priority, cookie, match, a, goto: Table.forward)
+                return
+            }
             for (classes, applied) in VLANClasses.partition(members.map { ($0.0.filter, $0) }) {
                 let copied = Set(applied.filter { $0.1 == .copy }.map(\.0.destination))
                     .subtracting(applied.filter { $0.1 == .made }.map(\.0.destination)).subtracting(made)
@@ -201,9 +213,12 @@ public struct Compiler: Sendable {
             let own = ins(x), sent = outs(x.id)
             let match: [OXMField] = [net, .inPort(PortNumber(number)), Self.multicast]
             if unfiltered && sent.allSatisfy({ $0.filter == nil }) {
-                var counts = contributions
-                for r in own { counts[r.destination, default: 0] -= 1 }
-                let copied = Set(counts.filter { $0.value > 0 }.map(\.key)).subtracting(sent.map(\.destination))
+                // A destination drops out only when this receiver is its only contributor.
+                var mine: [Destination: Int] = [:]
+                for r in own { mine[r.destination, default: 0] += 1 }
+                var copied = inDestinations
+                for (d, n) in mine where contributions[d] == n { copied.remove(d) }
+                copied.subtract(sent.map(\.destination))
                 p.add(Table.inTaps, 70, cookie, match, actions(copied), goto: Table.forward)
             } else {
                 let others = allIns.filter { $0.0.source != x.id }
