@@ -7,7 +7,8 @@ import Testing
 @Suite(.serialized) final class LabTests: @unchecked Sendable {
     let lab: Lab
 
-    init() throws { lab = try ScenarioLab.build() }
+    /// Built off Swift's cooperative threads (it runs many programs), which other tests need.
+    init() async throws { lab = try await Command.offPool { try ScenarioLab.build() } }
     deinit { lab.stop() }
 
     /// Every VM speaks once, so the bridges have learned every MAC (no unknown-unicast floods).

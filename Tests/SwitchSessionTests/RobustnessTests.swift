@@ -29,7 +29,9 @@ import Testing
             g.cancelAll()
             return first
         }
-        #expect(closed, "\(name) still open after \(limit)")
+        // The channel's own state decides: when other tests hold Swift's threads, the deadline
+        // task can be resumed before the close that happened in time.
+        #expect(closed || !channel.isActive, "\(name) still open after \(limit)")
     }
 
     @Test func secondConnectionWithTheSameDatapathReplacesTheFirst() async throws {
