@@ -19,7 +19,7 @@ actor Collected<T: Sendable> {
     func add(_ item: T) { items.append((Date(), item)) }
 
     /// Waits until an item after index `from` matches; returns it with its arrival time.
-    func wait(from: Int = 0, seconds: Double = 10, _ match: @Sendable (T) -> Bool) async throws -> (Date, T) {
+    func wait(from: Int = 0, seconds: Double = 30, _ match: @Sendable (T) -> Bool) async throws -> (Date, T) {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if let hit = items.dropFirst(from).first(where: { match($0.1) }) { return hit }
