@@ -56,16 +56,7 @@ public final class OVSDBManager: Sendable {
         self.configuration = configuration
         self.group = group
         self.logger = logger
-        if configuration.targets.contains(where: \.usesTLS) {
-            guard let tls = configuration.tls else {
-                throw TLSFiles.LoadError(description: "ssl OVSDB targets need --ssl-private-key, --ssl-certificate and --ssl-ca-cert")
-            }
-            serverTLS = try tls.makeContext(server: true)
-            clientTLS = try tls.makeContext(server: false)
-        } else {
-            serverTLS = nil
-            clientTLS = nil
-        }
+        (serverTLS, clientTLS) = try TLSFiles.contexts(for: configuration.targets, configuration.tls, what: "ssl OVSDB targets")
         (events, continuation) = AsyncStream<OVSDBEvent>.makeStream()
     }
 

@@ -43,17 +43,7 @@ public final class OpenFlowServer: Sendable {
         self.group = group
         self.logger = logger
         registry = SwitchRegistry(logger: logger)
-        let needsTLS = configuration.targets.contains { $0.usesTLS }
-        if needsTLS {
-            guard let tls = configuration.tls else {
-                throw TLSFiles.LoadError(description: "ssl targets need --ssl-private-key, --ssl-certificate and --ssl-ca-cert")
-            }
-            serverTLS = try tls.makeContext(server: true)
-            clientTLS = try tls.makeContext(server: false)
-        } else {
-            serverTLS = nil
-            clientTLS = nil
-        }
+        (serverTLS, clientTLS) = try TLSFiles.contexts(for: configuration.targets, configuration.tls, what: "ssl targets")
     }
 
     /// Binds every passive target; returns where each listens (ports resolved, for `ptcp:0`).

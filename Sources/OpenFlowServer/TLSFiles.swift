@@ -1,3 +1,4 @@
+import SwitchSession
 import NIOSSL
 
 /// The certificate files of `--ssl-private-key`, `--ssl-certificate`, `--ssl-ca-cert`, as
@@ -16,6 +17,17 @@ public struct TLSFiles: Hashable, Sendable {
     public struct LoadError: Error, CustomStringConvertible {
         public var description: String
         public init(description: String) { self.description = description }
+    }
+
+    /// The server and client contexts when any target uses TLS (nil, nil otherwise); `what` names
+    /// the targets in the error when the files are missing.
+    public static func contexts(for targets: [ConnectionTarget], _ files: TLSFiles?, what: String) throws
+        -> (server: NIOSSLContext?, client: NIOSSLContext?) {
+        guard targets.contains(where: \.usesTLS) else { return (nil, nil) }
+        guard let files else {
+            throw LoadError(description: "\(what) need --ssl-private-key, --ssl-certificate and --ssl-ca-cert")
+        }
+        return (try files.makeContext(server: true), try files.makeContext(server: false))
     }
 
     /// Both sides verify: a switch without a certificate from our CA is refused. Host names are
