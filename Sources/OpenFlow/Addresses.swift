@@ -12,8 +12,18 @@ public struct EthernetAddress: Hashable, Sendable, Comparable, CustomStringConve
     /// Six groups of one or two hex digits. Read byte by byte: the compiler parses a MAC for
     /// every port it programs.
     public init?(_ text: some StringProtocol) {
+        self.init(utf8: text.utf8)
+    }
+
+    /// The same for a `String`, without going through `StringProtocol`'s witnesses.
+    public init?(_ text: String) {
+        self.init(utf8: text.utf8)
+    }
+
+    @inline(__always)
+    init?(utf8: some Sequence<UInt8>) {
         var v: UInt64 = 0, group: UInt64 = 0, digits = 0, groups = 0
-        for c in text.utf8 {
+        for c in utf8 {
             switch c {
             case UInt8(ascii: ":"), UInt8(ascii: "-"):
                 guard digits > 0, groups < 5 else { return nil }

@@ -228,7 +228,8 @@ public struct OXMField: Hashable, Sendable {
 
     /// A field of known width from an integer, e.g. `OXMField(.inPort, 1)`.
     public init(_ id: OXMFieldID, _ value: UInt64, mask: UInt64? = nil) {
-        let width = id.info?.width ?? 8
+        // knownWidth touches no strings: the pipeline compiler builds millions of these.
+        let width = id.knownWidth ?? 8
         self.init(id, value: OXMValue(value, width: width), mask: mask.map { OXMValue($0, width: width) })
     }
 

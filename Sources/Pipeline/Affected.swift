@@ -38,28 +38,40 @@ public enum Affected {
         if old.topology.nodes.mapValues(stable) != new.topology.nodes.mapValues(stable) { return nil }
 
         var ports: Set<String> = []
-        for id in Set(old.topology.ports.keys).union(new.topology.ports.keys) {
-            var a = old.topology.ports[id], b = new.topology.ports[id]
-            a?.up = false
-            b?.up = false
-            if a != b { ports.insert(id) }
+        // Unchanged collections usually share storage, and then compare equal at once.
+        if old.topology.ports != new.topology.ports {
+            for (id, a) in old.topology.ports where !same(a, new.topology.ports[id]) { ports.insert(id) }
+            for (id, b) in new.topology.ports where old.topology.ports[id] == nil { ports.insert(id) }
         }
         var services: Set<ResourceID> = []
-        for id in Set(old.services.keys).union(new.services.keys) where old.services[id] != new.services[id] { services.insert(id) }
-        for id in Set(old.flows.keys).union(new.flows.keys) where old.flows[id] != new.flows[id] {
-            for f in [old.flows[id], new.flows[id]].compactMap({ $0 }) {
-                services.insert(f.tapServiceID)
-                ports.insert(f.sourcePort)
+        if old.services != new.services {
+            for (id, s) in old.services where new.services[id] != s { services.insert(id) }
+            for id in new.services.keys where old.services[id] == nil { services.insert(id) }
+        }
+        func changed(_ f: TapFlow) {
+            services.insert(f.tapServiceID)
+            ports.insert(f.sourcePort)
+        }
+        if old.flows != new.flows {
+            for (id, f) in old.flows {
+                guard let g = new.flows[id] else { changed(f); continue }
+                if f != g { changed(f); changed(g) }
+            }
+            for (id, g) in new.flows where old.flows[id] == nil { changed(g) }
+        }
+        if old.mirrors != new.mirrors {
+            for id in Set(old.mirrors.keys).union(new.mirrors.keys) where old.mirrors[id] != new.mirrors[id] {
+                for m in [old.mirrors[id], new.mirrors[id]].compactMap({ $0 }) { ports.insert(m.portID) }
             }
         }
-        for id in Set(old.mirrors.keys).union(new.mirrors.keys) where old.mirrors[id] != new.mirrors[id] {
-            for m in [old.mirrors[id], new.mirrors[id]].compactMap({ $0 }) { ports.insert(m.portID) }
-        }
         // Services whose port changed, and those a changed port feeds.
-        for inputs in [old, new] {
-            for s in inputs.services.values where ports.contains(s.portID) { services.insert(s.id) }
-            for f in inputs.flows.values where ports.contains(f.sourcePort) { services.insert(f.tapServiceID) }
+        if !ports.isEmpty {
+            for inputs in [old, new] {
+                for s in inputs.services.values where ports.contains(s.portID) { services.insert(s.id) }
+                for f in inputs.flows.values where ports.contains(f.sourcePort) { services.insert(f.tapServiceID) }
+            }
         }
+        if ports.isEmpty && services.isEmpty { return [] }
         var nodes: Set<String> = []
         func add(_ port: String) {
             for inputs in [old, new] { if let n = inputs.topology.ports[port]?.node { nodes.insert(n) } }
@@ -71,5 +83,12 @@ public enum Affected {
             for f in inputs.flows.values where services.contains(f.tapServiceID) { add(f.sourcePort) }
         }
         return nodes
+    }
+
+    /// Equal but for being up (which changes no flow).
+    private static func same(_ a: Topology.Port, _ b: Topology.Port?) -> Bool {
+        guard var b else { return false }
+        b.up = a.up
+        return a == b
     }
 }

@@ -1,38 +1,20 @@
+import Dispatch
 import OpenFlow
 import OpenFlowText
 import TaaSPolicy
 import Topology
 
-/// What one bridge should hold: taasd's flows (by key) and groups (by id).
-public struct BridgeProgram: Hashable, Sendable {
-    public var flows: [FlowKey: FlowEntry] = [:]
-    public var groups: [UInt32: GroupDescription] = [:]
-
-    public init() {}
-
-    mutating func add(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField?], _ actions: [Action], goto next: UInt8?) {
-        var instructions: [Instruction] = []
-        if !actions.isEmpty { instructions.append(.applyActions(actions)) }
-        if let next { instructions.append(.gotoTable(next)) }
-        let m = Match(match.compactMap { $0 }).normalized
-        flows[FlowKey(table: table, priority: priority, normalized: m)] =
-            FlowEntry(cookie: cookie, tableID: table, priority: priority, match: m, instructions: instructions)
-    }
-
-    /// The flows in `ovs-ofctl dump-flows` form, sorted: what `flows/` golden files hold.
-    public var flowText: String { FlowText.renderSorted(Array(flows.values)) }
-    public var groupText: String { groups.keys.sorted().compactMap { groups[$0].map(GroupText.render) }.joined(separator: "\n") }
-}
-
 /// A rule's part in one flow of table 2.
 enum Role: Sendable { case copy, made, cover }
 
 /// (policy, topology) → the flows and groups of every bridge. Pure and deterministic.
-public struct Compiler: Sendable {
+/// A class: its indexes are shared by every node's compile (and its helpers' closures) without
+/// copying, which a struct of many references would cost on each capture.
+public final class Compiler: Sendable {
     let topology: Topology
     let services: [String: TapService]
     let index: RuleIndex
-    /// Node → its ports with an OpenFlow number, and the tap services whose port is there.
+    /// Node → its ports with an OpenFlow number (in no order), and the tap services whose port is there.
     let portsByNode: [String: [Topology.Port]]
     let servicesByNode: [String: [TapService]]
 
@@ -40,8 +22,10 @@ public struct Compiler: Sendable {
         self.topology = topology
         self.services = Dictionary(services.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { a, _ in a })
         index = RuleIndex(flows: flows, mirrors: mirrors)
-        portsByNode = Dictionary(grouping: topology.ports.values.filter { $0.ofport != nil }, by: \.node)
-            .mapValues { $0.sorted { $0.id < $1.id } }
+        // Sorted by each node's compile, where it runs side by side with the others.
+        var byNode: [String: [Topology.Port]] = [:]
+        for port in topology.ports.values where port.ofport != nil { byNode[port.node, default: []].append(port) }
+        portsByNode = byNode
         servicesByNode = Dictionary(grouping: services.filter { topology.ports[$0.portID]?.ofport != nil }) { topology.ports[$0.portID]?.node ?? "" }
     }
 
@@ -52,12 +36,25 @@ public struct Compiler: Sendable {
         return out
     }
 
+    /// These nodes' programs (every node's when nil), compiled side by side on every core:
+    /// nodes are independent. A node not in the topology gets no entry. Dispatch's workers do
+    /// the work, not Swift's cooperative threads, which the caller's other tasks may hold.
+    public func programs(nodes: Set<String>?) -> [String: BridgeProgram] {
+        let ids = (nodes ?? Set(topology.nodes.keys)).filter { topology.nodes[$0] != nil }.sorted()
+        let results = Results(count: ids.count)
+        DispatchQueue.concurrentPerform(iterations: ids.count) { i in results.set(i, program(node: ids[i])) }
+        return Dictionary(uniqueKeysWithValues: zip(ids, results.take()))
+    }
+
     static let multicast: OXMField = .ethDst(EthernetAddress(rawValue: 0x0100_0000_0000), mask: EthernetAddress(rawValue: 0x0100_0000_0000))
 
     /// One node's program.
     public func program(node nodeID: String) -> BridgeProgram {
         var p = BridgeProgram()
         guard let node = topology.nodes[nodeID] else { return p }
+        let local = (portsByNode[nodeID] ?? []).sorted { $0.id < $1.id }
+        // About five flows per local port at most; growing the table as it fills costs more.
+        p.reserve(flows: 16 + local.count * 5)
         let base = Cookie.make(.base, "base")
         p.add(Table.ingress, 0, base, [], [], goto: Table.outTaps)
         p.add(Table.outTaps, 0, base, [], [], goto: Table.senders)
@@ -107,12 +104,13 @@ public struct Compiler: Sendable {
                 return .group(id)
             }
         }
-        // In a fixed order that does not depend on generated ids: local ports by number, then groups.
+        // In a fixed order that does not depend on generated ids: local ports by number, then
+        // groups. One destination (the common case) needs no sorting.
         func actions(_ dests: Set<Destination>) -> [Action] {
-            dests.compactMap(deliver).sorted { Self.actionOrder($0) < Self.actionOrder($1) }
+            if dests.count == 1, let only = dests.first { return actions(only) }
+            return dests.compactMap(deliver).sorted { Self.actionOrder($0) < Self.actionOrder($1) }
         }
-
-        let local = portsByNode[nodeID] ?? []
+        func actions(_ only: Destination) -> [Action] { deliver(only).map { [$0] } ?? [] }
 
         // OUT: what a source port sends.
         for x in local {
@@ -123,7 +121,7 @@ public struct Compiler: Sendable {
             for (vlan, members) in VLANClasses.partition(outs.map { ($0.filter, $0.destination) }) {
                 let a = actions(Set(members))
                 guard !a.isEmpty else { continue }
-                for v in vlan { p.add(Table.outTaps, 100, cookie, [.inPort(PortNumber(number)), v], a, goto: Table.senders) }
+                for v in vlan { p.add(Table.outTaps, 100, cookie, [.inPort(PortNumber(number))], and: v, a, goto: Table.senders) }
             }
         }
 
@@ -140,7 +138,7 @@ public struct Compiler: Sendable {
         }
         let byNetwork = Dictionary(grouping: receivers, by: \.vlan)
         for (vlan, members) in byNetwork.sorted(by: { ($0.key ?? 0xffff) < ($1.key ?? 0xffff) }) {
-            compileNetwork(vlan, members, into: &p, actions: actions)
+            compileNetwork(vlan, members, into: &p, actions: actions, single: actions)
         }
         p.groups = groups
         return p
@@ -153,109 +151,24 @@ public struct Compiler: Sendable {
         default: (2, 0)
         }
     }
+}
 
-    /// The IN copies of one network's receivers: unicast to each one's MAC; broadcast and
-    /// multicast to all of them but the sender; and, where the sender's OUT copies (made here or
-    /// on its own node) already went to a destination, not again.
-    func compileNetwork(_ vlan: UInt16?, _ receivers: [Topology.Port], into p: inout BridgeProgram,
-                        actions: (Set<Destination>) -> [Action]) {
-        let net: OXMField = .register(Network.register, Network.id(vlan))
-        // Frames seen on an access port are untagged: a VLAN filter never matches them.
-        var insOf: [String: [Rule]] = [:]
-        for x in receivers { insOf[x.id] = (index.bySource[x.id] ?? []).filter { !$0.out && (vlan == nil || $0.filter == nil) } }
-        func ins(_ x: Topology.Port) -> [Rule] { insOf[x.id] ?? [] }
-        func outs(_ id: String) -> [Rule] { (index.bySource[id] ?? []).filter(\.out) }
-        // Each rule with its role: .copy counts as an IN copy, .made was already copied as OUT,
-        // .cover copies nothing but makes the flow cover the VLANs where the rule applies.
-        // `made` destinations are subtracted in every VLAN class.
-        func emit(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], _ members: [(Rule, Role)],
-                  made: Set<Destination> = [], always: Bool) {
-            // Without filters there is one class: no partition needed.
-            if members.allSatisfy({ $0.0.filter == nil }) {
-                guard !members.isEmpty else { return }
-                var copied = Set<Destination>(), already = made
-                for (r, role) in members {
-                    if role == .copy { copied.insert(r.destination) } else if role == .made { already.insert(r.destination) }
-                }
-                let a = actions(copied.subtracting(already))
-                if a.isEmpty && !always { return }
-                p.add(table, priority, cookie, match, a, goto: Table.forward)
-                return
-            }
-            for (classes, applied) in VLANClasses.partition(members.map { ($0.0.filter, $0) }) {
-                let copied = Set(applied.filter { $0.1 == .copy }.map(\.0.destination))
-                    .subtracting(applied.filter { $0.1 == .made }.map(\.0.destination)).subtracting(made)
-                let a = actions(copied)
-                if a.isEmpty && !always { continue }
-                for v in classes { p.add(table, priority, cookie, match + [v].compactMap { $0 }, a, goto: Table.forward) }
-            }
-        }
-        // MACs parsed once per network (text to bytes is the costliest step otherwise).
-        var macs: [String: EthernetAddress] = [:]
-        for x in receivers { macs[x.id] = EthernetAddress(x.mac) }
-        let allIns = receivers.flatMap { x in ins(x).map { ($0, Role.copy) } }
-        let inDestinations = Set(allIns.map(\.0.destination))
-        let mcastCookie = Cookie.make(.source, "network:\(vlan.map(String.init) ?? "untagged")")
+/// One slot per node for `concurrentPerform`: each iteration writes only its own slot, and the
+/// slots are read after every iteration has finished, so no lock is needed.
+private final class Results: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<BridgeProgram>
 
-        // Broadcast and multicast reach every receiver of the network.
-        emit(Table.inTaps, 40, mcastCookie, [net, Self.multicast], allIns, always: false)
-
-        // Without VLAN filters, "every receiver but this one" is a count per destination, not a
-        // walk over the others for each receiver.
-        let unfiltered = allIns.allSatisfy { $0.0.filter == nil }
-        var contributions: [Destination: Int] = [:]
-        if unfiltered { for (r, _) in allIns { contributions[r.destination, default: 0] += 1 } }
-        for x in receivers {
-            guard let mac = macs[x.id], let number = x.ofport else { continue }
-            let cookie = Cookie.make(.source, x.id)
-            emit(Table.inTaps, 50, cookie, [net, .ethDst(mac)], ins(x).map { ($0, .copy) }, always: false)
-            // What it sends itself is not delivered to it, and its OUT copies are made already.
-            let own = ins(x), sent = outs(x.id)
-            let match: [OXMField] = [net, .inPort(PortNumber(number)), Self.multicast]
-            if unfiltered && sent.allSatisfy({ $0.filter == nil }) {
-                // A destination drops out only when this receiver is its only contributor.
-                var mine: [Destination: Int] = [:]
-                for r in own { mine[r.destination, default: 0] += 1 }
-                var copied = inDestinations
-                for (d, n) in mine where contributions[d] == n { copied.remove(d) }
-                copied.subtract(sent.map(\.destination))
-                p.add(Table.inTaps, 70, cookie, match, actions(copied), goto: Table.forward)
-            } else {
-                let others = allIns.filter { $0.0.source != x.id }
-                emit(Table.inTaps, 70, cookie, match, others + own.map { ($0, .cover) } + sent.map { ($0, .made) }, always: true)
-            }
-        }
-
-        // Senders (here or on other nodes) whose OUT copies overlap these IN copies: table 2
-        // labels their frames (by source MAC) with the set their OUT copies went to.
-        var senders: Set<String> = []
-        for d in inDestinations { senders.formUnion(index.outSources[d] ?? []) }
-        var labels: [UInt32: Set<Destination>] = [:]
-        for sid in senders.sorted() {
-            guard let sender = topology.ports[sid], sender.vlan == vlan, let smac = EthernetAddress(sender.mac) else { continue }
-            let cookie = Cookie.make(.source, sid)
-            for (classes, rules) in VLANClasses.partition(outs(sid).map { ($0.filter, $0) }) {
-                let made = Set(rules.map(\.destination))
-                guard !made.isDisjoint(with: inDestinations) else { continue }
-                let label = SenderLabel.of(made.map { d in
-                    d.kind == .service ? services[d.id].map { "key:\($0.tunnelKey)" } ?? d.id : "port:\(d.id)"
-                })
-                labels[label] = made
-                for v in classes {
-                    p.add(Table.senders, 100, cookie, [net, .ethSrc(smac), v].compactMap { $0 },
-                          [.setField(.register(SenderLabel.register, label))], goto: Table.inTaps)
-                }
-            }
-        }
-        // For each such set: IN copies less what the sender's OUT copies already delivered.
-        for (label, made) in labels.sorted(by: { $0.key < $1.key }) {
-            let tag: OXMField = .register(SenderLabel.register, label)
-            let cookie = Cookie.make(.source, "label:\(label)")
-            for x in receivers {
-                guard let mac = macs[x.id], !Set(ins(x).map(\.destination)).isDisjoint(with: made) else { continue }
-                emit(Table.inTaps, 60, cookie, [net, tag, .ethDst(mac)], ins(x).map { ($0, .copy) }, made: made, always: true)
-            }
-            emit(Table.inTaps, 60, cookie, [net, tag, Self.multicast], allIns, made: made, always: true)
-        }
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: BridgeProgram())
     }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    func set(_ i: Int, _ p: BridgeProgram) { slots[i] = p }
+
+    func take() -> [BridgeProgram] { Array(slots) }
 }

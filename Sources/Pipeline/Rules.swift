@@ -3,10 +3,23 @@ import TaaSPolicy
 /// Where a copy goes: a tap service, or one direction port of a tap mirror.
 struct Destination: Hashable, Comparable, Sendable {
     enum Kind: Int, Sendable { case service, mirror }
-    var kind: Kind
+    let kind: Kind
     /// The tap service's id, or the mirror port's name.
-    var id: String
+    let id: String
+    /// Hashed once: the compiler puts destinations in sets and dictionaries for every flow.
+    private let hashCode: Int
 
+    init(kind: Kind, id: String) {
+        self.kind = kind
+        self.id = id
+        var h = Hasher()
+        h.combine(kind)
+        h.combine(id)
+        hashCode = h.finalize()
+    }
+
+    func hash(into h: inout Hasher) { h.combine(hashCode) }
+    static func == (a: Self, b: Self) -> Bool { a.hashCode == b.hashCode && a.kind == b.kind && a.id == b.id }
     static func < (a: Self, b: Self) -> Bool { (a.kind.rawValue, a.id) < (b.kind.rawValue, b.id) }
 }
 
@@ -26,8 +39,17 @@ struct RuleIndex: Sendable {
     var outSources: [Destination: Set<String>] = [:]
 
     init(flows: [TapFlow], mirrors: [TapMirror]) {
+        bySource.reserveCapacity(flows.count + mirrors.count)
+        // One destination value per service: its hash is worked out once.
+        var destinations: [ResourceID: Destination] = [:]
         for f in flows {
-            let d = Destination(kind: .service, id: f.tapServiceID.rawValue)
+            let d: Destination
+            if let known = destinations[f.tapServiceID] {
+                d = known
+            } else {
+                d = Destination(kind: .service, id: f.tapServiceID.rawValue)
+                destinations[f.tapServiceID] = d
+            }
             if f.direction != .in { add(Rule(source: f.sourcePort, out: true, filter: f.vlanFilter, destination: d)) }
             if f.direction != .out { add(Rule(source: f.sourcePort, out: false, filter: f.vlanFilter, destination: d)) }
         }

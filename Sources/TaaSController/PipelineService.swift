@@ -86,7 +86,8 @@ public actor PipelineService {
         if inputs != lastInputs {
             let compiler = inputs.compiler
             let touched = Affected.nodes(from: lastInputs, to: inputs) ?? Set(topo.nodes.keys)
-            for node in touched { desired[node] = topo.nodes[node] == nil ? nil : compiler.program(node: node) }
+            let fresh = compiler.programs(nodes: touched)
+            for node in touched { desired[node] = fresh[node] }
             for node in desired.keys where topo.nodes[node] == nil { desired[node] = nil }
             compiled += touched.count
             lastInputs = inputs

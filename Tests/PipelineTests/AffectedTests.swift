@@ -46,8 +46,11 @@ import Topology
         for (what, next) in steps {
             let touched = try #require(Affected.nodes(from: previous, to: next), "\(what): nodes did not change")
             let compiler = next.compiler
-            for node in touched { programs[node] = compiler.program(node: node) }
+            // As the pipeline service does it: the touched nodes side by side.
+            let fresh = compiler.programs(nodes: touched)
+            for node in touched { programs[node] = fresh[node] }
             #expect(programs == compiler.programs(), "\(what): recompiling \(touched.sorted()) is not enough")
+            #expect(compiler.programs(nodes: nil) == compiler.programs(), "\(what): compiling side by side differs")
             if what == "only a status changes" { #expect(touched.isEmpty) }
             previous = next
         }

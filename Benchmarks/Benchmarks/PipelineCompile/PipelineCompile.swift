@@ -63,9 +63,26 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark("compile \(count) tap flows (100 bridges)") { benchmark in
             for _ in benchmark.scaledIterations { blackHole(cloud.compiler.programs()) }
         }
+        Benchmark("compile \(count) tap flows (100 bridges), on all cores") { benchmark in
+            for _ in benchmark.scaledIterations { blackHole(cloud.compiler.programs(nodes: nil)) }
+        }
         Benchmark("recompile one bridge, \(count) tap flows") { benchmark in
             let compiler = cloud.compiler
             for _ in benchmark.scaledIterations { blackHole(compiler.program(node: "node7")) }
+        }
+    }
+    // One tap flow created in a policy of 100,000: what a pass does before it talks to the
+    // switches (inputs compared, affected nodes found, compiler built, those nodes compiled).
+    let big = Cloud(tapFlows: 100_000)
+    let oldInputs = PipelineInputs(services: big.services, flows: big.flows, mirrors: [], topology: big.topology)
+    var extra = big.flows[0]
+    extra.id = ResourceID("00000000-0000-4000-8000-00000fffffff")!
+    extra.tapServiceID = big.services[55].id
+    let newInputs = PipelineInputs(services: big.services, flows: big.flows + [extra], mirrors: [], topology: big.topology)
+    Benchmark("one tap flow added to 100,000: affected nodes recompiled") { benchmark in
+        for _ in benchmark.scaledIterations {
+            let touched = Affected.nodes(from: oldInputs, to: newInputs) ?? []
+            blackHole(newInputs.compiler.programs(nodes: touched))
         }
     }
     // The diff when 1% of 100,000 tap flows changed service.

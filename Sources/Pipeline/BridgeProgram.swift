@@ -1,0 +1,44 @@
+import OpenFlow
+import OpenFlowText
+
+/// What one bridge should hold: taasd's flows (by key) and groups (by id).
+public struct BridgeProgram: Hashable, Sendable {
+    public var flows: [FlowKey: FlowEntry] = [:]
+    public var groups: [UInt32: GroupDescription] = [:]
+
+    public init() {}
+
+    /// Instruction lists of flows that only go on to a table: shared, so they allocate nothing.
+    private static let gotoOnly: [[Instruction]] = (0...Table.forward).map { [.gotoTable($0)] }
+
+    mutating func add(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], _ actions: [Action], goto next: UInt8?) {
+        let instructions: [Instruction]
+        if actions.isEmpty, let next, Int(next) < Self.gotoOnly.count {
+            instructions = Self.gotoOnly[Int(next)]
+        } else {
+            var list: [Instruction] = []
+            list.reserveCapacity(2)
+            if !actions.isEmpty { list.append(.applyActions(actions)) }
+            if let next { list.append(.gotoTable(next)) }
+            instructions = list
+        }
+        var fields = match
+        Match.normalize(&fields)
+        let m = Match(fields)
+        flows[FlowKey(table: table, priority: priority, normalized: m)] =
+            FlowEntry(cookie: cookie, tableID: table, priority: priority, match: m, instructions: instructions)
+    }
+
+    /// The same with one more field, when there is one (a VLAN class's match; nil: every VLAN).
+    mutating func add(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], and extra: OXMField?, _ actions: [Action],
+                      goto next: UInt8?) {
+        add(table, priority, cookie, extra.map { match + [$0] } ?? match, actions, goto: next)
+    }
+
+    mutating func reserve(flows count: Int) { flows.reserveCapacity(count) }
+
+    /// The flows in `ovs-ofctl dump-flows` form, sorted: what `flows/` golden files hold.
+    public var flowText: String { FlowText.renderSorted(Array(flows.values)) }
+    public var groupText: String { groups.keys.sorted().compactMap { groups[$0].map(GroupText.render) }.joined(separator: "\n") }
+}
+
