@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // OpenFlow 1.3 wire codec: pure, NIOCore only.
@@ -75,17 +77,21 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // Where nodes and ports are, joined from OVSDB and OpenFlow (pure).
         .target(name: "Topology", dependencies: ["OVSDB", .product(name: "Yams", package: "Yams")]),
+        // taasd's settings from a YAML file, the environment and flags, with errors that point at the line (pure).
+        .target(name: "TaaSConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The mirroring pipeline, pure: (policy, topology) → flows and groups per bridge; the reconciler's plans.
         .target(name: "Pipeline", dependencies: ["OpenFlow", "OpenFlowText", "TaaSPolicy", "Topology"]),
         // The controller's moving parts wired together: topology from OVSDB and OpenFlow, managed ports.
         .target(
             name: "TaaSController",
             dependencies: ["OVSDB", "OVSDBClient", "Topology", "Pipeline", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSPolicy",
-                           "TaaSStore", "OpenFlow", "OpenFlowText", .product(name: "Logging", package: "swift-log")]
+                           "TaaSStore", "OpenFlow", "OpenFlowText", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics")]
         ),
         // The TaaS policy table: resources, validation and rules (pure).
         .target(name: "TaaSPolicy"),
@@ -103,7 +109,11 @@ let package = Package(
             name: "taasd",
             dependencies: [
                 "TaaSVersion", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSPolicy", "TaaSStore", "TaaSController", "OVSDBClient", "Topology",
+                "TaaSConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOCore
 import OVSDB
 
@@ -128,6 +129,7 @@ final class OVSDBHandler: ChannelInboundHandler, @unchecked Sendable {
             json = try JSONParser.parse(bytes.readableBytesView)
         } catch {
             logger.warning("malformed JSON from the OVSDB peer; skipped", metadata: ["error": "\(error)"])
+            OVSDBMetrics.malformed.increment()
             return
         }
         let message: RPCMessage
@@ -135,8 +137,10 @@ final class OVSDBHandler: ChannelInboundHandler, @unchecked Sendable {
             message = try RPCMessage(json)
         } catch {
             logger.warning("malformed JSON-RPC from the OVSDB peer; skipped", metadata: ["error": "\(error)"])
+            OVSDBMetrics.malformed.increment()
             return
         }
+        OVSDBMetrics.received(message)
         switch message {
         case .request("echo", let params, let id):
             write(.response(result: .array(params), error: .null, id: id), context)
@@ -170,5 +174,24 @@ final class OVSDBHandler: ChannelInboundHandler, @unchecked Sendable {
         pending[nextID] = promise
         write(.request(method: method, params: params, id: .int(nextID)), context)
         return promise.futureResult
+    }
+}
+
+/// OVSDB traffic for swift-metrics (a no-op until a backend is bootstrapped).
+enum OVSDBMetrics {
+    static let malformed = Counter(label: "taas_ovsdb_malformed_messages_total")
+    static let requests = Counter(label: "taas_ovsdb_messages_received_total", dimensions: [("type", "request")])
+    static let notifications = Counter(label: "taas_ovsdb_messages_received_total", dimensions: [("type", "notification")])
+    static let responses = Counter(label: "taas_ovsdb_messages_received_total", dimensions: [("type", "response")])
+    static let errors = Counter(label: "taas_ovsdb_errors_received_total")
+
+    static func received(_ m: RPCMessage) {
+        switch m {
+        case .request: requests.increment()
+        case .notification: notifications.increment()
+        case .response(_, let error, _):
+            responses.increment()
+            if !error.isNull { errors.increment() }
+        }
     }
 }

@@ -48,6 +48,8 @@ public final class OVSDBManager: Sendable {
     private let clientTLS: NIOSSLContext?
     private let sessions = NIOLockedValueBox([String: (Channel, OVSDBHandler)]())
     private let listeners = NIOLockedValueBox([Channel]())
+    /// Set by `listen()`; `run()` listens itself unless that was done already.
+    private let listened = NIOLockedValueBox(false)
     private let continuation: AsyncStream<OVSDBEvent>.Continuation
     /// Every session's views and disconnects; one consumer.
     public let events: AsyncStream<OVSDBEvent>
@@ -78,6 +80,7 @@ public final class OVSDBManager: Sendable {
     /// Binds every passive target; returns where each listens (ports resolved).
     @discardableResult
     public func listen() async throws -> [ConnectionTarget] {
+        listened.withLockedValue { $0 = true }
         var bound: [ConnectionTarget] = []
         for target in configuration.targets where target.isPassive {
             let tls = target.usesTLS ? serverTLS : nil
@@ -105,7 +108,7 @@ public final class OVSDBManager: Sendable {
 
     /// Listens, dials, and runs until cancelled; then closes everything.
     public func run() async throws {
-        try await listen()
+        if !listened.withLockedValue({ $0 }) { try await listen() }
         await withTaskGroup(of: Void.self) { group in
             for target in configuration.targets where !target.isPassive {
                 group.addTask { await self.dial(target) }

@@ -32,6 +32,19 @@ public struct MessageType: RawRepresentable, Hashable, Sendable {
     public static let getAsyncReply = MessageType(rawValue: 27)
     public static let setAsync = MessageType(rawValue: 28)
     public static let meterMod = MessageType(rawValue: 29)
+
+    /// The spec's name without `OFPT_`, lower case (`flow_mod`); `type_N` for unknown values.
+    public var name: String {
+        Int(rawValue) < Self.names.count ? Self.names[Int(rawValue)] : "type_\(rawValue)"
+    }
+
+    static let names = [
+        "hello", "error", "echo_request", "echo_reply", "experimenter", "features_request", "features_reply",
+        "get_config_request", "get_config_reply", "set_config", "packet_in", "flow_removed", "port_status", "packet_out",
+        "flow_mod", "group_mod", "port_mod", "table_mod", "multipart_request", "multipart_reply", "barrier_request",
+        "barrier_reply", "queue_get_config_request", "queue_get_config_reply", "role_request", "role_reply",
+        "get_async_request", "get_async_reply", "set_async", "meter_mod",
+    ]
 }
 
 /// Protocol constants.

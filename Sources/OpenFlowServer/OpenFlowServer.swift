@@ -35,6 +35,8 @@ public final class OpenFlowServer: Sendable {
     private let serverTLS: NIOSSLContext?
     private let clientTLS: NIOSSLContext?
     private let listeners = NIOLockedValueBox<[Channel]>([])
+    /// Set by `listen()`; `run()` listens itself unless that was done already.
+    private let listened = NIOLockedValueBox(false)
     private let nextID = NIOLockedValueBox<UInt64>(0)
     private let live = NIOLockedValueBox<[UInt64: SwitchConnection]>([:])
 
@@ -49,6 +51,7 @@ public final class OpenFlowServer: Sendable {
     /// Binds every passive target; returns where each listens (ports resolved, for `ptcp:0`).
     @discardableResult
     public func listen() async throws -> [ConnectionTarget] {
+        listened.withLockedValue { $0 = true }
         var bound: [ConnectionTarget] = []
         for target in configuration.targets where target.isPassive {
             let tls = target.usesTLS ? serverTLS : nil
@@ -70,7 +73,7 @@ public final class OpenFlowServer: Sendable {
 
     /// Listens, dials active targets (reconnecting with backoff) and runs until cancelled.
     public func run() async throws {
-        try await listen()
+        if !listened.withLockedValue({ $0 }) { try await listen() }
         await withTaskGroup(of: Void.self) { group in
             for target in configuration.targets where !target.isPassive {
                 group.addTask { await self.dial(target) }

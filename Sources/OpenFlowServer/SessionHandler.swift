@@ -77,7 +77,8 @@ final class SessionHandler: ChannelDuplexHandler {
         while !machine.isClosed {
             do throws(DecodingError) {
                 guard let m = try buffer.readOpenFlowMessage() else { break }
-                metrics.messagesIn.increment()
+                metrics.received(m.type)
+                if case .error(let e) = m.payload { metrics.switchError(e.code) }
                 actions += machine.received(m, now: context.eventLoop.now)
             } catch {
                 metrics.decodingErrors.increment()
@@ -214,7 +215,6 @@ final class SessionHandler: ChannelDuplexHandler {
                 }
             case .unsolicited(let m):
                 if case .error(let e) = m.payload {
-                    metrics.switchErrors.increment()
                     logger.warning("unsolicited error from switch", metadata: ["xid": "\(m.xid)", "error": "\(e.code)"])
                 } else {
                     logger.trace("unsolicited message", metadata: ["xid": "\(m.xid)", "type": "\(m.type.rawValue)"])
@@ -225,7 +225,7 @@ final class SessionHandler: ChannelDuplexHandler {
     }
 
     private func write(_ m: OpenFlowMessage, _ context: ChannelHandlerContext) {
-        metrics.messagesOut.increment()
+        metrics.sent(m.type)
         context.write(wrapOutboundOut(m.encoded(allocator: context.channel.allocator)), promise: nil)
     }
 
@@ -247,11 +247,30 @@ final class SessionHandler: ChannelDuplexHandler {
 }
 
 /// Counters every session updates (swift-metrics; a no-op until a backend is bootstrapped).
+/// One set per server, made once: a counter is looked up in the backend when it is made.
 struct SessionMetrics: Sendable {
     let sessionsOpened = Counter(label: "taas_openflow_sessions_opened_total")
     let sessionsClosed = Counter(label: "taas_openflow_sessions_closed_total")
-    let messagesIn = Counter(label: "taas_openflow_messages_received_total")
-    let messagesOut = Counter(label: "taas_openflow_messages_sent_total")
+    /// By message type, indexed by `ofp_type`.
+    let received: [Counter]
+    let sent: [Counter]
     let decodingErrors = Counter(label: "taas_openflow_malformed_messages_total")
-    let switchErrors = Counter(label: "taas_openflow_switch_errors_total")
+
+    init() {
+        received = (0...MessageType.meterMod.rawValue).map {
+            Counter(label: "taas_openflow_messages_received_total", dimensions: [("type", MessageType(rawValue: $0).name)])
+        }
+        sent = (0...MessageType.meterMod.rawValue).map {
+            Counter(label: "taas_openflow_messages_sent_total", dimensions: [("type", MessageType(rawValue: $0).name)])
+        }
+    }
+
+    func received(_ t: MessageType) { if Int(t.rawValue) < received.count { received[Int(t.rawValue)].increment() } }
+    func sent(_ t: MessageType) { if Int(t.rawValue) < sent.count { sent[Int(t.rawValue)].increment() } }
+
+    /// Errors switches sent, by their error type (`OFPET_…`).
+    func switchError(_ code: ErrorCode) {
+        let type = "\(code)".split(separator: "/").first.map(String.init) ?? "unknown"
+        Counter(label: "taas_openflow_switch_errors_total", dimensions: [("type", type)]).increment()
+    }
 }

@@ -10,7 +10,8 @@ public enum TaaSAPI {
     public static let maxBodySize = 1 << 20
 
     public static func makeRouter(service: PolicyService, auth: AuthMode, maxBodySize: Int = maxBodySize,
-                                  nodes: any NodeInventory = NoNodes()) -> Router<APIContext> {
+                                  nodes: any NodeInventory = NoNodes(),
+                                  operations: any ControllerOperations = NoOperations()) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.middlewares.add(NeutronMiddleware(auth: auth))
 
@@ -27,6 +28,7 @@ public enum TaaSAPI {
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: OpenAPIDocument.served)))
         }
+        OperationRoutes.register(on: router, service: service, operations: operations)
         router.get("/v2.0/extensions") { _, _ in
             let ext: [[String: Any]] = [
                 ["alias": "taas", "name": "Tap as a Service", "description": "Port mirroring with tap services and tap flows",
@@ -134,7 +136,8 @@ public enum TaaSAPI {
 struct NeutronMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let auth: AuthMode
-    static let publicPaths: Set<String> = ["/", "/v2.0", "/v2.0/", "/openapi.json"]
+    /// Also health and metrics: probes and Prometheus scrapers carry no token.
+    static let publicPaths: Set<String> = ["/", "/v2.0", "/v2.0/", "/openapi.json", "/healthz", "/metrics"]
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import TaaSPolicy
 
@@ -6,6 +7,8 @@ public enum AuthMode: Sendable {
     case none
     /// Token → caller.
     case tokens([String: Caller])
+    /// Whatever the source holds now (replaced on reload, e.g. SIGHUP re-reading the tokens file).
+    case reloadable(AuthSource)
 
     /// Parses a tokens file: one `TOKEN PROJECT ROLE[,ROLE…]` per line; `#` starts a comment.
     /// Roles: admin, member, reader.
@@ -36,8 +39,21 @@ public enum AuthMode: Sendable {
                 throw APIError(.unauthorized, "HTTPUnauthorized", "a valid X-Auth-Token is required")
             }
             return caller
+        case .reloadable(let source):
+            return try source.current.caller(for: request)
         }
     }
+}
+
+/// An auth mode that can be swapped while requests are served.
+public final class AuthSource: @unchecked Sendable {
+    private let lock = NSLock()
+    private var mode: AuthMode
+
+    public init(_ mode: AuthMode) { self.mode = mode }
+
+    public var current: AuthMode { lock.withLock { mode } }
+    public func replace(with mode: AuthMode) { lock.withLock { self.mode = mode } }
 }
 
 /// The request context: who is calling.

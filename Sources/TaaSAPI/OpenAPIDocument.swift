@@ -30,6 +30,31 @@ public enum OpenAPIDocument {
                     "responses": ok(200, "The port", envelope("port", ref("Port")), errors: ["404"]),
                 ],
             ],
+            "/healthz": ["get": [
+                "operationId": "health", "summary": "Readiness: the store is open and every listener is up (no token needed)",
+                "security": [] as [Any],
+                "responses": [
+                    "200": ["description": "Ready", "content": json(object(["status": ["const": "ready"]], required: ["status"]))],
+                    "503": ["description": "Still starting", "content": json(object(["status": ["const": "starting"]], required: ["status"]))],
+                ],
+            ]],
+            "/metrics": ["get": [
+                "operationId": "metrics", "summary": "Prometheus text exposition of taasd's metrics (no token needed)",
+                "security": [] as [Any],
+                "responses": ["200": ["description": "Metrics", "content": ["text/plain": ["schema": ["type": "string"]]]]],
+            ]],
+            "/v2.0/taas/status": ["get": [
+                "operationId": "showStatus", "summary": "Nodes, sessions and resource statuses at a glance (admins only)",
+                "responses": ok(200, "The summary", envelope("status", ref("Status")), errors: ["403"]),
+            ]],
+            "/v2.0/taas/tap_flows/{id}/statistics": [
+                "parameters": [["name": "id", "in": "path", "required": true, "schema": uuid]],
+                "get": [
+                    "operationId": "showTapFlowStatistics",
+                    "summary": "Packets and bytes copied for the tap flow, from the switches' flow counters at the last read",
+                    "responses": ok(200, "The counts", envelope("statistics", ref("TapFlowStatistics")), errors: ["404"]),
+                ],
+            ],
             "/v2.0/taas/nodes": ["get": [
                 "operationId": "listNodes", "summary": "The nodes the topology knows (admins only)",
                 "parameters": listParameters(nodeFields),
@@ -155,6 +180,18 @@ public enum OpenAPIDocument {
                 "tenant_id": ["type": "string"], "project_id": ["type": "string"],
                 "status": ["type": "string", "enum": ["ACTIVE", "DOWN"]],
             ], required: []),
+            "TapFlowStatistics": object([
+                "tap_flow_id": uuid,
+                "packets": ["type": "integer", "minimum": 0], "bytes": ["type": "integer", "minimum": 0],
+                "counted": ["type": "boolean", "description": "False until a bridge holding the tap flow's copies has been read"],
+            ], required: ["tap_flow_id", "packets", "bytes", "counted"]),
+            "Status": object([
+                "nodes": ["type": "integer"], "openflow_connected": ["type": "integer"], "ovsdb_connected": ["type": "integer"],
+                "statistics_reads": ["type": "integer"],
+                "tap_services": ref("StatusCounts"), "tap_flows": ref("StatusCounts"), "tap_mirrors": ref("StatusCounts"),
+            ], required: ["nodes", "openflow_connected", "ovsdb_connected", "statistics_reads", "tap_services", "tap_flows", "tap_mirrors"]),
+            "StatusCounts": object(["ACTIVE": ["type": "integer"], "DOWN": ["type": "integer"], "ERROR": ["type": "integer"]],
+                                   required: ["ACTIVE", "DOWN", "ERROR"]),
             "Node": object([
                 "id": ["type": "string", "description": "external_ids:system-id"],
                 "name": ["type": "string", "description": "external_ids:hostname, or the id"],

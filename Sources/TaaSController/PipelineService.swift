@@ -1,4 +1,6 @@
+import Dispatch
 import Logging
+import Metrics
 import OpenFlow
 import OpenFlowServer
 import Pipeline
@@ -76,6 +78,11 @@ public actor PipelineService {
 
     private func pass() async {
         passes += 1
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer {
+            Self.metrics.passes.increment()
+            Self.metrics.passDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+        }
         let (services, flows, mirrors) = await policy.read { t in
             (Array(t.services.values), Array(t.flows.values), Array(t.mirrors.values))
         }
@@ -123,6 +130,9 @@ public actor PipelineService {
                 try await BridgeSync.apply(plan, to: connection, bundleID: nextBundle)
                 modsSent += plan.messages.count
                 bundlesCommitted += 1
+                Self.metrics.flowMods.increment(by: Int64(plan.flowsAdded + plan.flowsModified + plan.flowsDeleted))
+                Self.metrics.groupMods.increment(by: Int64(plan.groupsAdded + plan.groupsModified + plan.groupsDeleted))
+                Self.metrics.bundles.increment()
                 log.info("bridge programmed", metadata: [
                     "flows_added": "\(plan.flowsAdded)", "flows_modified": "\(plan.flowsModified)", "flows_deleted": "\(plan.flowsDeleted)",
                     "groups_added": "\(plan.groupsAdded)", "groups_modified": "\(plan.groupsModified)", "groups_deleted": "\(plan.groupsDeleted)",
@@ -135,6 +145,7 @@ public actor PipelineService {
         } catch let e as BridgeSync.Refused {
             log.error("switch refused the program", metadata: ["error": "\(e.description)"])
             refused[node] = (e.description, program)
+            Self.metrics.refused.increment()
             installed[node] = nil
         } catch {
             log.warning("cannot program bridge", metadata: ["error": "\(error)"])
@@ -186,6 +197,7 @@ public actor PipelineService {
             let (st, why) = combine(states)
             if st != m.status || why != m.statusReason { updates.append((.tapMirror, m.id, st, why)) }
         }
+        Self.metrics.record(services: services, flows: flows, mirrors: mirrors, updates: updates)
         guard !updates.isEmpty else { return }
         let changes = updates
         do {
@@ -204,4 +216,35 @@ public actor PipelineService {
             logger.error("cannot store statuses", metadata: ["error": "\(error)"])
         }
     }
+}
+
+/// What a pass reports to swift-metrics (a no-op until a backend is bootstrapped).
+struct PipelineMetrics: Sendable {
+    let passes = Counter(label: "taas_reconcile_runs_total")
+    let passDuration = Timer(label: "taas_reconcile_duration_seconds", preferredDisplayUnit: .seconds)
+    let flowMods = Counter(label: "taas_flow_mods_sent_total")
+    let groupMods = Counter(label: "taas_group_mods_sent_total")
+    let bundles = Counter(label: "taas_bundles_committed_total")
+    let refused = Counter(label: "taas_bundles_refused_total")
+
+    /// Policy objects by kind and status, as they stand after this pass's updates.
+    func record(services: [TapService], flows: [TapFlow], mirrors: [TapMirror],
+                updates: [(PolicyTable.Kind, ResourceID, ResourceStatus, String?)]) {
+        var now: [PolicyTable.Kind: [ResourceID: ResourceStatus]] = [:]
+        for s in services { now[.tapService, default: [:]][s.id] = s.status }
+        for f in flows { now[.tapFlow, default: [:]][f.id] = f.status }
+        for m in mirrors { now[.tapMirror, default: [:]][m.id] = m.status }
+        for (kind, id, status, _) in updates { now[kind, default: [:]][id] = status }
+        for (kind, name) in [(PolicyTable.Kind.tapService, "tap_service"), (.tapFlow, "tap_flow"), (.tapMirror, "tap_mirror")] {
+            let statuses = now[kind] ?? [:]
+            for status in ResourceStatus.allCases {
+                Gauge(label: "taas_policy_objects", dimensions: [("kind", name), ("status", status.rawValue)])
+                    .record(statuses.values.filter { $0 == status }.count)
+            }
+        }
+    }
+}
+
+extension PipelineService {
+    static let metrics = PipelineMetrics()
 }

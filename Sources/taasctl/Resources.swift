@@ -27,8 +27,17 @@ struct Kind {
 
     func show(_ c: Connection, _ nameOrID: String) async throws {
         let id = try await c.client.resolve(plural, path, nameOrID, what: what)
-        let item = try await c.client.call("GET", "\(path)/\(id)")[singular] as? [String: Any] ?? [:]
-        Output.show([item], columns: columns, format: c.format, single: true)
+        var item = try await c.client.call("GET", "\(path)/\(id)")[singular] as? [String: Any] ?? [:]
+        var shown = columns
+        if singular == "tap_flow" {
+            // The copies the switches counted, from their flow counters at taasd's last read.
+            let stats = try await c.client.call("GET", "\(path)/\(id)/statistics")["statistics"] as? [String: Any] ?? [:]
+            let counted = stats["counted"] as? Bool ?? false
+            item["mirrored_packets"] = counted ? stats["packets"] : "not read yet"
+            item["mirrored_bytes"] = counted ? stats["bytes"] : "not read yet"
+            shown += ["mirrored_packets", "mirrored_bytes"]
+        }
+        Output.show([item], columns: shown, format: c.format, single: true)
     }
 
     func create(_ c: Connection, _ attributes: [String: Any]) async throws {
@@ -159,6 +168,30 @@ struct PortCommand: AsyncParsableCommand {
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "node", abstract: "The nodes the topology knows (admins only).",
                                                     subcommands: [ListCommand<NodeKind>.self, ShowCommand<NodeKind>.self])
+}
+
+// MARK: status
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status",
+                                                    abstract: "Nodes, switch and OVSDB sessions, and resource statuses at a glance (admins only).")
+    @OptionGroup var c: Connection
+    func run() async throws {
+        try await reporting {
+            let s = try await c.client.call("GET", "/v2.0/taas/status")["status"] as? [String: Any] ?? [:]
+            func counts(_ key: String) -> String {
+                let d = s[key] as? [String: Any] ?? [:]
+                return ["ACTIVE", "DOWN", "ERROR"].map { "\(d[$0] as? Int ?? 0) \($0)" }.joined(separator: ", ")
+            }
+            let item: [String: Any] = [
+                "nodes": s["nodes"] ?? 0, "openflow_connected": s["openflow_connected"] ?? 0, "ovsdb_connected": s["ovsdb_connected"] ?? 0,
+                "tap_services": counts("tap_services"), "tap_flows": counts("tap_flows"), "tap_mirrors": counts("tap_mirrors"),
+                "statistics_reads": s["statistics_reads"] ?? 0,
+            ]
+            Output.show([item], columns: ["nodes", "openflow_connected", "ovsdb_connected", "tap_services", "tap_flows", "tap_mirrors",
+                                          "statistics_reads"], format: c.format, single: true)
+        }
+    }
 }
 
 // MARK: the commands every kind shares

@@ -16,7 +16,7 @@ struct Taasctl: AsyncParsableCommand {
             reached, 64 bad usage.
             """,
         version: TaaSVersion.string,
-        subcommands: [Tap.self, PortCommand.self, NodeCommand.self]
+        subcommands: [Tap.self, PortCommand.self, NodeCommand.self, StatusCommand.self]
     )
 }
 

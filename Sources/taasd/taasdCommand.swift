@@ -1,19 +1,23 @@
 import ArgumentParser
-import Logging
-import NIOCore
-import NIOPosix
+import Dispatch
 import Foundation
 import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
 import OVSDBClient
 import OpenFlowServer
-import TaaSController
-import Topology
+import Prometheus
+import ServiceLifecycle
+import SwitchSession
 import TaaSAPI
+import TaaSConfig
+import TaaSController
 import TaaSPolicy
 import TaaSStore
-import SwitchSession
 import TaaSVersion
-import Dispatch
+import Topology
 
 #if canImport(Glibc)
 import Glibc
@@ -25,196 +29,265 @@ struct Taasd: AsyncParsableCommand {
         commandName: "taasd",
         abstract: "Tap-as-a-Service OpenFlow 1.3 controller for Open vSwitch.",
         discussion: """
-            Point bridges at it with `ovs-vsctl set-controller br-int tcp:CONTROLLER:6653` (or ssl:, unix:).
-            Targets use Open vSwitch's syntax: ptcp:[PORT][:IP], pssl:[PORT][:IP] and punix:PATH listen;
-            tcp:IP[:PORT], ssl:IP[:PORT] and unix:PATH dial bridges that listen (ovs-vsctl set-controller br-int ptcp:6653).
+            Compute nodes point their integration bridge at taasd; taasd copies the traffic of the source ports your tap flows name to their tap service's port, on the same node or through a tunnel to another. Drive it with taasctl or the Neutron-TaaS REST API (--api).
 
-            To learn where ports are, taasd reads each node's Open vSwitch database: --ovsdb tcp:NODE:6640 (or ssl:, unix:)
-            connects to a node's ovsdb-server; --ovsdb ptcp:6640 accepts nodes configured with
-            `ovs-vsctl set-manager tcp:CONTROLLER:6640`. Each node names its tunnel endpoint with
-            `ovs-vsctl set open_vswitch . external_ids:taas-encap-ip=IP`.
+            On each node (details in docs/deploy.md):
+              ovs-vsctl set-controller br-int tcp:CONTROLLER:6653
+              ovs-vsctl set-fail-mode br-int secure
+              ovs-vsctl set open_vswitch . external_ids:taas-encap-ip=IP
+              ovs-vsctl set-manager tcp:CONTROLLER:6640   (taasd: --ovsdb ptcp:6640)
+
+            Targets use Open vSwitch's syntax: ptcp:[PORT][:IP], pssl:[PORT][:IP] and punix:PATH listen; tcp:IP[:PORT], ssl:IP[:PORT] and unix:PATH dial.
+
+            Every option can also come from a YAML file (--config; keys are the option names, e.g. `log-level: debug`, lists as YAML lists) or the environment (TAASD_LOG_LEVEL=debug; lists comma-separated). A flag beats the environment, which beats the file, which beats the default. SIGTERM and SIGINT shut down gracefully; SIGHUP re-reads the log level and the tokens file.
             """,
         version: TaaSVersion.string
     )
 
-    @Option(name: .customLong("openflow"), help: ArgumentHelp("OpenFlow target; repeatable.", valueName: "target"))
-    var openflow: [String] = ["ptcp:6653"]
+    @Option(help: ArgumentHelp("YAML file with any of the settings below.", valueName: "file"))
+    var config: String?
 
-    @Option(name: .customLong("ovsdb"), help: ArgumentHelp("OVSDB target (a node's database, or ptcp:6640 for nodes that dial in); repeatable.",
+    @Option(name: .customLong("openflow"), help: ArgumentHelp("Where switches connect (default ptcp:6653); repeatable.", valueName: "target"))
+    var openflow: [String] = []
+
+    @Option(name: .customLong("ovsdb"), help: ArgumentHelp("A node's OVSDB (tcp:NODE:6640), or ptcp:6640 for nodes that dial in; repeatable.",
                                                            valueName: "target"))
     var ovsdb: [String] = []
 
-    @Option(help: ArgumentHelp("The integration bridge on every node.", valueName: "name"))
-    var bridge = "br-int"
+    @Option(help: ArgumentHelp("The integration bridge on every node (default br-int).", valueName: "name"))
+    var bridge: String?
 
-    @Option(help: ArgumentHelp("Type of the flow-based tunnel port between nodes: vxlan, geneve or gre.", valueName: "type"))
-    var tunnelType = "vxlan"
+    @Option(help: ArgumentHelp("Tunnel between nodes: vxlan (default), geneve or gre.", valueName: "type"))
+    var tunnelType: String?
 
     @Option(help: ArgumentHelp("YAML file declaring nodes and ports, for nodes whose OVSDB taasd cannot reach.", valueName: "file"))
     var topology: String?
 
-    @Option(help: ArgumentHelp("Private key (PEM) for ssl targets.", valueName: "file"))
+    @Option(help: ArgumentHelp("Private key (PEM) for ssl and pssl targets.", valueName: "file"))
     var sslPrivateKey: String?
 
-    @Option(help: ArgumentHelp("Certificate (PEM) for ssl targets.", valueName: "file"))
+    @Option(help: ArgumentHelp("Certificate (PEM) for ssl and pssl targets.", valueName: "file"))
     var sslCertificate: String?
 
     @Option(help: ArgumentHelp("CA certificate (PEM) that switch certificates must be signed by.", valueName: "file"))
     var sslCaCert: String?
 
-    @Option(help: ArgumentHelp("Seconds without traffic before a switch is sent an echo request.", valueName: "seconds"))
-    var echoInterval: Double = 5
+    @Option(help: ArgumentHelp("Seconds of silence before a switch is sent an echo request (default 5).", valueName: "seconds"))
+    var echoInterval: String?
 
-    @Option(help: ArgumentHelp("Seconds to wait for that echo before closing the session.", valueName: "seconds"))
-    var echoTimeout: Double = 10
+    @Option(help: ArgumentHelp("Seconds to wait for that echo before dropping the session (default 10).", valueName: "seconds"))
+    var echoTimeout: String?
 
-    @Option(help: ArgumentHelp("Address of the REST API (Neutron's port by default).", valueName: "host:port"))
-    var api = "127.0.0.1:9696"
+    @Option(help: ArgumentHelp("Address of the REST API, /metrics and /healthz (default 127.0.0.1:9696).", valueName: "host:port"))
+    var api: String?
 
-    @Option(help: ArgumentHelp("SQLite database of the policy.", valueName: "path"))
-    var db = SQLitePolicyStore.defaultPath
+    @Option(help: ArgumentHelp("SQLite database of the policy (default \(SQLitePolicyStore.defaultPath)).", valueName: "path"))
+    var db: String?
 
-    @Option(help: ArgumentHelp("none (every caller is admin; for labs) or tokens:FILE (lines of TOKEN PROJECT ROLES).", valueName: "mode"))
-    var auth = "none"
+    @Option(help: ArgumentHelp("none (every caller is admin; for labs; the default) or tokens:FILE (lines of TOKEN PROJECT ROLES).",
+                               valueName: "mode"))
+    var auth: String?
 
-    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
-    var logLevel: String = "info"
+    @Option(help: ArgumentHelp("trace, debug, info (default), notice, warning, error or critical.", valueName: "level"))
+    var logLevel: String?
+
+    @Option(help: ArgumentHelp("text (default) or json (one object per line).", valueName: "format"))
+    var logFormat: String?
+
+    @Option(help: ArgumentHelp("Seconds between reads of the switches' flow counters for per-tap-flow statistics (default 10).",
+                               valueName: "seconds"))
+    var statsInterval: String?
+
+    /// The settings, resolved from file, environment and flags.
+    func settings() throws -> Settings {
+        let flags: [String: String?] = [
+            "bridge": bridge, "tunnel-type": tunnelType, "topology": topology, "ssl-private-key": sslPrivateKey,
+            "ssl-certificate": sslCertificate, "ssl-ca-cert": sslCaCert, "echo-interval": echoInterval, "echo-timeout": echoTimeout,
+            "api": api, "db": db, "auth": auth, "log-level": logLevel, "log-format": logFormat, "stats-interval": statsInterval,
+        ]
+        return try TaasdSettings.resolve(file: config, environment: ProcessInfo.processInfo.environment,
+                                         flags: flags.compactMapValues { $0 }, lists: ["openflow": openflow, "ovsdb": ovsdb])
+    }
 
     func validate() throws {
-        for t in openflow {
-            do { _ = try ConnectionTarget(parsing: t) } catch { throw ValidationError(error.description) }
-        }
-        for t in ovsdb {
-            do { _ = try OVSDBManager.target(t) } catch { throw ValidationError(error.description) }
-        }
-        guard ["vxlan", "geneve", "gre"].contains(tunnelType) else { throw ValidationError("--tunnel-type is vxlan, geneve or gre") }
-        guard !bridge.isEmpty else { throw ValidationError("--bridge needs a bridge name") }
-        guard (0.1...3600).contains(echoInterval), (0.1...3600).contains(echoTimeout) else {
-            throw ValidationError("--echo-interval and --echo-timeout are seconds from 0.1 to 3600")
-        }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
-        guard Self.hostPort(api) != nil else { throw ValidationError("--api must be HOST:PORT, e.g. 127.0.0.1:9696") }
-        guard auth == "none" || auth.hasPrefix("tokens:") else { throw ValidationError("--auth is none or tokens:FILE") }
-        let tlsFiles = [sslPrivateKey, sslCertificate, sslCaCert]
-        if tlsFiles.contains(where: { $0 != nil }) && tlsFiles.contains(where: { $0 == nil }) {
-            throw ValidationError("--ssl-private-key, --ssl-certificate and --ssl-ca-cert go together")
-        }
+        do { _ = try settings() } catch let e as ConfigError { throw ValidationError(e.description) }
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let s: Settings
+        do { s = try settings() } catch let e as ConfigError { throw ValidationError(e.description) }
+        let levelBox = LogLevelBox(Logger.Level(rawValue: s[text: "log-level"] ?? "info") ?? .info)
+        let json = s[text: "log-format"] == "json"
         LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
+            json ? JSONLogHandler(label: label, box: levelBox) as any LogHandler
+                : TextLogHandler(inner: StreamLogHandler.standardError(label: label), box: levelBox)
         }
+        let prometheus = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
         let logger = Logger(label: "taasd")
-        let targets = try openflow.map { t throws in try ConnectionTarget(parsing: t) }
+
+        let targets = try s[list: "openflow"].map { t throws in try ConnectionTarget(parsing: t) }
         var tls: TLSFiles?
-        if let k = sslPrivateKey, let c = sslCertificate, let ca = sslCaCert {
+        if let k = s[text: "ssl-private-key"], let c = s[text: "ssl-certificate"], let ca = s[text: "ssl-ca-cert"] {
             tls = TLSFiles(privateKey: k, certificate: c, caCertificate: ca)
         }
+        let echoInterval = s[number: "echo-interval"] ?? 5
         let session = SessionStateMachine.Configuration(idleInterval: .milliseconds(Int64(echoInterval * 1000)),
-                                                        echoTimeout: .milliseconds(Int64(echoTimeout * 1000)))
+                                                        echoTimeout: .milliseconds(Int64((s[number: "echo-timeout"] ?? 10) * 1000)))
         let server = try OpenFlowServer(configuration: .init(targets: targets, session: session, tls: tls),
                                         group: MultiThreadedEventLoopGroup.singleton, logger: logger)
-        logger.info("taasd starting", metadata: ["version": "\(TaaSVersion.string)"])
+        logger.info("taasd starting", metadata: ["version": "\(TaaSVersion.string)", "config": "\(config ?? "none")"])
 
         // The policy: durable store first, then the API on top of it.
+        let db = s[text: "db"] ?? SQLitePolicyStore.defaultPath
         try FileManager.default.createDirectory(atPath: (db as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let policy = try PolicyService(store: try SQLitePolicyStore(path: db))
-        var authMode = AuthMode.none
-        if auth.hasPrefix("tokens:") {
-            let file = String(auth.dropFirst("tokens:".count))
-            authMode = try AuthMode.parseTokens(try String(contentsOfFile: file, encoding: .utf8))
-        }
-        let (apiHost, apiPort) = Self.hostPort(api) ?? ("127.0.0.1", 9696)
-        let ovsdbTargets = try ovsdb.map { t throws in try OVSDBManager.target(t) }
+        let authSource = AuthSource(try Self.authMode(s[text: "auth"] ?? "none"))
+        let (apiHost, apiPort) = TaasdSettings.hostPort(s[text: "api"] ?? "") ?? ("127.0.0.1", 9696)
+        let ovsdbTargets = try s[list: "ovsdb"].map { t throws in try OVSDBManager.target(t) }
         let manager = ovsdbTargets.isEmpty ? nil : try OVSDBManager(
             configuration: .init(targets: ovsdbTargets, probeInterval: .milliseconds(Int64(echoInterval * 1000)), tls: tls),
             group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         var declared: StaticTopology?
-        if let file = self.topology {
+        if let file = s[text: "topology"] {
             do {
                 declared = try StaticTopology(yaml: try String(contentsOfFile: file, encoding: .utf8))
             } catch {
                 throw ValidationError("\(file): \(error)")
             }
         }
-        let topology = TopologyService(configuration: .init(bridge: bridge, tunnelType: tunnelType, declared: declared), policy: policy,
-                                       logger: logger) { s, ops in
+        let topology = TopologyService(configuration: .init(bridge: s[text: "bridge"] ?? "br-int", tunnelType: s[text: "tunnel-type"] ?? "vxlan",
+                                                             declared: declared), policy: policy, logger: logger) { session, ops in
             guard let manager else { throw OVSDBCallError.closed }
-            return try await manager.transact(session: s, ops)
+            return try await manager.transact(session: session, ops)
         }
         let pipeline = PipelineService(policy: policy, topology: topology, registry: server.registry, logger: logger)
-        let app = Application(router: TaaSAPI.makeRouter(service: policy, auth: authMode, nodes: topology),
-                              configuration: .init(address: .hostname(apiHost, port: apiPort), serverName: "taasd"), logger: logger)
+        let statistics = StatisticsService(policy: policy, topology: topology, registry: server.registry,
+                                           interval: .milliseconds(Int64((s[number: "stats-interval"] ?? 10) * 1000)), logger: logger)
+        let readiness = Readiness(waitingFor: Set(["api", "openflow"] + (manager == nil ? [] : ["ovsdb"])))
+        let operations = RunningController(topology: topology, statistics: statistics, registry: server.registry, prometheus: prometheus,
+                                           readiness: readiness)
+        let app = Application(router: TaaSAPI.makeRouter(service: policy, auth: .reloadable(authSource), nodes: topology, operations: operations),
+                              configuration: .init(address: .hostname(apiHost, port: apiPort), serverName: "taasd"),
+                              onServerRunning: { _ in readiness.done("api") }, logger: logger)
 
         // Subscribed before the server starts, so no event is missed.
         let events = server.registry.events()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            group.addTask { try await app.run() }
-            let policyChanges = await policy.changes()
-            let topologyChanges = await topology.events()
-            group.addTask {
+        let policyChanges = await policy.changes()
+        let topologyChanges = await topology.events()
+        var services: [any Service] = [
+            ClosureService {
+                try await cancelWhenGracefulShutdown {
+                    try await server.listen()
+                    readiness.done("openflow")
+                    try await server.run()
+                }
+            },
+        ]
+        if let manager {
+            services.append(ClosureService {
+                try await cancelWhenGracefulShutdown {
+                    try await manager.listen()
+                    readiness.done("ovsdb")
+                    try await manager.run()
+                }
+            })
+            services.append(ClosureService {
+                // Sessions up, for /metrics: a session counts from its first view to its disconnect.
+                let up = Gauge(label: "taas_ovsdb_sessions_connected")
+                var sessions: Set<String> = []
+                for await e in manager.events.cancelOnGracefulShutdown() {
+                    switch e {
+                    case .view(let name, _): sessions.insert(name)
+                    case .disconnected(let name, _): sessions.remove(name)
+                    }
+                    up.record(sessions.count)
+                    await topology.handle(e)
+                }
+            })
+        }
+        services += [
+            ClosureService {
                 await topology.policyChanged()
                 await pipeline.run()
-                for await _ in policyChanges {
+                for await _ in policyChanges.cancelOnGracefulShutdown() {
                     await topology.policyChanged()
                     await pipeline.run()
                 }
-            }
-            group.addTask {
-                for await _ in topologyChanges { await pipeline.run() }
-            }
-            if let manager {
-                group.addTask { try await manager.run() }
-                group.addTask { for await e in manager.events { await topology.handle(e) } }
-            }
-            group.addTask {
+            },
+            ClosureService { for await _ in topologyChanges.cancelOnGracefulShutdown() { await pipeline.run() } },
+            ClosureService {
                 // Each switch event reaches the topology, then the pipeline, and is logged.
-                for await event in events {
+                for await event in events.cancelOnGracefulShutdown() {
                     await topology.handle(event)
                     await pipeline.handle(event)
-                    switch event {
-                    case .connected(let info):
-                        logger.info("switch connected", metadata: ["datapath_id": "\(info.datapathIDString)", "ports": "\(info.ports.count)"])
-                    case .disconnected(let dpid, let reason):
-                        logger.info("switch disconnected", metadata: ["datapath_id": "\(DatapathID.format(dpid))", "reason": "\(reason)"])
-                    case .portChanged(let dpid, let change):
-                        logger.info("port changed", metadata: ["datapath_id": "\(DatapathID.format(dpid))", "change": "\(change)"])
-                    }
+                    Self.log(event, logger)
                 }
-            }
-            group.addTask {
-                await Self.waitForTerminationSignal()
-                logger.info("shutting down")
-            }
-            // The first task to finish (a signal, or the server failing) ends the process.
-            try await group.next()
-            group.cancelAll()
+            },
+            ClosureService { try await cancelWhenGracefulShutdown { await statistics.run() } },
+            ClosureService {
+                for await _ in Self.signals(SIGHUP).cancelOnGracefulShutdown() {
+                    Self.reload(config: config, levelBox: levelBox, auth: authSource, logger: logger, command: self)
+                }
+            },
+            // Last in, first out: the API stops taking requests before the rest shuts down.
+            app,
+        ]
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.info("taasd stopped")
+    }
+
+    static func authMode(_ text: String) throws -> AuthMode {
+        guard text.hasPrefix("tokens:") else { return .none }
+        let file = String(text.dropFirst("tokens:".count))
+        do {
+            return try AuthMode.parseTokens(try String(contentsOfFile: file, encoding: .utf8))
+        } catch {
+            throw ValidationError("\(file): \(error)")
         }
     }
 
-    static func hostPort(_ text: String) -> (String, Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
-        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host.isEmpty ? nil : (host, port)
+    /// SIGHUP: the log level and the tokens file are read again; what fails to load is reported
+    /// and the running values are kept.
+    static func reload(config: String?, levelBox: LogLevelBox, auth: AuthSource, logger: Logger, command: Taasd) {
+        do {
+            let s = try command.settings()
+            if let level = s[text: "log-level"].flatMap(Logger.Level.init(rawValue:)) { levelBox.current = level }
+            auth.replace(with: try authMode(s[text: "auth"] ?? "none"))
+            logger.notice("reloaded", metadata: ["log_level": "\(levelBox.current)", "auth": "\(s[text: "auth"] ?? "none")"])
+        } catch {
+            logger.error("reload failed; keeping the running settings", metadata: ["error": "\(error)"])
+        }
     }
 
-    /// Returns on SIGINT or SIGTERM.
-    static func waitForTerminationSignal() async {
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
+    static func log(_ event: SwitchEvent, _ logger: Logger) {
+        switch event {
+        case .connected(let info):
+            logger.info("switch connected", metadata: ["datapath_id": "\(info.datapathIDString)", "ports": "\(info.ports.count)"])
+        case .disconnected(let dpid, let reason):
+            logger.info("switch disconnected", metadata: ["datapath_id": "\(DatapathID.format(dpid))", "reason": "\(reason)"])
+        case .portChanged(let dpid, let change):
+            logger.info("port changed", metadata: ["datapath_id": "\(DatapathID.format(dpid))", "change": "\(change)"])
+        }
+    }
+
+    /// Deliveries of a signal, as a stream.
+    static func signals(_ sig: Int32) -> AsyncStream<Void> {
+        signal(sig, SIG_IGN)
         let (stream, continuation) = AsyncStream<Void>.makeStream()
-        let sources = [SIGINT, SIGTERM].map { sig in
-            let s = DispatchSource.makeSignalSource(signal: sig)
-            s.setEventHandler { continuation.yield() }
-            s.resume()
-            return s
-        }
-        for await _ in stream { break }
-        sources.forEach { $0.cancel() }
+        let source = SignalSource(DispatchSource.makeSignalSource(signal: sig))
+        source.source.setEventHandler { continuation.yield() }
+        source.source.resume()
+        continuation.onTermination = { _ in source.source.cancel() }
+        return stream
     }
+}
+
+/// A dispatch signal source, handed to the stream's termination handler (dispatch sources are
+/// thread-safe; the type is not marked Sendable).
+final class SignalSource: @unchecked Sendable {
+    let source: any DispatchSourceSignal
+    init(_ source: any DispatchSourceSignal) { self.source = source }
 }

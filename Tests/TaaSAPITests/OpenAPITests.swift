@@ -62,7 +62,8 @@ import Testing
         #expect(Set(paths.keys) == ["/", "/v2.0", "/openapi.json", "/v2.0/extensions", "/v2.0/ports", "/v2.0/ports/{id}",
                                     "/v2.0/taas/tap_services", "/v2.0/taas/tap_services/{id}", "/v2.0/taas/tap_flows",
                                     "/v2.0/taas/tap_flows/{id}", "/v2.0/taas/tap_mirrors", "/v2.0/taas/tap_mirrors/{id}",
-                                    "/v2.0/taas/nodes", "/v2.0/taas/nodes/{id}"])
+                                    "/v2.0/taas/nodes", "/v2.0/taas/nodes/{id}", "/healthz", "/metrics", "/v2.0/taas/status",
+                                    "/v2.0/taas/tap_flows/{id}/statistics"])
             for (template, item) in paths {
                 let uri = template.replacingOccurrences(of: "{id}", with: "5a1c6a4e-0b4e-4c61-9c1d-00000000abcd")
                 for method in Self.methods {
@@ -143,6 +144,10 @@ import Testing
             try await call("/v2.0", .get, token: nil, expect: .ok)
             try await call("/openapi.json", .get, token: nil, expect: .ok)
             try await call("/v2.0/extensions", .get, expect: .ok)
+            try await call("/healthz", .get, token: nil, expect: .ok)
+            try await call("/metrics", .get, token: nil, expect: .ok)
+            try await call("/v2.0/taas/status", .get, expect: .ok)
+            try await call("/v2.0/taas/status", .get, token: "t-read", expect: .forbidden)
             try await call("/v2.0/extensions", .get, token: "nope", expect: .unauthorized)
             try await call("/v2.0/ports", .get, expect: .ok)
             try await call("/v2.0/ports?limit=1&sort_key=name", .get, expect: .ok)
@@ -181,6 +186,9 @@ import Testing
                            expect: .badRequest, validRequest: false)
             try await call("/v2.0/taas/tap_flows?direction=BOTH&sort_key=name&sort_dir=desc", .get, expect: .ok)
             try await call("/v2.0/taas/tap_flows/\(fid)", .get, expect: .ok)
+            let counted = try await call("/v2.0/taas/tap_flows/\(fid)/statistics", .get, expect: .ok)
+            #expect((counted["statistics"] as? [String: Any])?["counted"] as? Bool == false)
+            try await call("/v2.0/taas/tap_flows/5a1c6a4e-0b4e-4c61-9c1d-00000000abcd/statistics", .get, expect: .notFound)
             try await call("/v2.0/taas/tap_flows/\(fid)", .put, ["tap_flow": ["description": "web"]], expect: .ok)
             try await call("/v2.0/taas/tap_flows/\(fid)", .delete, expect: .noContent)
             try await call("/v2.0/taas/tap_flows/\(fid)", .delete, expect: .notFound)

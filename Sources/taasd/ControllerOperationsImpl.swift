@@ -1,0 +1,38 @@
+import Foundation
+import OpenFlowServer
+import Prometheus
+import TaaSAPI
+import TaaSController
+import TaaSPolicy
+
+/// What the API reports of the running controller: statistics, a summary, readiness and metrics.
+struct RunningController: ControllerOperations {
+    let topology: TopologyService
+    let statistics: StatisticsService
+    let registry: SwitchRegistry
+    let prometheus: PrometheusCollectorRegistry
+    let readiness: Readiness
+
+    func statistics(tapFlow: ResourceID) async -> TapFlowStatistics? {
+        await statistics.counts[tapFlow].map { TapFlowStatistics(packets: $0.packets, bytes: $0.bytes) }
+    }
+
+    func summary() async -> ControllerSummary {
+        let nodes = await topology.topology.nodes.values
+        return ControllerSummary(nodes: nodes.count, openflowConnected: nodes.filter(\.openflowConnected).count,
+                                 ovsdbConnected: nodes.filter(\.ovsdbConnected).count, statisticsReads: await statistics.reads)
+    }
+
+    func ready() async -> Bool { readiness.isReady }
+
+    func metricsText() async -> String { prometheus.emitToString() }
+}
+
+/// Set once the store is open and every listener is up.
+final class Readiness: @unchecked Sendable {
+    private let lock = NSLock()
+    private var parts: Set<String>
+    init(waitingFor parts: Set<String>) { self.parts = parts }
+    func done(_ part: String) { lock.withLock { _ = parts.remove(part) } }
+    var isReady: Bool { lock.withLock { parts.isEmpty } }
+}
