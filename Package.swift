@@ -125,17 +125,19 @@ let package = Package(
         ),
         .executableTarget(
             name: "taas-lab",
-            dependencies: ["TaaSVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TaaSVersion", "LabKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // libFuzzer target over the decoder; built by scripts/fuzz.sh with -sanitize=fuzzer.
         // Built normally it replays files (the regression corpus) through the decoder.
         .executableTarget(name: "openflow-fuzz", dependencies: ["OpenFlowFuzzSupport"]),
         .target(name: "OpenFlowFuzzSupport", dependencies: ["OpenFlow", .product(name: "NIOCore", package: "swift-nio")]),
+        // Labs of real Open vSwitch on one machine (nodes in namespaces, VMs, an underlay): taas-lab and the tests.
+        .target(name: "LabKit"),
         // Shared test helpers: sample messages, running ovs-ofctl, a listener that plays a switch.
         .target(
             name: "TaaSTestSupport",
             dependencies: [
-                "OpenFlow", "SwitchSimulator",
+                "OpenFlow", "SwitchSimulator", "LabKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -175,6 +177,7 @@ let package = Package(
             name: "PipelineTests",
             dependencies: ["Pipeline", "OpenFlow", "OpenFlowText", "TaaSPolicy", "Topology", "OVSDB", "TaaSTestSupport"]
         ),
+        .testTarget(name: "TaaSConfigTests", dependencies: ["TaaSConfig"]),
         .testTarget(
             name: "OpenFlowTextTests",
             dependencies: ["OpenFlowText", "OpenFlow", "TaaSTestSupport"]

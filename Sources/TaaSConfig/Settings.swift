@@ -86,6 +86,8 @@ public struct Settings: Sendable {
             throw ConfigError(source: source, line: root.mark?.line, column: root.mark?.column,
                               message: "expected a mapping of setting names to values, e.g. `log-level: debug`")
         }
+        // All or nothing: a file with a mistake changes no setting.
+        var staged: [String: SettingValue] = [:], stagedOrigins: [String: String] = [:]
         var seen: Set<String> = []
         for (keyNode, valueNode) in mapping {
             let name = keyNode.string ?? ""
@@ -121,9 +123,11 @@ public struct Settings: Sendable {
             default:
                 throw fail(valueNode, "'\(name)' takes \(Self.describe(key.kind))")
             }
-            values[name] = value
-            origins[name] = "\(source):\(keyNode.mark?.line ?? 0)"
+            staged[name] = value
+            stagedOrigins[name] = "\(source):\(keyNode.mark?.line ?? 0)"
         }
+        values.merge(staged) { $1 }
+        origins.merge(stagedOrigins) { $1 }
     }
 
     /// Applies `TAASD_*` variables (lists comma-separated). An unknown `TAASD_` variable is an

@@ -66,9 +66,9 @@ public actor StatisticsService {
             // Grown: add the difference. Smaller: the switch's flows restarted from zero.
             let packets = now.packets >= before.packets ? now.packets - before.packets : now.packets
             let bytes = now.bytes >= before.bytes ? now.bytes - before.bytes : now.bytes
-            let dims = [("tap_flow", flow.rawValue)]
-            if packets > 0 { Counter(label: "taas_tap_flow_packets_total", dimensions: dims).increment(by: Int64(clamping: packets)) }
-            if bytes > 0 { Counter(label: "taas_tap_flow_bytes_total", dimensions: dims).increment(by: Int64(clamping: bytes)) }
+            let c = metricCounters(flow)
+            if packets > 0 { c.packets.increment(by: Int64(clamping: packets)) }
+            if bytes > 0 { c.bytes.increment(by: Int64(clamping: bytes)) }
             reported[flow] = now
         }
         // Keep counts of tap flows whose bridge is away for now; forget deleted tap flows.
@@ -76,6 +76,22 @@ public actor StatisticsService {
         for flow in counts.keys where totals[flow] == nil && existing.contains(flow) { totals[flow] = counts[flow] }
         counts = totals
         reported = reported.filter { existing.contains($0.key) }
+        // A deleted tap flow's series leave /metrics.
+        for (flow, c) in counters where !existing.contains(flow) {
+            c.packets.destroy()
+            c.bytes.destroy()
+            counters[flow] = nil
+        }
         reads += 1
+    }
+
+    private var counters: [ResourceID: (packets: Counter, bytes: Counter)] = [:]
+
+    private func metricCounters(_ flow: ResourceID) -> (packets: Counter, bytes: Counter) {
+        if let known = counters[flow] { return known }
+        let dims = [("tap_flow", flow.rawValue)]
+        let made = (Counter(label: "taas_tap_flow_packets_total", dimensions: dims), Counter(label: "taas_tap_flow_bytes_total", dimensions: dims))
+        counters[flow] = made
+        return made
     }
 }

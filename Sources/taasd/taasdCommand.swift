@@ -114,6 +114,12 @@ struct Taasd: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Whatever mask the parent left (a test runner blocks SIGTERM), the signals taasd acts on
+        // must arrive.
+        var wanted = sigset_t()
+        sigemptyset(&wanted)
+        for sig in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&wanted, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
         let s: Settings
         do { s = try settings() } catch let e as ConfigError { throw ValidationError(e.description) }
         let levelBox = LogLevelBox(Logger.Level(rawValue: s[text: "log-level"] ?? "info") ?? .info)

@@ -7,7 +7,7 @@ import Foundation
 /// br-int's `uplink` port). VMs are namespaces with a veth into br-int, with iface-ids. Everything
 /// is removed by `stop()`: namespaces by name (ours only), daemons by pid.
 public final class Lab: @unchecked Sendable {
-    public struct VM: Sendable {
+    public struct VM: Sendable, Codable {
         public var name: String
         public var node: Int
         public var namespace: String
@@ -22,18 +22,24 @@ public final class Lab: @unchecked Sendable {
     public private(set) var nodes: [OVSNode] = []
     public private(set) var vms: [String: VM] = [:]
     let underlay: String
-    private var namespaces: [String] = []
+    public private(set) var namespaces: [String] = []
     private var stopped = false
+    /// Kept running when this value goes away (taas-lab leaves a lab up between commands).
+    public private(set) var detached = false
 
     /// The node's tunnel endpoint (TEST-NET-1, inside the lab's namespaces only).
     public static func encapIP(_ node: Int) -> String { "192.0.2.\(node)" }
     public static func datapathID(_ node: Int) -> UInt64 { 0xa0 + UInt64(node) }
 
-    /// Nodes are numbered from 1, with system-id `nodeN`.
-    public init(nodes count: Int) throws {
-        prefix = "tl" + String(UInt16.random(in: 0...UInt16.max), radix: 16)
-        dir = "/tmp/\(prefix)"
+    /// Nodes are numbered from 1, with system-id `nodeN`. `prefix` names every namespace and
+    /// run directory (random by default); `dir` holds the run directories (default /tmp/PREFIX).
+    /// `progress` hears each step.
+    public init(nodes count: Int, prefix namePrefix: String? = nil, dir runDirectory: String? = nil,
+                progress: (String) -> Void = { _ in }) throws {
+        prefix = namePrefix ?? "tl" + String(UInt16.random(in: 0...UInt16.max), radix: 16)
+        dir = runDirectory ?? "/tmp/\(prefix)"
         underlay = "\(prefix)-ul"
+        progress("underlay: namespace \(underlay) with bridges for tunnels (MTU 1600) and the tenant network")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         do {
             try Command.check("ip", ["netns", "add", underlay])
@@ -44,7 +50,10 @@ public final class Lab: @unchecked Sendable {
                 try ns(underlay, "ip", ["link", "add", br, "type", "bridge"])
                 try ns(underlay, "ip", ["link", "set", br, "mtu", "1600", "up"])
             }
-            for i in 1...count { try addNode(i) }
+            for i in 1...count {
+                progress("node\(i): ovsdb-server and ovs-vswitchd (userspace) in namespace \(prefix)-n\(i), br-int, br-phy \(Self.encapIP(i))")
+                try addNode(i)
+            }
             // Static tunnel neighbours: OVS's own table, so no tunnelled packet waits on ARP.
             for (i, node) in nodes.enumerated() {
                 for j in 1...count where j != i + 1 {
@@ -75,7 +84,7 @@ public final class Lab: @unchecked Sendable {
     }
 
     private func addNode(_ i: Int) throws {
-        let node = try OVSNode(name: "\(prefix)-n\(i)")
+        let node = try OVSNode(name: "\(prefix)-n\(i)", dir: "\(dir)/n\(i)")
         nodes.append(node)
         try node.addIntegrationBridge(datapathID: Self.datapathID(i))
         try node.vsctl(["set", "open_vswitch", ".", "external_ids:system-id=node\(i)", "external_ids:hostname=node\(i)",
@@ -154,6 +163,18 @@ public final class Lab: @unchecked Sendable {
         }
     }
 
+    /// Leaves everything running when this value goes away; `record` says what to stop later.
+    public func detach() {
+        detached = true
+        for n in nodes { n.detached = true }
+    }
+
+    /// What a later process needs to find, use and remove this lab.
+    public var record: LabRecord {
+        LabRecord(prefix: prefix, dir: dir, nodes: nodes.map { LabRecord.Node(name: $0.name, dir: $0.dir) }, vms: Array(vms.values),
+                  namespaces: namespaces)
+    }
+
     public func stop() {
         guard !stopped else { return }
         stopped = true
@@ -163,5 +184,42 @@ public final class Lab: @unchecked Sendable {
         if ProcessInfo.processInfo.environment["TAAS_KEEP_LOGS"] != "1" { try? FileManager.default.removeItem(atPath: dir) }
     }
 
-    deinit { stop() }
+    deinit { if !detached { stop() } }
+}
+
+/// A lab left running: its nodes, VMs and namespaces, and the controller started for it.
+public struct LabRecord: Codable, Sendable {
+    public struct Node: Codable, Sendable {
+        public var name: String
+        public var dir: String
+    }
+
+    public var prefix: String
+    public var dir: String
+    public var nodes: [Node]
+    public var vms: [Lab.VM]
+    public var namespaces: [String]
+    public var taasdPID: Int32?
+    public var apiPort: Int?
+    public var tunnelType: String?
+
+    /// Stops what the lab started, by pid, and removes its namespaces (by the names it recorded)
+    /// and its directory. Each step goes on if an earlier one failed.
+    public func teardown(progress: (String) -> Void = { _ in }) {
+        if let pid = taasdPID, kill(pid, 0) == 0 {
+            progress("stopping taasd (pid \(pid))")
+            kill(pid, SIGTERM)
+            for _ in 0..<100 where kill(pid, 0) == 0 { usleep(50_000) }
+            if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        }
+        for n in nodes {
+            progress("stopping \(n.name): ovs-vswitchd, ovsdb-server, namespace")
+            OVSNode(attaching: n.name, dir: n.dir).stop()
+        }
+        for ns in namespaces.reversed() {
+            progress("removing namespace \(ns)")
+            _ = try? Command.run("ip", ["netns", "del", ns])
+        }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
 }

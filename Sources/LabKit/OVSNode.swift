@@ -11,10 +11,14 @@ public final class OVSNode: @unchecked Sendable {
 
     var environment: [String: String] { ["OVS_RUNDIR": dir, "OVS_LOGDIR": dir, "OVS_DBDIR": dir] }
 
-    /// Starts the daemons. `name` must be unique among running tests (it names the namespace).
-    public init(name: String = "taas-t\(UInt32.random(in: 0...UInt32.max))") throws {
+    /// Kept running when this value goes away (taas-lab leaves a lab up between commands).
+    public var detached = false
+
+    /// Starts the daemons. `name` must be unique among running tests (it names the namespace);
+    /// `dir` is the run directory (default /tmp/NAME).
+    public init(name: String = "taas-t\(UInt32.random(in: 0...UInt32.max))", dir runDirectory: String? = nil) throws {
         self.name = name
-        dir = "/tmp/\(name)"
+        dir = runDirectory ?? "/tmp/\(name)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         do {
             try Command.check("ip", ["netns", "add", name])
@@ -27,6 +31,17 @@ public final class OVSNode: @unchecked Sendable {
             stop()
             throw error
         }
+    }
+
+    /// A node started earlier (by another process), to stop it or run its tools.
+    public init(attaching name: String, dir: String) {
+        self.name = name
+        self.dir = dir
+    }
+
+    /// Whether its ovsdb-server and ovs-vswitchd are running.
+    public var isRunning: Bool {
+        ["ovsdb-server", "ovs-vswitchd"].allSatisfy { d in pid(d).map { kill($0, 0) == 0 && !isZombie($0) } ?? false }
     }
 
     /// Starts ovsdb-server; it also serves the targets `ovs-vsctl set-manager` configures.
@@ -131,5 +146,5 @@ public final class OVSNode: @unchecked Sendable {
         return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
     }
 
-    deinit { stop() }
+    deinit { if !detached { stop() } }
 }

@@ -58,7 +58,24 @@ public enum Command {
     /// inherited pipes open, and Foundation's Process does not always notice the exit.
     public static func startDaemon(_ name: String, _ arguments: [String], environment: [String: String]? = nil,
                                    stderrPath: String = "/dev/null") throws {
-        let path = try tool(name)
+        let pid = try spawn(try tool(name), arguments, environment: environment, stdoutPath: "/dev/null", stderrPath: stderrPath,
+                            newSession: false)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // WEXITSTATUS: the exit code lives in bits 8-15 when the process exited normally.
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+            throw Failure(description: "\(name) \(arguments.joined(separator: " ")) failed with status \(status)")
+        }
+    }
+
+    /// Starts a long-running program in a session of its own (it outlives the caller), its
+    /// output appended to `logPath`; returns its pid without waiting.
+    public static func startBackground(_ path: String, _ arguments: [String], logPath: String) throws -> pid_t {
+        try spawn(path, arguments, environment: nil, stdoutPath: logPath, stderrPath: logPath, newSession: true)
+    }
+
+    private static func spawn(_ path: String, _ arguments: [String], environment: [String: String]?, stdoutPath: String,
+                              stderrPath: String, newSession: Bool) throws -> pid_t {
         var env = ProcessInfo.processInfo.environment
         if let environment { env.merge(environment) { $1 } }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
@@ -67,15 +84,21 @@ public enum Command {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        markInheritedDescriptorsCloseOnExec()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        // The daemon starts with no signal blocked and SIGTERM/SIGINT at their defaults, whatever
-        // the spawning thread had: a test runner's blocked SIGTERM would otherwise be inherited and
-        // the daemon could not be stopped by it.
+        let appendOrTruncate = newSession ? O_APPEND : O_TRUNC
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | appendOrTruncate, 0o644)
+        if stderrPath == stdoutPath {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        }
+        // The program starts with no signal blocked and SIGTERM/SIGINT/SIGHUP at their defaults,
+        // whatever the spawning thread had: a test runner's blocked SIGTERM would otherwise be
+        // inherited and the program could not be stopped by it.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -86,16 +109,26 @@ public enum Command {
         sigemptyset(&defaults)
         sigaddset(&defaults, SIGTERM)
         sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGHUP)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // POSIX_SPAWN_SETSID (glibc): a new session, so the terminal's hang-up does not reach it.
+        let setsid: Int32 = newSession ? 0x80 : 0
+        posix_spawnattr_setflags(&attributes, Int16(Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | setsid))
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
-        guard rc == 0 else { throw Failure(description: "cannot start \(name): error \(rc)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // WEXITSTATUS: the exit code lives in bits 8-15 when the process exited normally.
-        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
-            throw Failure(description: "\(name) \(arguments.joined(separator: " ")) failed with status \(status)")
+        guard rc == 0 else { throw Failure(description: "cannot start \(path): error \(rc)") }
+        return pid
+    }
+
+    /// Marks every descriptor above 2 close-on-exec. A daemon that inherited its launcher's
+    /// pipes (ours, or those our parent gave us) would hold them open for ever, and whoever reads
+    /// them to the end (a test running taas-lab) would wait for ever.
+    static func markInheritedDescriptorsCloseOnExec() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for e in entries {
+            guard let fd = Int32(e), fd > 2 else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
         }
     }
 
