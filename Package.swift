@@ -13,6 +13,11 @@ let package = Package(
         .library(name: "TaaSPolicy", targets: ["TaaSPolicy"]),
         .library(name: "Topology", targets: ["Topology"]),
         .library(name: "OVSDB", targets: ["OVSDB"]),
+        // For the end-to-end benchmark programs in Benchmarks/.
+        .library(name: "OpenFlowServer", targets: ["OpenFlowServer"]),
+        .library(name: "SwitchSession", targets: ["SwitchSession"]),
+        .library(name: "TaaSController", targets: ["TaaSController"]),
+        .library(name: "LabKit", targets: ["LabKit"]),
         .executable(name: "taasd", targets: ["taasd"]),
         .executable(name: "taasctl", targets: ["taasctl"]),
         .executable(name: "taas-lab", targets: ["taas-lab"]),

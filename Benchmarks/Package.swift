@@ -10,6 +10,7 @@ let package = Package(
         .package(path: "../"),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // Throughput side by side with os-ken (scripts/bench-codec.sh).
@@ -17,6 +18,18 @@ let package = Package(
             name: "codec-throughput",
             dependencies: [.product(name: "OpenFlow", package: "main"), .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/codec-throughput"
+        ),
+        // Programming rate against a real Open vSwitch, side by side with the switch's limit and ovs-ofctl.
+        .executableTarget(
+            name: "bench-programming",
+            dependencies: [
+                .product(name: "OpenFlow", package: "main"), .product(name: "OpenFlowText", package: "main"),
+                .product(name: "Pipeline", package: "main"), .product(name: "OpenFlowServer", package: "main"),
+                .product(name: "TaaSController", package: "main"), .product(name: "LabKit", package: "main"),
+                .product(name: "SwitchSession", package: "main"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/bench-programming"
         ),
         .executableTarget(
             name: "OpenFlowCodec",

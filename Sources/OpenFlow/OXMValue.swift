@@ -60,6 +60,15 @@ public struct OXMValue: Hashable, Sendable {
         }
     }
 
+    /// Byte-wise order (as `bytes.lexicographicallyPrecedes`), without building the arrays when
+    /// both values are inline and equally wide: sorting large flow sets compares many.
+    public func precedes(_ other: OXMValue) -> Bool {
+        if heap == nil, other.heap == nil, inlineCount == other.inlineCount {
+            return hi != other.hi ? hi < other.hi : lo < other.lo
+        }
+        return bytes.lexicographicallyPrecedes(other.bytes)
+    }
+
     /// All bits set, `width` bytes wide.
     public static func ones(width: Int) -> OXMValue {
         width > 16 ? OXMValue(bytes: [UInt8](repeating: 0xff, count: width))

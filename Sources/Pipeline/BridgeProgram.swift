@@ -8,6 +8,12 @@ public struct BridgeProgram: Hashable, Sendable {
 
     public init() {}
 
+    /// A program of these flows and groups (benchmarks and tools; the compiler builds its own).
+    public init(flows: [FlowEntry], groups: [GroupDescription] = []) {
+        for f in flows { self.flows[FlowKey(table: f.tableID, priority: f.priority, match: f.match)] = f }
+        for g in groups { self.groups[g.groupID] = g }
+    }
+
     /// Instruction lists of flows that only go on to a table: shared, so they allocate nothing.
     private static let gotoOnly: [[Instruction]] = (0...Table.forward).map { [.gotoTable($0)] }
 

@@ -120,6 +120,6 @@ extension Match {
 
     static func precedes(_ a: OXMField, _ b: OXMField) -> Bool {
         let ha = a.header, hb = b.header
-        return ha != hb ? ha < hb : a.value.bytes.lexicographicallyPrecedes(b.value.bytes)
+        return ha != hb ? ha < hb : a.value.precedes(b.value)
     }
 }

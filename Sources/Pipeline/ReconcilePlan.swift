@@ -83,12 +83,31 @@ public struct ReconcilePlan: Hashable, Sendable {
         FlowMod(cookie: f.cookie, cookieMask: UInt64.max, tableID: f.tableID, command: .deleteStrict, priority: f.priority, match: f.match)
     }
 
-    /// Table, then priority from high to low, then match text: the order flows are sent in.
+    /// Table, then priority from high to low, then the match's fields (by header, then value):
+    /// the order flows are sent in. Deterministic without rendering text, which cost more than
+    /// everything else in a plan.
     static func ordered(_ keys: some Collection<FlowKey>) -> [FlowKey] {
-        keys.map { ($0, FlowText.renderMatch($0.match)) }.sorted { a, b in
-            if a.0.table != b.0.table { return a.0.table < b.0.table }
-            if a.0.priority != b.0.priority { return a.0.priority > b.0.priority }
-            return a.1 < b.1
-        }.map(\.0)
+        // Positions are sorted, not the keys: moving a key retains and releases its match.
+        let all = Array(keys)
+        return all.withUnsafeBufferPointer { k in
+            Array(k.indices).sorted { i, j in
+                if k[i].table != k[j].table { return k[i].table < k[j].table }
+                if k[i].priority != k[j].priority { return k[i].priority > k[j].priority }
+                return precedes(k[i].match.fields, k[j].match.fields)
+            }.map { k[$0] }
+        }
+    }
+
+    static func precedes(_ a: [OXMField], _ b: [OXMField]) -> Bool {
+        for (x, y) in zip(a, b) {
+            if Match.precedes(x, y) { return true }
+            if Match.precedes(y, x) { return false }
+            if x.mask != y.mask {
+                guard let xm = x.mask else { return true }
+                guard let ym = y.mask else { return false }
+                return xm.precedes(ym)
+            }
+        }
+        return a.count < b.count
     }
 }

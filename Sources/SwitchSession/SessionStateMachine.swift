@@ -59,9 +59,10 @@ public struct SessionStateMachine: Sendable {
 
     enum Pending: Sendable {
         case reply(parts: [OpenFlowMessage])
-        /// A message with no reply of its own, answered only by an error; tied to its barrier.
-        case silent(barrierXID: UInt32)
-        case barrier(errors: [UInt32: ErrorMessage], members: [UInt32])
+        /// A transaction's barrier: the errors its members drew so far. Its members (messages
+        /// with no reply of their own, answered only by an error) hold consecutive xids, kept
+        /// once in `transactions` rather than one entry each: a transaction may hold 100,000.
+        case barrier(errors: [UInt32: ErrorMessage])
     }
 
     public let configuration: Configuration
@@ -72,7 +73,9 @@ public struct SessionStateMachine: Sendable {
     private var echoSentAt: NIODeadline?
     private var nextXID: UInt32 = 0
     private var pending: [UInt32: Pending] = [:]
-    /// Requests and transaction members awaiting an answer.
+    /// Open transactions: their members' xids, and their barrier's.
+    private var transactions: [(members: ClosedRange<UInt32>, barrier: UInt32)] = []
+    /// Requests and transactions awaiting an answer.
     public private(set) var pendingCount = 0
     private var startedAt: NIODeadline
 
@@ -188,7 +191,16 @@ public struct SessionStateMachine: Sendable {
             guard let change = info?.apply(s) else { return [] }
             return [.portChanged(change)]
         }
-        guard let p = pending[m.xid] else { return [.unsolicited(m)] }
+        guard let p = pending[m.xid] else {
+            // An error for a transaction's member: kept for its barrier.
+            if case .error(let e) = m.payload, let t = transactions.first(where: { $0.members.contains(m.xid) }),
+               case .barrier(var errors)? = pending[t.barrier] {
+                errors[m.xid] = e
+                pending[t.barrier] = .barrier(errors: errors)
+                return []
+            }
+            return [.unsolicited(m)]
+        }
         switch (p, m.payload) {
         case (.reply, .error(let e)):
             remove(m.xid)
@@ -210,20 +222,11 @@ public struct SessionStateMachine: Sendable {
         case (.reply, _):
             remove(m.xid)
             return [.requestCompleted(xid: m.xid, .success([m]))]
-        case (.silent(let barrier), .error(let e)):
-            // Stays pending (answered) until its barrier completes, which releases it.
-            if case .barrier(var errors, let members)? = pending[barrier] {
-                errors[m.xid] = e
-                pending[barrier] = .barrier(errors: errors, members: members)
-            }
-            return []
-        case (.barrier(let errors, let members), .barrierReply):
+        case (.barrier(let errors), .barrierReply):
             remove(m.xid)
-            members.forEach { remove($0) }
             return [.transactionCompleted(barrierXID: m.xid, .success(errors))]
-        case (.barrier(_, let members), .error(let e)):
+        case (.barrier, .error(let e)):
             remove(m.xid)
-            members.forEach { remove($0) }
             return [.transactionCompleted(barrierXID: m.xid, .failure(.switchError(e)))]
         default:
             return [.unsolicited(m)]
@@ -232,6 +235,7 @@ public struct SessionStateMachine: Sendable {
 
     private mutating func remove(_ xid: UInt32) {
         if pending.removeValue(forKey: xid) != nil { pendingCount -= 1 }
+        transactions.removeAll { $0.barrier == xid }
     }
 
     /// The peer took what we wrote (the channel became writable again): it is alive even if
@@ -284,24 +288,22 @@ public struct SessionStateMachine: Sendable {
     /// barrier; its completion carries every error the switch sent for them.
     /// `xids` are those given to `payloads`, in order.
     public mutating func transaction(_ payloads: [OpenFlowMessage.Payload]) -> (barrierXID: UInt32, xids: [UInt32], [Action]) {
-        let barrier = makeXID()
+        // Members take consecutive xids (not wrapping through 0), then the barrier.
+        if UInt32.max - nextXID <= UInt32(clamping: payloads.count) + 1 { nextXID = 0 }
+        let first = nextXID &+ 1
+        let barrier = first &+ UInt32(payloads.count)
         if isClosed { return (barrier, [], [.transactionCompleted(barrierXID: barrier, .failure(.sessionClosed("session closed")))]) }
         guard isReady else { return (barrier, [], [.transactionCompleted(barrierXID: barrier, .failure(.notReady))]) }
-        guard pendingCount + payloads.count < configuration.maxPending else {
+        guard pendingCount < configuration.maxPending, payloads.count < Int(UInt32.max / 2) else {
             return (barrier, [], [.transactionCompleted(barrierXID: barrier, .failure(.tooManyPending))])
         }
+        nextXID = barrier
         var actions: [Action] = []
-        var xids: [UInt32] = []
         actions.reserveCapacity(payloads.count + 1)
-        xids.reserveCapacity(payloads.count)
-        for p in payloads {
-            let xid = makeXID()
-            pending[xid] = .silent(barrierXID: barrier)
-            pendingCount += 1
-            xids.append(xid)
-            actions.append(.send(OpenFlowMessage(xid: xid, p)))
-        }
-        pending[barrier] = .barrier(errors: [:], members: xids)
+        let xids = Array(first..<barrier)
+        for (xid, p) in zip(xids, payloads) { actions.append(.send(OpenFlowMessage(xid: xid, p))) }
+        if !xids.isEmpty { transactions.append((first...(barrier - 1), barrier)) }
+        pending[barrier] = .barrier(errors: [:])
         pendingCount += 1
         actions.append(.send(OpenFlowMessage(xid: barrier, .barrierRequest)))
         return (barrier, xids, actions)
@@ -322,10 +324,10 @@ public struct SessionStateMachine: Sendable {
             switch p {
             case .reply: actions.append(.requestCompleted(xid: xid, .failure(.sessionClosed(reason))))
             case .barrier: actions.append(.transactionCompleted(barrierXID: xid, .failure(.sessionClosed(reason))))
-            case .silent: break
             }
         }
         pending = [:]
+        transactions = []
         pendingCount = 0
         return actions
     }

@@ -5,9 +5,9 @@ import Pipeline
 import SwitchSession
 
 /// Reads what a bridge holds of taasd's and applies a plan to it as one atomic bundle.
-enum BridgeSync {
+public enum BridgeSync {
     /// taasd's flows (by cookie) and groups now on the switch.
-    static func installed(_ c: SwitchConnection) async throws -> (flows: [FlowEntry], groups: [GroupDescription]) {
+    public static func installed(_ c: SwitchConnection) async throws -> (flows: [FlowEntry], groups: [GroupDescription]) {
         let request = FlowStatsRequest(cookie: Cookie.mark, cookieMask: Cookie.markMask)
         var flows: [FlowEntry] = []
         for m in try await c.request(.multipartRequest(MultipartRequest(.flow(request)))) {
@@ -21,14 +21,14 @@ enum BridgeSync {
     }
 
     /// Why a bundle was refused, as a person reads it.
-    struct Refused: Error, CustomStringConvertible {
-        var description: String
+    public struct Refused: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Sends the plan as one bundle (all or nothing) and waits for the commit. The commit goes
     /// with the messages in one transaction, so that the switch's error for the message that
     /// failed (sent when the commit fails) is matched to it, not lost.
-    static func apply(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) async throws {
+    public static func apply(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) async throws {
         guard !plan.isEmpty else { return }
         _ = try await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .openRequest)))
         let adds = plan.messages.map { OpenFlowMessage.Payload.bundleAdd(BundleAdd(bundleID: bundleID, message: $0)) }
