@@ -206,7 +206,11 @@ public struct LabRecord: Codable, Sendable {
     /// Stops what the lab started, by pid, and removes its namespaces (by the names it recorded)
     /// and its directory. Each step goes on if an earlier one failed.
     public func teardown(progress: (String) -> Void = { _ in }) {
-        if let pid = taasdPID, kill(pid, 0) == 0 {
+        // Only if that pid is still the lab's taasd (its command line names the lab's directory):
+        // a pid can be reused once the process is gone.
+        let commandLine = taasdPID.flatMap { FileManager.default.contents(atPath: "/proc/\($0)/cmdline") }
+            .map { String(decoding: $0.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self) } ?? ""
+        if let pid = taasdPID, commandLine.contains("\(dir)/taasd.sqlite"), kill(pid, 0) == 0 {
             progress("stopping taasd (pid \(pid))")
             kill(pid, SIGTERM)
             for _ in 0..<100 where kill(pid, 0) == 0 { usleep(50_000) }
