@@ -9,21 +9,11 @@ cd "$(dirname "$0")/.."
 rounds=${1:-3}
 secs=${2:-5}
 command -v iperf3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iperf3 >&2
-swift build --product taasd >&2
-swift build --product taas-lab >&2
-name=tdp$((RANDOM % 10000))
-dir=/tmp/$name
-port=$((20000 + RANDOM % 20000))
-lab=.build/debug/taas-lab
-$lab up --dir "$dir" --name "$name" --nodes 1 --vms 2 --api-port "$port" >&2
-cleanup() {
-    [ -f "$dir/iperf.pid" ] && kill "$(cat "$dir/iperf.pid")" 2>/dev/null || true
-    $lab down --dir "$dir" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-vsctl() { ovs-vsctl --db="unix:$dir/n1/db.sock" "$@"; }
+source scripts/bench-lab.sh
+bench_lab_cleanup_extra() { [ -f "$dir/iperf.pid" ] && kill "$(cat "$dir/iperf.pid")" 2>/dev/null || true; }
+bench_lab_up tdp 2
 ns() { ip netns exec "$name-$1" "${@:2}"; }
-api() { curl -sS -m 10 -X "$1" -H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://127.0.0.1:$port$2"; }
+api() { curl -sS -m 10 -X "$1" -H 'Content-Type: application/json' ${3:+--data-binary "$3"} "$base$2"; }
 rx() { ns n1tap cat /sys/class/net/eth0/statistics/rx_packets; }
 ns n1vm2 iperf3 -s -D --pidfile "$dir/iperf.pid"
 sleep 0.5

@@ -6,22 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000}
-swift build --product taasd >&2
-swift build --product taas-lab >&2
-name=tlt$((RANDOM % 10000))
-dir=/tmp/$name
-port=$((20000 + RANDOM % 20000))
-lab=.build/debug/taas-lab
-$lab up --dir "$dir" --name "$name" --nodes 1 --vms 1 --api-port "$port" >&2
-trap '$lab down --dir "$dir" >/dev/null 2>&1 || true' EXIT
-args=()
-for i in $(seq "$n"); do
-    args+=(-- add-port br-int "s$i" -- set interface "s$i" type=internal "ofport_request=$((100 + i))"
-           "external_ids:iface-id=s$i" "external_ids:attached-mac=$(printf '02:aa:00:00:%02x:%02x' $((i / 256)) $((i % 256)))")
-done
-ovs-vsctl --db="unix:$dir/n1/db.sock" --timeout=300 "${args[@]}" -- add-port br-int t1 -- set interface t1 type=internal \
-    ofport_request=9000 external_ids:iface-id=t1 external_ids:attached-mac=02:bb:00:00:00:01
-python3 - "http://127.0.0.1:$port" "$n" <<'PY'
+source scripts/bench-lab.sh
+bench_lab_up tlt 1
+add_internal_ports s "$n" 100 02:aa:00:00
+add_internal_ports t 1 8999 02:bb:00:00
+python3 - "$base" "$n" <<'PY'
 import json, sys, time, urllib.request, statistics
 base, n = sys.argv[1], int(sys.argv[2])
 def call(method, path, body=None):

@@ -8,31 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sources=${1:-500}
 services=${2:-20}
-swift build --product taasd >&2
-swift build --product taas-lab >&2
-name=trs$((RANDOM % 10000))
-dir=/tmp/$name
-port=$((20000 + RANDOM % 20000))
-lab=.build/debug/taas-lab
-$lab up --dir "$dir" --name "$name" --nodes 1 --vms 1 --api-port "$port" >&2
-trap '$lab down --dir "$dir" >/dev/null 2>&1 || true' EXIT
-base=http://127.0.0.1:$port
+source scripts/bench-lab.sh
+bench_lab_up trs 1
 now() { date +%s.%N; }
-vsctl() { ovs-vsctl --db="unix:$dir/n1/db.sock" --timeout=120 "$@"; }
 flowcount() { ovs-ofctl -O OpenFlow13 dump-aggregate "unix:$dir/n1/br-int.mgmt" | sed -E 's/.*flow_count=([0-9]+).*/\1/'; }
 metric() { curl -s "$base/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 
 echo "==> $((sources + services)) ports on br-int (internal, with iface-ids)" >&2
-args=()
-for i in $(seq "$sources"); do
-    args+=(-- add-port br-int "s$i" -- set interface "s$i" type=internal "ofport_request=$((100 + i))"
-           "external_ids:iface-id=s$i" "external_ids:attached-mac=$(printf '02:aa:00:00:%02x:%02x' $((i / 256)) $((i % 256)))")
-done
-for i in $(seq "$services"); do
-    args+=(-- add-port br-int "t$i" -- set interface "t$i" type=internal "ofport_request=$((5000 + i))"
-           "external_ids:iface-id=t$i" "external_ids:attached-mac=$(printf '02:bb:00:00:00:%02x' "$i")")
-done
-vsctl "${args[@]}"
+add_internal_ports s "$sources" 100 02:aa:00:00
+add_internal_ports t "$services" 5000 02:bb:00:00
 
 echo "==> $services tap services and $((sources * services)) tap flows, in bulk" >&2
 python3 - "$base" "$sources" "$services" <<'PY'

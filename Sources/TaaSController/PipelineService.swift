@@ -227,21 +227,21 @@ struct PipelineMetrics: Sendable {
     let bundles = Counter(label: "taas_bundles_committed_total")
     let refused = Counter(label: "taas_bundles_refused_total")
 
-    /// Policy objects by kind and status, as they stand after this pass's updates.
+    /// Policy objects by kind and status, as they stand after this pass's updates. Counted from
+    /// the arrays the pass already holds; only updated objects are looked up.
     func record(services: [TapService], flows: [TapFlow], mirrors: [TapMirror],
                 updates: [(PolicyTable.Kind, ResourceID, ResourceStatus, String?)]) {
-        var now: [PolicyTable.Kind: [ResourceID: ResourceStatus]] = [:]
-        for s in services { now[.tapService, default: [:]][s.id] = s.status }
-        for f in flows { now[.tapFlow, default: [:]][f.id] = f.status }
-        for m in mirrors { now[.tapMirror, default: [:]][m.id] = m.status }
-        for (kind, id, status, _) in updates { now[kind, default: [:]][id] = status }
-        for (kind, name) in [(PolicyTable.Kind.tapService, "tap_service"), (.tapFlow, "tap_flow"), (.tapMirror, "tap_mirror")] {
-            let statuses = now[kind] ?? [:]
+        func count(_ kind: PolicyTable.Kind, _ name: String, _ items: [(ResourceID, ResourceStatus)]) {
+            let changed = Dictionary(updates.filter { $0.0 == kind }.map { ($0.1, $0.2) }, uniquingKeysWith: { _, b in b })
+            var counts: [ResourceStatus: Int] = [:]
+            for (id, status) in items { counts[changed.isEmpty ? status : changed[id] ?? status, default: 0] += 1 }
             for status in ResourceStatus.allCases {
-                Gauge(label: "taas_policy_objects", dimensions: [("kind", name), ("status", status.rawValue)])
-                    .record(statuses.values.filter { $0 == status }.count)
+                Gauge(label: "taas_policy_objects", dimensions: [("kind", name), ("status", status.rawValue)]).record(counts[status] ?? 0)
             }
         }
+        count(.tapService, "tap_service", services.map { ($0.id, $0.status) })
+        count(.tapFlow, "tap_flow", flows.map { ($0.id, $0.status) })
+        count(.tapMirror, "tap_mirror", mirrors.map { ($0.id, $0.status) })
     }
 }
 

@@ -39,9 +39,15 @@ struct Up: ParsableCommand {
         } catch {
             throw LabError("could not build the lab: \(error)\nLogs are in \(location.dir); shared/LAB.md lists the usual causes.")
         }
-        var record = lab.record
-        record.apiPort = apiPort
-        record.tunnelType = tunnel
+        // What the lab holds now, and the taasd started for it (nil until started).
+        var taasdPID: Int32?
+        func record() -> LabRecord {
+            var r = lab.record
+            r.apiPort = apiPort
+            r.tunnelType = tunnel
+            r.taasdPID = taasdPID
+            return r
+        }
         do {
             step("adding VMs (namespaces with eth0 on br-int)")
             _ = try lab.addVM(Names.tap(node: 1), node: 1, ofport: 9, ip: "10.0.0.9")
@@ -59,11 +65,9 @@ struct Up: ParsableCommand {
                         "--stats-interval", "2"]
             // Open vSwitch connects only to unix sockets inside its own run directory (LAB.md).
             for i in 1...nodes { args += ["--openflow", "punix:\(lab.controllerSocket(i))", "--ovsdb", lab.nodes[i - 1].db] }
-            record.taasdPID = try Command.startBackground(binary, args, logPath: log)
-            record.vms = Array(lab.vms.values)
-            record.namespaces = lab.namespaces
+            taasdPID = try Command.startBackground(binary, args, logPath: log)
             lab.detach()
-            try location.save(record)
+            try location.save(record())
             let api = LabAPI(port: apiPort)
             try wait("taasd's API to be ready", seconds: 30, log: log) { api.healthy }
             note("REST API on http://127.0.0.1:\(apiPort), log in \(log)")
@@ -81,9 +85,7 @@ struct Up: ParsableCommand {
         } catch {
             print("taas-lab: \(error)")
             step("removing what was built")
-            record.vms = Array(lab.vms.values)
-            record.namespaces = lab.namespaces
-            record.teardown(progress: note)
+            record().teardown(progress: note)
             throw ExitCode.failure
         }
         step(String(format: "lab up in %.0f s", Date().timeIntervalSince(started)))
