@@ -61,14 +61,14 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        // A simulated switch (handshake, echo, barrier, stats) for scale and robustness tests.
+        // A simulated switch (handshake, echo, barrier, dumps, flow and group tables, bundles) for scale and robustness tests.
         .target(
             name: "SwitchSimulator",
-            dependencies: ["OpenFlow", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["OpenFlow", "Topology", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .executableTarget(
             name: "switch-sim",
-            dependencies: ["SwitchSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["SwitchSimulator", "Topology", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "NIOPosix", package: "swift-nio")]
         ),
         // OVSDB (RFC 7047), pure: JSON, JSON-RPC framing, datums, the monitored replica, managed-port plans.
@@ -166,7 +166,7 @@ let package = Package(
         .testTarget(name: "TaaSPolicyTests", dependencies: ["TaaSPolicy", "TaaSStore", "TaaSTestSupport"]),
         .testTarget(
             name: "TaaSAPITests",
-            dependencies: ["TaaSAPI", "TaaSPolicy", "TaaSStore", "TaaSTestSupport",
+            dependencies: ["TaaSAPI", "TaaSPolicy", "TaaSStore", "TaaSTestSupport", "SwitchSimulator", "Topology",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),

@@ -93,7 +93,7 @@ extension Compiler {
         // Senders (here or on other nodes) whose OUT copies overlap these IN copies: table 2
         // labels their frames (by source MAC) with the set their OUT copies went to.
         var senders: Set<String> = []
-        for d in inDestinations { senders.formUnion(index.outSources[d] ?? []) }
+        for d in inDestinations { senders.formUnion(index.outSources[RuleIndex.SenderKey(destination: d, vlan: vlan)] ?? []) }
         var labels: [UInt32: Set<Destination>] = [:]
         // Many senders share a set; its label (a hash of wire names) is worked out once.
         var labelOf: [Set<Destination>: UInt32] = [:]

@@ -21,7 +21,7 @@ public final class Compiler: Sendable {
     public init(services: [TapService], flows: [TapFlow], mirrors: [TapMirror], topology: Topology) {
         self.topology = topology
         self.services = Dictionary(services.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { a, _ in a })
-        index = RuleIndex(flows: flows, mirrors: mirrors)
+        index = RuleIndex(flows: flows, mirrors: mirrors, networkOf: { topology.ports[$0].map(\.vlan) })
         // Sorted by each node's compile, where it runs side by side with the others.
         var byNode: [String: [Topology.Port]] = [:]
         for port in topology.ports.values where port.ofport != nil { byNode[port.node, default: []].append(port) }

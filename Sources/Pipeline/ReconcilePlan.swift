@@ -13,6 +13,18 @@ public struct ReconcilePlan: Hashable, Sendable {
 
     public var isEmpty: Bool { messages.isEmpty }
 
+    /// How much a plan changes, without its messages (what is logged and counted once it is sent).
+    public struct Counts: Hashable, Sendable {
+        public var messages: Int
+        public var flowsAdded, flowsModified, flowsDeleted: Int
+        public var groupsAdded, groupsModified, groupsDeleted: Int
+    }
+
+    public var counts: Counts {
+        Counts(messages: messages.count, flowsAdded: flowsAdded, flowsModified: flowsModified, flowsDeleted: flowsDeleted,
+               groupsAdded: groupsAdded, groupsModified: groupsModified, groupsDeleted: groupsDeleted)
+    }
+
     public init(desired: BridgeProgram, installedFlows: [FlowEntry], installedGroups: [GroupDescription]) {
         var groupFirst: [OpenFlowMessage.Payload] = [], flowMods: [OpenFlowMessage.Payload] = [], groupLast: [OpenFlowMessage.Payload] = []
         var installed: [FlowKey: FlowEntry] = [:]

@@ -35,10 +35,17 @@ struct Rule: Hashable, Sendable {
 /// The policy as rules, indexed the ways the compiler looks them up.
 struct RuleIndex: Sendable {
     var bySource: [String: [Rule]] = [:]
-    /// Destination → sources with OUT rules into it (for copies that would be made twice).
-    var outSources: [Destination: Set<String>] = [:]
+    /// (Destination, the source's network) → sources with OUT rules into it (for copies that
+    /// would be made twice). By network, so that compiling one network does not walk every
+    /// sender of a destination that spans thousands of nodes.
+    var outSources: [SenderKey: Set<String>] = [:]
+    struct SenderKey: Hashable, Sendable {
+        var destination: Destination
+        var vlan: UInt16?
+    }
 
-    init(flows: [TapFlow], mirrors: [TapMirror]) {
+    /// `networkOf` gives a port's network (nil when the port is unknown: its OUT rules label nothing).
+    init(flows: [TapFlow], mirrors: [TapMirror], networkOf: (String) -> UInt16??) {
         bySource.reserveCapacity(flows.count + mirrors.count)
         // One destination value per service: its hash is worked out once.
         var destinations: [ResourceID: Destination] = [:]
@@ -50,21 +57,21 @@ struct RuleIndex: Sendable {
                 d = Destination(kind: .service, id: f.tapServiceID.rawValue)
                 destinations[f.tapServiceID] = d
             }
-            if f.direction != .in { add(Rule(source: f.sourcePort, out: true, filter: f.vlanFilter, destination: d)) }
-            if f.direction != .out { add(Rule(source: f.sourcePort, out: false, filter: f.vlanFilter, destination: d)) }
+            if f.direction != .in { add(networkOf, Rule(source: f.sourcePort, out: true, filter: f.vlanFilter, destination: d)) }
+            if f.direction != .out { add(networkOf, Rule(source: f.sourcePort, out: false, filter: f.vlanFilter, destination: d)) }
         }
         for m in mirrors {
             for (direction, _) in m.directions {
                 let d = Destination(kind: .mirror, id: MirrorPortName.make(m.id, direction))
-                if direction != .in { add(Rule(source: m.portID, out: true, filter: nil, destination: d)) }
-                if direction != .out { add(Rule(source: m.portID, out: false, filter: nil, destination: d)) }
+                if direction != .in { add(networkOf, Rule(source: m.portID, out: true, filter: nil, destination: d)) }
+                if direction != .out { add(networkOf, Rule(source: m.portID, out: false, filter: nil, destination: d)) }
             }
         }
     }
 
-    mutating func add(_ r: Rule) {
+    mutating func add(_ networkOf: (String) -> UInt16??, _ r: Rule) {
         bySource[r.source, default: []].append(r)
-        if r.out { outSources[r.destination, default: []].insert(r.source) }
+        if r.out, let vlan = networkOf(r.source) { outSources[SenderKey(destination: r.destination, vlan: vlan), default: []].insert(r.source) }
     }
 }
 

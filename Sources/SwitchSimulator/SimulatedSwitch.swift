@@ -2,10 +2,14 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import OpenFlow
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A small simulated OpenFlow 1.3 switch for scale and robustness tests: it speaks the
-/// handshake, answers echoes, barriers and stats, counts what it is sent, and can time
-/// echo round trips to the controller. Not a switch: it forwards nothing.
+/// handshake, answers echoes, barriers and dumps, keeps the flows and groups it is sent (bundles
+/// included, see `SimulatedTables`), counts what it is sent, and can time echo round trips to the
+/// controller. Not a switch: it forwards nothing.
 public final class SimulatedSwitch: Sendable {
     public let datapathID: UInt64
     let channel: Channel
@@ -16,16 +20,32 @@ public final class SimulatedSwitch: Sendable {
         public var received = 0
         public var flowMods = 0
         public var handshakeDone = false
+        /// Flows and groups now in the tables.
+        public var flows = 0
+        public var groups = 0
+        /// Changes to the tables (a committed bundle counts once), and the wall-clock time of the
+        /// last one in seconds since 1970, so that another process can compare it with its own.
+        public var tableChanges = 0
+        public var lastChange = 0.0
+        /// The tables as they stand (to reconnect a switch that kept them, as a real one does).
+        public var tables = SimulatedTables()
     }
 
     /// Connects to a controller listening at `host:port`.
-    public static func connect(host: String, port: Int, datapathID: UInt64, group: EventLoopGroup) async throws -> SimulatedSwitch {
-        let stats = NIOLockedValueBox(Stats())
+    /// `ports` are what PORT_DESC reports (default: only the local port); `tables` what the
+    /// switch holds when it connects.
+    public static func connect(host: String, port: Int, datapathID: UInt64, ports: [PortDescription]? = nil,
+                               tables: SimulatedTables = SimulatedTables(), group: EventLoopGroup) async throws -> SimulatedSwitch {
+        var initial = Stats()
+        initial.tables = tables
+        initial.flows = tables.flowCount
+        initial.groups = tables.groups.count
+        let stats = NIOLockedValueBox(initial)
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(SimulatedSwitchHandler(datapathID: datapathID, stats: stats))
+                    try channel.pipeline.syncOperations.addHandler(SimulatedSwitchHandler(datapathID: datapathID, ports: ports, tables: tables, stats: stats))
                 }
             }
             .connect(host: host, port: port).get()
@@ -64,15 +84,17 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    let responder: SwitchResponder
+    var responder: SwitchResponder
+    var tables = SimulatedTables()
     let stats: NIOLockedValueBox<SimulatedSwitch.Stats>
     private var buffer = ByteBuffer()
     private var context: ChannelHandlerContext?
     private var echoes: [UInt32: (ContinuousClock.Instant, EventLoopPromise<Duration>)] = [:]
     private var nextXID: UInt32 = 0x8000_0000
 
-    init(datapathID: UInt64, stats: NIOLockedValueBox<SimulatedSwitch.Stats>) {
-        responder = SwitchResponder(datapathID: datapathID)
+    init(datapathID: UInt64, ports: [PortDescription]?, tables: SimulatedTables, stats: NIOLockedValueBox<SimulatedSwitch.Stats>) {
+        responder = SwitchResponder(datapathID: datapathID, ports: ports)
+        self.tables = tables
         self.stats = stats
     }
 
@@ -101,7 +123,7 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         buffer.writeBuffer(&incoming)
-        var count = 0, flowMods = 0, handshake = false
+        var count = 0, flowMods = 0, handshake = false, changes = 0
         while true {
             let m: OpenFlowMessage
             do {
@@ -119,22 +141,58 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
             switch m.payload {
             case .echoReply:
                 if let (start, promise) = echoes.removeValue(forKey: m.xid) { promise.succeed(.now - start) }
-            case .flowMod:
-                flowMods += 1
+            case .flowMod, .groupMod:
+                if case .flowMod = m.payload { flowMods += 1 }
+                do throws(SimulatedTables.Failure) {
+                    if try tables.apply(m.payload, xid: m.xid) { changes += 1 }
+                } catch {
+                    send(context, OpenFlowMessage(xid: error.xid, .error(ErrorMessage(code: error.code))))
+                }
+                continue
+            case .bundleAdd, .bundleControl:
+                let (reply, errors, changed) = tables.bundle(m.payload, xid: m.xid)
+                for (xid, code) in errors {
+                    send(context, OpenFlowMessage(xid: xid, .error(ErrorMessage(code: code, experimenter: code.type == .experimenter ? ExperimenterID.onf : nil))))
+                }
+                if let reply { send(context, OpenFlowMessage(xid: m.xid, .bundleControl(reply))) }
+                if changed { changes += 1 }
+                continue
             case .multipartRequest(let r):
-                if case .portDesc = r.body { handshake = true }
+                switch r.body {
+                case .portDesc: handshake = true
+                case .flow: responder.flows = tables.allFlows
+                case .groupDesc: responder.groups = Array(tables.groups.values)
+                default: break
+                }
             default:
                 break
             }
             for reply in responder.answer(m) { send(context, reply) }
+            responder.flows = []
+            responder.groups = []
         }
         buffer.discardReadBytes()
         context.flush()
+        let flows = tables.flowCount, groups = tables.groups.count, snapshot = tables
+        let now = changes > 0 ? Self.wallClock() : 0
         stats.withLockedValue {
             $0.received += count
             $0.flowMods += flowMods
             if handshake { $0.handshakeDone = true }
+            $0.flows = flows
+            $0.groups = groups
+            if changes > 0 {
+                $0.tableChanges += changes
+                $0.lastChange = now
+                $0.tables = snapshot
+            }
         }
+    }
+
+    static func wallClock() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     private func send(_ context: ChannelHandlerContext, _ m: OpenFlowMessage) {

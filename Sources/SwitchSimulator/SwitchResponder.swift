@@ -29,8 +29,12 @@ public struct SwitchResponder: Sendable {
             switch r.body {
             case .desc: return reply(.multipartReply(MultipartReply(.desc(description))))
             case .portDesc: return reply(.multipartReply(MultipartReply(.portDesc(ports))))
-            case .flow: return reply(.multipartReply(MultipartReply(.flow(flows))))
-            case .groupDesc: return reply(.multipartReply(MultipartReply(.groupDesc(groups))))
+            case .flow(let request):
+                return Self.split(flows.filter { f in
+                    (request.tableID == Reserved.tableAll || f.tableID == request.tableID)
+                        && (f.cookie & request.cookieMask) == (request.cookie & request.cookieMask)
+                }, xid: m.xid, body: MultipartReply.Body.flow)
+            case .groupDesc: return Self.split(groups, xid: m.xid, body: MultipartReply.Body.groupDesc)
             case .meterConfig: return reply(.multipartReply(MultipartReply(.meterConfig(meters))))
             case .tableFeatures:
                 // The eight properties ovs-ofctl requires before it accepts a table.
@@ -41,6 +45,25 @@ public struct SwitchResponder: Sendable {
             }
         default:
             return []
+        }
+    }
+
+    /// A dump as as many replies as it takes to keep each under OpenFlow's 64 KB message limit,
+    /// all but the last flagged "more".
+    static func split<T>(_ items: [T], xid: UInt32, body: ([T]) -> MultipartReply.Body) -> [OpenFlowMessage] {
+        func fits(_ part: ArraySlice<T>) -> Bool {
+            OpenFlowMessage(xid: xid, .multipartReply(MultipartReply(body(Array(part))))).encoded().readableBytes <= Int(UInt16.max)
+        }
+        var parts: [ArraySlice<T>] = []
+        var rest = items[...]
+        while !rest.isEmpty || parts.isEmpty {
+            var n = min(rest.count, 256)
+            while n > 1 && !fits(rest.prefix(n)) { n /= 2 }
+            parts.append(rest.prefix(n))
+            rest = rest.dropFirst(n)
+        }
+        return parts.enumerated().map { i, part in
+            OpenFlowMessage(xid: xid, .multipartReply(MultipartReply(flags: i < parts.count - 1 ? 1 : 0, body(Array(part)))))
         }
     }
 }

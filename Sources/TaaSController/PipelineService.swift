@@ -26,6 +26,9 @@ public actor PipelineService {
     /// A node's switch refused its program: the reason, and the program it refused (not retried
     /// until the program or the switch changes).
     private var refused: [String: (reason: String, program: BridgeProgram)] = [:]
+    /// Bumped each time a node's switch connects or leaves, so that a push that was in flight
+    /// then does not record a stale result.
+    private var generation: [String: Int] = [:]
     private var lastTopology = Topology()
     private var lastInputs = PipelineInputs()
     /// Node programs compiled so far (a change compiles only the nodes it touches).
@@ -38,19 +41,36 @@ public actor PipelineService {
     public private(set) var bundlesCommitted = 0
     public private(set) var passes = 0
 
-    public init(policy: PolicyService, topology: TopologyService, registry: SwitchRegistry, logger: Logger) {
+    /// Until every port the policy names and the inventory knows is back on a connected bridge
+    /// (or this deadline passes), nothing is sent: after a restart, a bridge seen before the node
+    /// holding its tap service would otherwise lose its copies to that service until the node
+    /// reconnects. Bridges keep their flows meanwhile (fail mode secure).
+    private let settleDeadline: ContinuousClock.Instant
+    private var settled = false
+    private var settleWake: Task<Void, Never>?
+
+    /// `settle`: the longest wait, after start, for the nodes the policy names (see `settleDeadline`).
+    public init(policy: PolicyService, topology: TopologyService, registry: SwitchRegistry, settle: Duration = .zero, logger: Logger) {
         self.policy = policy
         self.topology = topology
         self.registry = registry
         self.logger = logger
+        settleDeadline = ContinuousClock.now + settle
     }
 
     /// A switch connected or left: forget what it held (re-read on connect), then recompute.
     public func handle(_ event: SwitchEvent) async {
-        switch event {
-        case .connected(let info): forget(datapathID: info.datapathID)
-        case .disconnected(let dpid, _): forget(datapathID: dpid)
-        case .portChanged: break
+        await handle([event])
+    }
+
+    /// Several switch events with one run for all of them.
+    public func handle(_ events: [SwitchEvent]) async {
+        for event in events {
+            switch event {
+            case .connected(let info): forget(datapathID: info.datapathID)
+            case .disconnected(let dpid, _): forget(datapathID: dpid)
+            case .portChanged: break
+            }
         }
         await run()
     }
@@ -59,6 +79,7 @@ public actor PipelineService {
         for (id, node) in lastTopology.nodes where node.datapathID == datapathID {
             installed[id] = nil
             refused[id] = nil
+            generation[id, default: 0] += 1
         }
     }
 
@@ -88,6 +109,9 @@ public actor PipelineService {
         }
         let topo = await topology.topology
         lastTopology = topo
+        if !settled {
+            guard await isSettled(topo, services: services, flows: flows, mirrors: mirrors) else { return }
+        }
         // Only the nodes the change can alter are recompiled.
         let inputs = PipelineInputs(services: services, flows: flows, mirrors: mirrors, topology: topo)
         if inputs != lastInputs {
@@ -100,66 +124,172 @@ public actor PipelineService {
             lastInputs = inputs
         }
         let programs = desired
-        for node in programs.keys.sorted() {
-            guard let program = programs[node] else { continue }
-            await sync(node, program, topo)
-        }
+        await syncAll(programs, topo)
         for node in installed.keys where programs[node] == nil { installed[node] = nil }
         await updateStatuses(topo, services: services, flows: flows, mirrors: mirrors)
     }
 
-    private func sync(_ node: String, _ program: BridgeProgram, _ topo: Topology) async {
-        guard let dpid = topo.nodes[node]?.datapathID, let connection = registry.connection(datapathID: dpid) else {
-            installed[node] = nil
-            return
+    /// Whether the start-up wait is over (see `settleDeadline`); if not, a pass is scheduled for
+    /// the deadline.
+    private func isSettled(_ topo: Topology, services: [TapService], flows: [TapFlow], mirrors: [TapMirror]) async -> Bool {
+        let known = await policy.read { t in Set(t.ports.keys) }
+        let named = Set(services.map(\.portID) + flows.map(\.sourcePort) + mirrors.map(\.portID)).intersection(known)
+        let missing = named.filter { id in
+            guard let p = topo.ports[id], p.ofport != nil, topo.nodes[p.node]?.openflowConnected == true else { return true }
+            return false
         }
-        if installed[node] == program { return }
-        if let r = refused[node], r.program == program { return }
+        if missing.isEmpty || ContinuousClock.now >= settleDeadline {
+            settled = true
+            settleWake?.cancel()
+            if !missing.isEmpty {
+                logger.warning("programming bridges although some ports the policy names are not back", metadata: [
+                    "missing_ports": "\(missing.count)", "example": "\(missing.sorted().first ?? "")",
+                ])
+            }
+            return true
+        }
+        if settleWake == nil {
+            let deadline = settleDeadline
+            settleWake = Task { [weak self] in
+                try? await Task.sleep(until: deadline)
+                await self?.run()
+            }
+        }
+        return false
+    }
+
+    /// One bridge to bring in line: its program, its connection, what it is known to hold (nil:
+    /// read it back), and the bundle id to use.
+    struct Push: Sendable {
+        var node: String
+        var program: BridgeProgram
+        var connection: SwitchConnection
+        var known: BridgeProgram?
+        var bundleID: UInt32
+        var generation: Int
+    }
+
+    enum Outcome: Sendable {
+        case programmed(ReconcilePlan.Counts)
+        case alreadyHeld
+        case refused(String)
+        case failed(String)
+    }
+
+    /// How many bridges are programmed at once: enough to hide round trips when a change
+    /// touches thousands of bridges, few enough to bound the memory of plans in flight.
+    static let concurrentPushes = 64
+
+    /// Programs every bridge that does not hold its program yet, `concurrentPushes` at a time,
+    /// then records what each confirmed.
+    private func syncAll(_ programs: [String: BridgeProgram], _ topo: Topology) async {
+        var work: [Push] = []
+        for node in programs.keys.sorted() {
+            guard let program = programs[node] else { continue }
+            guard let dpid = topo.nodes[node]?.datapathID, let connection = registry.connection(datapathID: dpid) else {
+                installed[node] = nil
+                continue
+            }
+            if installed[node] == program { continue }
+            if let r = refused[node], r.program == program { continue }
+            nextBundle &+= 1
+            work.append(Push(node: node, program: program, connection: connection, known: installed[node], bundleID: nextBundle,
+                             generation: generation[node, default: 0]))
+        }
+        guard !work.isEmpty else { return }
+        let logger = logger
+        await withTaskGroup(of: (Push, Outcome).self) { group in
+            var pending = work[...]
+            func startNext() {
+                guard let p = pending.popFirst() else { return }
+                group.addTask { (p, await Self.push(p, logger: logger)) }
+            }
+            for _ in 0..<Self.concurrentPushes { startNext() }
+            while let (p, outcome) = await group.next() {
+                record(p, outcome)
+                startNext()
+            }
+        }
+    }
+
+    /// Records what a push achieved, unless the switch left or came back meanwhile (then what
+    /// it holds is unknown again, and the next pass reads it).
+    private func record(_ p: Push, _ outcome: Outcome) {
+        guard generation[p.node, default: 0] == p.generation else { return }
+        switch outcome {
+        case .programmed(let c):
+            modsSent += c.messages
+            bundlesCommitted += 1
+            Self.metrics.flowMods.increment(by: Int64(c.flowsAdded + c.flowsModified + c.flowsDeleted))
+            Self.metrics.groupMods.increment(by: Int64(c.groupsAdded + c.groupsModified + c.groupsDeleted))
+            Self.metrics.bundles.increment()
+            installed[p.node] = p.program
+            refused[p.node] = nil
+        case .alreadyHeld:
+            installed[p.node] = p.program
+            refused[p.node] = nil
+        case .refused(let reason):
+            refused[p.node] = (reason, p.program)
+            Self.metrics.refused.increment()
+            installed[p.node] = nil
+        case .failed:
+            installed[p.node] = nil
+        }
+    }
+
+    /// Plans one bridge's change (reading what it holds when that is unknown) and sends it as one bundle.
+    static func push(_ p: Push, logger: Logger) async -> Outcome {
         var log = logger
-        log[metadataKey: "node"] = "\(node)"
+        log[metadataKey: "node"] = "\(p.node)"
         do {
             let plan: ReconcilePlan
-            if let known = installed[node] {
-                plan = ReconcilePlan(desired: program, installedFlows: Array(known.flows.values), installedGroups: Array(known.groups.values))
+            if let known = p.known {
+                plan = ReconcilePlan(desired: p.program, installedFlows: Array(known.flows.values), installedGroups: Array(known.groups.values))
             } else {
-                let (flows, groups) = try await BridgeSync.installed(connection)
-                plan = ReconcilePlan(desired: program, installedFlows: flows, installedGroups: groups)
+                let (flows, groups) = try await BridgeSync.installed(p.connection)
+                plan = ReconcilePlan(desired: p.program, installedFlows: flows, installedGroups: groups)
             }
-            if !plan.isEmpty {
-                nextBundle &+= 1
-                try await BridgeSync.apply(plan, to: connection, bundleID: nextBundle)
-                modsSent += plan.messages.count
-                bundlesCommitted += 1
-                Self.metrics.flowMods.increment(by: Int64(plan.flowsAdded + plan.flowsModified + plan.flowsDeleted))
-                Self.metrics.groupMods.increment(by: Int64(plan.groupsAdded + plan.groupsModified + plan.groupsDeleted))
-                Self.metrics.bundles.increment()
-                log.info("bridge programmed", metadata: [
-                    "flows_added": "\(plan.flowsAdded)", "flows_modified": "\(plan.flowsModified)", "flows_deleted": "\(plan.flowsDeleted)",
-                    "groups_added": "\(plan.groupsAdded)", "groups_modified": "\(plan.groupsModified)", "groups_deleted": "\(plan.groupsDeleted)",
-                ])
-            } else {
+            guard !plan.isEmpty else {
                 log.info("bridge already holds its program")
+                return .alreadyHeld
             }
-            installed[node] = program
-            refused[node] = nil
+            try await BridgeSync.apply(plan, to: p.connection, bundleID: p.bundleID)
+            let c = plan.counts
+            log.info("bridge programmed", metadata: [
+                "flows_added": "\(c.flowsAdded)", "flows_modified": "\(c.flowsModified)", "flows_deleted": "\(c.flowsDeleted)",
+                "groups_added": "\(c.groupsAdded)", "groups_modified": "\(c.groupsModified)", "groups_deleted": "\(c.groupsDeleted)",
+            ])
+            return .programmed(c)
         } catch let e as BridgeSync.Refused {
             log.error("switch refused the program", metadata: ["error": "\(e.description)"])
-            refused[node] = (e.description, program)
-            Self.metrics.refused.increment()
-            installed[node] = nil
+            return .refused(e.description)
         } catch {
             log.warning("cannot program bridge", metadata: ["error": "\(error)"])
-            installed[node] = nil
+            return .failed("\(error)")
         }
     }
 
     /// ACTIVE when every bridge involved holds the resource's flows, DOWN while one (or a port)
     /// is missing, ERROR with the switch's reason when one refused them.
     private func updateStatuses(_ topo: Topology, services: [TapService], flows: [TapFlow], mirrors: [TapMirror]) async {
+        // Worked out once per node: a service node's program can hold thousands of flows, and
+        // every tap flow into it asks.
+        var states: [String: (ResourceStatus, String?)] = [:]
         func nodeState(_ node: String?) -> (ResourceStatus, String?) {
-            guard let node, let n = topo.nodes[node], n.openflowConnected, desired[node] != nil else { return (.down, nil) }
-            if let r = refused[node] { return (.error, r.reason) }
-            return installed[node] == desired[node] ? (.active, nil) : (.down, nil)
+            guard let node else { return (.down, nil) }
+            if let known = states[node] { return known }
+            let state: (ResourceStatus, String?)
+            if let n = topo.nodes[node], n.openflowConnected, desired[node] != nil {
+                if let r = refused[node] {
+                    state = (.error, r.reason)
+                } else {
+                    state = installed[node] == desired[node] ? (.active, nil) : (.down, nil)
+                }
+            } else {
+                state = (.down, nil)
+            }
+            states[node] = state
+            return state
         }
         func combine(_ states: [(ResourceStatus, String?)]) -> (ResourceStatus, String?) {
             if let e = states.first(where: { $0.0 == .error }) { return e }

@@ -75,23 +75,34 @@ public actor TopologyService {
     }
 
     public func handle(_ event: SwitchEvent) async {
-        switch event {
-        case .connected(let info):
-            openflow.insert(info.datapathID)
-            var byName: [String: StaticTopology.OpenFlowPort] = [:]
-            for p in info.ports.values { byName[p.name] = .init(number: p.portNumber.rawValue, up: !p.isLinkDown) }
-            openflowPorts[info.datapathID] = byName
-        case .disconnected(let dpid, _):
-            openflow.remove(dpid)
-            openflowPorts[dpid] = nil
-        case .portChanged(let dpid, let change):
-            switch change {
-            case .deleted(let p): openflowPorts[dpid]?[p.name] = nil
-            case .added(let p), .modified(_, let p): openflowPorts[dpid]?[p.name] = .init(number: p.portNumber.rawValue, up: !p.isLinkDown)
+        await handle([event])
+    }
+
+    /// Several switch events, in order, with one recompute for all of them.
+    public func handle(_ events: [SwitchEvent]) async {
+        var changed = false
+        for event in events {
+            switch event {
+            case .connected(let info):
+                openflow.insert(info.datapathID)
+                var byName: [String: StaticTopology.OpenFlowPort] = [:]
+                for p in info.ports.values { byName[p.name] = .init(number: p.portNumber.rawValue, up: !p.isLinkDown) }
+                openflowPorts[info.datapathID] = byName
+                changed = true
+            case .disconnected(let dpid, _):
+                openflow.remove(dpid)
+                openflowPorts[dpid] = nil
+                changed = true
+            case .portChanged(let dpid, let change):
+                switch change {
+                case .deleted(let p): openflowPorts[dpid]?[p.name] = nil
+                case .added(let p), .modified(_, let p): openflowPorts[dpid]?[p.name] = .init(number: p.portNumber.rawValue, up: !p.isLinkDown)
+                }
+                // Without declared ports, OVSDB tells port changes.
+                if configuration.declared != nil { changed = true }
             }
-            guard configuration.declared != nil else { return }
         }
-        await recompute()
+        if changed { await recompute() }
     }
 
     /// Re-reads the tap mirrors after a policy change (their ports follow them).

@@ -116,9 +116,11 @@ public struct StaticTopology: Hashable, Sendable {
     /// (datapath id → port name → port). A port named `taas-tun` counts as the tunnel port.
     public func views(bridge: String, openflow: [UInt64: [String: OpenFlowPort]]) -> [String: NodeView] {
         var out: [String: NodeView] = [:]
+        var byNode: [String: [Port]] = [:]
+        for p in ports { byNode[p.node, default: []].append(p) }
         for n in nodes {
             let of = openflow[n.datapathID] ?? [:]
-            var bridgePorts = ports.filter { $0.node == n.id }.map { p in
+            var bridgePorts = (byNode[n.id] ?? []).map { p in
                 NodeView.Port(uuid: p.id, name: p.name, tag: p.vlan, trunks: [], externalIDs: [:], interfaces: [
                     NodeView.Interface(uuid: p.id, name: p.name, type: "", ofport: of[p.name].map { Int64($0.number) },
                                        externalIDs: ["iface-id": p.id, "attached-mac": p.mac, "project-id": p.project ?? ""],

@@ -98,12 +98,17 @@ struct Taasd: AsyncParsableCommand {
                                valueName: "seconds"))
     var statsInterval: String?
 
+    @Option(help: ArgumentHelp("After a start, the longest wait for the nodes of the ports the policy names before any bridge is "
+                               + "programmed, so that a restart changes nothing that is right (default 10; 0: no wait).",
+                               valueName: "seconds"))
+    var settle: String?
+
     /// The settings, resolved from file, environment and flags.
     func settings() throws -> Settings {
         let flags: [String: String?] = [
             "bridge": bridge, "tunnel-type": tunnelType, "topology": topology, "ssl-private-key": sslPrivateKey,
             "ssl-certificate": sslCertificate, "ssl-ca-cert": sslCaCert, "echo-interval": echoInterval, "echo-timeout": echoTimeout,
-            "api": api, "db": db, "auth": auth, "log-level": logLevel, "log-format": logFormat, "stats-interval": statsInterval,
+            "api": api, "db": db, "auth": auth, "log-level": logLevel, "log-format": logFormat, "stats-interval": statsInterval, "settle": settle,
         ]
         return try TaasdSettings.resolve(file: config, environment: ProcessInfo.processInfo.environment,
                                          flags: flags.compactMapValues { $0 }, lists: ["openflow": openflow, "ovsdb": ovsdb])
@@ -167,7 +172,8 @@ struct Taasd: AsyncParsableCommand {
             guard let manager else { throw OVSDBCallError.closed }
             return try await manager.transact(session: session, ops)
         }
-        let pipeline = PipelineService(policy: policy, topology: topology, registry: server.registry, logger: logger)
+        let pipeline = PipelineService(policy: policy, topology: topology, registry: server.registry,
+                                       settle: .milliseconds(Int64((s[number: "settle"] ?? 10) * 1000)), logger: logger)
         let statistics = StatisticsService(policy: policy, topology: topology, registry: server.registry,
                                            interval: .milliseconds(Int64((s[number: "stats-interval"] ?? 10) * 1000)), logger: logger)
         let readiness = Readiness(waitingFor: Set(["api", "openflow"] + (manager == nil ? [] : ["ovsdb"])))
@@ -213,21 +219,23 @@ struct Taasd: AsyncParsableCommand {
             })
         }
         services += [
+            // Events that pile up while one is handled are handled together (Coalesced): a
+            // thousand switches connecting, or a status update per pass, cost one pass, not one each.
             ClosureService {
                 await topology.policyChanged()
                 await pipeline.run()
-                for await _ in policyChanges.cancelOnGracefulShutdown() {
+                for await _ in Coalesced(policyChanges).cancelOnGracefulShutdown() {
                     await topology.policyChanged()
                     await pipeline.run()
                 }
             },
-            ClosureService { for await _ in topologyChanges.cancelOnGracefulShutdown() { await pipeline.run() } },
+            ClosureService { for await _ in Coalesced(topologyChanges).cancelOnGracefulShutdown() { await pipeline.run() } },
             ClosureService {
-                // Each switch event reaches the topology, then the pipeline, and is logged.
-                for await event in events.cancelOnGracefulShutdown() {
-                    await topology.handle(event)
-                    await pipeline.handle(event)
-                    Self.log(event, logger)
+                // Switch events reach the topology, then the pipeline, and are logged.
+                for await batch in Coalesced(events).cancelOnGracefulShutdown() {
+                    await topology.handle(batch)
+                    await pipeline.handle(batch)
+                    for event in batch { Self.log(event, logger) }
                 }
             },
             ClosureService { try await cancelWhenGracefulShutdown { await statistics.run() } },

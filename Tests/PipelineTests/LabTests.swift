@@ -90,7 +90,7 @@ import Testing
         try lab.connect()
         // Tunnel ports as flows/ numbers them.
         for (i, n) in lab.nodes.enumerated() {
-            for _ in 0..<100 where (try? n.vsctl(["get", "interface", "taas-tun", "ofport"])) == nil { try await Task.sleep(for: .milliseconds(50)) }
+            for _ in 0..<300 where (try? n.vsctl(["get", "interface", "taas-tun", "ofport"])) == nil { try await Task.sleep(for: .milliseconds(50)) }
             try n.vsctl(["set", "interface", "taas-tun", "ofport_request=100"])
             _ = i
         }

@@ -1,0 +1,145 @@
+import OpenFlow
+
+/// The flow and group tables of a simulated switch, kept as a controller's messages change them:
+/// FLOW_MOD, GROUP_MOD and bundles (applied all or nothing at commit), read back with the flow
+/// and group dumps. It models what a controller relies on, not a datapath: flows are identified
+/// by table, priority and match (fields in any order), a non-strict delete removes the flows
+/// whose match includes every field of the request's, and counters stay zero.
+public struct SimulatedTables: Sendable {
+    struct Key: Hashable {
+        var table: UInt8
+        var priority: UInt16
+        var fields: Set<OXMField>
+    }
+
+    private(set) var flows: [Key: FlowStats] = [:]
+    public private(set) var groups: [UInt32: GroupDescription] = [:]
+    /// Open bundles: id → messages added, each with its xid (the error for a failed message carries it).
+    private var bundles: [UInt32: [(xid: UInt32, message: OpenFlowMessage.Payload)]] = [:]
+
+    public init() {}
+
+    public var flowCount: Int { flows.count }
+    public var allFlows: [FlowStats] { Array(flows.values) }
+
+    /// The flows a FLOW stats request selects: its table (or all) and cookie under its mask.
+    public func flows(matching r: FlowStatsRequest) -> [FlowStats] {
+        flows.values.filter { f in
+            (r.tableID == Reserved.tableAll || f.tableID == r.tableID) && (f.cookie & r.cookieMask) == (r.cookie & r.cookieMask)
+        }
+    }
+
+    /// A failure to apply a message, as the switch reports it.
+    public struct Failure: Error, Sendable {
+        public var xid: UInt32
+        public var code: ErrorCode
+    }
+
+    /// Applies one message that changes the tables. Returns whether it changed anything.
+    @discardableResult
+    public mutating func apply(_ payload: OpenFlowMessage.Payload, xid: UInt32) throws(Failure) -> Bool {
+        switch payload {
+        case .flowMod(let f): return apply(f)
+        case .groupMod(let g): return try apply(g, xid: xid)
+        default: return false
+        }
+    }
+
+    mutating func apply(_ f: FlowMod) -> Bool {
+        let key = Key(table: f.tableID, priority: f.priority, fields: Set(f.match.fields))
+        func cookieMatches(_ s: FlowStats) -> Bool { (s.cookie & f.cookieMask) == (f.cookie & f.cookieMask) }
+        switch f.command {
+        case .add:
+            flows[key] = FlowStats(tableID: f.tableID, priority: f.priority, idleTimeout: f.idleTimeout, hardTimeout: f.hardTimeout,
+                                   flags: f.flags, cookie: f.cookie, match: f.match, instructions: f.instructions)
+            return true
+        case .modifyStrict:
+            // OpenFlow 1.3: modifying a flow that is not there changes nothing.
+            guard var s = flows[key], cookieMatches(s) else { return false }
+            s.instructions = f.instructions
+            flows[key] = s
+            return true
+        case .modify:
+            var changed = false
+            for (k, var s) in flows where covers(f, k) && cookieMatches(s) {
+                s.instructions = f.instructions
+                flows[k] = s
+                changed = true
+            }
+            return changed
+        case .deleteStrict:
+            guard let s = flows[key], cookieMatches(s) else { return false }
+            flows[key] = nil
+            return true
+        case .delete:
+            let doomed = flows.filter { covers(f, $0.key) && cookieMatches($0.value) }.map(\.key)
+            for k in doomed { flows[k] = nil }
+            return !doomed.isEmpty
+        default:
+            return false
+        }
+    }
+
+    /// Whether a non-strict request selects a flow: same table (or all) and every request field in the flow's match.
+    private func covers(_ f: FlowMod, _ k: Key) -> Bool {
+        (f.tableID == Reserved.tableAll || f.tableID == k.table) && f.match.fields.allSatisfy { k.fields.contains($0) }
+    }
+
+    mutating func apply(_ g: GroupMod, xid: UInt32) throws(Failure) -> Bool {
+        switch g.command {
+        case .add:
+            guard groups[g.groupID] == nil else { throw Failure(xid: xid, code: .groupModFailedGroupExists) }
+            groups[g.groupID] = GroupDescription(type: g.type, groupID: g.groupID, buckets: g.buckets)
+        case .modify:
+            guard groups[g.groupID] != nil else { throw Failure(xid: xid, code: .groupModFailedUnknownGroup) }
+            groups[g.groupID] = GroupDescription(type: g.type, groupID: g.groupID, buckets: g.buckets)
+        case .delete:
+            if g.groupID == Reserved.groupAll { groups = [:] } else { groups[g.groupID] = nil }
+        default:
+            throw Failure(xid: xid, code: .groupModFailedBadCommand)
+        }
+        return true
+    }
+
+    /// Handles a bundle control or add message: the reply to send (nil for adds), or the errors.
+    /// A commit applies every added message to a copy and keeps it only if all succeed.
+    public mutating func bundle(_ payload: OpenFlowMessage.Payload, xid: UInt32) -> (reply: BundleControl?, errors: [(UInt32, ErrorCode)], changed: Bool) {
+        switch payload {
+        case .bundleAdd(let a):
+            guard bundles[a.bundleID] != nil else { return (nil, [(xid, .bundleBadID)], false) }
+            bundles[a.bundleID]?.append((xid, a.message))
+            return (nil, [], false)
+        case .bundleControl(let c):
+            let reply = BundleControl(bundleID: c.bundleID, type: c.type.reply, flags: [])
+            switch c.type {
+            case .openRequest:
+                guard bundles[c.bundleID] == nil else { return (nil, [(xid, .bundleExists)], false) }
+                bundles[c.bundleID] = []
+                return (reply, [], false)
+            case .commitRequest:
+                guard let messages = bundles.removeValue(forKey: c.bundleID) else { return (nil, [(xid, .bundleBadID)], false) }
+                var copy = self
+                copy.bundles = [:]
+                var changed = false
+                for m in messages {
+                    do throws(Failure) {
+                        changed = try copy.apply(m.message, xid: m.xid) || changed
+                    } catch {
+                        return (nil, [(error.xid, error.code), (xid, .bundleMsgFailed)], false)
+                    }
+                }
+                let open = bundles
+                self = copy
+                bundles = open
+                return (reply, [], changed)
+            case .discardRequest, .closeRequest:
+                if c.type == .discardRequest { bundles[c.bundleID] = nil }
+                return (reply, [], false)
+            default:
+                return (nil, [(xid, .bundleBadType)], false)
+            }
+        default:
+            return (nil, [], false)
+        }
+    }
+}

@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Benchmarks of one taasd against simulated switches (switch-sim), over loopback only.
+
+  bench-sim.py sessions COUNT...            sessions held, memory, echoes, and pushing a change to all
+  bench-sim.py latency NODES CREATIONS      POST tap flow → ACTIVE with NODES connected bridges
+
+Runs the release builds in .build/release (scripts/bench-sessions.sh and bench-latency-sim.sh
+build them). Each run has its own directory, ports and processes, and removes them at the end.
+"""
+import json, os, random, resource, shutil, signal, subprocess, sys, tempfile, time, urllib.request
+
+BIN = os.environ.get("TAAS_BIN") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release")
+SCRIPTS = os.path.dirname(os.path.abspath(__file__))
+
+
+def progress(text):
+    print(f"  … {text}", file=sys.stderr, flush=True)
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1])
+    return 0
+
+
+class Run:
+    """taasd with a topology of NODES nodes (VMS ports each), and switch-sim playing its bridges."""
+
+    def __init__(self, nodes, vms, echo_rounds=0, quiet_echo=True):
+        self.dir = tempfile.mkdtemp(prefix="taas-bench-sim-")
+        self.procs = []
+        self.sim = self.log = None
+        try:
+            self.start_all(nodes, vms, echo_rounds, quiet_echo)
+        except BaseException:
+            self.close()
+            raise
+
+    def start_all(self, nodes, vms, echo_rounds, quiet_echo):
+        topo = os.path.join(self.dir, "topology.yaml")
+        with open(topo, "w") as f:
+            subprocess.run([sys.executable, os.path.join(SCRIPTS, "sim-topology.py"), str(nodes), str(vms)], stdout=f, check=True)
+        # Below the ephemeral range (32768 up), which the simulator's thousands of connections use.
+        self.of_port = 20000 + 2 * random.randrange(6000)
+        self.base = f"http://127.0.0.1:{self.of_port + 1}"
+        args = [os.path.join(BIN, "taasd"), "--openflow", f"ptcp:{self.of_port}:127.0.0.1", "--api", f"127.0.0.1:{self.of_port + 1}",
+                "--db", os.path.join(self.dir, "taasd.sqlite"), "--topology", topo, "--log-level", os.environ.get("TAAS_BENCH_LOG", "warning")]
+        if quiet_echo:  # measure sessions, not taasd's own idle echoes
+            args += ["--echo-interval", "60", "--echo-timeout", "60"]
+        self.log = open(os.path.join(self.dir, "taasd.log"), "w")
+        self.taasd = self.start(args, stdout=self.log, stderr=self.log)
+        self.wait_healthy()
+        self.base_rss = rss_kb(self.taasd.pid)
+        self.sim = self.start([os.path.join(BIN, "switch-sim"), "--port", str(self.of_port), "--topology", topo,
+                               "--rounds", str(echo_rounds), "--serve"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.nodes = nodes
+        self.ready_ms = float(self.expect("sessions").split()[3])
+
+    def start(self, args, **kw):
+        p = subprocess.Popen(args, **kw)
+        self.procs.append(p)
+        return p
+
+    def wait_healthy(self):
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("taasd did not become healthy; see " + self.log.name)
+
+    def expect(self, prefix):
+        while True:
+            line = self.sim.stdout.readline()
+            if not line:
+                raise SystemExit(f"switch-sim ended before '{prefix}'; taasd log: {self.log.name}")
+            if line.startswith(prefix):
+                return line
+
+    def status(self, since=0.0):
+        self.sim.stdin.write(f"status {since:.6f}\n")
+        self.sim.stdin.flush()
+        w = self.expect("status").split()
+        return {w[i]: float(w[i + 1]) for i in range(1, len(w) - 1, 2)}
+
+    def call(self, method, path, body=None):
+        req = urllib.request.Request(self.base + path, method=method, data=json.dumps(body).encode() if body else None,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=600) as r:
+            return json.loads(r.read() or b"{}")
+
+    def wait_all_changed(self, since, timeout=600):
+        """Seconds from `since` to the last switch's table change, once every switch changed after `since`."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            s = self.status(since)
+            if s["changed"] >= self.nodes:
+                return s["last"] - since
+            time.sleep(0.02)
+        raise SystemExit(f"not every switch changed within {timeout} s: {s}")
+
+    def close(self):
+        if self.sim and self.sim.poll() is None:
+            try:
+                self.sim.stdin.write("quit\n")
+                self.sim.stdin.flush()
+                self.sim.wait(timeout=60)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        if self.log:
+            self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def summary(line):
+    w = line.split()
+    return f"{w[4]} / {w[6]} / {w[8]}"
+
+
+def sessions(counts):
+    # Each session is a descriptor in taasd and one in switch-sim.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    print("echo round trips in ms: steady = one at a time from random switches (2,000), burst = all switches at once (5 rounds)")
+    print("push: one request that changes every bridge, to the last bridge's commit (create: one tap flow per bridge, in bulk POSTs of 2,000 sent back to back;"
+          " delete: the tap service, and with it every tap flow)")
+    print("| switches | held | all ready | taasd memory per session | steady echo p50 / p99 / max | burst echo p50 / p99 / max "
+          "| push create to all | all ACTIVE | push delete to all |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for n in counts:
+        progress(f"{n:,} switches: connecting")
+        run = Run(n, 1, echo_rounds=5)
+        try:
+            progress(f"{n:,} switches: echoes")
+            steady = run.expect("echo_steady")
+            burst = run.expect("echo_burst")
+            time.sleep(1)  # idle: every session connected and quiet
+            per = (rss_kb(run.taasd.pid) - run.base_rss) / n
+            progress(f"{n:,} switches: creating the tap service")
+            sid = run.call("POST", "/v2.0/taas/tap_services", {"tap_service": {"name": "t", "port_id": "tap"}})["tap_service"]["id"]
+            while run.call("GET", f"/v2.0/taas/tap_services/{sid}")["tap_service"]["status"] != "ACTIVE":
+                time.sleep(0.02)
+            time.sleep(0.5)
+            progress(f"{n:,} switches: pushing {n:,} tap flows")
+            t0 = time.time()
+            # Bulk POSTs of 2,000 (about 250 KB; taasd takes bodies up to 1 MB), back to back.
+            for first in range(1, n + 1, 2000):
+                run.call("POST", "/v2.0/taas/tap_flows",
+                         {"tap_flows": [{"tap_service_id": sid, "source_port": f"n{i}-vm1", "direction": "BOTH"}
+                                        for i in range(first, min(n, first + 1999) + 1)]})
+            create = run.wait_all_changed(t0)
+            while any(f["status"] != "ACTIVE" for f in run.call("GET", "/v2.0/taas/tap_flows")["tap_flows"]):
+                time.sleep(0.1)
+            active = time.time() - t0
+            flows_before = run.status()["flows"]
+            time.sleep(0.5)
+            progress(f"{n:,} switches: deleting the tap service")
+            t1 = time.time()
+            run.call("DELETE", f"/v2.0/taas/tap_services/{sid}")
+            delete = run.wait_all_changed(t1)
+            after = run.status()
+            if after["flows"] >= flows_before:
+                raise SystemExit(f"delete removed no flows: {flows_before} then {after['flows']}")
+            held = int(after["connected"])
+            print(f"| {n:,} | {held:,} | {run.ready_ms / 1000:.2f} s | {per:.1f} KB | {summary(steady)} ms | {summary(burst)} ms "
+                  f"| {create:.2f} s | {active:.2f} s | {delete:.2f} s |", flush=True)
+        finally:
+            run.close()
+
+
+def latency(nodes, creations):
+    vms = max(1, -(-creations // nodes))
+    run = Run(nodes, vms, quiet_echo=False)
+    try:
+        sid = run.call("POST", "/v2.0/taas/tap_services", {"tap_service": {"name": "t", "port_id": "tap"}})["tap_service"]["id"]
+        while run.call("GET", f"/v2.0/taas/tap_services/{sid}")["tap_service"]["status"] != "ACTIVE":
+            time.sleep(0.01)
+        lat = []
+        for i in range(creations):
+            # Spread the sources over every bridge: each creation programs its source's bridge and the service's.
+            port = f"n{i % nodes + 1}-vm{i // nodes + 1}"
+            t = time.perf_counter()
+            fid = run.call("POST", "/v2.0/taas/tap_flows",
+                           {"tap_flow": {"tap_service_id": sid, "source_port": port, "direction": "BOTH"}})["tap_flow"]["id"]
+            while run.call("GET", f"/v2.0/taas/tap_flows/{fid}")["tap_flow"]["status"] != "ACTIVE":
+                pass
+            lat.append((time.perf_counter() - t) * 1000)
+        held = int(run.status()["connected"])
+        lat.sort()
+        q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
+        print("| bridges (simulated) | connected | creations | p50 | p90 | p99 | max |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        print(f"| {nodes} | {held} | {creations} | {q(0.5):.1f} ms | {q(0.9):.1f} ms | {q(0.99):.1f} ms | {lat[-1]:.1f} ms |")
+    finally:
+        run.close()
+
+
+def main(argv):
+    # A signal ends the run through its cleanup.
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(130))
+    try:
+        if len(argv) >= 2 and argv[0] == "sessions":
+            return sessions([int(a) for a in argv[1:]])
+        if len(argv) == 3 and argv[0] == "latency":
+            return latency(int(argv[1]), int(argv[2]))
+    except ValueError:
+        pass
+    sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
