@@ -69,6 +69,28 @@ public struct OXMValue: Hashable, Sendable {
         return bytes.lexicographicallyPrecedes(other.bytes)
     }
 
+    /// Appends the value as big-endian words that compare (word by word, as unsigned integers)
+    /// in the order `precedes` gives for values of one width: one word up to 8 bytes, two up to
+    /// 16, the bytes packed eight to a word beyond. For sorting many flows by a key computed once.
+    public func appendWords(to words: inout [UInt64]) {
+        guard let heap else {
+            if inlineCount > 8 { words.append(hi) }
+            words.append(lo)
+            return
+        }
+        var w: UInt64 = 0, n = 0
+        for b in heap {
+            w = w << 8 | UInt64(b)
+            n += 1
+            if n == 8 {
+                words.append(w)
+                w = 0
+                n = 0
+            }
+        }
+        if n > 0 { words.append(w << UInt64((8 - n) * 8)) }
+    }
+
     /// All bits set, `width` bytes wide.
     public static func ones(width: Int) -> OXMValue {
         width > 16 ? OXMValue(bytes: [UInt8](repeating: 0xff, count: width))

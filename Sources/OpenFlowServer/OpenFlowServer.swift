@@ -8,6 +8,10 @@ import SwitchSession
 /// Accepts and dials OpenFlow connections for every configured target and keeps one typed
 /// session per switch in `registry`.
 public final class OpenFlowServer: Sendable {
+    /// Up to 1 MB may wait in a session's channel before its writes stop (NIO's default is
+    /// 64 KB): programming a bridge streams megabytes, and a deeper queue keeps the switch's
+    /// socket from running dry between event-loop turns. Past it, messages wait in the outbox.
+    static let writeWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 256 * 1024, high: 1024 * 1024)
     public struct Configuration: Sendable {
         public var targets: [ConnectionTarget]
         public var session: SessionStateMachine.Configuration
@@ -59,6 +63,7 @@ public final class OpenFlowServer: Sendable {
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.writeBufferWaterMark, value: Self.writeWaterMark)
                 .childChannelOption(.autoRead, value: true)
                 .childChannelInitializer { [self] channel in
                     channel.eventLoop.makeCompletedFuture { try self.configure(channel, tls: tls, server: true) }
@@ -104,6 +109,7 @@ public final class OpenFlowServer: Sendable {
             let tls = target.usesTLS ? clientTLS : nil
             let bootstrap = ClientBootstrap(group: group)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.writeBufferWaterMark, value: Self.writeWaterMark)
                 .connectTimeout(.seconds(5))
                 .channelInitializer { [self] channel in
                     // Not connected yet, so the peer is named by the target.

@@ -166,13 +166,13 @@ final class SessionHandler: ChannelDuplexHandler {
         for action in actions {
             switch action {
             case .send(let m):
-                // Writes respect writability: once the peer falls behind, messages wait here
-                // (in order) instead of piling up as bytes in the channel.
-                if outboxStart == outbox.count, context.channel.isWritable {
-                    write(m, context)
-                    wrote = true
-                } else {
-                    outbox.append(m)
+                wrote = send(m, context) || wrote
+                continue
+            case .sendAll(let first, let payloads):
+                var xid = first
+                for p in payloads {
+                    wrote = send(OpenFlowMessage(xid: xid, p), context) || wrote
+                    xid &+= 1
                 }
                 continue
             default:
@@ -180,7 +180,7 @@ final class SessionHandler: ChannelDuplexHandler {
             }
             writeBatch(context)
             switch action {
-            case .send:
+            case .send, .sendAll:
                 break
             case .close(let reason):
                 closeReason = closeReason ?? reason
@@ -238,6 +238,17 @@ final class SessionHandler: ChannelDuplexHandler {
     private var batch: ByteBuffer?
     private var batchCounts: (type: MessageType, count: Int)?
     private static let batchBytes = 32 * 1024
+
+    /// Writes respect writability: once the peer falls behind, messages wait here (in order)
+    /// instead of piling up as bytes in the channel. Whether it was written.
+    private func send(_ m: OpenFlowMessage, _ context: ChannelHandlerContext) -> Bool {
+        guard outboxStart == outbox.count, context.channel.isWritable else {
+            outbox.append(m)
+            return false
+        }
+        write(m, context)
+        return true
+    }
 
     private func write(_ m: OpenFlowMessage, _ context: ChannelHandlerContext) {
         if let (type, n) = batchCounts, type != m.type {

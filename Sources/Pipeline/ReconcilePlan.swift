@@ -51,17 +51,18 @@ public struct ReconcilePlan: Hashable, Sendable {
                 groupsAdded += 1
             }
         }
-        // Find what differs first; only that is put in order (ordering renders text).
-        var changed: [FlowKey] = []
+        // Find what differs first; only that is put in order.
+        var changed: [FlowKey] = [], wanted: [FlowEntry] = []
         for (key, want) in desired.flows {
             if let have = installed.removeValue(forKey: key) {
                 if have.instructions == want.instructions && have.cookie == want.cookie { continue }
             }
             changed.append(key)
+            wanted.append(want)
         }
-        var stale: [FlowKey: FlowEntry] = [:]
-        for key in Self.ordered(changed) {
-            guard let want = desired.flows[key] else { continue }
+        flowMods.reserveCapacity(changed.count + installed.count)
+        for i in Self.order(changed) {
+            let key = changed[i], want = wanted[i]
             if let have = installedByKey[key] {
                 if have.cookie == want.cookie {
                     // In place: the flow keeps its counters.
@@ -77,17 +78,20 @@ public struct ReconcilePlan: Hashable, Sendable {
                 flowsAdded += 1
             }
         }
-        stale = installed
-        for key in Self.ordered(stale.keys) {
-            guard let have = stale[key] else { continue }
-            flowMods.append(.flowMod(Self.delete(have)))
+        let stale = Array(installed)
+        for i in Self.order(stale.map(\.key)) {
+            flowMods.append(.flowMod(Self.delete(stale[i].value)))
             flowsDeleted += 1
         }
         for id in haveGroups.keys.sorted() where desired.groups[id] == nil {
             groupLast.append(.groupMod(GroupMod(command: .delete, type: .all, groupID: id)))
             groupsDeleted += 1
         }
-        messages = groupFirst + flowMods + groupLast
+        if groupFirst.isEmpty && groupLast.isEmpty {
+            messages = flowMods
+        } else {
+            messages = groupFirst + flowMods + groupLast
+        }
     }
 
     /// Deletes exactly this flow, and only if it is still ours.
@@ -95,31 +99,44 @@ public struct ReconcilePlan: Hashable, Sendable {
         FlowMod(cookie: f.cookie, cookieMask: UInt64.max, tableID: f.tableID, command: .deleteStrict, priority: f.priority, match: f.match)
     }
 
-    /// Table, then priority from high to low, then the match's fields (by header, then value):
-    /// the order flows are sent in. Deterministic without rendering text, which cost more than
-    /// everything else in a plan.
+    /// Table, then priority from high to low, then the match's fields (by header, then value,
+    /// then mask): the order flows are sent in. Deterministic without rendering text.
     static func ordered(_ keys: some Collection<FlowKey>) -> [FlowKey] {
-        // Positions are sorted, not the keys: moving a key retains and releases its match.
         let all = Array(keys)
-        return all.withUnsafeBufferPointer { k in
-            Array(k.indices).sorted { i, j in
-                if k[i].table != k[j].table { return k[i].table < k[j].table }
-                if k[i].priority != k[j].priority { return k[i].priority > k[j].priority }
-                return precedes(k[i].match.fields, k[j].match.fields)
-            }.map { k[$0] }
-        }
+        return order(all).map { all[$0] }
     }
 
-    static func precedes(_ a: [OXMField], _ b: [OXMField]) -> Bool {
-        for (x, y) in zip(a, b) {
-            if Match.precedes(x, y) { return true }
-            if Match.precedes(y, x) { return false }
-            if x.mask != y.mask {
-                guard let xm = x.mask else { return true }
-                guard let ym = y.mask else { return false }
-                return xm.precedes(ym)
+    /// The positions of `all` in that order.
+    static func order(_ all: [FlowKey]) -> [Int] {
+        // Each key's order is worked out once, as words compared as integers: comparing fields
+        // afresh in every one of a sort's n log n comparisons cost more than the rest of a plan.
+        var words: [UInt64] = []
+        words.reserveCapacity(all.count * 6)
+        var spans: [(lead: UInt32, start: Int, end: Int)] = []
+        spans.reserveCapacity(all.count)
+        for k in all {
+            let start = words.count
+            for f in k.match.fields {
+                words.append(UInt64(f.header))
+                f.value.appendWords(to: &words)
+                f.mask?.appendWords(to: &words)
+            }
+            spans.append((UInt32(k.table) << 16 | UInt32(0xffff - k.priority), start, words.count))
+        }
+        return words.withUnsafeBufferPointer { w in
+            spans.withUnsafeBufferPointer { s in
+                Array(s.indices).sorted { i, j in
+                    let a = s[i], b = s[j]
+                    if a.lead != b.lead { return a.lead < b.lead }
+                    var x = a.start, y = b.start
+                    while x < a.end && y < b.end {
+                        if w[x] != w[y] { return w[x] < w[y] }
+                        x += 1
+                        y += 1
+                    }
+                    return a.end - a.start < b.end - b.start
+                }
             }
         }
-        return a.count < b.count
     }
 }

@@ -37,6 +37,9 @@ public struct SessionStateMachine: Sendable {
 
     public enum Action: Sendable {
         case send(OpenFlowMessage)
+        /// Messages with consecutive xids from `firstXID`: a transaction's members, kept as one
+        /// action so that a hundred thousand of them are not copied into actions one by one.
+        case sendAll(firstXID: UInt32, [OpenFlowMessage.Payload])
         /// Flush what was sent, then close the connection.
         case close(reason: String)
         case ready(SwitchInfo)
@@ -298,15 +301,11 @@ public struct SessionStateMachine: Sendable {
             return (barrier, [], [.transactionCompleted(barrierXID: barrier, .failure(.tooManyPending))])
         }
         nextXID = barrier
-        var actions: [Action] = []
-        actions.reserveCapacity(payloads.count + 1)
         let xids = Array(first..<barrier)
-        for (xid, p) in zip(xids, payloads) { actions.append(.send(OpenFlowMessage(xid: xid, p))) }
         if !xids.isEmpty { transactions.append((first...(barrier - 1), barrier)) }
         pending[barrier] = .barrier(errors: [:])
         pendingCount += 1
-        actions.append(.send(OpenFlowMessage(xid: barrier, .barrierRequest)))
-        return (barrier, xids, actions)
+        return (barrier, xids, [.sendAll(firstXID: first, payloads), .send(OpenFlowMessage(xid: barrier, .barrierRequest))])
     }
 
     private func refuse(_ xid: UInt32) -> Action? {

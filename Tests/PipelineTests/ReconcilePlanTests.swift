@@ -43,3 +43,42 @@ import Testing
         #expect(commands.last == "group 2:\(GroupIDs.service(key: 0xf00009))", "unused groups go last, after the flows using them")
     }
 }
+
+/// A plan sends flows in one documented order (table, priority from high to low, then the match's
+/// fields by header, value and mask), whatever order the program's dictionary holds them in.
+@Suite struct ReconcilePlanOrderTests {
+    /// The order spelled out field by field, as the plan's word keys must reproduce it.
+    static func precedes(_ a: FlowEntry, _ b: FlowEntry) -> Bool {
+        if a.tableID != b.tableID { return a.tableID < b.tableID }
+        if a.priority != b.priority { return a.priority > b.priority }
+        for (x, y) in zip(a.match.fields, b.match.fields) {
+            if x.header != y.header { return x.header < y.header }
+            if x.value != y.value { return x.value.bytes.lexicographicallyPrecedes(y.value.bytes) }
+            if x.mask != y.mask { return (x.mask?.bytes ?? []).lexicographicallyPrecedes(y.mask?.bytes ?? []) }
+        }
+        return a.match.fields.count < b.match.fields.count
+    }
+
+    @Test func flowsGoInTableThenPriorityThenFieldOrder() {
+        var rng = SystemRandomNumberGenerator()
+        var flows: [FlowEntry] = []
+        for i in 0..<3000 {
+            var fields: [OXMField] = [.inPort(PortNumber(UInt32.random(in: 1...4, using: &rng)))]
+            switch i % 4 {
+            case 0: fields.append(.ethDst(EthernetAddress(rawValue: UInt64.random(in: 0...0xffff_ffff_ffff, using: &rng))))
+            case 1: fields.append(OXMField(.ipv6Src, value: OXMValue(hi: UInt64.random(in: 0...3, using: &rng), lo: UInt64.random(in: 0...UInt64.max, using: &rng))))
+            case 2: fields.append(.ethDst(EthernetAddress(rawValue: UInt64(i)), mask: EthernetAddress(rawValue: UInt64.random(in: 1...0xff, using: &rng))))
+            default: break
+            }
+            flows.append(FlowEntry(cookie: Cookie.make(.source, "p\(i)"), tableID: UInt8.random(in: 0...3, using: &rng),
+                                   priority: [50, 60, 100].randomElement(using: &rng) ?? 100, match: Match(fields).normalized,
+                                   instructions: [.gotoTable(4)]))
+        }
+        let plan = ReconcilePlan(desired: BridgeProgram(flows: flows), installedFlows: [], installedGroups: [])
+        let sent = plan.messages.compactMap { m -> FlowEntry? in if case .flowMod(let f) = m { FlowEntry(f) } else { nil } }
+        let unique = BridgeProgram(flows: flows).flows.count
+        #expect(sent.count == unique)
+        #expect(zip(sent, sent.dropFirst()).allSatisfy { a, b in !Self.precedes(b, a) }, "out of order")
+        #expect(zip(sent, sent.dropFirst()).filter { a, b in !Self.precedes(a, b) }.count == 0, "out of order, or two flows with one key")
+    }
+}

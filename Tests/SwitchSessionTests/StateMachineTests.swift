@@ -8,7 +8,13 @@ import Testing
     let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
 
     static func sent(_ actions: [Action]) -> [OpenFlowMessage] {
-        actions.compactMap { if case .send(let m) = $0 { m } else { nil } }
+        actions.flatMap { a -> [OpenFlowMessage] in
+            switch a {
+            case .send(let m): [m]
+            case .sendAll(let first, let payloads): payloads.enumerated().map { OpenFlowMessage(xid: first + UInt32($0), $1) }
+            default: []
+            }
+        }
     }
 
     static let features = SwitchFeatures(datapathID: 0xa1, nTables: 254)
