@@ -1,3 +1,4 @@
+import Dispatch
 import OpenFlow
 import OpenFlowText
 
@@ -53,17 +54,23 @@ public struct ReconcilePlan: Hashable, Sendable {
         }
         // Find what differs first; only that is put in order.
         var changed: [FlowKey] = [], wanted: [FlowEntry] = []
-        for (key, want) in desired.flows {
-            if let have = installed.removeValue(forKey: key) {
-                if have.instructions == want.instructions && have.cookie == want.cookie { continue }
+        if installed.isEmpty {
+            // A bridge programmed from empty: everything is new.
+            changed = Array(desired.flows.keys)
+            wanted = Array(desired.flows.values)
+        } else {
+            for (key, want) in desired.flows {
+                if let have = installed.removeValue(forKey: key) {
+                    if have.instructions == want.instructions && have.cookie == want.cookie { continue }
+                }
+                changed.append(key)
+                wanted.append(want)
             }
-            changed.append(key)
-            wanted.append(want)
         }
         flowMods.reserveCapacity(changed.count + installed.count)
         for i in Self.order(changed) {
             let key = changed[i], want = wanted[i]
-            if let have = installedByKey[key] {
+            if !installedByKey.isEmpty, let have = installedByKey[key] {
                 if have.cookie == want.cookie {
                     // In place: the flow keeps its counters.
                     flowMods.append(.flowMod(want.flowMod(command: .modifyStrict)))
@@ -125,7 +132,7 @@ public struct ReconcilePlan: Hashable, Sendable {
         }
         return words.withUnsafeBufferPointer { w in
             spans.withUnsafeBufferPointer { s in
-                Array(s.indices).sorted { i, j in
+                nonisolated(unsafe) let less = { (i: Int, j: Int) -> Bool in
                     let a = s[i], b = s[j]
                     if a.lead != b.lead { return a.lead < b.lead }
                     var x = a.start, y = b.start
@@ -136,7 +143,44 @@ public struct ReconcilePlan: Hashable, Sendable {
                     }
                     return a.end - a.start < b.end - b.start
                 }
+                guard s.count >= 16_384 else { return Array(s.indices).sorted(by: less) }
+                // A bridge programmed from empty: two halves sorted side by side, then merged.
+                // The switch has nothing to do until the plan is ready, so its core is free.
+                let halves = SortedHalves(count: s.count)
+                DispatchQueue.concurrentPerform(iterations: 2) { h in halves.sort(h, by: less) }
+                return halves.merged(by: less)
             }
         }
+    }
+}
+
+/// Positions 0..<count in two halves, each sorted by its own iteration of `concurrentPerform`
+/// (each touches only its half, read after both finished: no lock needed), then merged.
+private final class SortedHalves: @unchecked Sendable {
+    private var halves: [[Int]]
+
+    init(count: Int) { halves = [Array(0..<count / 2), Array(count / 2..<count)] }
+
+    func sort(_ h: Int, by less: (Int, Int) -> Bool) {
+        halves.withUnsafeMutableBufferPointer { $0[h].sort(by: less) }
+    }
+
+    func merged(by less: (Int, Int) -> Bool) -> [Int] {
+        let a = halves[0], b = halves[1]
+        var out: [Int] = []
+        out.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count && j < b.count {
+            if less(b[j], a[i]) {
+                out.append(b[j])
+                j += 1
+            } else {
+                out.append(a[i])
+                i += 1
+            }
+        }
+        out += a[i...]
+        out += b[j...]
+        return out
     }
 }
