@@ -5,7 +5,8 @@
   bench-sim.py latency NODES CREATIONS      POST tap flow → ACTIVE with NODES connected bridges
 
 Runs the release builds in .build/release (scripts/bench-sessions.sh and bench-latency-sim.sh
-build them). Each run has its own directory, ports and processes, and removes them at the end.
+build them; TAAS_BIN=DIR runs others, TAAS_BENCH_LOG=info makes taasd's log verbose). Each run
+has its own directory, ports and processes, and removes them at the end, also when interrupted.
 """
 import json, os, random, resource, shutil, signal, subprocess, sys, tempfile, time, urllib.request
 

@@ -29,13 +29,16 @@ import Topology
         let yaml = Self.topologyYAML()
         try yaml.write(toFile: "\(dir)/topology.yaml", atomically: true, encoding: .utf8)
         let ofPort = Int.random(in: 20000...30000), apiPort = ofPort + 1
-        func start() throws -> Daemon {
+        // Each run keeps its own Daemon to the end of the test: releasing a Process whose child
+        // has just exited can leave it unreaped, and Foundation's later waits then hang.
+        func start(_ run: Int) throws -> Daemon {
             try Daemon(BuiltProducts.path("taasd"), ["--db", "\(dir)/taasd.sqlite", "--api", "127.0.0.1:\(apiPort)",
                                                      "--openflow", "ptcp:\(ofPort):127.0.0.1", "--topology", "\(dir)/topology.yaml"],
-                       logPath: "\(dir)/taasd.log")
+                       logPath: "\(dir)/taasd-\(run).log")
         }
-        var d = try start()
-        defer { d.stop() }
+        let first = try start(1)
+        defer { first.stop() }
+        var d = first
         let base = "http://127.0.0.1:\(apiPort)"
         func curl(_ args: String...) async throws -> String {
             try await Command.runOffPool(try Command.tool("curl"), ["-s", "--retry", "50", "--retry-connrefused", "--retry-delay", "0",
@@ -80,10 +83,13 @@ import Topology
 
         // A restart reads every bridge back and finds nothing to change. The simulator does
         // not reconnect by itself: the same switches connect again, holding what they held.
-        d.stop()
+        first.stop()
+        try await waitUntil("the first taasd exited") { !first.process.isRunning }
         let held = Dictionary(uniqueKeysWithValues: switches.map { ($0.datapathID, $0.currentStats.tables) })
         for s in switches { await s.close() }
-        d = try start()
+        let second = try start(2)
+        defer { second.stop() }
+        d = second
         _ = try await curl("\(base)/healthz")
         let again = try await fleet.connect(host: "127.0.0.1", port: ofPort, parallel: 20, tables: held, group: MultiThreadedEventLoopGroup.singleton)
         defer { for s in again { s.channelForTests.close(promise: nil) } }
