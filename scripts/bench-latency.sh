@@ -13,11 +13,10 @@ add_internal_ports t 1 8999 02:bb:00:00
 python3 - "$base" "$n" <<'PY'
 import json, sys, time, urllib.request, statistics
 base, n = sys.argv[1], int(sys.argv[2])
+sys.path.insert(0, "scripts")
+from taas_api import call as api
 def call(method, path, body=None):
-    req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=60) as r:
-        return json.loads(r.read() or b"{}")
+    return api(base, method, path, body, timeout=60)
 for _ in range(600):
     if len(call("GET", "/v2.0/ports")["ports"]) >= n + 2: break
     time.sleep(0.1)

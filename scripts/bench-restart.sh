@@ -22,11 +22,10 @@ echo "==> $services tap services and $((sources * services)) tap flows, in bulk"
 python3 - "$base" "$sources" "$services" <<'PY'
 import json, sys, time, urllib.request
 base, sources, services = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sys.path.insert(0, "scripts")
+from taas_api import call as api
 def call(method, path, body=None):
-    req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=120) as r:
-        return json.loads(r.read() or b"{}")
+    return api(base, method, path, body, timeout=120)
 for _ in range(600):
     if len(call("GET", "/v2.0/ports")["ports"]) >= sources + services + 2: break
     time.sleep(0.1)

@@ -12,6 +12,8 @@ import json, os, random, resource, shutil, signal, subprocess, sys, tempfile, ti
 
 BIN = os.environ.get("TAAS_BIN") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release")
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, SCRIPTS)
+import taas_api  # noqa: E402
 
 
 def progress(text):
@@ -89,10 +91,7 @@ class Run:
         return {w[i]: float(w[i + 1]) for i in range(1, len(w) - 1, 2)}
 
     def call(self, method, path, body=None):
-        req = urllib.request.Request(self.base + path, method=method, data=json.dumps(body).encode() if body else None,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=600) as r:
-            return json.loads(r.read() or b"{}")
+        return taas_api.call(self.base, method, path, body)
 
     def wait_all_changed(self, since, timeout=600):
         """Seconds from `since` to the last switch's table change, once every switch changed after `since`."""

@@ -106,14 +106,9 @@ public struct ReconcilePlan: Hashable, Sendable {
         FlowMod(cookie: f.cookie, cookieMask: UInt64.max, tableID: f.tableID, command: .deleteStrict, priority: f.priority, match: f.match)
     }
 
-    /// Table, then priority from high to low, then the match's fields (by header, then value,
-    /// then mask): the order flows are sent in. Deterministic without rendering text.
-    static func ordered(_ keys: some Collection<FlowKey>) -> [FlowKey] {
-        let all = Array(keys)
-        return order(all).map { all[$0] }
-    }
-
-    /// The positions of `all` in that order.
+    /// The positions of `all` in the order flows are sent: table, then priority from high to
+    /// low, then the match's fields (by header, then value, then mask). Deterministic without
+    /// rendering text.
     static func order(_ all: [FlowKey]) -> [Int] {
         // Each key's order is worked out once, as words compared as integers: comparing fields
         // afresh in every one of a sort's n log n comparisons cost more than the rest of a plan.

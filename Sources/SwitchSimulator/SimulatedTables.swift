@@ -22,11 +22,9 @@ public struct SimulatedTables: Sendable {
     public var flowCount: Int { flows.count }
     public var allFlows: [FlowStats] { Array(flows.values) }
 
-    /// The flows a FLOW stats request selects: its table (or all) and cookie under its mask.
+    /// The flows a FLOW stats request selects.
     public func flows(matching r: FlowStatsRequest) -> [FlowStats] {
-        flows.values.filter { f in
-            (r.tableID == Reserved.tableAll || f.tableID == r.tableID) && (f.cookie & r.cookieMask) == (r.cookie & r.cookieMask)
-        }
+        flows.values.filter(r.selects)
     }
 
     /// A failure to apply a message, as the switch reports it.
@@ -141,5 +139,12 @@ public struct SimulatedTables: Sendable {
         default:
             return (nil, [], false)
         }
+    }
+}
+
+extension FlowStatsRequest {
+    /// Whether the request selects a flow: its table (or all) and its cookie under the mask.
+    func selects(_ f: FlowStats) -> Bool {
+        (tableID == Reserved.tableAll || f.tableID == tableID) && (f.cookie & cookieMask) == (cookie & cookieMask)
     }
 }

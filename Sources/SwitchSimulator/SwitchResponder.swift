@@ -30,10 +30,7 @@ public struct SwitchResponder: Sendable {
             case .desc: return reply(.multipartReply(MultipartReply(.desc(description))))
             case .portDesc: return reply(.multipartReply(MultipartReply(.portDesc(ports))))
             case .flow(let request):
-                return Self.split(flows.filter { f in
-                    (request.tableID == Reserved.tableAll || f.tableID == request.tableID)
-                        && (f.cookie & request.cookieMask) == (request.cookie & request.cookieMask)
-                }, xid: m.xid, body: MultipartReply.Body.flow)
+                return Self.split(flows.filter(request.selects), xid: m.xid, body: MultipartReply.Body.flow)
             case .groupDesc: return Self.split(groups, xid: m.xid, body: MultipartReply.Body.groupDesc)
             case .meterConfig: return reply(.multipartReply(MultipartReply(.meterConfig(meters))))
             case .tableFeatures:

@@ -173,7 +173,7 @@ public actor PipelineService {
         case programmed(ReconcilePlan.Counts)
         case alreadyHeld
         case refused(String)
-        case failed(String)
+        case failed
     }
 
     /// How many bridges are programmed at once: enough to hide round trips when a change
@@ -265,7 +265,7 @@ public actor PipelineService {
             return .refused(e.description)
         } catch {
             log.warning("cannot program bridge", metadata: ["error": "\(error)"])
-            return .failed("\(error)")
+            return .failed
         }
     }
 
