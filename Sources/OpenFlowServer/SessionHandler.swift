@@ -15,8 +15,11 @@ final class SessionHandler: ChannelDuplexHandler {
     private var machine: SessionStateMachine
     private var buffer = ByteBuffer()
     private var requests: [UInt32: EventLoopPromise<[OpenFlowMessage]>] = [:]
-    /// Barrier xid → the promise and the xids of the transaction's messages, in order.
-    private var transactions: [UInt32: (EventLoopPromise<[Int: ErrorMessage]>, [UInt32])] = [:]
+    /// Barrier xid → the promise, and the xid of the transaction's first message and how many.
+    private var transactions: [UInt32: (promise: EventLoopPromise<[Int: ErrorMessage]>, first: UInt32, count: Int)] = [:]
+    /// Transactions whose members are still being handed over: the connection's token → the
+    /// barrier's xid and how many members were given so far.
+    private var streams: [UInt64: (barrier: UInt32, given: Int)] = [:]
     private var ticker: RepeatedTask?
     private var context: ChannelHandlerContext?
     private var readPending = false
@@ -149,9 +152,29 @@ final class SessionHandler: ChannelDuplexHandler {
 
     func transaction(_ payloads: [OpenFlowMessage.Payload], promise: EventLoopPromise<[Int: ErrorMessage]>) {
         guard let context else { return promise.fail(SessionStateMachine.RequestError.sessionClosed("not connected")) }
-        let (barrier, xids, actions) = machine.transaction(payloads)
-        transactions[barrier] = (promise, xids)
+        let (barrier, actions) = machine.openTransaction(count: payloads.count)
+        transactions[barrier] = (promise, barrier &- UInt32(payloads.count), payloads.count)
+        run(actions.isEmpty ? machine.members(of: barrier, from: 0, payloads) + machine.closeTransaction(barrier) : actions, context)
+    }
+
+    /// A transaction whose members come in pieces (`transactionMembers`), then `closeTransaction`.
+    func openTransaction(token: UInt64, count: Int, promise: EventLoopPromise<[Int: ErrorMessage]>) {
+        guard let context else { return promise.fail(SessionStateMachine.RequestError.sessionClosed("not connected")) }
+        let (barrier, actions) = machine.openTransaction(count: count)
+        transactions[barrier] = (promise, barrier &- UInt32(clamping: count), count)
+        if actions.isEmpty { streams[token] = (barrier, 0) }
         run(actions, context)
+    }
+
+    func transactionMembers(token: UInt64, _ payloads: [OpenFlowMessage.Payload]) {
+        guard let s = streams[token], let context else { return }
+        streams[token]?.given += payloads.count
+        run(machine.members(of: s.barrier, from: s.given, payloads), context)
+    }
+
+    func closeTransaction(token: UInt64) {
+        guard let s = streams.removeValue(forKey: token), let context else { return }
+        run(machine.closeTransaction(s.barrier), context)
     }
 
     func close(reason: String) {
@@ -212,14 +235,17 @@ final class SessionHandler: ChannelDuplexHandler {
                 case .failure(let e): promise.fail(e)
                 }
             case .transactionCompleted(let xid, let result):
-                guard let (promise, xids) = transactions.removeValue(forKey: xid) else { continue }
+                guard let t = transactions.removeValue(forKey: xid) else { continue }
                 switch result {
                 case .success(let errors):
                     var byIndex: [Int: ErrorMessage] = [:]
-                    for (i, x) in xids.enumerated() { if let e = errors[x] { byIndex[i] = e } }
-                    promise.succeed(byIndex)
+                    for (x, e) in errors {
+                        let i = Int(x &- t.first)
+                        if i < t.count { byIndex[i] = e }
+                    }
+                    t.promise.succeed(byIndex)
                 case .failure(let e):
-                    promise.fail(e)
+                    t.promise.fail(e)
                 }
             case .unsolicited(let m):
                 if case .error(let e) = m.payload {

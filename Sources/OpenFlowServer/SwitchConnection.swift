@@ -11,6 +11,7 @@ public final class SwitchConnection: Sendable, Hashable, CustomStringConvertible
     let channel: Channel
     let handler: NIOLoopBound<SessionHandler>
     private let state = NIOLockedValueBox<SwitchInfo?>(nil)
+    private let lastToken = NIOLockedValueBox<UInt64>(0)
 
     init(id: UInt64, channel: Channel, peer: String, handler: SessionHandler) {
         self.id = id
@@ -50,6 +51,38 @@ public final class SwitchConnection: Sendable, Hashable, CustomStringConvertible
         let handler = handler
         channel.eventLoop.execute { handler.value.transaction(payloads, promise: promise) }
         return try await promise.futureResult.get()
+    }
+
+    /// A transaction whose members are made while the first are already on their way:
+    /// `produce` hands them to `send` in order, in pieces, `count` in all, and the barrier
+    /// follows the last. Returns the errors as `transaction(_:)` does.
+    public func transaction(count: Int, _ produce: (_ send: ([OpenFlowMessage.Payload]) -> Void) throws -> Void) async throws -> [Int: ErrorMessage] {
+        let promise = channel.eventLoop.makePromise(of: [Int: ErrorMessage].self)
+        let handler = handler, loop = channel.eventLoop
+        let token = lastToken.withLockedValue { $0 += 1; return $0 }
+        loop.execute { handler.value.openTransaction(token: token, count: count, promise: promise) }
+        var given = 0
+        let close = { loop.execute { handler.value.closeTransaction(token: token) } }
+        do {
+            try produce { piece in
+                given += piece.count
+                loop.execute { handler.value.transactionMembers(token: token, piece) }
+            }
+        } catch {
+            // What was sent is closed by its barrier all the same.
+            close()
+            throw error
+        }
+        close()
+        let errors = try await promise.futureResult.get()
+        guard given == count else { throw Miscount(description: "a transaction opened for \(count) messages was given \(given)") }
+        return errors
+    }
+
+    /// A streamed transaction given more or fewer messages than it was opened for (those
+    /// beyond the count are not sent).
+    public struct Miscount: Error, CustomStringConvertible {
+        public var description: String
     }
 
     public func close(reason: String = "closed by controller") {

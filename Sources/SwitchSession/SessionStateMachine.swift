@@ -291,21 +291,47 @@ public struct SessionStateMachine: Sendable {
     /// barrier; its completion carries every error the switch sent for them.
     /// `xids` are those given to `payloads`, in order.
     public mutating func transaction(_ payloads: [OpenFlowMessage.Payload]) -> (barrierXID: UInt32, xids: [UInt32], [Action]) {
+        var (barrier, actions) = openTransaction(count: payloads.count)
+        guard actions.isEmpty else { return (barrier, [], actions) }
+        actions = members(of: barrier, from: 0, payloads) + closeTransaction(barrier)
+        return (barrier, Array(barrier &- UInt32(payloads.count)..<barrier), actions)
+    }
+
+    /// Opens a transaction of `count` members that are handed over later, in order, by
+    /// `members(of:from:_:)`, so that the first can be on their way before the last exist.
+    /// `closeTransaction` sends the barrier. The members' xids are the `count` before the
+    /// barrier's. When the transaction cannot start, the actions complete it at once.
+    public mutating func openTransaction(count: Int) -> (barrierXID: UInt32, [Action]) {
         // Members take consecutive xids (not wrapping through 0), then the barrier.
-        if UInt32.max - nextXID <= UInt32(clamping: payloads.count) + 1 { nextXID = 0 }
+        if UInt32.max - nextXID <= UInt32(clamping: count) + 1 { nextXID = 0 }
         let first = nextXID &+ 1
-        let barrier = first &+ UInt32(payloads.count)
-        if isClosed { return (barrier, [], [.transactionCompleted(barrierXID: barrier, .failure(.sessionClosed("session closed")))]) }
-        guard isReady else { return (barrier, [], [.transactionCompleted(barrierXID: barrier, .failure(.notReady))]) }
-        guard pendingCount < configuration.maxPending, payloads.count < Int(UInt32.max / 2) else {
-            return (barrier, [], [.transactionCompleted(barrierXID: barrier, .failure(.tooManyPending))])
+        let barrier = first &+ UInt32(clamping: count)
+        if isClosed { return (barrier, [.transactionCompleted(barrierXID: barrier, .failure(.sessionClosed("session closed")))]) }
+        guard isReady else { return (barrier, [.transactionCompleted(barrierXID: barrier, .failure(.notReady))]) }
+        guard pendingCount < configuration.maxPending, count < Int(UInt32.max / 2) else {
+            return (barrier, [.transactionCompleted(barrierXID: barrier, .failure(.tooManyPending))])
         }
         nextXID = barrier
-        let xids = Array(first..<barrier)
-        if !xids.isEmpty { transactions.append((first...(barrier - 1), barrier)) }
+        if count > 0 { transactions.append((first...(barrier - 1), barrier)) }
         pending[barrier] = .barrier(errors: [:])
         pendingCount += 1
-        return (barrier, xids, [.sendAll(firstXID: first, payloads), .send(OpenFlowMessage(xid: barrier, .barrierRequest))])
+        return (barrier, [])
+    }
+
+    /// Sends members of an open transaction, the first of them at position `offset`. Nothing
+    /// once the transaction is over (the session closed), nor beyond the count it was opened with.
+    public mutating func members(of barrier: UInt32, from offset: Int, _ payloads: [OpenFlowMessage.Payload]) -> [Action] {
+        guard case .barrier? = pending[barrier], let t = transactions.first(where: { $0.barrier == barrier }) else { return [] }
+        let room = t.members.count - offset
+        guard offset >= 0, room > 0, !payloads.isEmpty else { return [] }
+        let first = t.members.lowerBound &+ UInt32(offset)
+        return [.sendAll(firstXID: first, payloads.count <= room ? payloads : Array(payloads.prefix(room)))]
+    }
+
+    /// Sends an open transaction's barrier, after all its members.
+    public mutating func closeTransaction(_ barrier: UInt32) -> [Action] {
+        guard case .barrier? = pending[barrier] else { return [] }
+        return [.send(OpenFlowMessage(xid: barrier, .barrierRequest))]
     }
 
     private func refuse(_ xid: UInt32) -> Action? {

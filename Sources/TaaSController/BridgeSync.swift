@@ -27,16 +27,19 @@ public enum BridgeSync {
 
     /// Sends the plan as one bundle (all or nothing) and waits for the commit. The commit goes
     /// with the messages in one transaction, so that the switch's error for the message that
-    /// failed (sent when the commit fails) is matched to it, not lost.
+    /// failed (sent when the commit fails) is matched to it, not lost. The plan's first pieces
+    /// are sent while the rest are still being made.
     public static func apply(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) async throws {
         guard !plan.isEmpty else { return }
         _ = try await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .openRequest)))
-        let adds = plan.messages.map { OpenFlowMessage.Payload.bundleAdd(BundleAdd(bundleID: bundleID, message: $0)) }
-        let errors = try await c.transaction(adds + [.bundleControl(BundleControl(bundleID: bundleID, type: .commitRequest))])
+        let errors = try await c.transaction(count: plan.count + 1) { send in
+            plan.pieces { piece in send(piece.map { .bundleAdd(BundleAdd(bundleID: bundleID, message: $0)) }) }
+            send([.bundleControl(BundleControl(bundleID: bundleID, type: .commitRequest))])
+        }
         guard !errors.isEmpty else { return }
         _ = try? await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .discardRequest)))
-        if let (index, error) = errors.filter({ $0.key < plan.messages.count }).min(by: { $0.key < $1.key }) {
-            throw Refused(description: "\(error.code) for \(describe(plan.messages[index]))")
+        if let (index, error) = errors.filter({ $0.key < plan.count }).min(by: { $0.key < $1.key }) {
+            throw Refused(description: "\(error.code) for \(plan.message(at: index).map(describe) ?? "message \(index)")")
         }
         let commit = errors.values.first.map { "\($0.code)" } ?? "unknown error"
         throw Refused(description: "bundle commit refused: \(commit)")

@@ -59,7 +59,7 @@ import Testing
         return a.match.fields.count < b.match.fields.count
     }
 
-    /// 20,000 flows take the path that sorts two halves side by side.
+    /// 20,000 flows take the path that cuts them into pieces (sample sort).
     @Test(arguments: [3000, 20000]) func flowsGoInTableThenPriorityThenFieldOrder(count: Int) {
         var rng = SystemRandomNumberGenerator()
         var flows: [FlowEntry] = []
@@ -81,5 +81,38 @@ import Testing
         #expect(sent.count == unique)
         #expect(zip(sent, sent.dropFirst()).allSatisfy { a, b in !Self.precedes(b, a) }, "out of order")
         #expect(zip(sent, sent.dropFirst()).filter { a, b in !Self.precedes(a, b) }.count == 0, "out of order, or two flows with one key")
+        var pieces: [Int] = []
+        plan.pieces { pieces.append($0.count) }
+        #expect(plan.count == unique && pieces.reduce(0, +) == unique)
+        if count > 4 * 1024 {
+            #expect(pieces.count > 10 && pieces.max() ?? 0 < 4096, "a large plan comes in pieces: \(pieces)")
+        }
+    }
+
+    /// The pieces of a plan that adds, modifies, replaces and deletes are its messages in order,
+    /// and a message is found again by its place (how a refused one is named).
+    @Test func piecesAreTheMessagesInOrder() throws {
+        func flow(_ i: Int, cookie: String = "p", port: UInt32 = 2) -> FlowEntry {
+            FlowEntry(cookie: Cookie.make(.source, "\(cookie)\(i % 7)"), tableID: UInt8(i % 3), priority: 100,
+                      match: Match([.inPort(PortNumber(UInt32(i % 50 + 1))), .ethSrc(EthernetAddress(rawValue: UInt64(i)))]).normalized,
+                      instructions: [.applyActions([.output(PortNumber(port))])])
+        }
+        let installed = (0..<9000).map { flow($0) }
+        var desired = Array(installed[0..<6000])                         // kept
+        desired += (6000..<7000).map { flow($0, port: 3) }               // modified in place
+        desired += (7000..<8000).map { flow($0, cookie: "q") }           // cookie changed: delete, then add
+        desired += (9000..<10500).map { flow($0) }                      // added; 8000..<9000 deleted
+        let plan = ReconcilePlan(desired: BridgeProgram(flows: desired), installedFlows: installed, installedGroups: [])
+        #expect(plan.flowsAdded == 1500 && plan.flowsModified == 2000 && plan.flowsDeleted == 1000)
+        let all = plan.messages
+        #expect(all.count == plan.count && plan.count == 1500 + 1000 + 2 * 1000 + 1000)
+        var gathered: [OpenFlowMessage.Payload] = []
+        plan.pieces { gathered += $0 }
+        #expect(gathered == all)
+        for i in [0, 1, 2499, 2500, all.count - 1] { #expect(plan.message(at: i) == all[i]) }
+        #expect(plan.message(at: all.count) == nil && plan.message(at: -1) == nil)
+        var commands: [FlowMod.Command: Int] = [:]
+        for case .flowMod(let f) in all { commands[f.command, default: 0] += 1 }
+        #expect(commands == [.add: 2500, .modifyStrict: 1000, .deleteStrict: 2000])
     }
 }

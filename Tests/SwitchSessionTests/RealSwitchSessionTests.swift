@@ -85,6 +85,26 @@ import Testing
         let bad = try await connection.transaction([.flowMod(flow), .flowMod(FlowMod(priority: 1, match: [OXMField(.tcpDst, 80)]))])
         #expect(bad.keys.sorted() == [1] && bad[1]?.code == .badMatchBadPrereq)
 
+        // A transaction given in pieces: the error names its message's place in the whole, and
+        // every other member is installed.
+        let streamed = (0..<300).map { i in
+            OpenFlowMessage.Payload.flowMod(FlowMod(cookie: 0x7b, priority: 100, match: [.inPort(5), .ethDst(EthernetAddress(rawValue: 0x0200_0000_1000 | UInt64(i)))],
+                                                    instructions: [.applyActions([.output(.normal)])]))
+        }
+        let invalid = OpenFlowMessage.Payload.flowMod(FlowMod(cookie: 0x7b, priority: 1, match: [OXMField(.tcpDst, 80)]))
+        let pieceErrors = try await connection.transaction(count: 301) { send in
+            send(Array(streamed[0..<100]))
+            send(Array(streamed[100..<250]) + [invalid])
+            send(Array(streamed[250...]))
+        }
+        #expect(pieceErrors.keys.sorted() == [250] && pieceErrors[250]?.code == .badMatchBadPrereq)
+        #expect(try node.ofctl("dump-flows", ["cookie=0x7b/-1"], options: ["--no-stats"]).split(separator: "\n").count == 300)
+        // More members than it was opened for: the extra one is not sent, and the caller hears of it.
+        await #expect(throws: SwitchConnection.Miscount.self) {
+            _ = try await connection.transaction(count: 1) { send in send([streamed[0], .flowMod(FlowMod(cookie: 0x7c, priority: 7, match: [.inPort(5)]))]) }
+        }
+        #expect(try !node.ofctl("dump-flows", ["cookie=0x7c/-1"], options: ["--no-stats"]).contains("priority=7"))
+
         // del-port arrives as an event.
         try node.vsctl(["del-port", "br-int", "v1"])
         _ = try await events.next("port v1 deleted") {

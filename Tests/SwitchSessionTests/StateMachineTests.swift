@@ -137,6 +137,40 @@ import Testing
         #expect(errors == [xids[1]: err])
     }
 
+    @Test func streamedTransactionSendsPiecesInPlaceThenItsBarrier() throws {
+        var m = try readyMachine()
+        let (barrier, opened) = m.openTransaction(count: 4)
+        #expect(opened.isEmpty, "nothing is sent until members are given")
+        let one = m.members(of: barrier, from: 0, [.flowMod(FlowMod(priority: 1)), .flowMod(FlowMod(priority: 2))])
+        let two = m.members(of: barrier, from: 2, [.flowMod(FlowMod(priority: 3)), .flowMod(FlowMod(priority: 4)), .flowMod(FlowMod(priority: 5))])
+        let sent = Self.sent(one) + Self.sent(two)
+        #expect(sent.map(\.xid) == Array(barrier - 4..<barrier), "members take the xids before the barrier, in order")
+        #expect(sent.count == 4, "none beyond the count it was opened with")
+        #expect(m.members(of: barrier, from: 4, [.flowMod(FlowMod())]).isEmpty)
+        let close = Self.sent(m.closeTransaction(barrier))
+        #expect(close.map(\.type) == [.barrierRequest] && close.first?.xid == barrier)
+        let err = ErrorMessage(code: .badMatchBadPrereq)
+        #expect(m.received(OpenFlowMessage(xid: barrier - 1, .error(err)), now: t0).isEmpty)
+        guard case .transactionCompleted(barrier, .success(let errors))? = m.received(OpenFlowMessage(xid: barrier, .barrierReply), now: t0).first else {
+            Issue.record("barrier not completed"); return
+        }
+        #expect(errors == [barrier - 1: err])
+        #expect(m.pendingCount == 0)
+    }
+
+    @Test func streamedTransactionEndsWithItsSession() throws {
+        var m = try readyMachine()
+        let (barrier, _) = m.openTransaction(count: 3)
+        _ = m.members(of: barrier, from: 0, [.flowMod(FlowMod())])
+        guard case .transactionCompleted(barrier, .failure(.sessionClosed))? = m.channelInactive(reason: "gone").first else {
+            Issue.record("not failed"); return
+        }
+        #expect(m.members(of: barrier, from: 1, [.flowMod(FlowMod())]).isEmpty && m.closeTransaction(barrier).isEmpty, "nothing sent after")
+        guard case .transactionCompleted(_, .failure(.sessionClosed))? = m.openTransaction(count: 1).1.first else {
+            Issue.record("opened after close"); return
+        }
+    }
+
     @Test func transactionsReleaseTheirPendingEntries() throws {
         var m = try readyMachine(.init(maxPending: 3))
         for round in 0..<5 {

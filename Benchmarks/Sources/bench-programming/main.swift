@@ -145,7 +145,7 @@ for size in sizes {
         try clear()
         t = Date()
         let plan = ReconcilePlan(desired: program, installedFlows: [], installedGroups: [])
-        let errors = try await connection.transaction(plan.messages)
+        let errors = try await connection.transaction(count: plan.count) { send in plan.pieces(send) }
         results.append(Result(method: "c-plain", size: size, seconds: Date().timeIntervalSince(t)))
         let installedC = try count()
         precondition(errors.isEmpty && installedC == size, "plain: \(errors.count) errors, \(installedC) flows")
