@@ -9,8 +9,8 @@ micro=0
 [ "${1:-}" = "--micro" ] && micro=1
 section() { printf '\n## %s\n\n' "$1"; }
 started=$(date +%s)
-section "Programming rate (scripts/bench-programming.sh 3 10000 100000)"
-scripts/bench-programming.sh 3 10000 100000 2>/dev/null
+section "Programming rate (scripts/bench-programming.sh 5 10000 100000)"
+scripts/bench-programming.sh 5 10000 100000 2>/dev/null
 section "Data plane (scripts/bench-dataplane.sh 3 5)"
 scripts/bench-dataplane.sh 3 5 2>/dev/null
 section "Restart with 10,000 tap flows (scripts/bench-restart.sh 500 20)"
