@@ -156,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "SwitchSessionTests",
             dependencies: [
-                "SwitchSession", "OpenFlowServer", "OpenFlow", "TaaSTestSupport", "SwitchSimulator",
+                "SwitchSession", "OpenFlowServer", "OpenFlow", "OpenFlowText", "Pipeline", "TaaSController", "TaaSTestSupport", "SwitchSimulator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

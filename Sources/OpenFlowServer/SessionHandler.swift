@@ -158,10 +158,12 @@ final class SessionHandler: ChannelDuplexHandler {
     }
 
     /// A transaction whose members come in pieces (`transactionMembers`), then `closeTransaction`.
-    func openTransaction(token: UInt64, count: Int, promise: EventLoopPromise<[Int: ErrorMessage]>) {
+    func openTransaction(token: UInt64, count: Int, then: OpenFlowMessage.Payload?, promise: EventLoopPromise<[Int: ErrorMessage]>) {
         guard let context else { return promise.fail(SessionStateMachine.RequestError.sessionClosed("not connected")) }
-        let (barrier, actions) = machine.openTransaction(count: count)
-        transactions[barrier] = (promise, barrier &- UInt32(clamping: count), count)
+        let (barrier, actions) = machine.openTransaction(count: count, then: then)
+        // The last message (if any) is at position `count`, just after the members.
+        let positions = count + (then == nil ? 0 : 1)
+        transactions[barrier] = (promise, barrier &- UInt32(clamping: positions), positions)
         if actions.isEmpty { streams[token] = (barrier, 0) }
         run(actions, context)
     }

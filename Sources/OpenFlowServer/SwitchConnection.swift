@@ -56,11 +56,16 @@ public final class SwitchConnection: Sendable, Hashable, CustomStringConvertible
     /// A transaction whose members are made while the first are already on their way:
     /// `produce` hands them to `send` in order, in pieces, `count` in all, and the barrier
     /// follows the last. Returns the errors as `transaction(_:)` does.
-    public func transaction(count: Int, _ produce: (_ send: ([OpenFlowMessage.Payload]) -> Void) throws -> Void) async throws -> [Int: ErrorMessage] {
+    ///
+    /// `then` (a bundle's commit) is sent only once the barrier shows every member went through
+    /// without error; its own error is keyed by `count`. A switch may refuse a bundle's message
+    /// when it is added and still commit the rest, so a commit must wait for that answer.
+    public func transaction(count: Int, then: OpenFlowMessage.Payload? = nil,
+                            _ produce: (_ send: ([OpenFlowMessage.Payload]) -> Void) throws -> Void) async throws -> [Int: ErrorMessage] {
         let promise = channel.eventLoop.makePromise(of: [Int: ErrorMessage].self)
         let handler = handler, loop = channel.eventLoop
         let token = lastToken.withLockedValue { $0 += 1; return $0 }
-        loop.execute { handler.value.openTransaction(token: token, count: count, promise: promise) }
+        loop.execute { handler.value.openTransaction(token: token, count: count, then: then, promise: promise) }
         var given = 0
         let close = { loop.execute { handler.value.closeTransaction(token: token) } }
         do {

@@ -65,7 +65,13 @@ public struct SessionStateMachine: Sendable {
         /// A transaction's barrier: the errors its members drew so far. Its members (messages
         /// with no reply of their own, answered only by an error) hold consecutive xids, kept
         /// once in `transactions` rather than one entry each: a transaction may hold 100,000.
-        case barrier(errors: [UInt32: ErrorMessage])
+        /// Until the barrier is `sent`, nothing the switch sends under its xid can answer it.
+        /// `then` goes (under the xid before the barrier's) once the barrier comes back clean.
+        case barrier(errors: [UInt32: ErrorMessage], sent: Bool, then: OpenFlowMessage.Payload?)
+        /// A transaction's last message, sent once its barrier came back clean (a bundle's
+        /// commit). The members' errors it draws (a failed commit names the message at fault)
+        /// are kept with it; its completion is reported under the transaction's barrier.
+        case final(barrier: UInt32, errors: [UInt32: ErrorMessage])
     }
 
     public let configuration: Configuration
@@ -196,11 +202,19 @@ public struct SessionStateMachine: Sendable {
         }
         guard let p = pending[m.xid] else {
             // An error for a transaction's member: kept for its barrier.
-            if case .error(let e) = m.payload, let t = transactions.first(where: { $0.members.contains(m.xid) }),
-               case .barrier(var errors)? = pending[t.barrier] {
-                errors[m.xid] = e
-                pending[t.barrier] = .barrier(errors: errors)
-                return []
+            if case .error(let e) = m.payload, let t = transactions.first(where: { $0.members.contains(m.xid) }) {
+                switch pending[t.barrier] {
+                case .barrier(var errors, let sent, let then)?:
+                    errors[m.xid] = e
+                    pending[t.barrier] = .barrier(errors: errors, sent: sent, then: then)
+                    return []
+                case .final(let barrier, var errors)?:
+                    errors[m.xid] = e
+                    pending[t.barrier] = .final(barrier: barrier, errors: errors)
+                    return []
+                default:
+                    break
+                }
             }
             return [.unsolicited(m)]
         }
@@ -225,12 +239,25 @@ public struct SessionStateMachine: Sendable {
         case (.reply, _):
             remove(m.xid)
             return [.requestCompleted(xid: m.xid, .success([m]))]
-        case (.barrier(let errors), .barrierReply):
-            remove(m.xid)
-            return [.transactionCompleted(barrierXID: m.xid, .success(errors))]
-        case (.barrier, .error(let e)):
+        case (.barrier(let errors, sent: true, let then), .barrierReply):
+            guard let then, errors.isEmpty else {
+                remove(m.xid)
+                return [.transactionCompleted(barrierXID: m.xid, .success(errors))]
+            }
+            // Every member went through: now the last message, which the members' errors follow.
+            let last = m.xid &- 1
+            pending[m.xid] = nil
+            pending[last] = .final(barrier: m.xid, errors: [:])
+            if let i = transactions.firstIndex(where: { $0.barrier == m.xid }) { transactions[i].barrier = last }
+            return [.send(OpenFlowMessage(xid: last, then))]
+        case (.barrier(_, sent: true, _), .error(let e)):
             remove(m.xid)
             return [.transactionCompleted(barrierXID: m.xid, .failure(.switchError(e)))]
+        case (.final(let barrier, var errors), _):
+            // Its answer, whatever it is, ends the transaction; an error is one of its errors.
+            if case .error(let e) = m.payload { errors[m.xid] = e }
+            remove(m.xid)
+            return [.transactionCompleted(barrierXID: barrier, .success(errors))]
         default:
             return [.unsolicited(m)]
         }
@@ -301,19 +328,27 @@ public struct SessionStateMachine: Sendable {
     /// `members(of:from:_:)`, so that the first can be on their way before the last exist.
     /// `closeTransaction` sends the barrier. The members' xids are the `count` before the
     /// barrier's. When the transaction cannot start, the actions complete it at once.
-    public mutating func openTransaction(count: Int) -> (barrierXID: UInt32, [Action]) {
+    ///
+    /// `then` (a message with a reply, such as a bundle's commit) is sent only if the barrier
+    /// comes back with no error for any member, under the xid between the members' and the
+    /// barrier's; the transaction then ends with its answer, and its error is one of the errors.
+    public mutating func openTransaction(count: Int, then: OpenFlowMessage.Payload? = nil) -> (barrierXID: UInt32, [Action]) {
+        guard (0..<Int(UInt32.max / 2)).contains(count) else {
+            return (0, [.transactionCompleted(barrierXID: 0, .failure(.tooManyPending))])
+        }
         // Members take consecutive xids (not wrapping through 0), then the barrier.
-        if UInt32.max - nextXID <= UInt32(clamping: count) + 1 { nextXID = 0 }
+        let reserved = UInt32(count) + (then == nil ? 0 : 1)
+        if UInt32.max - nextXID <= reserved + 1 { nextXID = 0 }
         let first = nextXID &+ 1
-        let barrier = first &+ UInt32(clamping: count)
+        let barrier = first &+ reserved
         if isClosed { return (barrier, [.transactionCompleted(barrierXID: barrier, .failure(.sessionClosed("session closed")))]) }
         guard isReady else { return (barrier, [.transactionCompleted(barrierXID: barrier, .failure(.notReady))]) }
-        guard pendingCount < configuration.maxPending, count < Int(UInt32.max / 2) else {
+        guard pendingCount < configuration.maxPending else {
             return (barrier, [.transactionCompleted(barrierXID: barrier, .failure(.tooManyPending))])
         }
         nextXID = barrier
-        if count > 0 { transactions.append((first...(barrier - 1), barrier)) }
-        pending[barrier] = .barrier(errors: [:])
+        if count > 0 { transactions.append((first...(first &+ UInt32(count) &- 1), barrier)) }
+        pending[barrier] = .barrier(errors: [:], sent: false, then: then)
         pendingCount += 1
         return (barrier, [])
     }
@@ -321,7 +356,7 @@ public struct SessionStateMachine: Sendable {
     /// Sends members of an open transaction, the first of them at position `offset`. Nothing
     /// once the transaction is over (the session closed), nor beyond the count it was opened with.
     public mutating func members(of barrier: UInt32, from offset: Int, _ payloads: [OpenFlowMessage.Payload]) -> [Action] {
-        guard case .barrier? = pending[barrier], let t = transactions.first(where: { $0.barrier == barrier }) else { return [] }
+        guard case .barrier(_, sent: false, _)? = pending[barrier], let t = transactions.first(where: { $0.barrier == barrier }) else { return [] }
         let room = t.members.count - offset
         guard offset >= 0, room > 0, !payloads.isEmpty else { return [] }
         let first = t.members.lowerBound &+ UInt32(offset)
@@ -330,7 +365,8 @@ public struct SessionStateMachine: Sendable {
 
     /// Sends an open transaction's barrier, after all its members.
     public mutating func closeTransaction(_ barrier: UInt32) -> [Action] {
-        guard case .barrier? = pending[barrier] else { return [] }
+        guard case .barrier(let errors, sent: false, let then)? = pending[barrier] else { return [] }
+        pending[barrier] = .barrier(errors: errors, sent: true, then: then)
         return [.send(OpenFlowMessage(xid: barrier, .barrierRequest))]
     }
 
@@ -349,6 +385,7 @@ public struct SessionStateMachine: Sendable {
             switch p {
             case .reply: actions.append(.requestCompleted(xid: xid, .failure(.sessionClosed(reason))))
             case .barrier: actions.append(.transactionCompleted(barrierXID: xid, .failure(.sessionClosed(reason))))
+            case .final(let barrier, _): actions.append(.transactionCompleted(barrierXID: barrier, .failure(.sessionClosed(reason))))
             }
         }
         pending = [:]

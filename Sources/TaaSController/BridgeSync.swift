@@ -25,19 +25,28 @@ public enum BridgeSync {
         public var description: String
     }
 
-    /// Sends the plan as one bundle (all or nothing) and waits for the commit. The commit goes
-    /// with the messages in one transaction, so that the switch's error for the message that
-    /// failed (sent when the commit fails) is matched to it, not lost. The plan's first pieces
-    /// are sent while the rest are still being made.
+    /// Sends the plan as one bundle (all or nothing) and waits for the commit. The plan's first
+    /// pieces are sent while the rest are still being made. The commit goes only once a barrier
+    /// shows every message was added: Open vSwitch refuses a bad message when it is added and
+    /// would commit the rest. Either way the switch's error for the message that failed (at
+    /// adding, or when the commit fails) is matched to it, not lost.
     public static func apply(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) async throws {
         guard !plan.isEmpty else { return }
         _ = try await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .openRequest)))
-        let errors = try await c.transaction(count: plan.count + 1) { send in
-            plan.pieces { piece in send(piece.map { .bundleAdd(BundleAdd(bundleID: bundleID, message: $0)) }) }
-            send([.bundleControl(BundleControl(bundleID: bundleID, type: .commitRequest))])
+        let discard = { _ = try? await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .discardRequest))) }
+        let errors: [Int: ErrorMessage]
+        do {
+            errors = try await c.transaction(count: plan.count, then: .bundleControl(BundleControl(bundleID: bundleID, type: .commitRequest))) { send in
+                plan.pieces { piece in send(piece.map { .bundleAdd(BundleAdd(bundleID: bundleID, message: $0)) }) }
+            }
+        } catch {
+            // Never leave a bundle open behind a failed transaction.
+            await discard()
+            throw error
         }
         guard !errors.isEmpty else { return }
-        _ = try? await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .discardRequest)))
+        // Not committed (a message was refused), or the commit failed: nothing was applied.
+        await discard()
         if let (index, error) = errors.filter({ $0.key < plan.count }).min(by: { $0.key < $1.key }) {
             throw Refused(description: "\(error.code) for \(plan.message(at: index).map(describe) ?? "message \(index)")")
         }

@@ -141,6 +141,10 @@ import Testing
         var m = try readyMachine()
         let (barrier, opened) = m.openTransaction(count: 4)
         #expect(opened.isEmpty, "nothing is sent until members are given")
+        // A switch guessing the barrier's xid cannot complete it before it is sent.
+        guard case .unsolicited? = m.received(OpenFlowMessage(xid: barrier, .barrierReply), now: t0).first else {
+            Issue.record("an unsent barrier was answered"); return
+        }
         let one = m.members(of: barrier, from: 0, [.flowMod(FlowMod(priority: 1)), .flowMod(FlowMod(priority: 2))])
         let two = m.members(of: barrier, from: 2, [.flowMod(FlowMod(priority: 3)), .flowMod(FlowMod(priority: 4)), .flowMod(FlowMod(priority: 5))])
         let sent = Self.sent(one) + Self.sent(two)
@@ -156,6 +160,71 @@ import Testing
         }
         #expect(errors == [barrier - 1: err])
         #expect(m.pendingCount == 0)
+    }
+
+    /// A bundle's commit goes only after a barrier shows every member was taken: a switch that
+    /// refuses a message when it is added would commit the rest.
+    @Test func theLastMessageGoesOnlyAfterACleanBarrier() throws {
+        let commit = OpenFlowMessage.Payload.bundleControl(BundleControl(bundleID: 9, type: .commitRequest))
+        let committed = OpenFlowMessage.Payload.bundleControl(BundleControl(bundleID: 9, type: .commitReply))
+        func members(_ m: inout SessionStateMachine, _ barrier: UInt32) -> [OpenFlowMessage] {
+            Self.sent(m.members(of: barrier, from: 0, [.flowMod(FlowMod(priority: 1)), .flowMod(FlowMod(priority: 2))]) + m.closeTransaction(barrier))
+        }
+        // Clean: barrier, then the commit under the xid between the members' and the barrier's.
+        var m = try readyMachine()
+        var (barrier, _) = m.openTransaction(count: 2, then: commit)
+        var sent = members(&m, barrier)
+        #expect(sent.map(\.xid) == [barrier - 3, barrier - 2, barrier])
+        var after = m.received(OpenFlowMessage(xid: barrier, .barrierReply), now: t0)
+        guard case .send(let c)? = after.first, c.xid == barrier - 1, case .bundleControl = c.payload else {
+            Issue.record("commit not sent: \(after)"); return
+        }
+        guard case .transactionCompleted(barrier, .success(let none))? = m.received(OpenFlowMessage(xid: barrier - 1, committed), now: t0).first else {
+            Issue.record("not completed"); return
+        }
+        #expect(none.isEmpty && m.pendingCount == 0)
+
+        // A member refused: the barrier ends it with that error, and no commit is sent.
+        (barrier, _) = m.openTransaction(count: 2, then: commit)
+        sent = members(&m, barrier)
+        let refused = ErrorMessage(code: .badMatchBadPrereq)
+        #expect(m.received(OpenFlowMessage(xid: sent[1].xid, .error(refused)), now: t0).isEmpty)
+        after = m.received(OpenFlowMessage(xid: barrier, .barrierReply), now: t0)
+        guard after.count == 1, case .transactionCompleted(barrier, .success(let errors))? = after.first else {
+            Issue.record("a commit followed a refused member: \(after)"); return
+        }
+        #expect(errors == [sent[1].xid: refused] && m.pendingCount == 0)
+
+        // The commit fails: the member it names and the commit's own error are both reported.
+        (barrier, _) = m.openTransaction(count: 2, then: commit)
+        sent = members(&m, barrier)
+        _ = m.received(OpenFlowMessage(xid: barrier, .barrierReply), now: t0)
+        let exists = ErrorMessage(code: .flowModFailedOverlap), failed = ErrorMessage(code: .bundleMsgFailed)
+        #expect(m.received(OpenFlowMessage(xid: sent[0].xid, .error(exists)), now: t0).isEmpty)
+        guard case .transactionCompleted(barrier, .success(let both))? = m.received(OpenFlowMessage(xid: barrier - 1, .error(failed)), now: t0).first else {
+            Issue.record("commit failure not reported"); return
+        }
+        #expect(both == [sent[0].xid: exists, barrier - 1: failed] && m.pendingCount == 0)
+
+        // The session ends while the commit is out: the transaction fails under its barrier.
+        (barrier, _) = m.openTransaction(count: 2, then: commit)
+        _ = members(&m, barrier)
+        _ = m.received(OpenFlowMessage(xid: barrier, .barrierReply), now: t0)
+        guard case .transactionCompleted(barrier, .failure(.sessionClosed))? = m.channelInactive(reason: "gone").first else {
+            Issue.record("not failed"); return
+        }
+    }
+
+    @Test func transactionsOfImpossibleSizesAreRefused() throws {
+        var m = try readyMachine()
+        for count in [-1, Int(UInt32.max / 2), Int(UInt32.max), Int.max] {
+            guard case .transactionCompleted(_, .failure(.tooManyPending))? = m.openTransaction(count: count).1.first else {
+                Issue.record("count \(count) accepted"); return
+            }
+        }
+        #expect(m.pendingCount == 0)
+        let (barrier, xids, _) = m.transaction([.flowMod(FlowMod())])
+        #expect(xids.count == 1 && xids[0] + 1 == barrier, "xids unharmed by the refusals")
     }
 
     @Test func streamedTransactionEndsWithItsSession() throws {

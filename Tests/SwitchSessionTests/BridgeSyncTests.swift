@@ -1,0 +1,74 @@
+import Logging
+import NIOPosix
+import OpenFlow
+import OpenFlowServer
+import OpenFlowText
+import Pipeline
+import TaaSController
+import TaaSTestSupport
+import Testing
+
+/// taasd's bundles against a real ovs-vswitchd: a plan large enough to go in many pieces is
+/// committed whole, and one the switch refuses is refused whole, naming the flow at fault.
+@Suite(.serialized) final class BridgeSyncTests {
+    let node: OVSNode
+
+    init() throws {
+        node = try OVSNode()
+        do {
+            try node.addIntegrationBridge(datapathID: 0xb2)
+        } catch {
+            node.stop()
+            throw error
+        }
+    }
+
+    deinit { node.stop() }
+
+    static func flows(_ n: Int) -> [FlowEntry] {
+        (0..<n).map { i in
+            FlowEntry(cookie: Cookie.make(.source, "p\(i % 10)"), tableID: 1, priority: 100,
+                      match: Match([.inPort(PortNumber(UInt32(i % 100 + 1))), .ethSrc(EthernetAddress(rawValue: 0x0200_0000_0000 | UInt64(i)))]),
+                      instructions: [.applyActions([.output(PortNumber(2))]), .gotoTable(2)])
+        }
+    }
+
+    func flowCount() throws -> Int {
+        let text = try node.ofctl("dump-aggregate")
+        return Int(text.split(separator: "flow_count=").last?.prefix { $0.isNumber } ?? "") ?? -1
+    }
+
+    @Test func aPlanInPiecesIsCommittedWholeOrRefusedWhole() async throws {
+        let server = try OpenFlowServer(configuration: .init(targets: [.activeUnix(path: node.mgmtPath())]),
+                                        group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
+        let events = EventWaiter(server.registry)
+        let run = Task { try await server.run() }
+        defer { run.cancel() }
+        _ = try await events.next("connected") { if case .connected(let i) = $0 { i.datapathID == 0xb2 } else { false } }
+        let connection = try #require(server.registry.connection(datapathID: 0xb2))
+
+        // 6,000 good flows and one the switch refuses (a TCP port without its prerequisites).
+        var flows = Self.flows(6000)
+        flows.append(FlowEntry(cookie: Cookie.make(.source, "bad"), tableID: 1, priority: 7, match: Match([OXMField(.tcpDst, 80)]),
+                               instructions: [.gotoTable(2)]))
+        let bad = ReconcilePlan(desired: BridgeProgram(flows: flows), installedFlows: [], installedGroups: [])
+        var pieces = 0
+        bad.pieces { _ in pieces += 1 }
+        #expect(pieces > 2, "the plan goes in several pieces")
+        do {
+            try await BridgeSync.apply(bad, to: connection, bundleID: 1)
+            Issue.record("the switch took a flow without its prerequisites")
+        } catch let e as BridgeSync.Refused {
+            #expect(e.description.contains("BAD_PREREQ") && e.description.contains("priority=7"), "\(e.description)")
+        }
+        let left = try flowCount()
+        #expect(left == 0, "all or nothing: \(left) flows installed")
+
+        let good = ReconcilePlan(desired: BridgeProgram(flows: Self.flows(6000)), installedFlows: [], installedGroups: [])
+        try await BridgeSync.apply(good, to: connection, bundleID: 2)
+        #expect(try flowCount() == 6000)
+        let (installed, _) = try await BridgeSync.installed(connection)
+        let again = ReconcilePlan(desired: BridgeProgram(flows: Self.flows(6000)), installedFlows: installed, installedGroups: [])
+        #expect(again.isEmpty, "read back, the bridge holds exactly its program")
+    }
+}
