@@ -11,19 +11,13 @@ import Testing
 /// taasd's bundles against a real ovs-vswitchd: a plan large enough to go in many pieces is
 /// committed whole, and one the switch refuses is refused whole, naming the flow at fault.
 @Suite(.serialized) final class BridgeSyncTests {
+    /// Stopped (switch, database, namespace) when released, by `OVSNode`'s own deinit.
     let node: OVSNode
 
     init() throws {
         node = try OVSNode()
-        do {
-            try node.addIntegrationBridge(datapathID: 0xb2)
-        } catch {
-            node.stop()
-            throw error
-        }
+        try node.addIntegrationBridge(datapathID: 0xb2)
     }
-
-    deinit { node.stop() }
 
     static func flows(_ n: Int) -> [FlowEntry] {
         (0..<n).map { i in
