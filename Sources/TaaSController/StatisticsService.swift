@@ -44,8 +44,15 @@ public actor StatisticsService {
     public func readOnce() async {
         let (flows, services) = await policy.read { t in (Array(t.flows.values), t.services) }
         let topo = await topology.topology
+        // Each bridge is asked only about the tap flows whose source is on it: handing every
+        // bridge every tap flow costs bridges × tap flows per read.
+        var flowsByNode: [String: [TapFlow]] = [:]
+        for f in flows {
+            if let node = topo.ports[f.sourcePort]?.node { flowsByNode[node, default: []].append(f) }
+        }
         var totals: [ResourceID: CopyCounts] = [:]
         for (id, node) in topo.nodes.sorted(by: { $0.key < $1.key }) {
+            guard let nodeFlows = flowsByNode[id] else { continue }
             guard let dpid = node.datapathID, let connection = registry.connection(datapathID: dpid) else { continue }
             do {
                 var stats: [FlowStats] = []
@@ -53,7 +60,7 @@ public actor StatisticsService {
                 for m in try await connection.request(.multipartRequest(MultipartRequest(.flow(request)))) {
                     if case .multipartReply(let r) = m.payload, case .flow(let s) = r.body { stats += s }
                 }
-                for (flow, c) in TapFlowCounters.attribute(stats, node: id, flows: flows, services: services, topology: topo) {
+                for (flow, c) in TapFlowCounters.attribute(stats, node: id, flows: nodeFlows, services: services, topology: topo) {
                     totals[flow, default: CopyCounts()].packets &+= c.packets
                     totals[flow, default: CopyCounts()].bytes &+= c.bytes
                 }

@@ -90,7 +90,7 @@ public struct PolicyTable: Sendable {
         if let other = services.values.first(where: { $0.portID == port.id }) {
             throw PolicyError(.conflict, "PortInUse", "port \(port.id) is already the destination of tap service \(other.id)")
         }
-        try checkQuota(configuration.quotas.tapServices, services.values.filter { $0.projectID == project }.count, "tap services", project)
+        try checkQuota(configuration.quotas.tapServices, services.values.lazy.filter { $0.projectID == project }.count, "tap services", project)
         guard let key = configuration.tunnelKeys.first(where: { !usedKeys.contains($0) }) else {
             throw PolicyError(.conflict, "TunnelKeysExhausted", "no free tunnel key left in \(configuration.tunnelKeys)")
         }
@@ -142,7 +142,7 @@ public struct PolicyTable: Sendable {
             throw PolicyError(.conflict, "PortIsTapServiceDestination",
                               "port \(port.id) is the destination of tap service \(service.id) and cannot also be its source")
         }
-        try checkQuota(configuration.quotas.tapFlows, flows.values.filter { $0.projectID == project }.count, "tap flows", project)
+        try checkQuota(configuration.quotas.tapFlows, flows.values.lazy.filter { $0.projectID == project }.count, "tap flows", project)
         let f = TapFlow(id: id, projectID: project, name: r.name, description: r.description, tapServiceID: service.id,
                         sourcePort: port.id, direction: r.direction, vlanFilter: r.vlanFilter, status: .down, statusReason: nil)
         flows[id] = f
@@ -193,7 +193,7 @@ public struct PolicyTable: Sendable {
         guard IPAddressText.isIPv4(r.remoteIP) || IPAddressText.isIPv6(r.remoteIP) else {
             throw PolicyError(.badRequest, "InvalidInput", "remote_ip: \"\(r.remoteIP)\" is not an IPv4 or IPv6 address")
         }
-        try checkQuota(configuration.quotas.tapMirrors, mirrors.values.filter { $0.projectID == project }.count, "tap mirrors", project)
+        try checkQuota(configuration.quotas.tapMirrors, mirrors.values.lazy.filter { $0.projectID == project }.count, "tap mirrors", project)
         let m = TapMirror(id: id, projectID: project, name: r.name, description: r.description, portID: port.id,
                           directions: r.directions, remoteIP: r.remoteIP, mirrorType: r.mirrorType, status: .down, statusReason: nil)
         mirrors[id] = m
@@ -282,8 +282,10 @@ public struct PolicyTable: Sendable {
         return p
     }
 
-    private func checkQuota(_ limit: Int?, _ used: Int, _ what: String, _ project: String) throws(PolicyError) {
-        if let limit, used >= limit {
+    /// `used` is counted only when there is a limit: counting walks every resource of the kind,
+    /// and a bulk create of thousands would walk them once per resource.
+    private func checkQuota(_ limit: Int?, _ used: @autoclosure () -> Int, _ what: String, _ project: String) throws(PolicyError) {
+        if let limit, used() >= limit {
             throw PolicyError(.conflict, "OverQuota", "quota exceeded: project \(project) may have \(limit) \(what)")
         }
     }
