@@ -103,6 +103,12 @@ public final class OVSNode: @unchecked Sendable {
         try Command.check("ovs-ofctl", ["-O", "OpenFlow13"] + options + [command, mgmtSocket(bridge)] + args)
     }
 
+    /// How many flows the bridge holds (`ovs-ofctl dump-aggregate`); -1 when the answer does not say.
+    public func flowCount(bridge: String = "br-int") throws -> Int {
+        let text = try ofctl("dump-aggregate", bridge: bridge)
+        return Int(text.split(separator: "flow_count=").last?.prefix { $0.isNumber } ?? "") ?? -1
+    }
+
     public func appctl(_ args: [String]) throws -> String {
         try Command.check("ovs-appctl", ["-t", "ovs-vswitchd"] + args, environment: environment)
     }

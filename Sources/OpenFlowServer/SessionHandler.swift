@@ -150,13 +150,6 @@ final class SessionHandler: ChannelDuplexHandler {
         run(actions, context)
     }
 
-    func transaction(_ payloads: [OpenFlowMessage.Payload], promise: EventLoopPromise<[Int: ErrorMessage]>) {
-        guard let context else { return promise.fail(SessionStateMachine.RequestError.sessionClosed("not connected")) }
-        let (barrier, actions) = machine.openTransaction(count: payloads.count)
-        transactions[barrier] = (promise, barrier &- UInt32(payloads.count), payloads.count)
-        run(actions.isEmpty ? machine.members(of: barrier, from: 0, payloads) + machine.closeTransaction(barrier) : actions, context)
-    }
-
     /// A transaction whose members come in pieces (`transactionMembers`), then `closeTransaction`.
     func openTransaction(token: UInt64, count: Int, then: OpenFlowMessage.Payload?, promise: EventLoopPromise<[Int: ErrorMessage]>) {
         guard let context else { return promise.fail(SessionStateMachine.RequestError.sessionClosed("not connected")) }

@@ -47,10 +47,7 @@ public final class SwitchConnection: Sendable, Hashable, CustomStringConvertible
     /// Sends messages without replies of their own followed by a barrier; returns the errors
     /// the switch sent for them, keyed by index in `payloads`.
     public func transaction(_ payloads: [OpenFlowMessage.Payload]) async throws -> [Int: ErrorMessage] {
-        let promise = channel.eventLoop.makePromise(of: [Int: ErrorMessage].self)
-        let handler = handler
-        channel.eventLoop.execute { handler.value.transaction(payloads, promise: promise) }
-        return try await promise.futureResult.get()
+        try await transaction(count: payloads.count) { send in send(payloads) }
     }
 
     /// A transaction whose members are made while the first are already on their way:

@@ -72,6 +72,20 @@ public struct SessionStateMachine: Sendable {
         /// commit). The members' errors it draws (a failed commit names the message at fault)
         /// are kept with it; its completion is reported under the transaction's barrier.
         case final(barrier: UInt32, errors: [UInt32: ErrorMessage])
+
+        /// The same stage with a member's error added; nil for a plain request.
+        func recording(_ e: ErrorMessage, for xid: UInt32) -> Pending? {
+            switch self {
+            case .reply:
+                return nil
+            case .barrier(var errors, let sent, let then):
+                errors[xid] = e
+                return .barrier(errors: errors, sent: sent, then: then)
+            case .final(let barrier, var errors):
+                errors[xid] = e
+                return .final(barrier: barrier, errors: errors)
+            }
+        }
     }
 
     public let configuration: Configuration
@@ -202,19 +216,10 @@ public struct SessionStateMachine: Sendable {
         }
         guard let p = pending[m.xid] else {
             // An error for a transaction's member: kept for its barrier.
-            if case .error(let e) = m.payload, let t = transactions.first(where: { $0.members.contains(m.xid) }) {
-                switch pending[t.barrier] {
-                case .barrier(var errors, let sent, let then)?:
-                    errors[m.xid] = e
-                    pending[t.barrier] = .barrier(errors: errors, sent: sent, then: then)
-                    return []
-                case .final(let barrier, var errors)?:
-                    errors[m.xid] = e
-                    pending[t.barrier] = .final(barrier: barrier, errors: errors)
-                    return []
-                default:
-                    break
-                }
+            if case .error(let e) = m.payload, let t = transactions.first(where: { $0.members.contains(m.xid) }),
+               let updated = pending[t.barrier]?.recording(e, for: m.xid) {
+                pending[t.barrier] = updated
+                return []
             }
             return [.unsolicited(m)]
         }

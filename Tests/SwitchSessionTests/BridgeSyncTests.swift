@@ -27,11 +27,6 @@ import Testing
         }
     }
 
-    func flowCount() throws -> Int {
-        let text = try node.ofctl("dump-aggregate")
-        return Int(text.split(separator: "flow_count=").last?.prefix { $0.isNumber } ?? "") ?? -1
-    }
-
     @Test func aPlanInPiecesIsCommittedWholeOrRefusedWhole() async throws {
         let server = try OpenFlowServer(configuration: .init(targets: [.activeUnix(path: node.mgmtPath())]),
                                         group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
@@ -55,12 +50,12 @@ import Testing
         } catch let e as BridgeSync.Refused {
             #expect(e.description.contains("BAD_PREREQ") && e.description.contains("priority=7"), "\(e.description)")
         }
-        let left = try flowCount()
+        let left = try node.flowCount()
         #expect(left == 0, "all or nothing: \(left) flows installed")
 
         let good = ReconcilePlan(desired: BridgeProgram(flows: Self.flows(6000)), installedFlows: [], installedGroups: [])
         try await BridgeSync.apply(good, to: connection, bundleID: 2)
-        #expect(try flowCount() == 6000)
+        #expect(try node.flowCount() == 6000)
         let (installed, _) = try await BridgeSync.installed(connection)
         let again = ReconcilePlan(desired: BridgeProgram(flows: Self.flows(6000)), installedFlows: installed, installedGroups: [])
         #expect(again.isEmpty, "read back, the bridge holds exactly its program")

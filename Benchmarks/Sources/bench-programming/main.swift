@@ -102,13 +102,8 @@ guard let connection else { fatalError("taasd's session to the bridge did not co
 
 func clear() throws {
     try node.ofctl("del-flows")
-    let left = try node.ofctl("dump-aggregate")
-    precondition(left.contains("flow_count=0"), "table not empty: \(left)")
-}
-
-func count() throws -> Int {
-    let text = try node.ofctl("dump-aggregate")
-    return Int(text.split(separator: "flow_count=").last?.prefix { $0.isNumber } ?? "") ?? -1
+    let left = try node.flowCount()
+    precondition(left == 0, "table not empty: \(left) flows")
 }
 
 var results: [Result] = []
@@ -130,7 +125,7 @@ for size in sizes {
         try sw.send(OpenFlowMessage(xid: 2, .barrierRequest).encoded())
         let rawErrors = try sw.readUntil(type: MessageType.barrierReply.rawValue)
         results.append(Result(method: "a", size: size, seconds: Date().timeIntervalSince(t)))
-        let installedA = try count()
+        let installedA = try node.flowCount()
         precondition(rawErrors == 0 && installedA == size, "raw stream: \(rawErrors) errors, \(installedA) flows")
 
         // (b) ovs-ofctl --bundle add-flows
@@ -138,7 +133,7 @@ for size in sizes {
         t = Date()
         try node.ofctl("add-flows", [file], options: ["--bundle"])
         results.append(Result(method: "b", size: size, seconds: Date().timeIntervalSince(t)))
-        let installedB = try count()
+        let installedB = try node.flowCount()
         precondition(installedB == size, "ovs-ofctl: \(installedB) flows")
 
         // (c) plain: the reconciler's plan, sent through the session, confirmed by a barrier
@@ -147,7 +142,7 @@ for size in sizes {
         let plan = ReconcilePlan(desired: program, installedFlows: [], installedGroups: [])
         let errors = try await connection.transaction(count: plan.count) { send in plan.pieces(send) }
         results.append(Result(method: "c-plain", size: size, seconds: Date().timeIntervalSince(t)))
-        let installedC = try count()
+        let installedC = try node.flowCount()
         precondition(errors.isEmpty && installedC == size, "plain: \(errors.count) errors, \(installedC) flows")
 
         // (c) bundle: what taasd sends, one atomic bundle, confirmed by its commit
@@ -157,7 +152,7 @@ for size in sizes {
         bundleID += 1
         try await BridgeSync.apply(plan2, to: connection, bundleID: bundleID)
         results.append(Result(method: "c-bundle", size: size, seconds: Date().timeIntervalSince(t)))
-        let installedD = try count()
+        let installedD = try node.flowCount()
         precondition(installedD == size, "bundle: \(installedD) flows")
         FileHandle.standardError.write("round \(round) of \(size) flows done\n".data(using: .utf8)!)
     }
