@@ -16,6 +16,7 @@ let package = Package(
         // For the end-to-end benchmark programs in Benchmarks/.
         .library(name: "OpenFlowServer", targets: ["OpenFlowServer"]),
         .library(name: "SwitchSession", targets: ["SwitchSession"]),
+        .library(name: "NetworkTransport", targets: ["NetworkTransport"]),
         .library(name: "TaaSController", targets: ["TaaSController"]),
         .library(name: "LabKit", targets: ["LabKit"]),
         .executable(name: "taasd", targets: ["taasd"]),
@@ -44,16 +45,26 @@ let package = Package(
         ),
         // ovs-ofctl text form of flows, groups and meters (render and parse).
         .target(name: "OpenFlowText", dependencies: ["OpenFlow"]),
-        // Switch sessions, pure: target syntax, the handshake/keepalive/request state machine, port tables.
+        // Switch sessions, pure: the handshake/keepalive/request state machine, port tables.
         .target(
             name: "SwitchSession",
             dependencies: ["OpenFlow", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Where connections come from and go to, shared by the OpenFlow server and the OVSDB client:
+        // target syntax (ptcp:, ssl:, unix:…), binding, dialling with backoff, TLS files.
+        .target(
+            name: "NetworkTransport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
         ),
         // The OpenFlow server on SwiftNIO: listeners, connectors, TLS, the session registry.
         .target(
             name: "OpenFlowServer",
             dependencies: [
-                "OpenFlow", "SwitchSession",
+                "OpenFlow", "SwitchSession", "NetworkTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -77,7 +88,7 @@ let package = Package(
         .target(
             name: "OVSDBClient",
             dependencies: [
-                "OVSDB", "OpenFlowServer", "SwitchSession",
+                "OVSDB", "NetworkTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -91,30 +102,35 @@ let package = Package(
         .target(name: "TaaSConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The mirroring pipeline, pure: (policy, topology) → flows and groups per bridge; the reconciler's plans.
         .target(name: "Pipeline", dependencies: ["OpenFlow", "OpenFlowText", "TaaSPolicy", "Topology"]),
-        // The controller's moving parts wired together: topology from OVSDB and OpenFlow, managed ports.
+        // The controller as one service: topology from OVSDB and OpenFlow, the core (engine, pushes,
+        // statuses; pure), bridges programmed, counters read, managed ports.
         .target(
             name: "TaaSController",
-            dependencies: ["OVSDB", "OVSDBClient", "Topology", "Pipeline", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSPolicy",
-                           "TaaSStore", "OpenFlow", "OpenFlowText", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Metrics", package: "swift-metrics")]
+            dependencies: ["OVSDB", "OVSDBClient", "Topology", "Pipeline", "OpenFlowServer", "SwitchSession", "TaaSPolicy",
+                           "TaaSState", "OpenFlow", "OpenFlowText", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
-        // The TaaS policy table: resources, validation and rules (pure).
+        // The TaaS policy table: resources, validation, rules and change sets (pure).
         .target(name: "TaaSPolicy"),
-        // Durable storage of the policy: a small protocol, SQLite through GRDB by default.
-        .target(name: "TaaSStore", dependencies: ["TaaSPolicy", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The policy and its statuses, shared by the API and the controller: the policy service and its
+        // deltas, the store protocol, the status board, what the controller reports.
+        .target(name: "TaaSState", dependencies: ["TaaSPolicy"]),
+        // Durable storage of the policy: SQLite through GRDB.
+        .target(name: "TaaSStore", dependencies: ["TaaSPolicy", "TaaSState", .product(name: "GRDB", package: "GRDB.swift")]),
         // Writes to a store as fast as it can, printing each acknowledged id (the crash test's child).
-        .executableTarget(name: "store-crash-writer", dependencies: ["TaaSStore", "TaaSPolicy"]),
+        .executableTarget(name: "store-crash-writer", dependencies: ["TaaSStore", "TaaSState", "TaaSPolicy"]),
         // The Neutron-TaaS-compatible REST API (Hummingbird): routes, JSON, auth, errors.
         .target(
             name: "TaaSAPI",
-            dependencies: ["TaaSPolicy", "TaaSStore", "TaaSVersion", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: ["TaaSPolicy", "TaaSState", "TaaSVersion", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         .target(name: "TaaSVersion"),
         .executableTarget(
             name: "taasd",
             dependencies: [
-                "TaaSVersion", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSPolicy", "TaaSStore", "TaaSController", "OVSDBClient", "Topology",
-                "TaaSConfig",
+                "TaaSVersion", "OpenFlowServer", "SwitchSession", "NetworkTransport", "TaaSAPI", "TaaSPolicy", "TaaSState", "TaaSStore",
+                "TaaSController", "OVSDBClient", "Topology", "TaaSConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -138,58 +154,76 @@ let package = Package(
         .target(name: "OpenFlowFuzzSupport", dependencies: ["OpenFlow", .product(name: "NIOCore", package: "swift-nio")]),
         // Labs of real Open vSwitch on one machine (nodes in namespaces, VMs, an underlay): taas-lab and the tests.
         .target(name: "LabKit"),
-        // Shared test helpers: sample messages, running ovs-ofctl, a listener that plays a switch.
+        // Shared test helpers: sample messages, running ovs-ofctl, a listener that plays a switch, session events.
         .target(
             name: "TaaSTestSupport",
             dependencies: [
-                "OpenFlow", "SwitchSimulator", "LabKit",
+                "OpenFlow", "SwitchSimulator", "LabKit", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSState", "TaaSStore", "TaaSPolicy",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/TaaSTestSupport"
         ),
+        // One test target per module (pure parts and adapters against fakes)…
         .testTarget(
             name: "OpenFlowTests",
             dependencies: ["OpenFlow", "OpenFlowFuzzSupport", "TaaSTestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        .testTarget(name: "OpenFlowTextTests", dependencies: ["OpenFlowText", "OpenFlow", "TaaSTestSupport"]),
         .testTarget(
             name: "SwitchSessionTests",
+            dependencies: ["SwitchSession", "NetworkTransport", "OpenFlow", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "OpenFlowServerTests",
             dependencies: [
-                "SwitchSession", "OpenFlowServer", "OpenFlow", "OpenFlowText", "Pipeline", "TaaSController", "TaaSTestSupport", "SwitchSimulator",
+                "OpenFlowServer", "SwitchSession", "SwitchSimulator", "OpenFlow", "TaaSTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "TaaSPolicyTests", dependencies: ["TaaSPolicy", "TaaSStore", "TaaSTestSupport"]),
+        .testTarget(name: "SwitchSimulatorTests", dependencies: ["SwitchSimulator", "OpenFlow"]),
+        .testTarget(name: "OVSDBTests", dependencies: ["OVSDB"]),
+        .testTarget(
+            name: "OVSDBClientTests",
+            dependencies: ["OVSDB", "OVSDBClient", "TaaSTestSupport",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "OVSDB"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "OpenFlow", "OpenFlowText", "TaaSPolicy", "Topology", "OVSDB"]),
+        .testTarget(
+            name: "TaaSControllerTests",
+            dependencies: ["TaaSController", "Pipeline", "TaaSPolicy", "TaaSState", "Topology", "OVSDB", "OpenFlow", "SwitchSession"]
+        ),
+        .testTarget(name: "TaaSPolicyTests", dependencies: ["TaaSPolicy"]),
+        .testTarget(name: "TaaSStateTests", dependencies: ["TaaSState", "TaaSPolicy"]),
+        .testTarget(name: "TaaSStoreTests", dependencies: ["TaaSStore", "TaaSState", "TaaSPolicy", "TaaSTestSupport"]),
         .testTarget(
             name: "TaaSAPITests",
-            dependencies: ["TaaSAPI", "TaaSPolicy", "TaaSStore", "TaaSTestSupport", "SwitchSimulator", "Topology",
+            dependencies: ["TaaSAPI", "TaaSPolicy", "TaaSState", "TaaSStore", "TaaSTestSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
-        .testTarget(
-            name: "TopologyTests",
-            dependencies: ["OVSDB", "OVSDBClient", "Topology", "TaaSController", "TaaSAPI", "TaaSPolicy", "TaaSStore", "TaaSTestSupport",
-                           "SwitchSession",
-                           .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "Logging", package: "swift-log")]
-        ),
-        .testTarget(
-            name: "PipelineTests",
-            dependencies: ["Pipeline", "OpenFlow", "OpenFlowText", "TaaSPolicy", "Topology", "OVSDB", "TaaSTestSupport"]
-        ),
         .testTarget(name: "TaaSConfigTests", dependencies: ["TaaSConfig"]),
+        // …and one for everything that runs real Open vSwitch, PostgreSQL-free daemons, the real clients.
         .testTarget(
-            name: "OpenFlowTextTests",
-            dependencies: ["OpenFlowText", "OpenFlow", "TaaSTestSupport"]
-        ),
-        .testTarget(
-            name: "OpenFlowInteropTests",
-            dependencies: ["OpenFlow", "OpenFlowText", "TaaSTestSupport", .product(name: "NIOCore", package: "swift-nio")]
+            name: "EndToEndTests",
+            dependencies: [
+                "OpenFlow", "OpenFlowText", "OpenFlowServer", "SwitchSession", "NetworkTransport", "SwitchSimulator", "OVSDB", "OVSDBClient",
+                "Topology", "Pipeline", "TaaSController", "TaaSAPI", "TaaSPolicy", "TaaSState", "TaaSStore", "TaaSTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -26,7 +26,8 @@ let package = Package(
                 .product(name: "OpenFlow", package: "main"), .product(name: "OpenFlowText", package: "main"),
                 .product(name: "Pipeline", package: "main"), .product(name: "OpenFlowServer", package: "main"),
                 .product(name: "TaaSController", package: "main"), .product(name: "LabKit", package: "main"),
-                .product(name: "SwitchSession", package: "main"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwitchSession", package: "main"), .product(name: "NetworkTransport", package: "main"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Sources/bench-programming"

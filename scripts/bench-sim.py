@@ -3,12 +3,13 @@
 
   bench-sim.py sessions COUNT...            sessions held, memory, echoes, and pushing a change to all
   bench-sim.py latency NODES CREATIONS      POST tap flow → ACTIVE with NODES connected bridges
+  bench-sim.py scale NODES VMS SIZE...      one change's cost with SIZE tap flows installed (scripts/bench-scale.sh)
 
 Runs the release builds in .build/release (scripts/bench-sessions.sh and bench-latency-sim.sh
 build them; TAAS_BIN=DIR runs others, TAAS_BENCH_LOG=info makes taasd's log verbose). Each run
 has its own directory, ports and processes, and removes them at the end, also when interrupted.
 """
-import json, os, random, resource, shutil, signal, subprocess, sys, tempfile, time, urllib.request
+import http.client, json, os, random, resource, shutil, signal, subprocess, sys, tempfile, time, urllib.request
 
 BIN = os.environ.get("TAAS_BIN") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release")
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
@@ -18,6 +19,13 @@ import taas_api  # noqa: E402
 
 def progress(text):
     print(f"  … {text}", file=sys.stderr, flush=True)
+
+
+def cpu_seconds(pid):
+    """User and system CPU time a process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kb(pid):
@@ -31,17 +39,17 @@ def rss_kb(pid):
 class Run:
     """taasd with a topology of NODES nodes (VMS ports each), and switch-sim playing its bridges."""
 
-    def __init__(self, nodes, vms, echo_rounds=0, quiet_echo=True):
+    def __init__(self, nodes, vms, echo_rounds=0, quiet_echo=True, extra=()):
         self.dir = tempfile.mkdtemp(prefix="taas-bench-sim-")
         self.procs = []
         self.sim = self.log = None
         try:
-            self.start_all(nodes, vms, echo_rounds, quiet_echo)
+            self.start_all(nodes, vms, echo_rounds, quiet_echo, extra)
         except BaseException:
             self.close()
             raise
 
-    def start_all(self, nodes, vms, echo_rounds, quiet_echo):
+    def start_all(self, nodes, vms, echo_rounds, quiet_echo, extra):
         topo = os.path.join(self.dir, "topology.yaml")
         with open(topo, "w") as f:
             subprocess.run([sys.executable, os.path.join(SCRIPTS, "sim-topology.py"), str(nodes), str(vms)], stdout=f, check=True)
@@ -52,6 +60,7 @@ class Run:
                 "--db", os.path.join(self.dir, "taasd.sqlite"), "--topology", topo, "--log-level", os.environ.get("TAAS_BENCH_LOG", "warning")]
         if quiet_echo:  # measure sessions, not taasd's own idle echoes
             args += ["--echo-interval", "60", "--echo-timeout", "60"]
+        args += list(extra)
         self.log = open(os.path.join(self.dir, "taasd.log"), "w")
         self.taasd = self.start(args, stdout=self.log, stderr=self.log)
         self.wait_healthy()
@@ -207,6 +216,145 @@ def latency(nodes, creations):
         run.close()
 
 
+class Client:
+    """One keep-alive HTTP connection to taasd's API (a new connection per request would be
+    measured too)."""
+
+    def __init__(self, base):
+        host, port = base.split("//")[1].split(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=600)
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        self.conn.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
+        r = self.conn.getresponse()
+        payload = r.read()
+        if r.status >= 400:
+            raise SystemExit(f"{method} {path}: {r.status} {payload[:300]!r}")
+        return json.loads(payload or b"{}")
+
+
+def quantile(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p * len(xs)))]
+
+
+def scale(nodes, vms, sizes, changes=60, bulk=2000):
+    """One change's end-to-end cost as the policy grows: taasd with NODES simulated bridges and a
+    declared topology of NODES × VMS ports, one tap service on node 1, BOTH tap flows spread over
+    every node. At each SIZE (tap flows installed, preloaded in bulk): CHANGES single creations
+    timed from POST to ACTIVE, the POST alone, taasd's CPU per change (CHANGES created back to
+    back, to all ACTIVE), idle CPU, resident memory."""
+    # The last 5 VM ports of every node are kept for the measured changes.
+    spare = 5
+    if sizes[-1] > nodes * (vms - spare) or changes * len(sizes) > nodes * spare:
+        raise SystemExit(f"{nodes} nodes × {vms} VMs cannot hold {sizes[-1]:,} tap flows plus the measured ones")
+    rows = []
+    # A bare taasd first: its resident memory with nothing to do.
+    bare_dir = tempfile.mkdtemp(prefix="taas-bench-bare-")
+    port = 20000 + 2 * random.randrange(6000)
+    bare = subprocess.Popen([os.path.join(BIN, "taasd"), "--openflow", f"ptcp:{port}:127.0.0.1", "--api", f"127.0.0.1:{port + 1}",
+                             "--db", os.path.join(bare_dir, "taasd.sqlite"), "--log-level", "warning"])
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port + 1}/healthz", timeout=5):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        time.sleep(2)
+        bare_rss = rss_kb(bare.pid)
+    finally:
+        bare.send_signal(signal.SIGTERM)
+        bare.wait()
+        shutil.rmtree(bare_dir, ignore_errors=True)
+
+    progress(f"{nodes} simulated bridges, {nodes * vms:,} declared ports: starting")
+    run = Run(nodes, vms, quiet_echo=False)
+    try:
+        api = Client(run.base)
+        time.sleep(1)
+        topo_rss = rss_kb(run.taasd.pid)
+        sid = api.call("POST", "/v2.0/taas/tap_services", {"tap_service": {"name": "t", "port_id": "tap"}})["tap_service"]["id"]
+        while api.call("GET", f"/v2.0/taas/tap_services/{sid}")["tap_service"]["status"] != "ACTIVE":
+            time.sleep(0.01)
+
+        def port(i):
+            return f"n{i % nodes + 1}-vm{i // nodes + 1}"
+
+        def spare_port(i):
+            return f"n{i % nodes + 1}-vm{vms - i // nodes}"
+
+        def active():
+            return api.call("GET", "/v2.0/taas/status")["status"]["tap_flows"]["ACTIVE"]
+
+        installed, used_spare, preload = 0, 0, None
+        for size in sizes:
+            if size > installed:
+                progress(f"preloading to {size:,} tap flows")
+                t0 = time.time()
+                for first in range(installed, size, bulk):
+                    api.call("POST", "/v2.0/taas/tap_flows",
+                             {"tap_flows": [{"tap_service_id": sid, "source_port": port(i), "direction": "BOTH"}
+                                            for i in range(first, min(size, first + bulk))]})
+                while active() < size:
+                    time.sleep(0.05)
+                preload = (size - installed, time.time() - t0)
+                installed = size
+            time.sleep(2)
+            progress(f"{size:,} installed: idle CPU")
+            c0, w0 = cpu_seconds(run.taasd.pid), time.time()
+            time.sleep(20)
+            idle = (cpu_seconds(run.taasd.pid) - c0) / (time.time() - w0)
+            progress(f"{size:,} installed: {changes} changes, one at a time")
+            lat, post, made = [], [], []
+            for _ in range(changes):
+                t = time.perf_counter()
+                fid = api.call("POST", "/v2.0/taas/tap_flows",
+                               {"tap_flow": {"tap_service_id": sid, "source_port": spare_port(used_spare), "direction": "BOTH"}})["tap_flow"]["id"]
+                post.append((time.perf_counter() - t) * 1000)
+                used_spare += 1
+                made.append(fid)
+                while api.call("GET", f"/v2.0/taas/tap_flows/{fid}")["tap_flow"]["status"] != "ACTIVE":
+                    pass
+                lat.append((time.perf_counter() - t) * 1000)
+            for fid in made:
+                api.call("DELETE", f"/v2.0/taas/tap_flows/{fid}")
+            while active() > size:
+                time.sleep(0.02)
+            time.sleep(1)
+            progress(f"{size:,} installed: CPU per change")
+            c0 = cpu_seconds(run.taasd.pid)
+            made = []
+            for _ in range(changes):
+                made.append(api.call("POST", "/v2.0/taas/tap_flows",
+                                     {"tap_flow": {"tap_service_id": sid, "source_port": spare_port(used_spare), "direction": "BOTH"}})["tap_flow"]["id"])
+                used_spare += 1
+            while active() < size + changes:
+                time.sleep(0.01)
+            cpu = (cpu_seconds(run.taasd.pid) - c0) / changes * 1000
+            rss = rss_kb(run.taasd.pid)
+            for fid in made:
+                api.call("DELETE", f"/v2.0/taas/tap_flows/{fid}")
+            while active() > size:
+                time.sleep(0.02)
+            held = int(run.status()["connected"])
+            rows.append((size, lat, post, cpu, idle, rss, held, preload))
+        print(f"taasd's resident memory: {bare_rss / 1024:.1f} MiB bare (no topology, no bridge); "
+              f"{topo_rss / 1024:.1f} MiB with {nodes * vms:,} declared ports and {nodes} bridges, before any tap service")
+        print()
+        print("| tap flows installed | bridges held | POST→ACTIVE p50 | p99 | max | POST alone p50 | p99 | taasd CPU per change "
+              "| idle CPU | RSS | preload (bulk, to ACTIVE) |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for size, lat, post, cpu, idle, rss, held, preload in rows:
+            pre = f"{preload[0]:,} in {preload[1]:.2f} s" if preload else "—"
+            print(f"| {size:,} | {held} | {quantile(lat, 0.5):.1f} ms | {quantile(lat, 0.99):.1f} ms | {max(lat):.1f} ms "
+                  f"| {quantile(post, 0.5):.1f} ms | {quantile(post, 0.99):.1f} ms | {cpu:.1f} ms | {idle * 100:.1f} % "
+                  f"| {rss / 1024:.0f} MiB | {pre} |", flush=True)
+    finally:
+        run.close()
+
+
 def main(argv):
     # A signal ends the run through its cleanup.
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -216,6 +364,8 @@ def main(argv):
             return sessions([int(a) for a in argv[1:]])
         if len(argv) == 3 and argv[0] == "latency":
             return latency(int(argv[1]), int(argv[2]))
+        if len(argv) >= 4 and argv[0] == "scale":
+            return scale(int(argv[1]), int(argv[2]), [int(a) for a in argv[3:]])
     except ValueError:
         pass
     sys.exit(__doc__)

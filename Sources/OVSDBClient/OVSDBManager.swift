@@ -1,11 +1,10 @@
+import NetworkTransport
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
 import OVSDB
-import OpenFlowServer
-import SwitchSession
 
 /// What the OVSDB sessions report, in order per session.
 public enum OVSDBEvent: Hashable, Sendable {

@@ -1,3 +1,4 @@
+import NetworkTransport
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore

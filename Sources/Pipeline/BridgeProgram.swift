@@ -17,7 +17,10 @@ public struct BridgeProgram: Hashable, Sendable {
     /// Instruction lists of flows that only go on to a table: shared, so they allocate nothing.
     private static let gotoOnly: [[Instruction]] = (0...Table.forward).map { [.gotoTable($0)] }
 
-    mutating func add(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], _ actions: [Action], goto next: UInt8?) {
+    /// A flow of taasd's and its key: `actions` applied, then on to `next` (nil: stop). The
+    /// match is put in the normalized order.
+    static func entry(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], _ actions: [Action],
+                      goto next: UInt8?) -> (key: FlowKey, entry: FlowEntry) {
         let instructions: [Instruction]
         if actions.isEmpty, let next, Int(next) < Self.gotoOnly.count {
             instructions = Self.gotoOnly[Int(next)]
@@ -31,8 +34,13 @@ public struct BridgeProgram: Hashable, Sendable {
         var fields = match
         Match.normalize(&fields)
         let m = Match(fields)
-        flows[FlowKey(table: table, priority: priority, normalized: m)] =
-            FlowEntry(cookie: cookie, tableID: table, priority: priority, match: m, instructions: instructions)
+        return (FlowKey(table: table, priority: priority, normalized: m),
+                FlowEntry(cookie: cookie, tableID: table, priority: priority, match: m, instructions: instructions))
+    }
+
+    mutating func add(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], _ actions: [Action], goto next: UInt8?) {
+        let (key, entry) = Self.entry(table, priority, cookie, match, actions, goto: next)
+        flows[key] = entry
     }
 
     /// The same with one more field, when there is one (a VLAN class's match; nil: every VLAN).

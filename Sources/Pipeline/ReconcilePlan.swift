@@ -27,6 +27,13 @@ public struct ReconcilePlan: Sendable {
         public var messages: Int
         public var flowsAdded, flowsModified, flowsDeleted: Int
         public var groupsAdded, groupsModified, groupsDeleted: Int
+
+        public init(messages: Int, flowsAdded: Int, flowsModified: Int, flowsDeleted: Int, groupsAdded: Int, groupsModified: Int,
+                    groupsDeleted: Int) {
+            self.messages = messages
+            self.flowsAdded = flowsAdded; self.flowsModified = flowsModified; self.flowsDeleted = flowsDeleted
+            self.groupsAdded = groupsAdded; self.groupsModified = groupsModified; self.groupsDeleted = groupsDeleted
+        }
     }
 
     public var counts: Counts {
@@ -89,6 +96,46 @@ public struct ReconcilePlan: Sendable {
             groupLast.append(.groupMod(GroupMod(command: .delete, type: .all, groupID: id)))
             groupsDeleted += 1
         }
+        count = groupFirst.count + flowMessages + flowsDeleted + groupLast.count
+    }
+
+    /// The messages that carry a program's delta to a bridge that holds the program before it:
+    /// what the reconciler sends once a bridge is in step, without reading it back.
+    public init(delta: ProgramDelta) {
+        for (id, step) in delta.groups.sorted(by: { $0.key < $1.key }) {
+            switch (step.old, step.new) {
+            case (nil, let want?):
+                groupFirst.append(.groupMod(GroupMod(command: .add, type: want.type, groupID: id, buckets: want.buckets)))
+                groupsAdded += 1
+            case (_?, let want?):
+                groupFirst.append(.groupMod(GroupMod(command: .modify, type: want.type, groupID: id, buckets: want.buckets)))
+                groupsModified += 1
+            case (_?, nil):
+                groupLast.append(.groupMod(GroupMod(command: .delete, type: .all, groupID: id)))
+                groupsDeleted += 1
+            case (nil, nil):
+                break
+            }
+        }
+        var flowMessages = 0
+        for (key, step) in delta.flows {
+            if let want = step.new {
+                if let have = step.old {
+                    flowsModified += 1
+                    flowMessages += have.cookie == want.cookie ? 1 : 2
+                } else {
+                    flowsAdded += 1
+                    flowMessages += 1
+                }
+                changedKeys.append(key)
+                wanted.append(want)
+                holding.append(step.old)
+            } else if let have = step.old {
+                staleKeys.append(key)
+                stale.append(have)
+            }
+        }
+        flowsDeleted = stale.count
         count = groupFirst.count + flowMessages + flowsDeleted + groupLast.count
     }
 

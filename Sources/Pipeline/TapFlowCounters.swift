@@ -1,6 +1,5 @@
 import OpenFlow
 import TaaSPolicy
-import Topology
 
 /// Packets and bytes copied for one tap flow, as the switches counted them.
 public struct CopyCounts: Hashable, Sendable {
@@ -21,26 +20,30 @@ public struct CopyCounts: Hashable, Sendable {
 /// copies. Broadcast and multicast IN copies are made by flows a network or a sender set owns,
 /// shared between receivers; they are not attributed to a tap flow.
 public enum TapFlowCounters {
-    public static func attribute(_ stats: [FlowStats], node: String, flows: [TapFlow], services: [ResourceID: TapService],
-                                 topology: Topology) -> [ResourceID: CopyCounts] {
+    /// One tap flow whose source is on the bridge read: what counts for it.
+    public struct Entry: Hashable, Sendable {
+        public var tapFlow: ResourceID
+        /// The source port's cookie.
+        public var cookie: UInt64
+        public var out: Bool
+        public var `in`: Bool
+        /// How its copies leave the bridge: output to the service's port, or its group.
+        public var delivery: Action
+    }
+
+    public static func attribute(_ stats: [FlowStats], _ entries: [Entry]) -> [ResourceID: CopyCounts] {
         var byCookie: [UInt64: [FlowStats]] = [:]
         for s in stats where Cookie.isOurs(s.cookie) { byCookie[s.cookie, default: []].append(s) }
         var out: [ResourceID: CopyCounts] = [:]
-        for f in flows {
-            guard topology.ports[f.sourcePort]?.node == node, let service = services[f.tapServiceID],
-                  let servicePort = topology.ports[service.portID] else { continue }
-            let delivery: Action = servicePort.node == node
-                ? .output(PortNumber(servicePort.ofport ?? 0))
-                : .group(GroupIDs.service(key: service.tunnelKey))
-            var counts = CopyCounts()
-            for s in byCookie[Cookie.make(.source, f.sourcePort)] ?? [] {
-                let counted = (s.tableID == Table.outTaps && f.direction != .in)
-                    || (s.tableID == Table.inTaps && s.priority == 50 && f.direction != .out)
-                guard counted, delivers(s.instructions, delivery) else { continue }
+        for e in entries {
+            var counts = out[e.tapFlow] ?? CopyCounts()
+            for s in byCookie[e.cookie] ?? [] {
+                let counted = (s.tableID == Table.outTaps && e.out) || (s.tableID == Table.inTaps && s.priority == 50 && e.in)
+                guard counted, delivers(s.instructions, e.delivery) else { continue }
                 counts.packets &+= s.packetCount
                 counts.bytes &+= s.byteCount
             }
-            out[f.id] = counts
+            out[e.tapFlow] = counts
         }
         return out
     }
@@ -57,5 +60,30 @@ public enum TapFlowCounters {
             }
         }
         return false
+    }
+}
+
+extension PipelineEngine {
+    /// What to count for each tap flow whose source is on a node: walks only that node's
+    /// source ports and their rules.
+    public func counterEntries(node id: String) -> [TapFlowCounters.Entry] {
+        guard let n = nodes.find(id), nodes[n].present else { return [] }
+        var sources = nodes[n].outSources
+        for (_, net) in nodes[n].networks { sources.formUnion(net.receivers) }
+        var out: [TapFlowCounters.Entry] = []
+        for p in sources {
+            var byOwner: [ResourceID: (out: Bool, in: Bool, dest: DestRef)] = [:]
+            for r in ports[p].rules {
+                guard case .service = dests[r.dest].kind else { continue }
+                var e = byOwner[r.owner] ?? (false, false, r.dest)
+                if r.out { e.out = true } else { e.in = true }
+                byOwner[r.owner] = e
+            }
+            for (owner, e) in byOwner {
+                guard let delivery = deliver(n, e.dest) else { continue }
+                out.append(.init(tapFlow: owner, cookie: ports[p].cookie, out: e.out, in: e.in, delivery: delivery))
+            }
+        }
+        return out
     }
 }

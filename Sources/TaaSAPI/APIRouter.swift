@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import TaaSPolicy
-import TaaSStore
+import TaaSState
 import TaaSVersion
 
 /// The Neutron-TaaS-compatible REST API.
@@ -9,7 +9,7 @@ public enum TaaSAPI {
     /// Largest request body accepted.
     public static let maxBodySize = 1 << 20
 
-    public static func makeRouter(service: PolicyService, auth: AuthMode, maxBodySize: Int = maxBodySize,
+    public static func makeRouter(service: PolicyService, statuses: StatusBoard = StatusBoard(), auth: AuthMode, maxBodySize: Int = maxBodySize,
                                   nodes: any NodeInventory = NoNodes(),
                                   operations: any ControllerOperations = NoOperations()) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
@@ -28,7 +28,7 @@ public enum TaaSAPI {
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: OpenAPIDocument.served)))
         }
-        OperationRoutes.register(on: router, service: service, operations: operations)
+        OperationRoutes.register(on: router, service: service, statuses: statuses, operations: operations)
         router.get("/v2.0/extensions") { _, _ in
             let ext: [[String: Any]] = [
                 ["alias": "taas", "name": "Tap as a Service", "description": "Port mirroring with tap services and tap flows",
@@ -43,30 +43,26 @@ public enum TaaSAPI {
 
         ResourceRoutes(plural: "tap_services", singular: "tap_service", service: service, maxBody: maxBodySize,
                        fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "status", "status_reason"],
-                       list: { t, c in t.tapServices(by: c).map(Render.service) },
-                       show: { t, id, c in Render.service(try t.tapService(id, by: c)) },
+                       list: { t, c in Render.services(t.tapServices(by: c), statuses) },
+                       show: { t, id, c in Render.service(try t.tapService(id, by: c), statuses.state(.tapService, id)) },
                        create: { t, a, c, rng in
                            let s = try t.createTapService(.init(projectID: try a.project(), name: try a.string("name") ?? "",
                                                                 description: try a.string("description") ?? "",
                                                                 portID: try a.string("port_id", required: true) ?? ""),
                                                           id: .random(using: &rng), by: c)
-                           return (Render.service(s), [.saveTapService(s)])
+                           return Render.service(s, .down)
                        },
                        createAllowed: ["name", "description", "port_id", "project_id", "tenant_id"],
                        update: { t, id, u, c in
-                           let s = try t.updateTapService(id, u, by: c)
-                           return (Render.service(s), [.saveTapService(s)])
+                           Render.service(try t.updateTapService(id, u, by: c), statuses.state(.tapService, id))
                        },
-                       delete: { t, id, c in
-                           let flows = try t.deleteTapService(id, by: c)
-                           return flows.map { .deleteTapFlow($0) } + [.deleteTapService(id)]
-                       }).register(on: router)
+                       delete: { t, id, c in try t.deleteTapService(id, by: c) }).register(on: router)
 
         ResourceRoutes(plural: "tap_flows", singular: "tap_flow", service: service, maxBody: maxBodySize,
                        fields: ["id", "tenant_id", "project_id", "name", "description", "tap_service_id", "source_port", "direction",
                                 "vlan_filter", "status", "status_reason"],
-                       list: { t, c in t.tapFlows(by: c).map(Render.flow) },
-                       show: { t, id, c in Render.flow(try t.tapFlow(id, by: c)) },
+                       list: { t, c in Render.flows(t.tapFlows(by: c), statuses) },
+                       show: { t, id, c in Render.flow(try t.tapFlow(id, by: c), statuses.state(.tapFlow, id)) },
                        create: { t, a, c, rng in
                            let f = try t.createTapFlow(.init(projectID: try a.project(), name: try a.string("name") ?? "",
                                                              description: try a.string("description") ?? "",
@@ -74,24 +70,20 @@ public enum TaaSAPI {
                                                              sourcePort: try a.string("source_port", required: true) ?? "",
                                                              direction: try a.direction(), vlanFilter: try a.vlanFilter()),
                                                        id: .random(using: &rng), by: c)
-                           return (Render.flow(f), [.saveTapFlow(f)])
+                           return Render.flow(f, .down)
                        },
                        createAllowed: ["name", "description", "tap_service_id", "source_port", "direction", "vlan_filter", "project_id",
                                        "tenant_id"],
                        update: { t, id, u, c in
-                           let f = try t.updateTapFlow(id, u, by: c)
-                           return (Render.flow(f), [.saveTapFlow(f)])
+                           Render.flow(try t.updateTapFlow(id, u, by: c), statuses.state(.tapFlow, id))
                        },
-                       delete: { t, id, c in
-                           try t.deleteTapFlow(id, by: c)
-                           return [.deleteTapFlow(id)]
-                       }).register(on: router)
+                       delete: { t, id, c in try t.deleteTapFlow(id, by: c) }).register(on: router)
 
         ResourceRoutes(plural: "tap_mirrors", singular: "tap_mirror", service: service, maxBody: maxBodySize,
                        fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "remote_ip", "mirror_type", "status",
                                 "status_reason"],
-                       list: { t, c in t.tapMirrors(by: c).map(Render.mirror) },
-                       show: { t, id, c in Render.mirror(try t.tapMirror(id, by: c)) },
+                       list: { t, c in Render.mirrors(t.tapMirrors(by: c), statuses) },
+                       show: { t, id, c in Render.mirror(try t.tapMirror(id, by: c), statuses.state(.tapMirror, id)) },
                        create: { t, a, c, rng in
                            let m = try t.createTapMirror(.init(projectID: try a.project(), name: try a.string("name") ?? "",
                                                                description: try a.string("description") ?? "",
@@ -100,17 +92,13 @@ public enum TaaSAPI {
                                                                remoteIP: try a.string("remote_ip", required: true) ?? "",
                                                                mirrorType: try a.mirrorType()),
                                                          id: .random(using: &rng), by: c)
-                           return (Render.mirror(m), [.saveTapMirror(m)])
+                           return Render.mirror(m, .down)
                        },
                        createAllowed: ["name", "description", "port_id", "directions", "remote_ip", "mirror_type", "project_id", "tenant_id"],
                        update: { t, id, u, c in
-                           let m = try t.updateTapMirror(id, u, by: c)
-                           return (Render.mirror(m), [.saveTapMirror(m)])
+                           Render.mirror(try t.updateTapMirror(id, u, by: c), statuses.state(.tapMirror, id))
                        },
-                       delete: { t, id, c in
-                           try t.deleteTapMirror(id, by: c)
-                           return [.deleteTapMirror(id)]
-                       }).register(on: router)
+                       delete: { t, id, c in try t.deleteTapMirror(id, by: c) }).register(on: router)
 
         NodeRoutes.register(on: router, inventory: nodes)
 

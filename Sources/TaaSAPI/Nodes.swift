@@ -1,26 +1,8 @@
 import Foundation
 import Hummingbird
+import TaaSState
 
-/// A node as the API shows it (admins only: nodes are infrastructure, as Neutron's agents are).
-public struct NodeSummary: Hashable, Sendable {
-    public var id: String
-    public var hostname: String?
-    public var bridge: String
-    public var datapathID: String?
-    public var encapIP: String?
-    public var failMode: String?
-    public var openflowConnected: Bool
-    public var ovsdbConnected: Bool
-    /// Managed port name → OpenFlow port number.
-    public var tunnelPorts: [String: UInt32]
-
-    public init(id: String, hostname: String?, bridge: String, datapathID: String?, encapIP: String?, failMode: String?,
-                openflowConnected: Bool, ovsdbConnected: Bool, tunnelPorts: [String: UInt32]) {
-        self.id = id; self.hostname = hostname; self.bridge = bridge; self.datapathID = datapathID; self.encapIP = encapIP
-        self.failMode = failMode; self.openflowConnected = openflowConnected; self.ovsdbConnected = ovsdbConnected
-        self.tunnelPorts = tunnelPorts
-    }
-
+extension NodeSummary {
     var rendered: [String: Any] {
         var tunnels: [String: Any] = [:]
         for (k, v) in tunnelPorts { tunnels[k] = Int(v) }
@@ -31,17 +13,6 @@ public struct NodeSummary: Hashable, Sendable {
     }
 
     static let fields: Set<String> = ["id", "name", "bridge", "datapath_id", "encap_ip", "fail_mode", "openflow", "ovsdb", "tunnel_ports"]
-}
-
-/// Where the API learns the nodes from (the topology).
-public protocol NodeInventory: Sendable {
-    func nodes() async -> [NodeSummary]
-}
-
-/// No topology (tests of the policy alone).
-public struct NoNodes: NodeInventory {
-    public init() {}
-    public func nodes() async -> [NodeSummary] { [] }
 }
 
 enum NodeRoutes {

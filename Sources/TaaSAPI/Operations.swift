@@ -1,52 +1,10 @@
 import Foundation
 import Hummingbird
 import TaaSPolicy
-
-/// Copies counted for one tap flow, as the switches reported them at the last read.
-public struct TapFlowStatistics: Hashable, Sendable {
-    public var packets: UInt64
-    public var bytes: UInt64
-    public init(packets: UInt64, bytes: UInt64) {
-        self.packets = packets
-        self.bytes = bytes
-    }
-}
-
-/// The controller at a glance, for `taasctl status`.
-public struct ControllerSummary: Hashable, Sendable {
-    public var nodes: Int
-    public var openflowConnected: Int
-    public var ovsdbConnected: Int
-    public var statisticsReads: Int
-    public init(nodes: Int, openflowConnected: Int, ovsdbConnected: Int, statisticsReads: Int) {
-        self.nodes = nodes
-        self.openflowConnected = openflowConnected
-        self.ovsdbConnected = ovsdbConnected
-        self.statisticsReads = statisticsReads
-    }
-}
-
-/// What the running controller reports beyond the policy: its sessions, counters and health.
-public protocol ControllerOperations: Sendable {
-    func statistics(tapFlow: ResourceID) async -> TapFlowStatistics?
-    func summary() async -> ControllerSummary
-    /// Ready: the store is open and every listener is up.
-    func ready() async -> Bool
-    /// The Prometheus text exposition of every metric.
-    func metricsText() async -> String
-}
-
-/// No controller behind the API (tests of the policy alone): always ready, nothing counted.
-public struct NoOperations: ControllerOperations {
-    public init() {}
-    public func statistics(tapFlow: ResourceID) async -> TapFlowStatistics? { nil }
-    public func summary() async -> ControllerSummary { ControllerSummary(nodes: 0, openflowConnected: 0, ovsdbConnected: 0, statisticsReads: 0) }
-    public func ready() async -> Bool { true }
-    public func metricsText() async -> String { "" }
-}
+import TaaSState
 
 enum OperationRoutes {
-    static func register(on router: Router<APIContext>, service: PolicyService, operations: any ControllerOperations) {
+    static func register(on router: Router<APIContext>, service: PolicyService, statuses: StatusBoard, operations: any ControllerOperations) {
         router.get("/healthz") { _, _ in
             let ready = await operations.ready()
             return JSON.response(ready ? .ok : .serviceUnavailable, ["status": ready ? "ready" : "starting"])
@@ -72,16 +30,18 @@ enum OperationRoutes {
         router.get("/v2.0/taas/status") { _, context in
             try NodeRoutes.adminOnly(context)
             let s = await operations.summary()
-            let (services, flows, mirrors) = await service.read { t in
-                (t.services.values.map(\.status), t.flows.values.map(\.status), t.mirrors.values.map(\.status))
-            }
-            func byStatus(_ statuses: [ResourceStatus]) -> [String: Int] {
-                Dictionary(ResourceStatus.allCases.map { st in (st.rawValue, statuses.filter { $0 == st }.count) }, uniquingKeysWith: +)
+            let totals = await service.totals()
+            // The board keeps ACTIVE and ERROR; the rest of each kind is DOWN.
+            func byStatus(_ kind: ResourceKind, _ total: Int) -> [String: Int] {
+                let (active, error) = statuses.counts(kind)
+                return [ResourceStatus.active.rawValue: active, ResourceStatus.error.rawValue: error,
+                        ResourceStatus.down.rawValue: max(0, total - active - error)]
             }
             return JSON.response(.ok, ["status": [
                 "nodes": s.nodes, "openflow_connected": s.openflowConnected, "ovsdb_connected": s.ovsdbConnected,
                 "statistics_reads": s.statisticsReads,
-                "tap_services": byStatus(services), "tap_flows": byStatus(flows), "tap_mirrors": byStatus(mirrors),
+                "tap_services": byStatus(.tapService, totals.services), "tap_flows": byStatus(.tapFlow, totals.flows),
+                "tap_mirrors": byStatus(.tapMirror, totals.mirrors),
             ] as [String: Any]])
         }
     }

@@ -1,12 +1,12 @@
 import Foundation
 import Hummingbird
 import TaaSPolicy
-import TaaSStore
+import TaaSState
 
 /// Create (one or bulk), list, show, update and delete of one TaaS resource, with Neutron's envelopes.
 struct ResourceRoutes: Sendable {
-    typealias Create = @Sendable (inout PolicyTable, Attributes, Caller, inout SystemRandomNumberGenerator) throws -> ([String: Any], [PolicyChange])
-    typealias Update = @Sendable (inout PolicyTable, ResourceID, PolicyTable.Update, Caller) throws -> ([String: Any], [PolicyChange])
+    typealias Create = @Sendable (inout PolicyTable, Attributes, Caller, inout SystemRandomNumberGenerator) throws -> [String: Any]
+    typealias Update = @Sendable (inout PolicyTable, ResourceID, PolicyTable.Update, Caller) throws -> [String: Any]
 
     let plural: String
     let singular: String
@@ -18,7 +18,7 @@ struct ResourceRoutes: Sendable {
     let create: Create
     let createAllowed: Set<String>
     let update: Update
-    let delete: @Sendable (inout PolicyTable, ResourceID, Caller) throws -> [PolicyChange]
+    let delete: @Sendable (inout PolicyTable, ResourceID, Caller) throws -> Void
 
     func register(on router: Router<APIContext>) {
         let path = RouterPath("/v2.0/taas/\(plural)")
@@ -50,13 +50,7 @@ struct ResourceRoutes: Sendable {
             let attributes = try raw.map { try Attributes(singular, $0, allowed: createAllowed) }
             // A bulk create applies all or nothing.
             let created = try await service.mutate { t, rng in
-                var out: [[String: Any]] = [], changes: [PolicyChange] = []
-                for a in attributes {
-                    let (r, c) = try create(&t, a, caller, &rng)
-                    out.append(r)
-                    changes += c
-                }
-                return (Wrapped(out), changes)
+                Wrapped(try attributes.map { a in try create(&t, a, caller, &rng) })
             }.value
             return JSON.response(.created, bulk ? [plural: created] : [singular: created[0]])
         }
@@ -74,16 +68,13 @@ struct ResourceRoutes: Sendable {
             let a = try Attributes(singular, values, allowed: ["name", "description"])
             let change = PolicyTable.Update(name: try a.string("name"), description: try a.string("description"))
             let caller = context.caller
-            let updated = try await service.mutate { t, _ in
-                let (r, c) = try update(&t, id, change, caller)
-                return (Wrapped(r), c)
-            }.value
+            let updated = try await service.mutate { t, _ in Wrapped(try update(&t, id, change, caller)) }.value
             return JSON.response(.ok, [singular: updated])
         }
         router.delete(item) { _, context in
             let id = try Self.id(context)
             let caller = context.caller
-            _ = try await service.mutate { t, _ in ((), try delete(&t, id, caller)) }
+            try await service.mutate { t, _ in try delete(&t, id, caller) }
             return Response(status: .noContent)
         }
     }

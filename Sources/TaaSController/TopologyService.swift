@@ -3,13 +3,15 @@ import OVSDB
 import OVSDBClient
 import OpenFlowServer
 import SwitchSession
-import TaaSAPI
 import TaaSPolicy
+import TaaSState
 import Topology
 
-/// Keeps the topology current from the OVSDB sessions and the OpenFlow sessions, publishes what
-/// changes, records ports in the policy's port inventory, and keeps each node's managed ports
-/// (the flow-based tunnel port, tap mirrors' ports) as they should be.
+/// Keeps the topology current from the OVSDB sessions and the OpenFlow sessions, one node at
+/// a time (`TopologyJoin`), returns what each event changed, records ports in the policy's
+/// port inventory, and keeps each node's managed ports (the flow-based tunnel port, tap
+/// mirrors' ports, service ports' isolation) as they should be. Policy changes reach it as
+/// deltas (`policyChanged`): it never reads the policy, and a policy change rebuilds no node.
 public actor TopologyService {
     public struct Configuration: Sendable {
         /// The integration bridge on every node.
@@ -34,17 +36,15 @@ public actor TopologyService {
     let logger: Logger
     let transact: @Sendable (String, [JSONValue]) async throws -> [JSONValue]
 
-    public private(set) var topology = Topology()
-    private var connected: [String: NodeView] = [:]
-    private var stale: [String: NodeView] = [:]
-    private var openflow: Set<UInt64> = []
+    private var join: TopologyJoin
     /// Each connected datapath's ports by name (numbers for declared ports).
     private var openflowPorts: [UInt64: [String: StaticTopology.OpenFlowPort]] = [:]
-    private var mirrors: [TapMirror] = []
+    private var declaredByDatapath: [UInt64: StaticTopology.Node] = [:]
+    /// Tap mirrors and service ports, as the policy's deltas tell them.
+    private var mirrors: [ResourceID: TapMirror] = [:]
     private var servicePorts: Set<String> = []
     /// The last plan tried per session: the same plan is not retried until something changes.
     private var attempted: [String: [JSONValue]] = [:]
-    private var subscribers: [AsyncStream<TopologyEvent>.Continuation] = []
     private var warnedNoEncap: Set<String> = []
 
     public init(configuration: Configuration, policy: PolicyService, logger: Logger,
@@ -53,110 +53,135 @@ public actor TopologyService {
         self.policy = policy
         self.logger = logger
         self.transact = transact
+        var join = TopologyJoin(bridge: configuration.bridge)
+        for n in configuration.declared?.nodes ?? [] {
+            declaredByDatapath[n.datapathID] = n
+            _ = join.declare(n.id, configuration.declared?.view(of: n, bridge: configuration.bridge, openflow: [:]))
+        }
+        self.join = join
     }
 
-    /// Every topology change from now on.
-    public func events() -> AsyncStream<TopologyEvent> {
-        let (stream, continuation) = AsyncStream<TopologyEvent>.makeStream()
-        subscribers.append(continuation)
-        return stream
-    }
+    public var topology: Topology { join.topology }
 
-    public func handle(_ event: OVSDBEvent) async {
+    /// The topology as it stands, as events from nothing (what a new reader starts from).
+    public func current() -> [TopologyEvent] { Topology.events(from: Topology(), to: join.topology) }
+
+    public func handle(_ event: OVSDBEvent) async -> [TopologyEvent] {
+        let events: [TopologyEvent]
+        var sessions: Set<String> = []
         switch event {
         case .view(let session, let view):
-            connected[session] = view
-            stale[Topology.nodeID(view, session: session)] = nil
+            events = join.setConnected(session, view)
+            sessions.insert(session)
         case .disconnected(let session, _):
-            if let view = connected.removeValue(forKey: session) { stale[Topology.nodeID(view, session: session)] = view }
+            events = join.setConnected(session, nil)
             attempted[session] = nil
         }
-        await recompute()
+        await publish(events, sessions: sessions)
+        return events
     }
 
-    public func handle(_ event: SwitchEvent) async {
-        await handle([event])
-    }
-
-    /// Several switch events, in order, with one recompute for all of them.
-    public func handle(_ events: [SwitchEvent]) async {
-        var changed = false
-        for event in events {
+    /// Several switch events, in order.
+    public func handle(_ switchEvents: [SwitchEvent]) async -> [TopologyEvent] {
+        var events: [TopologyEvent] = []
+        for event in switchEvents {
             switch event {
             case .connected(let info):
-                openflow.insert(info.datapathID)
                 var byName: [String: StaticTopology.OpenFlowPort] = [:]
                 for p in info.ports.values { byName[p.name] = .init(number: p.portNumber.rawValue, up: !p.isLinkDown) }
                 openflowPorts[info.datapathID] = byName
-                changed = true
+                events += redeclare(info.datapathID)
+                events += join.setOpenFlow(info.datapathID, connected: true)
             case .disconnected(let dpid, _):
-                openflow.remove(dpid)
                 openflowPorts[dpid] = nil
-                changed = true
+                events += join.setOpenFlow(dpid, connected: false)
+                events += redeclare(dpid)
             case .portChanged(let dpid, let change):
                 switch change {
                 case .deleted(let p): openflowPorts[dpid]?[p.name] = nil
                 case .added(let p), .modified(_, let p): openflowPorts[dpid]?[p.name] = .init(number: p.portNumber.rawValue, up: !p.isLinkDown)
                 }
                 // Without declared ports, OVSDB tells port changes.
-                if configuration.declared != nil { changed = true }
+                events += redeclare(dpid)
             }
         }
-        if changed { await recompute() }
+        await publish(events, sessions: [])
+        return events
     }
 
-    /// Re-reads the tap mirrors after a policy change (their ports follow them).
-    public func policyChanged() async {
-        (mirrors, servicePorts) = await policy.read { t in (t.tapMirrors(by: .admin), Set(t.services.values.map(\.portID))) }
-        await recompute()
+    /// A declared node's view again, numbered from its datapath's OpenFlow ports.
+    private func redeclare(_ dpid: UInt64) -> [TopologyEvent] {
+        guard let n = declaredByDatapath[dpid], let declared = configuration.declared else { return [] }
+        return join.declare(n.id, declared.view(of: n, bridge: configuration.bridge, openflow: openflowPorts[dpid] ?? [:]))
     }
 
-    private func recompute() async {
-        let declared = configuration.declared?.views(bridge: configuration.bridge, openflow: openflowPorts) ?? [:]
-        let next = Topology(connected: connected, stale: stale, declared: declared, openflow: openflow, bridge: configuration.bridge)
-        let changes = Topology.events(from: topology, to: next)
-        let previous = topology
-        topology = next
-        for e in changes {
-            logger.info("topology: \(e)")
-            for s in subscribers { s.yield(e) }
+    /// Tap mirrors and service ports changed: the managed ports of the nodes they are on follow.
+    public func policyChanged(_ d: PolicyDelta) async {
+        var ports: Set<String> = []
+        for (id, c) in d.tapMirrors {
+            mirrors[id] = c.new
+            for m in [c.old, c.new].compactMap({ $0 }) { ports.insert(m.portID) }
         }
-        await record(changes, previous: previous)
-        ensureManagedPorts()
+        for (_, c) in d.tapServices where c.old?.portID != c.new?.portID {
+            if let old = c.old { servicePorts.remove(old.portID); ports.insert(old.portID) }
+            if let new = c.new { servicePorts.insert(new.portID); ports.insert(new.portID) }
+        }
+        guard !ports.isEmpty else { return }
+        ensureManagedPorts(sessions(ofPorts: ports))
     }
 
-    /// Ports go into the inventory; one that goes away stays known, marked down.
-    private func record(_ changes: [TopologyEvent], previous: Topology) async {
+    private func sessions(ofPorts ports: Set<String>) -> Set<String> {
+        Set(ports.compactMap { join.topology.ports[$0]?.node }.compactMap { join.session(of: $0) })
+    }
+
+    /// Logs what changed, records ports in the inventory, and brings the managed ports of the
+    /// sessions concerned in line.
+    private func publish(_ events: [TopologyEvent], sessions: Set<String>) async {
+        var sessions = sessions
         var records: [PortRecord] = []
-        for e in changes {
+        var moved: Set<String> = []
+        for e in events {
+            logger.info("topology: \(e)")
             switch e {
-            case .portAppeared(let p), .portChanged(_, let p), .portMoved(_, let p): records.append(Self.record(p, up: p.up))
-            case .portGone(let p): records.append(Self.record(p, up: false))
-            default: break
+            case .portAppeared(let p), .portChanged(_, let p), .portMoved(_, let p):
+                records.append(Self.record(p, up: p.up))
+                moved.insert(p.id)
+            case .portGone(let p):
+                records.append(Self.record(p, up: false))
+                moved.insert(p.id)
+            case .nodeAppeared(let n), .nodeChanged(_, let n):
+                if let s = join.session(of: n.id) { sessions.insert(s) }
+            case .nodeGone:
+                break
             }
         }
-        guard !records.isEmpty else { return }
-        do { try await policy.recordPorts(records) } catch {
-            logger.error("cannot record ports in the store", metadata: ["error": "\(error)"])
+        // A mirror's or service's port that moved takes its managed ports along.
+        let managed = moved.filter { p in servicePorts.contains(p) || mirrors.values.contains { $0.portID == p } }
+        sessions.formUnion(self.sessions(ofPorts: managed))
+        if !records.isEmpty {
+            do { try await policy.recordPorts(records) } catch {
+                logger.error("cannot record ports in the store", metadata: ["error": "\(error)"])
+            }
         }
+        ensureManagedPorts(sessions)
     }
 
     static func record(_ p: Topology.Port, up: Bool) -> PortRecord {
         PortRecord(id: p.id, name: p.name, macAddress: p.mac, hostID: p.node, openflowPort: p.ofport, vlan: p.vlan, projectID: p.projectID, up: up)
     }
 
-    private func ensureManagedPorts() {
-        let mirrorPorts = MirrorPorts.desired(mirrors, topology: topology, isolationVLAN: configuration.isolationVLAN)
-        for (session, view) in connected.sorted(by: { $0.key < $1.key }) {
-            guard let bridge = view.bridge(configuration.bridge) else { continue }
-            let node = Topology.nodeID(view, session: session)
-            var desired = mirrorPorts[node] ?? []
+    private func ensureManagedPorts(_ sessions: Set<String>) {
+        for session in sessions.sorted() {
+            guard let id = join.node(ofSession: session), let view = join.view(session: session),
+                  let bridge = view.bridge(configuration.bridge) else { continue }
+            let onNode = Array(mirrors.values.filter { join.topology.ports[$0.portID]?.node == id })
+            var desired = MirrorPorts.desired(onNode, topology: join.topology, isolationVLAN: configuration.isolationVLAN)[id] ?? []
             if let ip = view.encapIP {
                 desired.append(.tunnel(type: configuration.tunnelType, localIP: ip))
-                warnedNoEncap.remove(node)
-            } else if warnedNoEncap.insert(node).inserted {
+                warnedNoEncap.remove(id)
+            } else if warnedNoEncap.insert(id).inserted {
                 logger.warning("node has no external_ids:taas-encap-ip: no tunnel port until it is set",
-                               metadata: ["node": "\(node)", "hint": "ovs-vsctl set open_vswitch . external_ids:taas-encap-ip=IP"])
+                               metadata: ["node": "\(id)", "hint": "ovs-vsctl set open_vswitch . external_ids:taas-encap-ip=IP"])
             }
             let ops = ManagedPortPlan.operations(bridge: bridge, desired: desired)
                 + ServicePortIsolation.operations(bridge: bridge, services: servicePorts, vlan: configuration.isolationVLAN)
@@ -170,9 +195,9 @@ public actor TopologyService {
             Task {
                 do {
                     _ = try await transact(session, ops)
-                    logger.info("managed ports updated", metadata: ["node": "\(node)", "operations": "\(ops.count)"])
+                    logger.info("managed ports updated", metadata: ["node": "\(id)", "operations": "\(ops.count)"])
                 } catch {
-                    logger.error("cannot update managed ports", metadata: ["node": "\(node)", "error": "\(error)"])
+                    logger.error("cannot update managed ports", metadata: ["node": "\(id)", "error": "\(error)"])
                 }
             }
         }
@@ -181,7 +206,7 @@ public actor TopologyService {
 
 extension TopologyService: NodeInventory {
     public func nodes() async -> [NodeSummary] {
-        topology.nodes.values.sorted { $0.id < $1.id }.map { n in
+        join.topology.nodes.values.sorted { $0.id < $1.id }.map { n in
             NodeSummary(id: n.id, hostname: n.hostname, bridge: n.bridge, datapathID: n.datapathID.map(DatapathID.format), encapIP: n.encapIP,
                         failMode: n.failMode, openflowConnected: n.openflowConnected, ovsdbConnected: n.ovsdbConnected,
                         tunnelPorts: n.tunnelPorts)

@@ -1,5 +1,11 @@
 /// The TaaS policy: tap services, tap flows, tap mirrors and the port inventory they refer to,
-/// with every rule TaaS defines. Pure: the store loads it and persists what it returns.
+/// with every rule TaaS defines. Pure: the policy service persists what a change did and hands
+/// it on as a `PolicyDelta`.
+///
+/// Changes are made in place and recorded in a journal (`begin`, then `commit` or `rollback`):
+/// a write costs what it changes, never a copy of the table. The indexes that the rules need
+/// (destination ports, tunnel and mirror keys, counts per project) are kept as the table
+/// changes, so no check walks every resource.
 public struct PolicyTable: Sendable {
     public struct Configuration: Sendable {
         /// Tunnel keys for tap services; must not overlap the tenant networks' keys.
@@ -17,15 +23,120 @@ public struct PolicyTable: Sendable {
     public private(set) var flows: [ResourceID: TapFlow] = [:]
     public private(set) var mirrors: [ResourceID: TapMirror] = [:]
     public private(set) var ports: [String: PortRecord] = [:]
+
+    // Indexes, derived from the four tables above and kept with them.
+    private var serviceByPort: [String: ResourceID] = [:]
     private var usedKeys: Set<UInt32> = []
+    /// No tunnel key below this one is free: the lowest free key is handed out, as it always was.
+    private var keyCursor: UInt64
+    private var flowsByService: [ResourceID: Set<ResourceID>] = [:]
+    private var mirrorKeys: Set<UInt32> = []
+    private var counts: [String: ProjectCounts] = [:]
+
+    struct ProjectCounts: Sendable {
+        var services = 0, flows = 0, mirrors = 0
+    }
+
+    /// The values of every key changed since `begin`, as they were then.
+    private var journal: Journal?
+
+    struct Journal: Sendable {
+        var services: [ResourceID: TapService?] = [:]
+        var flows: [ResourceID: TapFlow?] = [:]
+        var mirrors: [ResourceID: TapMirror?] = [:]
+        var ports: [String: PortRecord?] = [:]
+    }
 
     public init(configuration: Configuration = Configuration(), services: [TapService] = [], flows: [TapFlow] = [],
                 mirrors: [TapMirror] = [], ports: [PortRecord] = []) {
         self.configuration = configuration
-        for s in services { self.services[s.id] = s; usedKeys.insert(s.tunnelKey) }
-        for f in flows { self.flows[f.id] = f }
-        for m in mirrors { self.mirrors[m.id] = m }
-        for p in ports { self.ports[p.id] = p }
+        keyCursor = UInt64(configuration.tunnelKeys.lowerBound)
+        for p in ports { setPort(p.id, p) }
+        for s in services { setService(s.id, s) }
+        for f in flows { setFlow(f.id, f) }
+        for m in mirrors { setMirror(m.id, m) }
+    }
+
+    // MARK: Journal
+
+    /// Starts recording changes.
+    public mutating func begin() { journal = Journal() }
+
+    /// Undoes every change since `begin`.
+    public mutating func rollback() {
+        guard let j = journal else { return }
+        journal = nil
+        for (id, old) in j.flows { setFlow(id, old) }
+        for (id, old) in j.mirrors { setMirror(id, old) }
+        for (id, old) in j.services { setService(id, old) }
+        for (id, old) in j.ports { setPort(id, old) }
+    }
+
+    /// What changed since `begin`, resource by resource.
+    public var journaled: PolicyDelta {
+        guard let j = journal else { return PolicyDelta() }
+        var d = PolicyDelta()
+        for (id, old) in j.services { d.tapServices[id] = Change(from: old, to: services[id]) }
+        for (id, old) in j.flows { d.tapFlows[id] = Change(from: old, to: flows[id]) }
+        for (id, old) in j.mirrors { d.tapMirrors[id] = Change(from: old, to: mirrors[id]) }
+        for (id, old) in j.ports { d.ports[id] = Change(from: old, to: ports[id]) }
+        return d
+    }
+
+    /// Ends recording, keeping the changes.
+    public mutating func commit() { journal = nil }
+
+    // MARK: The only places the tables change (journal and indexes follow)
+
+    private mutating func setService(_ id: ResourceID, _ new: TapService?) {
+        let old = services[id]
+        if journal != nil, journal?.services.keys.contains(id) == false { journal?.services[id] = .some(old) }
+        if let old {
+            serviceByPort[old.portID] = nil
+            usedKeys.remove(old.tunnelKey)
+            keyCursor = min(keyCursor, UInt64(old.tunnelKey))
+            counts[old.projectID, default: .init()].services -= 1
+        }
+        services[id] = new
+        if let new {
+            serviceByPort[new.portID] = id
+            usedKeys.insert(new.tunnelKey)
+            counts[new.projectID, default: .init()].services += 1
+        }
+    }
+
+    private mutating func setFlow(_ id: ResourceID, _ new: TapFlow?) {
+        let old = flows[id]
+        if journal != nil, journal?.flows.keys.contains(id) == false { journal?.flows[id] = .some(old) }
+        if let old {
+            counts[old.projectID, default: .init()].flows -= 1
+            flowsByService[old.tapServiceID]?.remove(id)
+            if flowsByService[old.tapServiceID]?.isEmpty == true { flowsByService[old.tapServiceID] = nil }
+        }
+        flows[id] = new
+        if let new {
+            counts[new.projectID, default: .init()].flows += 1
+            flowsByService[new.tapServiceID, default: []].insert(id)
+        }
+    }
+
+    private mutating func setMirror(_ id: ResourceID, _ new: TapMirror?) {
+        let old = mirrors[id]
+        if journal != nil, journal?.mirrors.keys.contains(id) == false { journal?.mirrors[id] = .some(old) }
+        if let old {
+            mirrorKeys.subtract(old.directions.values)
+            counts[old.projectID, default: .init()].mirrors -= 1
+        }
+        mirrors[id] = new
+        if let new {
+            mirrorKeys.formUnion(new.directions.values)
+            counts[new.projectID, default: .init()].mirrors += 1
+        }
+    }
+
+    private mutating func setPort(_ id: String, _ new: PortRecord?) {
+        if journal != nil, journal?.ports.keys.contains(id) == false { journal?.ports[id] = .some(ports[id]) }
+        ports[id] = new
     }
 
     // MARK: Requests
@@ -87,18 +198,26 @@ public struct PolicyTable: Sendable {
     public mutating func createTapService(_ r: NewTapService, id: ResourceID, by caller: Caller) throws(PolicyError) -> TapService {
         let project = try owningProject(r.projectID, caller)
         let port = try visiblePort(r.portID, caller)
-        if let other = services.values.first(where: { $0.portID == port.id }) {
-            throw PolicyError(.conflict, "PortInUse", "port \(port.id) is already the destination of tap service \(other.id)")
+        if let other = serviceByPort[port.id] {
+            throw PolicyError(.conflict, "PortInUse", "port \(port.id) is already the destination of tap service \(other)")
         }
-        try checkQuota(configuration.quotas.tapServices, services.values.lazy.filter { $0.projectID == project }.count, "tap services", project)
-        guard let key = configuration.tunnelKeys.first(where: { !usedKeys.contains($0) }) else {
+        try checkQuota(configuration.quotas.tapServices, counts[project]?.services ?? 0, "tap services", project)
+        guard services[id] == nil else { throw PolicyError(.conflict, "TapServiceExists", "tap service \(id) already exists") }
+        guard let key = freeKey() else {
             throw PolicyError(.conflict, "TunnelKeysExhausted", "no free tunnel key left in \(configuration.tunnelKeys)")
         }
-        let s = TapService(id: id, projectID: project, name: r.name, description: r.description, portID: port.id, status: .down,
-                           statusReason: nil, tunnelKey: key)
-        services[id] = s
-        usedKeys.insert(key)
+        let s = TapService(id: id, projectID: project, name: r.name, description: r.description, portID: port.id, tunnelKey: key)
+        setService(id, s)
         return s
+    }
+
+    /// The lowest free tunnel key: the search starts at the cursor, below which none is free.
+    private mutating func freeKey() -> UInt32? {
+        let keys = configuration.tunnelKeys
+        var k = max(keyCursor, UInt64(keys.lowerBound))
+        while k <= UInt64(keys.upperBound), usedKeys.contains(UInt32(k)) { k += 1 }
+        keyCursor = k
+        return k <= UInt64(keys.upperBound) ? UInt32(k) : nil
     }
 
     public func tapService(_ id: ResourceID, by caller: Caller) throws(PolicyError) -> TapService {
@@ -116,19 +235,18 @@ public struct PolicyTable: Sendable {
         var s = try tapService(id, by: caller)
         try checkWrite(caller)
         u.apply(to: &s)
-        services[id] = s
+        setService(id, s)
         return s
     }
 
     /// Deletes the service and its tap flows; returns the ids of the flows deleted with it.
     @discardableResult
     public mutating func deleteTapService(_ id: ResourceID, by caller: Caller) throws(PolicyError) -> [ResourceID] {
-        let s = try tapService(id, by: caller)
+        _ = try tapService(id, by: caller)
         try checkWrite(caller)
-        let cascade = flows.values.filter { $0.tapServiceID == id }.map(\.id).sorted()
-        for f in cascade { flows[f] = nil }
-        services[id] = nil
-        usedKeys.remove(s.tunnelKey)
+        let cascade = (flowsByService[id] ?? []).sorted()
+        for f in cascade { setFlow(f, nil) }
+        setService(id, nil)
         return cascade
     }
 
@@ -142,10 +260,11 @@ public struct PolicyTable: Sendable {
             throw PolicyError(.conflict, "PortIsTapServiceDestination",
                               "port \(port.id) is the destination of tap service \(service.id) and cannot also be its source")
         }
-        try checkQuota(configuration.quotas.tapFlows, flows.values.lazy.filter { $0.projectID == project }.count, "tap flows", project)
+        try checkQuota(configuration.quotas.tapFlows, counts[project]?.flows ?? 0, "tap flows", project)
+        guard flows[id] == nil else { throw PolicyError(.conflict, "TapFlowExists", "tap flow \(id) already exists") }
         let f = TapFlow(id: id, projectID: project, name: r.name, description: r.description, tapServiceID: service.id,
-                        sourcePort: port.id, direction: r.direction, vlanFilter: r.vlanFilter, status: .down, statusReason: nil)
-        flows[id] = f
+                        sourcePort: port.id, direction: r.direction, vlanFilter: r.vlanFilter)
+        setFlow(id, f)
         return f
     }
 
@@ -164,14 +283,14 @@ public struct PolicyTable: Sendable {
         var f = try tapFlow(id, by: caller)
         try checkWrite(caller)
         u.apply(to: &f)
-        flows[id] = f
+        setFlow(id, f)
         return f
     }
 
     public mutating func deleteTapFlow(_ id: ResourceID, by caller: Caller) throws(PolicyError) {
         _ = try tapFlow(id, by: caller)
         try checkWrite(caller)
-        flows[id] = nil
+        setFlow(id, nil)
     }
 
     // MARK: Tap mirrors
@@ -186,17 +305,17 @@ public struct PolicyTable: Sendable {
         if r.directions.count == 2, Set(r.directions.values).count < 2 {
             throw PolicyError(.badRequest, "InvalidInput", "directions: IN and OUT need different keys")
         }
-        let taken = Set(mirrors.values.flatMap(\.directions.values))
-        if let clash = r.directions.values.sorted().first(where: taken.contains) {
+        if let clash = r.directions.values.sorted().first(where: mirrorKeys.contains) {
             throw PolicyError(.conflict, "TapMirrorKeyInUse", "directions: key \(clash) is already used by another tap mirror")
         }
         guard IPAddressText.isIPv4(r.remoteIP) || IPAddressText.isIPv6(r.remoteIP) else {
             throw PolicyError(.badRequest, "InvalidInput", "remote_ip: \"\(r.remoteIP)\" is not an IPv4 or IPv6 address")
         }
-        try checkQuota(configuration.quotas.tapMirrors, mirrors.values.lazy.filter { $0.projectID == project }.count, "tap mirrors", project)
+        try checkQuota(configuration.quotas.tapMirrors, counts[project]?.mirrors ?? 0, "tap mirrors", project)
+        guard mirrors[id] == nil else { throw PolicyError(.conflict, "TapMirrorExists", "tap mirror \(id) already exists") }
         let m = TapMirror(id: id, projectID: project, name: r.name, description: r.description, portID: port.id,
-                          directions: r.directions, remoteIP: r.remoteIP, mirrorType: r.mirrorType, status: .down, statusReason: nil)
-        mirrors[id] = m
+                          directions: r.directions, remoteIP: r.remoteIP, mirrorType: r.mirrorType)
+        setMirror(id, m)
         return m
     }
 
@@ -215,44 +334,28 @@ public struct PolicyTable: Sendable {
         var m = try tapMirror(id, by: caller)
         try checkWrite(caller)
         u.apply(to: &m)
-        mirrors[id] = m
+        setMirror(id, m)
         return m
     }
 
     public mutating func deleteTapMirror(_ id: ResourceID, by caller: Caller) throws(PolicyError) {
         _ = try tapMirror(id, by: caller)
         try checkWrite(caller)
-        mirrors[id] = nil
-    }
-
-    // MARK: Status (driven by the pipeline)
-
-    public enum Kind: String, Sendable { case tapService, tapFlow, tapMirror }
-
-    /// Sets a resource's status; ERROR carries a reason, the others clear it. False if there is no such resource.
-    @discardableResult
-    public mutating func setStatus(_ kind: Kind, _ id: ResourceID, _ status: ResourceStatus, reason: String? = nil) -> Bool {
-        let reason = status == .error ? (reason ?? "rejected by a switch") : nil
-        switch kind {
-        case .tapService:
-            guard services[id] != nil else { return false }
-            services[id]?.status = status; services[id]?.statusReason = reason
-        case .tapFlow:
-            guard flows[id] != nil else { return false }
-            flows[id]?.status = status; flows[id]?.statusReason = reason
-        case .tapMirror:
-            guard mirrors[id] != nil else { return false }
-            mirrors[id]?.status = status; mirrors[id]?.statusReason = reason
-        }
-        return true
+        setMirror(id, nil)
     }
 
     // MARK: Ports
 
     /// Records what the topology reports about a port; a port that goes away stays known, down.
-    public mutating func recordPort(_ p: PortRecord) { ports[p.id] = p }
+    public mutating func recordPort(_ p: PortRecord) {
+        if ports[p.id] != p { setPort(p.id, p) }
+    }
 
-    public mutating func markPortDown(_ id: String) { ports[id]?.up = false }
+    public mutating func markPortDown(_ id: String) {
+        guard var p = ports[id], p.up else { return }
+        p.up = false
+        setPort(id, p)
+    }
 
     public func port(_ id: String, by caller: Caller) throws(PolicyError) -> PortRecord { try visiblePort(id, caller) }
 
@@ -282,48 +385,9 @@ public struct PolicyTable: Sendable {
         return p
     }
 
-    /// `used` is counted only when there is a limit: counting walks every resource of the kind,
-    /// and a bulk create of thousands would walk them once per resource.
-    private func checkQuota(_ limit: Int?, _ used: @autoclosure () -> Int, _ what: String, _ project: String) throws(PolicyError) {
-        if let limit, used() >= limit {
+    private func checkQuota(_ limit: Int?, _ used: Int, _ what: String, _ project: String) throws(PolicyError) {
+        if let limit, used >= limit {
             throw PolicyError(.conflict, "OverQuota", "quota exceeded: project \(project) may have \(limit) \(what)")
         }
-    }
-}
-
-/// Address syntax checks for `remote_ip`.
-enum IPAddressText {
-    static func isIPv4(_ s: String) -> Bool {
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { p in
-            !p.isEmpty && p.count <= 3 && p.allSatisfy { $0.isASCII && $0.isNumber } && (Int(p) ?? 256) <= 255
-        }
-    }
-
-    static func isIPv6(_ s: String) -> Bool {
-        guard s.contains(":"), s.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return false }
-        // Split at "::" (at most once) without Foundation.
-        var halves: [Substring] = []
-        if let r = s.firstRange(of: "::") {
-            halves = [s[..<r.lowerBound], s[r.upperBound...]]
-            if halves[1].contains("::") { return false }
-        } else {
-            halves = [s[...]]
-        }
-        var groups = 0
-        for (i, half) in halves.enumerated() where !half.isEmpty {
-            let parts = half.split(separator: ":", omittingEmptySubsequences: false)
-            for (j, p) in parts.enumerated() {
-                // An IPv4 tail is allowed as the last group (e.g. ::ffff:192.0.2.1).
-                if p.contains(".") {
-                    guard i == halves.count - 1, j == parts.count - 1, isIPv4(String(p)) else { return false }
-                    groups += 2
-                } else {
-                    guard (1...4).contains(p.count) else { return false }
-                    groups += 1
-                }
-            }
-        }
-        return halves.count == 2 ? groups <= 7 : groups == 8
     }
 }

@@ -41,6 +41,7 @@ public struct ResourceID: Hashable, Sendable, Comparable, Codable, CustomStringC
 }
 
 /// `ACTIVE` once the switches confirm a resource's flows, `DOWN` until then, `ERROR` when a switch refused them.
+/// Runtime state, not policy: the controller works it out and the API shows it beside the resource.
 public enum ResourceStatus: String, Hashable, Sendable, Codable, CaseIterable {
     case active = "ACTIVE"
     case down = "DOWN"
@@ -63,16 +64,12 @@ public struct TapService: Hashable, Sendable, Codable {
     public var name: String
     public var description: String
     public var portID: String
-    public var status: ResourceStatus
-    /// Why the status is ERROR, readable by a person.
-    public var statusReason: String?
     /// The tunnel key that names this service on the wire between nodes.
     public var tunnelKey: UInt32
 
-    public init(id: ResourceID, projectID: String, name: String, description: String, portID: String, status: ResourceStatus,
-                statusReason: String?, tunnelKey: UInt32) {
+    public init(id: ResourceID, projectID: String, name: String, description: String, portID: String, tunnelKey: UInt32) {
         self.id = id; self.projectID = projectID; self.name = name; self.description = description; self.portID = portID
-        self.status = status; self.statusReason = statusReason; self.tunnelKey = tunnelKey
+        self.tunnelKey = tunnelKey
     }
 }
 
@@ -86,14 +83,11 @@ public struct TapFlow: Hashable, Sendable, Codable {
     public var sourcePort: String
     public var direction: Direction
     public var vlanFilter: VLANFilter?
-    public var status: ResourceStatus
-    public var statusReason: String?
 
     public init(id: ResourceID, projectID: String, name: String, description: String, tapServiceID: ResourceID, sourcePort: String,
-                direction: Direction, vlanFilter: VLANFilter?, status: ResourceStatus, statusReason: String?) {
+                direction: Direction, vlanFilter: VLANFilter?) {
         self.id = id; self.projectID = projectID; self.name = name; self.description = description; self.tapServiceID = tapServiceID
-        self.sourcePort = sourcePort; self.direction = direction; self.vlanFilter = vlanFilter; self.status = status
-        self.statusReason = statusReason
+        self.sourcePort = sourcePort; self.direction = direction; self.vlanFilter = vlanFilter
     }
 }
 
@@ -113,14 +107,11 @@ public struct TapMirror: Hashable, Sendable, Codable {
     public var directions: [Direction: UInt32]
     public var remoteIP: String
     public var mirrorType: MirrorType
-    public var status: ResourceStatus
-    public var statusReason: String?
 
     public init(id: ResourceID, projectID: String, name: String, description: String, portID: String, directions: [Direction: UInt32],
-                remoteIP: String, mirrorType: MirrorType, status: ResourceStatus, statusReason: String?) {
+                remoteIP: String, mirrorType: MirrorType) {
         self.id = id; self.projectID = projectID; self.name = name; self.description = description; self.portID = portID
-        self.directions = directions; self.remoteIP = remoteIP; self.mirrorType = mirrorType; self.status = status
-        self.statusReason = statusReason
+        self.directions = directions; self.remoteIP = remoteIP; self.mirrorType = mirrorType
     }
 }
 

@@ -1,5 +1,6 @@
 import GRDB
 import TaaSPolicy
+import TaaSState
 
 /// The policy in SQLite through GRDB: WAL mode, `synchronous=FULL` so a commit is on disk
 /// before `apply` returns, and a schema that enforces what it can (foreign keys, cascades,
@@ -79,6 +80,12 @@ public final class SQLitePolicyStore: PolicyStore {
                 );
                 """)
         }
+        m.registerMigration("v2: statuses are runtime state, not stored") { db in
+            for table in ["tap_service", "tap_flow", "tap_mirror"] {
+                try db.execute(sql: "ALTER TABLE \(table) DROP COLUMN status_reason")
+                try db.execute(sql: "ALTER TABLE \(table) DROP COLUMN status")
+            }
+        }
         return m
     }
 
@@ -104,33 +111,27 @@ public final class SQLitePolicyStore: PolicyStore {
                 switch change {
                 case .saveTapService(let s):
                     try db.execute(sql: """
-                        INSERT INTO tap_service (id, project_id, name, description, port_id, status, status_reason, tunnel_key)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description,
-                            status = excluded.status, status_reason = excluded.status_reason
-                        """, arguments: [s.id.rawValue, s.projectID, s.name, s.description, s.portID, s.status.rawValue,
-                                         s.statusReason, Int64(s.tunnelKey)])
+                        INSERT INTO tap_service (id, project_id, name, description, port_id, tunnel_key)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description
+                        """, arguments: [s.id.rawValue, s.projectID, s.name, s.description, s.portID, Int64(s.tunnelKey)])
                 case .deleteTapService(let id):
                     try db.execute(sql: "DELETE FROM tap_service WHERE id = ?", arguments: [id.rawValue])
                 case .saveTapFlow(let f):
                     try db.execute(sql: """
-                        INSERT INTO tap_flow (id, project_id, name, description, tap_service_id, source_port, direction, vlan_filter,
-                            status, status_reason)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description,
-                            status = excluded.status, status_reason = excluded.status_reason
+                        INSERT INTO tap_flow (id, project_id, name, description, tap_service_id, source_port, direction, vlan_filter)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description
                         """, arguments: [f.id.rawValue, f.projectID, f.name, f.description, f.tapServiceID.rawValue, f.sourcePort,
-                                         f.direction.rawValue, f.vlanFilter?.description, f.status.rawValue, f.statusReason])
+                                         f.direction.rawValue, f.vlanFilter?.description])
                 case .deleteTapFlow(let id):
                     try db.execute(sql: "DELETE FROM tap_flow WHERE id = ?", arguments: [id.rawValue])
                 case .saveTapMirror(let m):
                     try db.execute(sql: """
-                        INSERT INTO tap_mirror (id, project_id, name, description, port_id, remote_ip, mirror_type, status, status_reason)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description,
-                            status = excluded.status, status_reason = excluded.status_reason
-                        """, arguments: [m.id.rawValue, m.projectID, m.name, m.description, m.portID, m.remoteIP, m.mirrorType.rawValue,
-                                         m.status.rawValue, m.statusReason])
+                        INSERT INTO tap_mirror (id, project_id, name, description, port_id, remote_ip, mirror_type)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description
+                        """, arguments: [m.id.rawValue, m.projectID, m.name, m.description, m.portID, m.remoteIP, m.mirrorType.rawValue])
                     for (d, key) in m.directions {
                         try db.execute(sql: "INSERT OR IGNORE INTO tap_mirror_key (key, tap_mirror_id, direction) VALUES (?, ?, ?)",
                                        arguments: [Int64(key), m.id.rawValue, d.rawValue])
@@ -164,15 +165,9 @@ public final class SQLitePolicyStore: PolicyStore {
         return id
     }
 
-    static func status(_ row: Row) throws -> ResourceStatus {
-        guard let s = ResourceStatus(rawValue: row["status"]) else { throw StoreError("bad status") }
-        return s
-    }
-
     static func service(_ row: Row) throws -> TapService {
         TapService(id: try id(row, "id"), projectID: row["project_id"], name: row["name"], description: row["description"],
-                   portID: row["port_id"], status: try status(row), statusReason: row["status_reason"],
-                   tunnelKey: UInt32(truncatingIfNeeded: row["tunnel_key"] as Int64? ?? 0))
+                   portID: row["port_id"], tunnelKey: UInt32(truncatingIfNeeded: row["tunnel_key"] as Int64? ?? 0))
     }
 
     static func flow(_ row: Row) throws -> TapFlow {
@@ -183,15 +178,14 @@ public final class SQLitePolicyStore: PolicyStore {
         }
         return TapFlow(id: try id(row, "id"), projectID: row["project_id"], name: row["name"], description: row["description"],
                        tapServiceID: try id(row, "tap_service_id"), sourcePort: row["source_port"], direction: direction,
-                       vlanFilter: filter, status: try status(row), statusReason: row["status_reason"])
+                       vlanFilter: filter)
     }
 
     static func mirror(_ row: Row, _ keys: [String: [Direction: UInt32]]) throws -> TapMirror {
         guard let type = TapMirror.MirrorType(rawValue: row["mirror_type"]) else { throw StoreError("bad mirror_type") }
         let mid = try id(row, "id")
         return TapMirror(id: mid, projectID: row["project_id"], name: row["name"], description: row["description"],
-                         portID: row["port_id"], directions: keys[mid.rawValue] ?? [:], remoteIP: row["remote_ip"], mirrorType: type,
-                         status: try status(row), statusReason: row["status_reason"])
+                         portID: row["port_id"], directions: keys[mid.rawValue] ?? [:], remoteIP: row["remote_ip"], mirrorType: type)
     }
 
     static func port(_ row: Row) throws -> PortRecord {

@@ -58,6 +58,8 @@ public struct StaticTopology: Hashable, Sendable {
 
     public var nodes: [Node]
     public var ports: [Port]
+    /// Node id → its ports, worked out once.
+    private var portsByNode: [String: [Port]] = [:]
 
     public struct Invalid: Error, Hashable, Sendable, CustomStringConvertible {
         public var description: String
@@ -88,6 +90,7 @@ public struct StaticTopology: Hashable, Sendable {
             guard ids.insert(p.id).inserted else { throw Invalid(description: "ports[\(i)]: id \(p.id) is declared twice") }
             if let v = p.vlan, v > 4095 { throw Invalid(description: "ports[\(i)]: vlan \(v) is not from 0 to 4095") }
         }
+        for p in ports { portsByNode[p.node, default: []].append(p) }
     }
 
     static func describe(_ e: DecodingError) -> String {
@@ -116,26 +119,26 @@ public struct StaticTopology: Hashable, Sendable {
     /// (datapath id → port name → port). A port named `taas-tun` counts as the tunnel port.
     public func views(bridge: String, openflow: [UInt64: [String: OpenFlowPort]]) -> [String: NodeView] {
         var out: [String: NodeView] = [:]
-        var byNode: [String: [Port]] = [:]
-        for p in ports { byNode[p.node, default: []].append(p) }
-        for n in nodes {
-            let of = openflow[n.datapathID] ?? [:]
-            var bridgePorts = (byNode[n.id] ?? []).map { p in
-                NodeView.Port(uuid: p.id, name: p.name, tag: p.vlan, trunks: [], externalIDs: [:], interfaces: [
-                    NodeView.Interface(uuid: p.id, name: p.name, type: "", ofport: of[p.name].map { Int64($0.number) },
-                                       externalIDs: ["iface-id": p.id, "attached-mac": p.mac, "project-id": p.project ?? ""],
-                                       macInUse: nil, options: [:], error: nil, linkState: of[p.name].map { $0.up ? "up" : "down" }),
-                ])
-            }
-            if let tun = of["taas-tun"] {
-                bridgePorts.append(NodeView.Port(uuid: "taas-tun", name: "taas-tun", tag: nil, trunks: [], externalIDs: [ManagedPort.marker: "true"],
-                                                 interfaces: [NodeView.Interface(uuid: "taas-tun", name: "taas-tun", type: "", ofport: Int64(tun.number),
-                                                                                 externalIDs: [:], macInUse: nil, options: [:], error: nil,
-                                                                                 linkState: nil)]))
-            }
-            let br = NodeView.Bridge(uuid: n.id, name: bridge, datapathID: n.datapathID, failMode: nil, controllers: [], ports: bridgePorts)
-            out[n.id] = NodeView(systemID: n.id, hostname: n.hostname, encapIP: n.encapIP, bridges: [br])
-        }
+        for n in nodes { out[n.id] = view(of: n, bridge: bridge, openflow: openflow[n.datapathID] ?? [:]) }
         return out
+    }
+
+    /// One node's view, numbered from its datapath's OpenFlow ports (port name → port).
+    public func view(of n: Node, bridge: String, openflow of: [String: OpenFlowPort]) -> NodeView {
+        var bridgePorts = (portsByNode[n.id] ?? []).map { p in
+            NodeView.Port(uuid: p.id, name: p.name, tag: p.vlan, trunks: [], externalIDs: [:], interfaces: [
+                NodeView.Interface(uuid: p.id, name: p.name, type: "", ofport: of[p.name].map { Int64($0.number) },
+                                   externalIDs: ["iface-id": p.id, "attached-mac": p.mac, "project-id": p.project ?? ""],
+                                   macInUse: nil, options: [:], error: nil, linkState: of[p.name].map { $0.up ? "up" : "down" }),
+            ])
+        }
+        if let tun = of["taas-tun"] {
+            bridgePorts.append(NodeView.Port(uuid: "taas-tun", name: "taas-tun", tag: nil, trunks: [], externalIDs: [ManagedPort.marker: "true"],
+                                             interfaces: [NodeView.Interface(uuid: "taas-tun", name: "taas-tun", type: "", ofport: Int64(tun.number),
+                                                                             externalIDs: [:], macInUse: nil, options: [:], error: nil,
+                                                                             linkState: nil)]))
+        }
+        let br = NodeView.Bridge(uuid: n.id, name: bridge, datapathID: n.datapathID, failMode: nil, controllers: [], ports: bridgePorts)
+        return NodeView(systemID: n.id, hostname: n.hostname, encapIP: n.encapIP, bridges: [br])
     }
 }

@@ -18,6 +18,13 @@ public struct Topology: Hashable, Sendable {
         /// Every other port with an OpenFlow number → its access VLAN (nil = untagged), so that
         /// the pipeline can tell which network a frame came from.
         public var portTags: [UInt32: UInt16?] = [:]
+
+        public init(id: String, hostname: String? = nil, bridge: String = "br-int", datapathID: UInt64?, encapIP: String?, failMode: String? = nil,
+                    ovsdbConnected: Bool = true, openflowConnected: Bool = true, tunnelPorts: [String: UInt32] = [:], portTags: [UInt32: UInt16?] = [:]) {
+            self.id = id; self.hostname = hostname; self.bridge = bridge; self.datapathID = datapathID; self.encapIP = encapIP
+            self.failMode = failMode; self.ovsdbConnected = ovsdbConnected; self.openflowConnected = openflowConnected
+            self.tunnelPorts = tunnelPorts; self.portTags = portTags
+        }
     }
 
     public struct Port: Hashable, Sendable {
@@ -32,6 +39,12 @@ public struct Topology: Hashable, Sendable {
         public var vlan: UInt16?
         public var projectID: String
         public var up: Bool
+
+        public init(id: String, name: String, node: String, datapathID: UInt64?, ofport: UInt32?, mac: String, vlan: UInt16?,
+                    projectID: String = "", up: Bool = true) {
+            self.id = id; self.name = name; self.node = node; self.datapathID = datapathID; self.ofport = ofport; self.mac = mac
+            self.vlan = vlan; self.projectID = projectID; self.up = up
+        }
     }
 
     public var nodes: [String: Node] = [:]
@@ -49,40 +62,47 @@ public struct Topology: Hashable, Sendable {
     /// Nodes declared statically (node id → view) come first; a node OVSDB knows overrides them.
     public init(connected: [String: NodeView], stale: [String: NodeView] = [:], declared: [String: NodeView] = [:],
                 openflow: Set<UInt64>, bridge: String) {
-        let live = Set(connected.map { Self.nodeID($0.value, session: $0.key) })
-        let fromOVSDB = live.union(stale.keys)
-        let all = declared.filter { !fromOVSDB.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value, false, true) }
-            + stale.filter { !live.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value, false, false) }
-            + connected.sorted { $0.key < $1.key }.map { ($0.key, $0.value, true, true) }
-        for (key, view, connected, reachable) in all {
-            guard let br = view.bridge(bridge) else { continue }
-            let id = connected ? Self.nodeID(view, session: key) : key
-            var tunnels: [String: UInt32] = [:]
-            for p in br.ports where p.externalIDs[ManagedPort.marker] == "true" {
+        var join = TopologyJoin(bridge: bridge)
+        _ = join.update(openflow: openflow)
+        for (id, view) in declared { _ = join.declare(id, view) }
+        for (id, view) in stale { _ = join.setStale(id, view) }
+        for (session, view) in connected { _ = join.setConnected(session, view) }
+        self = join.topology
+    }
+
+    /// One node's part of the topology, from its view: the node and the VM ports of `bridge`
+    /// (nil when the view has no such bridge). `connected`: its OVSDB session is up;
+    /// `reachable`: its ports can be up (false for the last view of a node whose session is down).
+    public static func contribution(of view: NodeView, id: String, connected: Bool, reachable: Bool, openflow: Set<UInt64>,
+                                    bridge: String) -> (node: Node, ports: [Port])? {
+        guard let br = view.bridge(bridge) else { return nil }
+        var tunnels: [String: UInt32] = [:]
+        var tags: [UInt32: UInt16?] = [:]
+        var ports: [Port] = []
+        for p in br.ports {
+            let managed = p.externalIDs[ManagedPort.marker] == "true"
+            if managed {
                 if let n = p.interfaces.first?.ofport, n > 0, let number = UInt32(exactly: n) { tunnels[p.name] = number }
-            }
-            var tags: [UInt32: UInt16?] = [:]
-            for p in br.ports where p.externalIDs[ManagedPort.marker] != "true" {
+            } else {
                 for i in p.interfaces {
                     if let n = i.ofport, n > 0, let number = UInt32(exactly: n) { tags[number] = p.tag }
                 }
             }
-            let ofConnected = br.datapathID.map { openflow.contains($0) } ?? false
-            nodes[id] = Node(id: id, hostname: view.hostname, bridge: br.name, datapathID: br.datapathID, encapIP: view.encapIP,
-                             failMode: br.failMode, ovsdbConnected: connected, openflowConnected: ofConnected, tunnelPorts: tunnels,
-                             portTags: tags)
-            for p in br.ports {
-                for i in p.interfaces {
-                    guard let ifaceID = i.externalIDs["iface-id"], !ifaceID.isEmpty else { continue }
-                    let ofport = i.ofport.flatMap { $0 > 0 ? UInt32(exactly: $0) : nil }
-                    let mac = i.externalIDs["attached-mac"] ?? i.macInUse ?? ""
-                    let project = i.externalIDs["project-id"] ?? p.externalIDs["project-id"] ?? ""
-                    let up = reachable && ofport != nil && i.linkState != "down"
-                    ports[ifaceID] = Port(id: ifaceID, name: i.name, node: id, datapathID: br.datapathID, ofport: ofport, mac: mac.lowercased(),
-                                          vlan: p.tag, projectID: project, up: up)
-                }
+            for i in p.interfaces {
+                guard let ifaceID = i.externalIDs["iface-id"], !ifaceID.isEmpty else { continue }
+                let ofport = i.ofport.flatMap { $0 > 0 ? UInt32(exactly: $0) : nil }
+                let mac = i.externalIDs["attached-mac"] ?? i.macInUse ?? ""
+                let project = i.externalIDs["project-id"] ?? p.externalIDs["project-id"] ?? ""
+                let up = reachable && ofport != nil && i.linkState != "down"
+                ports.append(Port(id: ifaceID, name: i.name, node: id, datapathID: br.datapathID, ofport: ofport, mac: mac.lowercased(),
+                                  vlan: p.tag, projectID: project, up: up))
             }
         }
+        let ofConnected = br.datapathID.map { openflow.contains($0) } ?? false
+        let node = Node(id: id, hostname: view.hostname, bridge: br.name, datapathID: br.datapathID, encapIP: view.encapIP,
+                        failMode: br.failMode, ovsdbConnected: connected, openflowConnected: ofConnected, tunnelPorts: tunnels,
+                        portTags: tags)
+        return (node, ports)
     }
 
     /// What changed between two topologies, in a stable order.

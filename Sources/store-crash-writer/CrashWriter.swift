@@ -1,4 +1,5 @@
 import TaaSPolicy
+import TaaSState
 import TaaSStore
 
 #if canImport(Glibc)
@@ -21,8 +22,7 @@ struct CrashWriter {
             let id = ResourceID.random(using: &rng)
             let port = PortRecord(id: "port-\(id)", name: "p\(i)", macAddress: "02:00:00:00:00:01", hostID: "node", openflowPort: 1,
                                   vlan: nil, projectID: "p", up: true)
-            let service = TapService(id: id, projectID: "p", name: "s\(i)", description: "", portID: port.id, status: .down,
-                                     statusReason: nil, tunnelKey: UInt32(i))
+            let service = TapService(id: id, projectID: "p", name: "s\(i)", description: "", portID: port.id, tunnelKey: UInt32(i))
             try store.apply([.savePort(port), .saveTapService(service)])
             // Unbuffered: the line reaches the parent as soon as the write is durable.
             var line = "ack \(id)\n"

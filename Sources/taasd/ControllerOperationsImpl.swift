@@ -1,26 +1,24 @@
 import Foundation
-import OpenFlowServer
 import Prometheus
-import TaaSAPI
 import TaaSController
 import TaaSPolicy
+import TaaSState
 
 /// What the API reports of the running controller: statistics, a summary, readiness and metrics.
 struct RunningController: ControllerOperations {
     let topology: TopologyService
-    let statistics: StatisticsService
-    let registry: SwitchRegistry
+    let counters: CounterBoard
     let prometheus: PrometheusCollectorRegistry
     let readiness: Readiness
 
     func statistics(tapFlow: ResourceID) async -> TapFlowStatistics? {
-        await statistics.counts[tapFlow].map { TapFlowStatistics(packets: $0.packets, bytes: $0.bytes) }
+        counters.counts(tapFlow).map { TapFlowStatistics(packets: $0.packets, bytes: $0.bytes) }
     }
 
     func summary() async -> ControllerSummary {
         let nodes = await topology.topology.nodes.values
         return ControllerSummary(nodes: nodes.count, openflowConnected: nodes.filter(\.openflowConnected).count,
-                                 ovsdbConnected: nodes.filter(\.ovsdbConnected).count, statisticsReads: await statistics.reads)
+                                 ovsdbConnected: nodes.filter(\.ovsdbConnected).count, statisticsReads: counters.reads)
     }
 
     func ready() async -> Bool { readiness.isReady }

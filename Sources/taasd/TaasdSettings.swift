@@ -1,3 +1,4 @@
+import NetworkTransport
 import Foundation
 import Logging
 import OVSDBClient

@@ -1,3 +1,4 @@
+import NetworkTransport
 import ArgumentParser
 import Dispatch
 import Foundation
@@ -15,6 +16,7 @@ import TaaSAPI
 import TaaSConfig
 import TaaSController
 import TaaSPolicy
+import TaaSState
 import TaaSStore
 import TaaSVersion
 import Topology
@@ -172,21 +174,19 @@ struct Taasd: AsyncParsableCommand {
             guard let manager else { throw OVSDBCallError.closed }
             return try await manager.transact(session: session, ops)
         }
-        let pipeline = PipelineService(policy: policy, topology: topology, registry: server.registry,
-                                       settle: .milliseconds(Int64((s[number: "settle"] ?? 10) * 1000)), logger: logger)
-        let statistics = StatisticsService(policy: policy, topology: topology, registry: server.registry,
-                                           interval: .milliseconds(Int64((s[number: "stats-interval"] ?? 10) * 1000)), logger: logger)
+        let statuses = StatusBoard(), counters = CounterBoard()
+        let controller = ControllerService(
+            configuration: .init(settle: .milliseconds(Int64((s[number: "settle"] ?? 10) * 1000)),
+                                 statisticsInterval: .milliseconds(Int64((s[number: "stats-interval"] ?? 10) * 1000))),
+            policy: policy, topology: topology, registry: server.registry, ovsdb: manager?.events, statuses: statuses, counters: counters,
+            logger: logger)
         let readiness = Readiness(waitingFor: Set(["api", "openflow"] + (manager == nil ? [] : ["ovsdb"])))
-        let operations = RunningController(topology: topology, statistics: statistics, registry: server.registry, prometheus: prometheus,
-                                           readiness: readiness)
-        let app = Application(router: TaaSAPI.makeRouter(service: policy, auth: .reloadable(authSource), nodes: topology, operations: operations),
+        let operations = RunningController(topology: topology, counters: counters, prometheus: prometheus, readiness: readiness)
+        let app = Application(router: TaaSAPI.makeRouter(service: policy, statuses: statuses, auth: .reloadable(authSource), nodes: topology,
+                                                         operations: operations),
                               configuration: .init(address: .hostname(apiHost, port: apiPort), serverName: "taasd"),
                               onServerRunning: { _ in readiness.done("api") }, logger: logger)
 
-        // Subscribed before the server starts, so no event is missed.
-        let events = server.registry.events()
-        let policyChanges = await policy.changes()
-        let topologyChanges = await topology.events()
         var services: [any Service] = [
             ClosureService {
                 try await cancelWhenGracefulShutdown {
@@ -204,41 +204,9 @@ struct Taasd: AsyncParsableCommand {
                     try await manager.run()
                 }
             })
-            services.append(ClosureService {
-                // Sessions up, for /metrics: a session counts from its first view to its disconnect.
-                let up = Gauge(label: "taas_ovsdb_sessions_connected")
-                var sessions: Set<String> = []
-                for await e in manager.events.cancelOnGracefulShutdown() {
-                    switch e {
-                    case .view(let name, _): sessions.insert(name)
-                    case .disconnected(let name, _): sessions.remove(name)
-                    }
-                    up.record(sessions.count)
-                    await topology.handle(e)
-                }
-            })
         }
         services += [
-            // Events that pile up while one is handled are handled together (Coalesced): a
-            // thousand switches connecting, or a status update per pass, cost one pass, not one each.
-            ClosureService {
-                await topology.policyChanged()
-                await pipeline.run()
-                for await _ in Coalesced(policyChanges).cancelOnGracefulShutdown() {
-                    await topology.policyChanged()
-                    await pipeline.run()
-                }
-            },
-            ClosureService { for await _ in Coalesced(topologyChanges).cancelOnGracefulShutdown() { await pipeline.run() } },
-            ClosureService {
-                // Switch events reach the topology, then the pipeline, and are logged.
-                for await batch in Coalesced(events).cancelOnGracefulShutdown() {
-                    await topology.handle(batch)
-                    await pipeline.handle(batch)
-                    for event in batch { Self.log(event, logger) }
-                }
-            },
-            ClosureService { try await cancelWhenGracefulShutdown { await statistics.run() } },
+            controller,
             ClosureService {
                 for await _ in Self.signals(SIGHUP).cancelOnGracefulShutdown() {
                     Self.reload(config: config, levelBox: levelBox, auth: authSource, logger: logger, command: self)
@@ -273,17 +241,6 @@ struct Taasd: AsyncParsableCommand {
             logger.notice("reloaded", metadata: ["log_level": "\(levelBox.current)", "auth": "\(s[text: "auth"] ?? "none")"])
         } catch {
             logger.error("reload failed; keeping the running settings", metadata: ["error": "\(error)"])
-        }
-    }
-
-    static func log(_ event: SwitchEvent, _ logger: Logger) {
-        switch event {
-        case .connected(let info):
-            logger.info("switch connected", metadata: ["datapath_id": "\(info.datapathIDString)", "ports": "\(info.ports.count)"])
-        case .disconnected(let dpid, let reason):
-            logger.info("switch disconnected", metadata: ["datapath_id": "\(DatapathID.format(dpid))", "reason": "\(reason)"])
-        case .portChanged(let dpid, let change):
-            logger.info("port changed", metadata: ["datapath_id": "\(DatapathID.format(dpid))", "change": "\(change)"])
         }
     }
 

@@ -55,12 +55,12 @@ enum Scenarios {
     }
 
     static func service(_ n: Int, port: String, key: UInt32) -> TapService {
-        TapService(id: id(n), projectID: "p", name: "s\(n)", description: "", portID: port, status: .down, statusReason: nil, tunnelKey: key)
+        TapService(id: id(n), projectID: "p", name: "s\(n)", description: "", portID: port, tunnelKey: key)
     }
 
     static func flow(_ n: Int, _ source: String, _ service: Int, _ direction: Direction, filter: String? = nil) -> TapFlow {
         TapFlow(id: id(n), projectID: "p", name: "f\(n)", description: "", tapServiceID: id(service), sourcePort: source, direction: direction,
-                vlanFilter: filter.flatMap { try? VLANFilter(parsing: $0) }, status: .down, statusReason: nil)
+                vlanFilter: filter.flatMap { try? VLANFilter(parsing: $0) })
     }
 
     static let all: [Scenario] = [
@@ -86,9 +86,9 @@ enum Scenarios {
         Scenario(name: "gre-erspan-mirrors", summary: "vm-a mirrored over ERSPAN v1 (IN key 101, OUT key 102) and GRE (BOTH key 7)",
                  mirrors: [
                     TapMirror(id: id(90), projectID: "p", name: "erspan", description: "", portID: "vm-a", directions: [.in: 101, .out: 102],
-                              remoteIP: "198.51.100.1", mirrorType: .erspanv1, status: .down, statusReason: nil),
+                              remoteIP: "198.51.100.1", mirrorType: .erspanv1),
                     TapMirror(id: id(91), projectID: "p", name: "gre", description: "", portID: "vm-a", directions: [.both: 7],
-                              remoteIP: "198.51.100.2", mirrorType: .gre, status: .down, statusReason: nil),
+                              remoteIP: "198.51.100.2", mirrorType: .gre),
                  ], nodes: ["node1"]),
     ]
 

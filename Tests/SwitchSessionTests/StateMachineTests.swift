@@ -1,3 +1,4 @@
+import NetworkTransport
 import NIOCore
 import OpenFlow
 import SwitchSession

@@ -30,11 +30,11 @@ import Testing
     @Test func tapServiceLifecycle() throws {
         var t = Self.table()
         let s = try t.createTapService(.init(name: "analyzer", portID: "p-a1"), id: Self.id(1), by: Self.alice)
-        #expect(s.status == .down && s.projectID == "alice" && s.tunnelKey == 0xf0_0000)
+        #expect(s.projectID == "alice" && s.tunnelKey == 0xf0_0000)
         let s2 = try t.createTapService(.init(portID: "p-a2"), id: Self.id(2), by: Self.alice)
         #expect(s2.tunnelKey == 0xf0_0001)
         let f = try t.createTapFlow(.init(tapServiceID: s.id, sourcePort: "p-a3", direction: .both), id: Self.id(3), by: Self.alice)
-        #expect(f.status == .down)
+        #expect(t.flows[f.id] == f)
         #expect(try t.updateTapService(s.id, .init(name: "renamed", description: "d"), by: Self.alice).name == "renamed")
         // Deleting the service deletes its flows and frees its key for reuse.
         #expect(try t.deleteTapService(s.id, by: Self.alice) == [f.id])
@@ -90,7 +90,7 @@ import Testing
         var t = Self.table()
         let m = try t.createTapMirror(.init(portID: "p-a1", directions: [.in: 100, .out: 101], remoteIP: "203.0.113.9", mirrorType: .erspanv1),
                                       id: Self.id(1), by: Self.alice)
-        #expect(m.status == .down)
+        #expect(t.mirrors[m.id] == m)
         expectError(.conflict, "TapMirrorKeyInUse") {
             _ = try t.createTapMirror(.init(portID: "p-a2", directions: [.both: 101], remoteIP: "2001:db8::9", mirrorType: .gre), id: Self.id(2), by: Self.alice)
         }
@@ -104,17 +104,46 @@ import Testing
         }
     }
 
-    @Test func statusTransitions() throws {
+    /// A change is journaled: `journaled` says what it did, resource by resource, and a
+    /// rollback leaves the table, its keys and its indexes as they were.
+    @Test func changesAreJournaledAndRollBack() throws {
         var t = Self.table()
         let s = try t.createTapService(.init(portID: "p-a1"), id: Self.id(1), by: Self.alice)
-        let set = t.setStatus(.tapService, s.id, .error, reason: "OFPET_BAD_MATCH/OFPBMC_BAD_PREREQ on node1")
-        #expect(set)
-        #expect(t.services[s.id]?.statusReason == "OFPET_BAD_MATCH/OFPBMC_BAD_PREREQ on node1")
-        let active = t.setStatus(.tapService, s.id, .active)
-        #expect(active)
-        #expect(t.services[s.id]?.status == .active && t.services[s.id]?.statusReason == nil)
-        let missing = t.setStatus(.tapFlow, Self.id(99), .active)
-        #expect(!missing)
+        let f = try t.createTapFlow(.init(tapServiceID: s.id, sourcePort: "p-a2", direction: .in), id: Self.id(2), by: Self.alice)
+        t.begin()
+        let renamed = try t.updateTapFlow(f.id, .init(name: "web"), by: Self.alice)
+        let s2 = try t.createTapService(.init(portID: "p-a3"), id: Self.id(3), by: Self.alice)
+        try t.deleteTapService(s.id, by: Self.alice)
+        let d = t.journaled
+        #expect(d.tapFlows == [f.id: .removed(f)], "the update then the cascade: removed, as it was before the change")
+        #expect(d.tapServices == [s.id: .removed(s), s2.id: .added(s2)])
+        #expect(renamed.name == "web")
+        t.rollback()
+        #expect(t.services == [s.id: s] && t.flows == [f.id: f])
+        // The indexes came back too: the port is in use again, the freed key is not handed out twice.
+        expectError(.conflict, "PortInUse") { _ = try t.createTapService(.init(portID: "p-a1"), id: Self.id(9), by: Self.alice) }
+        #expect(try t.createTapService(.init(portID: "p-a3"), id: Self.id(4), by: Self.alice).tunnelKey == 0xf0_0001)
+        t.begin()
+        t.commit()
+        #expect(t.journaled.isEmpty)
+    }
+
+    /// A delta followed by another is one delta: additions then removals cancel out.
+    @Test func deltasCompose() throws {
+        var t = Self.table()
+        t.begin()
+        let s = try t.createTapService(.init(portID: "p-a1"), id: Self.id(1), by: Self.alice)
+        var d = t.journaled
+        t.commit()
+        t.begin()
+        let s1 = try t.updateTapService(s.id, .init(name: "x"), by: Self.alice)
+        d.formSequence(t.journaled)
+        #expect(d.tapServices == [s.id: .added(s1)])
+        t.commit()
+        t.begin()
+        try t.deleteTapService(s.id, by: Self.alice)
+        d.formSequence(t.journaled)
+        #expect(d.isEmpty)
     }
 
     @Test func portsStayKnownWhenTheyGoAway() {

@@ -5,6 +5,7 @@
 //       barrier, the session's transaction) and as one bundle (BridgeSync.apply, what taasd sends).
 // Rounds are interleaved; each method starts from an empty table. Usage:
 //   bench-programming [ROUNDS] [SIZE ...]      (default: 3 rounds of 10000 and 100000 flows)
+import NetworkTransport
 import Foundation
 import LabKit
 import Logging

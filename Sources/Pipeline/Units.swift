@@ -1,0 +1,222 @@
+import OpenFlow
+import TaaSPolicy
+import OpenFlowText
+
+/// A rule's part in one flow: `.copy` copies, `.made` was copied already (as OUT), `.cover`
+/// copies nothing but makes the flow cover the VLANs where the rule applies.
+enum Role: Sendable { case copy, made, cover }
+
+/// The flows of one unit as they are made, keyed as a bridge keys them.
+struct FlowBuilder {
+    var flows: [(key: FlowKey, entry: FlowEntry)] = []
+
+    mutating func add(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], _ actions: [Action], goto next: UInt8?) {
+        let (key, entry) = BridgeProgram.entry(table, priority, cookie, match, actions, goto: next)
+        if let i = flows.firstIndex(where: { $0.key == key }) { flows[i] = (key, entry) } else { flows.append((key, entry)) }
+    }
+
+    mutating func add(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], and extra: OXMField?, _ actions: [Action],
+                      goto next: UInt8?) {
+        add(table, priority, cookie, extra.map { match + [$0] } ?? match, actions, goto: next)
+    }
+}
+
+/// The units' flows, from the engine's inputs. Each function reads only what its unit depends
+/// on (the list in `UnitKey.Kind`), which is what lets a change recompile only the units it marks.
+extension PipelineEngine {
+    static let baseCookie = Cookie.make(.base, "base")
+    static let multicast: OXMField = .ethDst(EthernetAddress(rawValue: 0x0100_0000_0000), mask: EthernetAddress(rawValue: 0x0100_0000_0000))
+
+    /// How a copy to `d` leaves node `n` (nil: it cannot, yet).
+    func deliver(_ n: NodeRef, _ d: DestRef) -> Action? {
+        switch dests[d].kind {
+        case .none: return nil
+        case .mirror(let name): return nodes[n].managedPorts[name].map { .output(PortNumber($0)) }
+        case .service(_, let port, let key):
+            guard let t = ports[port].topo, let number = t.ofport else { return nil }
+            if t.node == n { return .output(PortNumber(number)) }
+            guard nodes[n].tunnel != nil, nodes[t.node].present, nodes[t.node].encap != nil else { return nil }
+            return .group(GroupIDs.service(key: key))
+        }
+    }
+
+    /// The actions that copy to these destinations, in a fixed order: local ports by number, then groups.
+    func actions(_ n: NodeRef, _ ds: Set<DestRef>) -> [Action] {
+        if ds.count == 1, let only = ds.first { return deliver(n, only).map { [$0] } ?? [] }
+        return ds.compactMap { deliver(n, $0) }.sorted { Self.actionOrder($0) < Self.actionOrder($1) }
+    }
+
+    static func actionOrder(_ a: Action) -> (Int, UInt64) {
+        switch a {
+        case .output(let port, _): (0, UInt64(port.rawValue))
+        case .group(let id): (1, UInt64(id))
+        default: (2, 0)
+        }
+    }
+
+    /// One flow per VLAN class of `members` (one flow when none has a filter): copies to the
+    /// destinations of `.copy` members, less those of `.made` members and `made`.
+    func emit(_ b: inout FlowBuilder, _ n: NodeRef, _ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField],
+              _ members: [(filter: VLANFilter?, dest: DestRef, role: Role)], made: Set<DestRef> = [], always: Bool) {
+        if members.allSatisfy({ $0.filter == nil }) {
+            guard !members.isEmpty else { return }
+            var copied = Set<DestRef>(), already = made
+            for m in members {
+                if m.role == .copy { copied.insert(m.dest) } else if m.role == .made { already.insert(m.dest) }
+            }
+            let a = actions(n, already.isEmpty ? copied : copied.subtracting(already))
+            if a.isEmpty && !always { return }
+            b.add(table, priority, cookie, match, a, goto: Table.forward)
+            return
+        }
+        for (classes, applied) in VLANClasses.partition(members.map { ($0.filter, $0) }) {
+            let copied = Set(applied.filter { $0.role == .copy }.map(\.dest))
+                .subtracting(applied.filter { $0.role == .made }.map(\.dest)).subtracting(made)
+            let a = actions(n, copied)
+            if a.isEmpty && !always { continue }
+            for v in classes { b.add(table, priority, cookie, match, and: v, a, goto: Table.forward) }
+        }
+    }
+
+    /// A unit's flows now (empty: the unit has none, or should not exist). Sender units use
+    /// `compileSender`, which also says which labels they use.
+    func compile(_ n: NodeRef, _ u: UnitKey) -> [(key: FlowKey, entry: FlowEntry)] {
+        var b = FlowBuilder()
+        let node = nodes[n]
+        guard node.present else { return [] }
+        switch u.kind {
+        case .base:
+            let base = Self.baseCookie
+            b.add(Table.ingress, 0, base, [], [], goto: Table.outTaps)
+            b.add(Table.outTaps, 0, base, [], [], goto: Table.senders)
+            b.add(Table.senders, 0, base, [], [], goto: Table.inTaps)
+            b.add(Table.inTaps, 0, base, [], [], goto: Table.forward)
+            b.add(Table.forward, 0, base, [], [.output(.normal)], goto: nil)
+            // Only copies arrive on the tunnel port; one with a key of no local service is dropped.
+            if let tunnel = node.tunnel { b.add(Table.ingress, 190, base, [.inPort(PortNumber(tunnel))], [], goto: nil) }
+
+        case .service:
+            // A tap service whose port is here: receive-only, and the end of its tunnel.
+            guard case .service(let id, let port, let key) = dests[u.a].kind, let t = ports[port].topo, t.node == n,
+                  let number = t.ofport else { break }
+            let cookie = Cookie.make(.service, id.rawValue)
+            b.add(Table.ingress, 180, cookie, [.inPort(PortNumber(number))], [], goto: nil)
+            if let tunnel = node.tunnel {
+                b.add(Table.ingress, 200, cookie, [.inPort(PortNumber(tunnel)), .tunnelID(UInt64(key))], [.output(PortNumber(number))], goto: nil)
+            }
+
+        case .classify:
+            // Table 0 says which network a frame comes from, once the node has IN copies;
+            // service ports' frames are dropped before that matters.
+            let number = UInt32(bitPattern: u.a)
+            guard node.receiverCount > 0, let entry = node.portTags[number], let tag = entry, node.servicePorts[number] == nil else { break }
+            b.add(Table.ingress, 100, Self.baseCookie, [.inPort(PortNumber(number))],
+                  [.setField(.register(Network.register, Network.id(tag)))], goto: Table.outTaps)
+
+        case .out:
+            // What a source port sends.
+            let p = ports[u.a]
+            guard let t = p.topo, t.node == n, let number = t.ofport else { break }
+            let outs = p.rules.filter(\.out)
+            guard !outs.isEmpty else { break }
+            for (vlan, members) in VLANClasses.partition(outs.map { ($0.filter, $0.dest) }) {
+                let a = actions(n, Set(members))
+                guard !a.isEmpty else { continue }
+                for v in vlan { b.add(Table.outTaps, 100, p.cookie, [.inPort(PortNumber(number))], and: v, a, goto: Table.senders) }
+            }
+
+        case .multicast:
+            // Broadcast and multicast reach every receiver of the network.
+            guard let net = node.networks[u.vlan], !net.receivers.isEmpty else { break }
+            emit(&b, n, Table.inTaps, 40, Self.multicastCookie(u.vlan), [Self.network(u.vlan), Self.multicast],
+                 net.inRules.keys.map { ($0.filter, $0.dest, .copy) }, always: false)
+
+        case .receiver:
+            compileReceiver(&b, n, u.vlan, u.a)
+
+        case .sender:
+            // Compiled by `compileSender`, which also says which labels it uses.
+            break
+
+        case .labelMulticast:
+            guard let net = node.networks[u.vlan], net.labels[u.a] != nil else { break }
+            let label = labels[u.a]
+            emit(&b, n, Table.inTaps, 60, Self.labelCookie(label.value),
+                 [Self.network(u.vlan), .register(SenderLabel.register, label.value), Self.multicast],
+                 net.inRules.keys.map { ($0.filter, $0.dest, .copy) }, made: Set(label.dests), always: true)
+
+        case .labelReceiver:
+            // IN copies less what the sender's OUT copies already delivered.
+            guard let net = node.networks[u.vlan], net.labels[u.a] != nil, net.receivers.contains(u.b),
+                  let mac = ports[u.b].topo?.mac else { break }
+            let label = labels[u.a]
+            let own = ports[u.b].facts.ins
+            let made = Set(label.dests)
+            guard own.keys.contains(where: { made.contains($0.dest) }) else { break }
+            emit(&b, n, Table.inTaps, 60, Self.labelCookie(label.value),
+                 [Self.network(u.vlan), .register(SenderLabel.register, label.value), .ethDst(mac)],
+                 own.keys.map { ($0.filter, $0.dest, .copy) }, made: made, always: true)
+        }
+        return b.flows
+    }
+
+    /// A receiver's unicast IN copies, and what broadcasts it sends itself copy: not to itself,
+    /// and not again where its OUT copies went.
+    func compileReceiver(_ b: inout FlowBuilder, _ n: NodeRef, _ v: VLANCode, _ x: PortRef) {
+        guard let net = nodes[n].networks[v], net.receivers.contains(x), let t = ports[x].topo, let mac = t.mac,
+              let number = t.ofport else { return }
+        let facts = ports[x].facts
+        let cookie = ports[x].cookie
+        let net6 = Self.network(v)
+        emit(&b, n, Table.inTaps, 50, cookie, [net6, .ethDst(mac)], facts.ins.keys.map { ($0.filter, $0.dest, .copy) }, always: false)
+        let match: [OXMField] = [net6, .inPort(PortNumber(number)), Self.multicast]
+        let outs = ports[x].rules.filter(\.out)
+        if net.filteredIn == 0 && !facts.filteredOut {
+            // A destination drops out only when this receiver is its only contributor.
+            var copied = Set(net.counts.keys)
+            for (d, mine) in facts.mine where net.counts[d] == mine { copied.remove(d) }
+            for r in outs { copied.remove(r.dest) }
+            b.add(Table.inTaps, 70, cookie, match, actions(n, copied), goto: Table.forward)
+        } else {
+            var members: [(filter: VLANFilter?, dest: DestRef, role: Role)] = []
+            for (k, count) in net.inRules where count > (facts.ins[k] ?? 0) { members.append((k.filter, k.dest, .copy)) }
+            for k in facts.ins.keys { members.append((k.filter, k.dest, .cover)) }
+            for r in outs { members.append((r.filter, r.dest, .made)) }
+            emit(&b, n, Table.inTaps, 70, cookie, match, members, always: true)
+        }
+    }
+
+    /// Table 2's flows of a sender on one network: its frames labelled (by source MAC) with the
+    /// set its OUT copies went to, where that set meets the network's IN copies; and the labels
+    /// used. Labels are interned here, hence mutating.
+    mutating func compileSender(_ n: NodeRef, _ v: VLANCode, _ s: PortRef) -> (flows: [(key: FlowKey, entry: FlowEntry)], labels: [LabelRef]) {
+        guard nodes[n].present, let net = nodes[n].networks[v], !net.receivers.isEmpty, let t = ports[s].topo, t.vlan == v,
+              let smac = t.mac else { return ([], []) }
+        var b = FlowBuilder()
+        var used: Set<LabelRef> = []
+        let outs = ports[s].rules.filter(\.out)
+        for (classes, members) in VLANClasses.partition(outs.map { ($0.filter, $0.dest) }) {
+            let made = Set(members)
+            guard made.contains(where: { net.counts[$0] != nil }) else { continue }
+            let l = label(made)
+            used.insert(l)
+            for c in classes {
+                b.add(Table.senders, 100, ports[s].cookie, [Self.network(v), .ethSrc(smac)], and: c,
+                      [.setField(.register(SenderLabel.register, labels[l].value))], goto: Table.inTaps)
+            }
+        }
+        return (b.flows, used.sorted())
+    }
+
+    /// The label of a set of destinations (interned).
+    mutating func label(_ made: Set<DestRef>) -> LabelRef {
+        let key = made.sorted()
+        return labels.handle(key) {
+            LabelSlot(dests: key, value: SenderLabel.of(key.map { dests[$0].wireName }), uses: 0)
+        }
+    }
+
+    static func network(_ v: VLANCode) -> OXMField { .register(Network.register, Network.id(v.tag)) }
+    static func multicastCookie(_ v: VLANCode) -> UInt64 { Cookie.make(.source, "network:\(v.tag.map(String.init) ?? "untagged")") }
+    static func labelCookie(_ value: UInt32) -> UInt64 { Cookie.make(.source, "label:\(value)") }
+}

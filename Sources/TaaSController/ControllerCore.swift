@@ -1,0 +1,302 @@
+import OpenFlow
+import Pipeline
+import SwitchSession
+import TaaSPolicy
+import TaaSState
+import Topology
+
+/// The controller's decisions, without I/O: policy and topology change sets go into the
+/// pipeline engine; the program deltas it gives come out as pushes to bridges (a bridge in
+/// step is sent only its delta; one just connected, or whose state is unknown, is read back
+/// and sent the difference from its whole program); what the bridges confirm comes back in
+/// and moves statuses. Each method takes an event and returns what to do (`Action`), in the
+/// style of a protocol state machine; `ControllerService` does it.
+public struct ControllerCore: Sendable {
+    /// What to send one bridge.
+    public struct Push: Sendable {
+        public enum Content: Sendable {
+            /// Read the bridge back and send the difference from this program.
+            case program(BridgeProgram)
+            /// The bridge holds the program before this delta: send the delta.
+            case delta(ProgramDelta)
+        }
+
+        public var node: String
+        public var datapathID: UInt64
+        public var content: Content
+        /// The program version the bridge holds once this is applied.
+        public var version: Int
+        /// Names this push when its outcome comes back.
+        public var ticket: Int
+    }
+
+    /// What became of a push.
+    public enum Outcome: Sendable {
+        case programmed(ReconcilePlan.Counts)
+        /// The bridge already held its program (nothing sent).
+        case alreadyHeld
+        /// The switch refused it: nothing of it applied; the switch's reason.
+        case refused(String)
+        /// It could not be done (connection lost, timeout): the bridge's state is unknown.
+        case failed(String)
+    }
+
+    public enum Action: Sendable {
+        case push(Push)
+        case statuses([(ResourceKind, ResourceID, ResourceState)])
+        /// Call `retry(node:)` after this long (a push failed while the bridge stayed connected).
+        case retry(node: String, after: Duration)
+    }
+
+    /// A bridge as the reconciler sees it.
+    struct Bridge: Sendable {
+        var datapathID: UInt64?
+        var connected = false
+        /// What the bridge holds is unknown: read it back before anything else.
+        var unknown = true
+        /// Why it refused its program (none is sent again until the program or the switch changes).
+        var refused: String?
+        /// Deltas not sent yet, from the version it holds (or will, once the push on its way is through).
+        var pending = ProgramDelta()
+        /// The push on its way (one at a time per bridge), and whether its outcome no longer counts.
+        var running: Int?
+        var stale = false
+        var queued = false
+    }
+
+    public private(set) var engine = PipelineEngine()
+    var tracker = StatusTracker()
+    var bridges: [String: Bridge] = [:]
+    /// Each bridge's newest program version: one more per delta the engine gave for it.
+    var versions: [String: Int] = [:]
+    var byDatapath: [UInt64: String] = [:]
+    var queue: [String] = []
+    var inFlight = 0
+    var nextTicket = 0
+    /// Pushes in flight at most: enough to hide round trips when a change touches thousands of
+    /// bridges, few enough to bound the memory of plans in flight.
+    let maxPushes: Int
+    /// Until every port the policy names is on a connected bridge, nothing is sent (see `taasd --settle`).
+    public private(set) var settled: Bool
+    /// Ports in the inventory (only the start-up wait asks).
+    var knownPorts: Set<String> = []
+
+    /// Counters for tests and metrics.
+    public private(set) var pushes = 0, modsSent = 0, bundlesCommitted = 0, refusals = 0
+
+    public init(maxPushes: Int = 64, settle: Bool = false) {
+        self.maxPushes = maxPushes
+        settled = !settle
+    }
+
+    // MARK: Events
+
+    /// Policy and topology changes (either may be empty).
+    public mutating func apply(policy: PolicyDelta = PolicyDelta(), topology: [TopologyEvent] = []) -> [Action] {
+        if !settled { for (id, c) in policy.ports { if c.new != nil { knownPorts.insert(id) } else { knownPorts.remove(id) } } }
+        for e in topology { noteTopology(e) }
+        let out = engine.apply(policy: policy, topology: topology)
+        for id in out.removed { bridges[id]?.pending = ProgramDelta() }
+        for (id, delta) in out.deltas {
+            var b = bridges[id] ?? Bridge()
+            versions[id, default: 0] += 1
+            if b.refused != nil {
+                // A new program: worth trying again, from a read-back.
+                b.refused = nil
+                b.unknown = true
+            }
+            b.pending.formSequence(delta)
+            bridges[id] = b
+            enqueue(id)
+        }
+        tracker.apply(policy)
+        tracker.apply(topology)
+        tracker.setNeeds(versions: versions)
+        return start() + statuses()
+    }
+
+    /// Switches connected or left (after the topology has seen the same events).
+    public mutating func switched(_ events: [SwitchEvent]) -> [Action] {
+        for e in events {
+            let dpid: UInt64
+            switch e {
+            case .connected(let info): dpid = info.datapathID
+            case .disconnected(let d, _): dpid = d
+            case .portChanged: continue
+            }
+            // Whatever was on its way, what the bridge holds is unknown now.
+            guard let id = byDatapath[dpid] else { continue }
+            reset(id)
+            if case .connected = e, bridges[id]?.connected == true { enqueue(id) }
+        }
+        return start() + statuses()
+    }
+
+    /// A push came back.
+    public mutating func finished(_ push: Push, _ outcome: Outcome) -> [Action] {
+        inFlight -= 1
+        pushes += 1
+        var actions: [Action] = []
+        if var b = bridges[push.node], b.running == push.ticket {
+            b.running = nil
+            var retrying = false
+            if b.stale {
+                // The bridge reconnected meanwhile: what this did is read back anyway.
+                b.stale = false
+            } else {
+                switch outcome {
+                case .programmed(let c):
+                    modsSent += c.messages
+                    bundlesCommitted += 1
+                    b.unknown = false
+                    tracker.setSync(push.node, .confirmed(push.version))
+                case .alreadyHeld:
+                    b.unknown = false
+                    tracker.setSync(push.node, .confirmed(push.version))
+                case .refused(let reason):
+                    refusals += 1
+                    b.refused = reason
+                    b.unknown = true
+                    b.pending = ProgramDelta()
+                    tracker.setSync(push.node, .refused(reason))
+                case .failed:
+                    b.unknown = true
+                    b.pending = ProgramDelta()
+                    tracker.setSync(push.node, .down)
+                    if b.connected {
+                        retrying = true
+                        actions.append(.retry(node: push.node, after: .seconds(1)))
+                    }
+                }
+            }
+            bridges[push.node] = b
+            if b.refused == nil && !retrying && (b.unknown || !b.pending.isEmpty) { enqueue(push.node) }
+        }
+        return actions + start() + statuses()
+    }
+
+    /// Try a bridge again after a failed push.
+    public mutating func retry(node: String) -> [Action] {
+        guard bridges[node]?.connected == true, bridges[node]?.unknown == true, bridges[node]?.refused == nil else { return [] }
+        enqueue(node)
+        return start()
+    }
+
+    /// The start-up wait is over, whatever is missing.
+    public mutating func settleDeadlinePassed() -> [Action] {
+        guard !settled else { return [] }
+        settled = true
+        knownPorts = []
+        return start()
+    }
+
+    /// Ports the policy names and the inventory knows that are not yet on a connected bridge
+    /// (while the start-up wait lasts).
+    public var missingPorts: [String] {
+        tracker.namedPorts.intersection(knownPorts).filter { !tracker.isReady(port: $0) }.sorted()
+    }
+
+    /// One connected bridge's statistics read: what counts for each of its tap flows.
+    public struct CounterPlan: Sendable {
+        public var node: String
+        public var datapathID: UInt64
+        public var entries: [TapFlowCounters.Entry]
+    }
+
+    /// The bridges to read counters from: connected ones with tap flow sources.
+    public func counterPlans() -> [CounterPlan] {
+        bridges.compactMap { id, b in
+            guard b.connected, let dpid = b.datapathID else { return nil }
+            let entries = engine.counterEntries(node: id)
+            return entries.isEmpty ? nil : CounterPlan(node: id, datapathID: dpid, entries: entries)
+        }.sorted { $0.node < $1.node }
+    }
+
+    // MARK: Bridges
+
+    mutating func noteTopology(_ e: TopologyEvent) {
+        switch e {
+        case .nodeAppeared(let n), .nodeChanged(_, let n):
+            var b = bridges[n.id] ?? Bridge()
+            if b.datapathID != n.datapathID {
+                if let old = b.datapathID, byDatapath[old] == n.id { byDatapath[old] = nil }
+                if let new = n.datapathID { byDatapath[new] = n.id }
+                b.datapathID = n.datapathID
+            }
+            let wasConnected = b.connected
+            b.connected = n.openflowConnected && n.datapathID != nil
+            bridges[n.id] = b
+            if wasConnected != b.connected {
+                reset(n.id)
+                if b.connected { enqueue(n.id) }
+            }
+        case .nodeGone(let n):
+            if let dpid = bridges[n.id]?.datapathID, byDatapath[dpid] == n.id { byDatapath[dpid] = nil }
+            bridges[n.id] = nil
+            versions[n.id] = nil
+            queue.removeAll { $0 == n.id }
+        default:
+            break
+        }
+    }
+
+    /// What the bridge holds is unknown again: it is read back before the next push.
+    mutating func reset(_ id: String) {
+        guard var b = bridges[id] else { return }
+        b.unknown = true
+        b.refused = nil
+        b.pending = ProgramDelta()
+        // A push on its way reports for a bridge that no longer is what it was.
+        if b.running != nil { b.stale = true }
+        bridges[id] = b
+        tracker.setSync(id, .down)
+    }
+
+    mutating func enqueue(_ id: String) {
+        guard var b = bridges[id], !b.queued, b.connected else { return }
+        b.queued = true
+        bridges[id] = b
+        queue.append(id)
+    }
+
+    /// Starts pushes while there is room. A bridge with a push on its way waits for it: it is
+    /// queued again when that push comes back.
+    mutating func start() -> [Action] {
+        if !settled {
+            guard missingPorts.isEmpty else { return [] }
+            settled = true
+            knownPorts = []
+        }
+        var actions: [Action] = []
+        var taken = 0
+        while taken < queue.count && inFlight < maxPushes {
+            let id = queue[taken]
+            taken += 1
+            guard var b = bridges[id] else { continue }
+            b.queued = false
+            defer { bridges[id] = b }
+            guard b.running == nil, b.connected, let dpid = b.datapathID, b.refused == nil else { continue }
+            let content: Push.Content
+            if b.unknown {
+                guard let program = engine.program(node: id) else { continue }
+                content = .program(program)
+            } else if !b.pending.isEmpty {
+                content = .delta(b.pending)
+            } else {
+                continue
+            }
+            b.pending = ProgramDelta()
+            nextTicket += 1
+            b.running = nextTicket
+            inFlight += 1
+            actions.append(.push(Push(node: id, datapathID: dpid, content: content, version: versions[id] ?? 0, ticket: nextTicket)))
+        }
+        queue.removeFirst(taken)
+        return actions
+    }
+
+    mutating func statuses() -> [Action] {
+        let changes = tracker.evaluate()
+        return changes.isEmpty ? [] : [.statuses(changes)]
+    }
+}

@@ -1,0 +1,262 @@
+import Dispatch
+import Logging
+import Metrics
+import OVSDBClient
+import OpenFlowServer
+import Pipeline
+import ServiceLifecycle
+import SwitchSession
+import Synchronization
+import TaaSPolicy
+import TaaSState
+import Topology
+
+/// The controller as one service: policy deltas, OVSDB and OpenFlow events in; the topology
+/// and the core (`ControllerCore`) worked; pushes to bridges, statuses and counters out.
+/// Everything the core decides runs here, in one task group: pushes (up to the core's limit at
+/// once), retries, the start-up wait, statistics reads.
+public struct ControllerService: Service {
+    public struct Configuration: Sendable {
+        /// The longest wait, after start, for the nodes the policy names before anything is sent.
+        public var settle: Duration
+        public var statisticsInterval: Duration
+        public var maxPushes: Int
+
+        public init(settle: Duration = .zero, statisticsInterval: Duration = .seconds(10), maxPushes: Int = 64) {
+            self.settle = settle
+            self.statisticsInterval = statisticsInterval
+            self.maxPushes = maxPushes
+        }
+    }
+
+    enum Input: Sendable {
+        case policy(PolicyDelta)
+        case ovsdb(OVSDBEvent)
+        case switched(SwitchEvent)
+        case finished(ControllerCore.Push, ControllerCore.Outcome)
+        case retry(String)
+        case settleDeadline
+        case readCounters
+        case countersRead
+    }
+
+    let configuration: Configuration
+    let policy: PolicyService
+    let topology: TopologyService
+    let registry: SwitchRegistry
+    let ovsdb: AsyncStream<OVSDBEvent>?
+    public let statuses: StatusBoard
+    public let counters: CounterBoard
+    let logger: Logger
+    let observer: Observer
+
+    /// What the service shows of itself (tests and `/metrics`).
+    public final class Observer: Sendable {
+        let state = Mutex<Snapshot>(Snapshot())
+        public struct Snapshot: Sendable {
+            public var batches = 0
+            public var pushes = 0
+            public var modsSent = 0
+            public var bundlesCommitted = 0
+            public var unitsCompiled = 0
+            public var settled = false
+        }
+
+        public init() {}
+        public var snapshot: Snapshot { state.withLock { $0 } }
+    }
+
+    public init(configuration: Configuration, policy: PolicyService, topology: TopologyService, registry: SwitchRegistry,
+                ovsdb: AsyncStream<OVSDBEvent>?, statuses: StatusBoard, counters: CounterBoard, observer: Observer = Observer(),
+                logger: Logger) {
+        self.configuration = configuration
+        self.policy = policy
+        self.topology = topology
+        self.registry = registry
+        self.ovsdb = ovsdb
+        self.statuses = statuses
+        self.counters = counters
+        self.observer = observer
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        // Subscribed before anything else happens, so no event is missed.
+        let switchEvents = registry.events()
+        let (current, policyChanges) = await policy.subscribe()
+        let (inputs, input) = AsyncStream<Input>.makeStream()
+        let logger = logger, registry = registry, counters = counters
+
+        try await cancelWhenGracefulShutdown {
+        await withTaskGroup(of: Void.self) { group in
+            var core = ControllerCore(maxPushes: configuration.maxPushes, settle: configuration.settle > .zero)
+            group.addTask { for await d in policyChanges { input.yield(.policy(d)) } }
+            group.addTask { for await e in switchEvents { input.yield(.switched(e)) } }
+            if let ovsdb { group.addTask { for await e in ovsdb { input.yield(.ovsdb(e)) } } }
+            if configuration.settle > .zero {
+                let settle = configuration.settle
+                group.addTask {
+                    try? await Task.sleep(for: settle)
+                    input.yield(.settleDeadline)
+                }
+            }
+            let interval = configuration.statisticsInterval
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    input.yield(.readCounters)
+                }
+            }
+
+            // The topology learns the tap mirrors and service ports first: it keeps their ports.
+            await topology.policyChanged(current)
+            var actions = core.apply(policy: current, topology: await topology.current())
+            var reading = false
+            // OVSDB sessions up, for /metrics: a session counts from its first view to its disconnect.
+            var ovsdbSessions: Set<String> = []
+            var batches = Coalesced(inputs).makeAsyncIterator()
+            while true {
+                perform(actions, input, &group)
+                actions = []
+                publish(core)
+                guard let batch = await batches.next() else { break }
+                let started = DispatchTime.now().uptimeNanoseconds
+                var delta = PolicyDelta()
+                var events: [TopologyEvent] = []
+                var switched: [SwitchEvent] = []
+                for i in batch {
+                    switch i {
+                    case .policy(let d):
+                        delta.formSequence(d)
+                        await topology.policyChanged(d)
+                        counters.forget(d.tapFlows.compactMap { $0.value.new == nil ? $0.key : nil })
+                    case .ovsdb(let e):
+                        switch e {
+                        case .view(let name, _): ovsdbSessions.insert(name)
+                        case .disconnected(let name, _): ovsdbSessions.remove(name)
+                        }
+                        Self.metrics.ovsdbSessions.record(ovsdbSessions.count)
+                        events += await topology.handle(e)
+                    case .switched(let e):
+                        switched.append(e)
+                        Self.log(e, logger)
+                    case .finished(let p, let o):
+                        actions += core.finished(p, o)
+                    case .retry(let node):
+                        actions += core.retry(node: node)
+                    case .settleDeadline:
+                        if !core.settled {
+                            let missing = core.missingPorts
+                            if !missing.isEmpty {
+                                logger.warning("programming bridges although some ports the policy names are not back", metadata: [
+                                    "missing_ports": "\(missing.count)", "example": "\(missing.first ?? "")",
+                                ])
+                            }
+                        }
+                        actions += core.settleDeadlinePassed()
+                    case .readCounters:
+                        guard !reading else { continue }
+                        reading = true
+                        let plans = core.counterPlans()
+                        group.addTask {
+                            await Self.readCounters(plans, registry: registry, counters: counters, logger: logger)
+                            input.yield(.countersRead)
+                        }
+                    case .countersRead:
+                        reading = false
+                    }
+                }
+                if !switched.isEmpty { events += await topology.handle(switched) }
+                if !delta.isEmpty || !events.isEmpty { actions += core.apply(policy: delta, topology: events) }
+                if !switched.isEmpty { actions += core.switched(switched) }
+                Self.metrics.batches.increment()
+                Self.metrics.batchDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+            }
+            input.finish()
+            group.cancelAll()
+        }
+        }
+    }
+
+    /// Does what the core decided.
+    private func perform(_ actions: [ControllerCore.Action], _ inputs: AsyncStream<Input>.Continuation, _ group: inout TaskGroup<Void>) {
+        let registry = registry, logger = logger
+        var changes: [(ResourceKind, ResourceID, ResourceState)] = []
+        for a in actions {
+            switch a {
+            case .push(let p):
+                group.addTask {
+                    let outcome = await BridgePush.run(p, registry: registry, logger: logger)
+                    if case .programmed(let c) = outcome {
+                        Self.metrics.flowMods.increment(by: Int64(c.flowsAdded + c.flowsModified + c.flowsDeleted))
+                        Self.metrics.groupMods.increment(by: Int64(c.groupsAdded + c.groupsModified + c.groupsDeleted))
+                        Self.metrics.bundles.increment()
+                    } else if case .refused = outcome {
+                        Self.metrics.refused.increment()
+                    }
+                    inputs.yield(.finished(p, outcome))
+                }
+            case .statuses(let s):
+                changes += s
+            case .retry(let node, let after):
+                group.addTask {
+                    try? await Task.sleep(for: after)
+                    inputs.yield(.retry(node))
+                }
+            }
+        }
+        statuses.set(changes)
+    }
+
+    /// What the service shows of itself, after each batch.
+    private func publish(_ core: ControllerCore) {
+        observer.state.withLock { o in
+            o.batches += 1
+            o.pushes = core.pushes
+            o.modsSent = core.modsSent
+            o.bundlesCommitted = core.bundlesCommitted
+            o.unitsCompiled = core.engine.unitsCompiled
+            o.settled = core.settled
+        }
+    }
+
+    /// Reads the counters of the bridges with tap flow sources, one bridge at a time.
+    static func readCounters(_ plans: [ControllerCore.CounterPlan], registry: SwitchRegistry, counters: CounterBoard, logger: Logger) async {
+        var totals: [ResourceID: CopyCounts] = [:]
+        for plan in plans {
+            do {
+                for (flow, c) in try await CounterRead.run(datapathID: plan.datapathID, entries: plan.entries, registry: registry) {
+                    totals[flow, default: CopyCounts()].packets &+= c.packets
+                    totals[flow, default: CopyCounts()].bytes &+= c.bytes
+                }
+            } catch {
+                logger.debug("cannot read flow statistics", metadata: ["node": "\(plan.node)", "error": "\(error)"])
+            }
+        }
+        counters.record(totals)
+    }
+
+    static func log(_ event: SwitchEvent, _ logger: Logger) {
+        switch event {
+        case .connected(let info):
+            logger.info("switch connected", metadata: ["datapath_id": "\(info.datapathIDString)", "ports": "\(info.ports.count)"])
+        case .disconnected(let dpid, let reason):
+            logger.info("switch disconnected", metadata: ["datapath_id": "\(DatapathID.format(dpid))", "reason": "\(reason)"])
+        case .portChanged(let dpid, let change):
+            logger.info("port changed", metadata: ["datapath_id": "\(DatapathID.format(dpid))", "change": "\(change)"])
+        }
+    }
+
+    static let metrics = ControllerMetrics()
+}
+
+/// What the controller reports to swift-metrics (a no-op until a backend is bootstrapped).
+struct ControllerMetrics: Sendable {
+    let batches = Counter(label: "taas_reconcile_runs_total")
+    let batchDuration = Timer(label: "taas_reconcile_duration_seconds", preferredDisplayUnit: .seconds)
+    let flowMods = Counter(label: "taas_flow_mods_sent_total")
+    let groupMods = Counter(label: "taas_group_mods_sent_total")
+    let bundles = Counter(label: "taas_bundles_committed_total")
+    let refused = Counter(label: "taas_bundles_refused_total")
+    let ovsdbSessions = Gauge(label: "taas_ovsdb_sessions_connected")
+}

@@ -1,0 +1,52 @@
+import TaaSPolicy
+
+/// One durable change to the policy or the port inventory.
+public enum PolicyChange: Hashable, Sendable {
+    case saveTapService(TapService)
+    case deleteTapService(ResourceID)
+    case saveTapFlow(TapFlow)
+    case deleteTapFlow(ResourceID)
+    case saveTapMirror(TapMirror)
+    case deleteTapMirror(ResourceID)
+    case savePort(PortRecord)
+}
+
+/// Everything the store holds, to rebuild the policy table at start.
+public struct PolicySnapshot: Hashable, Sendable {
+    public var services: [TapService]
+    public var flows: [TapFlow]
+    public var mirrors: [TapMirror]
+    public var ports: [PortRecord]
+
+    public init(services: [TapService], flows: [TapFlow], mirrors: [TapMirror], ports: [PortRecord]) {
+        self.services = services
+        self.flows = flows
+        self.mirrors = mirrors
+        self.ports = ports
+    }
+}
+
+/// Where the policy lives. `apply` returns only once the changes are durable, so an
+/// acknowledged API write survives a crash; changes apply atomically, all or none.
+public protocol PolicyStore: Sendable {
+    func load() throws -> PolicySnapshot
+    func apply(_ changes: [PolicyChange]) throws
+}
+
+extension PolicyDelta {
+    /// The writes that make a store hold what this delta did, in an order its constraints accept:
+    /// services before the flows that name them, flows deleted before their service.
+    public var storeChanges: [PolicyChange] {
+        var out: [PolicyChange] = []
+        for (_, p) in ports.sorted(by: { $0.key < $1.key }) { if let n = p.new { out.append(.savePort(n)) } }
+        for (_, s) in tapServices.sorted(by: { $0.key < $1.key }) { if let n = s.new { out.append(.saveTapService(n)) } }
+        for (id, f) in tapFlows.sorted(by: { $0.key < $1.key }) {
+            if let n = f.new { out.append(.saveTapFlow(n)) } else { out.append(.deleteTapFlow(id)) }
+        }
+        for (id, m) in tapMirrors.sorted(by: { $0.key < $1.key }) {
+            if let n = m.new { out.append(.saveTapMirror(n)) } else { out.append(.deleteTapMirror(id)) }
+        }
+        for (id, s) in tapServices.sorted(by: { $0.key < $1.key }) where s.new == nil { out.append(.deleteTapService(id)) }
+        return out
+    }
+}

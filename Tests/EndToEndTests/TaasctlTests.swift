@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import TaaSAPI
+import TaaSPolicy
+import TaaSTestSupport
+import Testing
+
+/// taasctl end to end against the API served live on loopback.
+@Suite struct TaasctlTests {
+    static var taasctl: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent(".build/debug/taasctl").path
+    }
+
+    static func run(_ args: [String]) async throws -> (Int32, String, String) {
+        let o = try await Command.runOffPool(Self.taasctl, args)
+        return (o.status, o.stdout, o.stderr)
+    }
+
+    @Test func endToEnd() async throws {
+        let e = try APIFixture.env()
+        try await e.service.recordPorts(APIFixture.ports)
+        try await e.app.test(.live) { client in
+            let url = "http://127.0.0.1:\(try #require(client.port))"
+            func ctl(_ args: String...) async throws -> (Int32, String, String) { try await Self.run(args + ["--url", url]) }
+
+            // Names wherever a resource is referenced.
+            var (code, out, err) = try await ctl("tap", "service", "create", "--name", "an", "--port", "analyzer")
+            #expect(code == 0 && out.contains("| name ") && out.contains("| an "), "\(out)\(err)")
+            (code, out, err) = try await ctl("tap", "flow", "create", "--name", "webflow", "--port", "web", "--tap-service", "an",
+                                             "--direction", "BOTH", "--vlan-filter", "10,20-30")
+            #expect(code == 0 && out.contains("10,20-30"), "\(out)\(err)")
+            (code, out, _) = try await ctl("tap", "flow", "list")
+            #expect(code == 0 && out.contains("webflow") && out.contains("BOTH"))
+            (code, out, _) = try await ctl("tap", "service", "show", "an", "-f", "json")
+            let shown = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
+            #expect(code == 0 && shown?["name"] as? String == "an" && shown?["status"] as? String == "DOWN")
+            (code, out, _) = try await ctl("tap", "service", "update", "an", "--description", "main analyzer", "-f", "yaml")
+            #expect(code == 0 && out.contains("description: \"main analyzer\""), "\(out)")
+            (code, out, _) = try await ctl("port", "list")
+            #expect(code == 0 && out.contains("binding:host_id") && out.contains("node2"))
+
+            // Ambiguous names are an error that lists the candidates.
+            _ = try await ctl("tap", "service", "create", "--name", "dup", "--port", "web")
+            (code, _, err) = try await ctl("tap", "service", "create", "--name", "dup", "--port", "db")
+            #expect(code == 0, "\(err)")
+            (code, _, err) = try await ctl("tap", "service", "show", "dup")
+            #expect(code == 1 && err.contains("are named \"dup\""), "\(err)")
+
+            // API refusals, unreachable servers and bad usage have their own exit codes and one line.
+            (code, _, err) = try await ctl("tap", "flow", "create", "--port", "analyzer", "--tap-service", "an", "--direction", "IN")
+            #expect(code == 1 && err.hasPrefix("taasctl: 409 PortIsTapServiceDestination"), "\(err)")
+            (code, _, err) = try await Self.run(["tap", "service", "list", "--url", "http://127.0.0.1:1"])
+            #expect(code == 3 && err.contains("cannot reach taasd"), "\(err)")
+            (code, _, _) = try await ctl("tap", "flow", "create", "--port", "web", "--tap-service", "an", "--direction", "UP")
+            #expect(code == 64)
+
+            (code, _, _) = try await ctl("tap", "service", "delete", "an")
+            #expect(code == 0)
+            (code, out, _) = try await ctl("tap", "flow", "list", "-f", "json")
+            let remaining = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [Any]
+            #expect(code == 0 && remaining?.isEmpty == true, "\(out)")
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import TaaSPolicy
+import TaaSState
+import TaaSStore
+import TaaSTestSupport
+import Testing
+
+@Suite struct StoreTests {
+    static func tempDB() -> String {
+        let dir = "/tmp/taas-store-\(UInt32.random(in: 0...UInt32.max))"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return "\(dir)/taasd.sqlite"
+    }
+
+    static func cleanup(_ path: String) {
+        try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+    }
+
+    static func id(_ n: Int) -> ResourceID { ResourceID("00000000-0000-4000-8000-\(String(repeating: "0", count: 12 - String(n).count))\(n)")! }
+    static let alice = Caller(projectID: "alice", isAdmin: false)
+    static func table() -> PolicyTable {
+        PolicyTable(ports: ["p-a1", "p-a2", "p-a3"].map {
+            PortRecord(id: $0, name: "tap-\($0)", macAddress: "02:00:00:00:00:01", hostID: "node1", openflowPort: 1, vlan: nil, projectID: "alice", up: true)
+        })
+    }
+
+    @Test func policyRoundTripsThroughAFileDatabase() throws {
+        let path = Self.tempDB()
+        defer { Self.cleanup(path) }
+        var table = Self.table()
+        let s = try table.createTapService(.init(name: "an", description: "analyzer", portID: "p-a1"), id: Self.id(1), by: Self.alice)
+        let f = try table.createTapFlow(.init(name: "web", tapServiceID: s.id, sourcePort: "p-a2", direction: .both,
+                                              vlanFilter: try VLANFilter(parsing: "9,18,27-36")), id: Self.id(2), by: Self.alice)
+        let m = try table.createTapMirror(.init(portID: "p-a3", directions: [.in: 100, .out: 101], remoteIP: "2001:db8::9", mirrorType: .erspanv1),
+                                          id: Self.id(3), by: Self.alice)
+        do {
+            let store = try SQLitePolicyStore(path: path)
+            try store.apply(table.ports.values.map { .savePort($0) })
+            try store.apply([.saveTapService(s), .saveTapFlow(table.flows[f.id]!), .saveTapMirror(m)])
+        }
+        // A new process would open the file again: everything is there.
+        let loaded = try SQLitePolicyStore(path: path).load()
+        #expect(loaded.services == [s])
+        #expect(loaded.flows == [table.flows[f.id]!])
+        #expect(loaded.mirrors == [m])
+        #expect(Set(loaded.ports) == Set(table.ports.values))
+        let rebuilt = PolicyTable(services: loaded.services, flows: loaded.flows, mirrors: loaded.mirrors, ports: loaded.ports)
+        #expect(rebuilt.services == table.services && rebuilt.flows == table.flows && rebuilt.mirrors == table.mirrors)
+    }
+
+    @Test func schemaEnforcesCascadesAndUniqueness() throws {
+        let path = Self.tempDB()
+        defer { Self.cleanup(path) }
+        let store = try SQLitePolicyStore(path: path)
+        let s = TapService(id: Self.id(1), projectID: "p", name: "", description: "", portID: "port1", tunnelKey: 7)
+        let f = TapFlow(id: Self.id(2), projectID: "p", name: "", description: "", tapServiceID: s.id, sourcePort: "port2", direction: .in,
+                        vlanFilter: nil)
+        try store.apply([.saveTapService(s), .saveTapFlow(f)])
+        // Same destination port, or same tunnel key, on another service: refused, and nothing of the batch applies.
+        var dup = s
+        dup.id = Self.id(3)
+        #expect(throws: (any Error).self) { try store.apply([.saveTapFlow(f), .saveTapService(dup)]) }
+        dup.portID = "port9"
+        #expect(throws: (any Error).self) { try store.apply([.saveTapService(dup)]) }
+        // A flow must name an existing service.
+        var orphan = f
+        orphan.id = Self.id(4)
+        orphan.tapServiceID = Self.id(99)
+        #expect(throws: (any Error).self) { try store.apply([.saveTapFlow(orphan)]) }
+        // Deleting the service deletes its flows.
+        try store.apply([.deleteTapService(s.id)])
+        let after = try store.load()
+        #expect(after.services.isEmpty && after.flows.isEmpty)
+    }
+
+    /// A child writes as fast as it can and is killed with SIGKILL: every write it had
+    /// acknowledged is in the database afterwards.
+    @Test func acknowledgedWritesSurviveKill9() throws {
+        let path = Self.tempDB()
+        defer { Self.cleanup(path) }
+        let bin = BuiltProducts.path("store-crash-writer")
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: bin)
+        child.arguments = [path]
+        let out = Pipe()
+        child.standardOutput = out
+        try child.run()
+        var acked: [String] = []
+        var pending = ""
+        let reader = out.fileHandleForReading
+        let deadline = Date().addingTimeInterval(20)
+        while acked.count < 300 && Date() < deadline {
+            let data = reader.availableData
+            if data.isEmpty { break }
+            pending += String(decoding: data, as: UTF8.self)
+            let lines = pending.split(separator: "\n", omittingEmptySubsequences: false)
+            pending = String(lines.last ?? "")
+            acked += lines.dropLast().compactMap { $0.hasPrefix("ack ") ? String($0.dropFirst(4)) : nil }
+        }
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+        // Lines written before the kill count as acknowledged too.
+        pending += String(decoding: reader.readDataToEndOfFile(), as: UTF8.self)
+        acked += pending.split(separator: "\n").compactMap { $0.hasPrefix("ack ") && $0.count == 40 ? String($0.dropFirst(4)) : nil }
+        #expect(acked.count >= 300, "the writer acknowledged only \(acked.count) writes")
+        let stored = Set(try SQLitePolicyStore(path: path).load().services.map(\.id.rawValue))
+        let lost = acked.filter { !stored.contains($0) }
+        #expect(lost.isEmpty, "\(lost.count) acknowledged writes lost of \(acked.count)")
+    }
+}
