@@ -273,7 +273,15 @@ def scale(nodes, vms, sizes, changes=60, bulk=2000):
     run = Run(nodes, vms, quiet_echo=False)
     try:
         api = Client(run.base)
-        time.sleep(1)
+        # The declared ports reach the inventory (and the tap service's port with them) just after the start.
+        for _ in range(600):
+            try:
+                api.call("GET", "/v2.0/ports/tap")
+                break
+            except SystemExit:
+                api = Client(run.base)
+                time.sleep(0.1)
+        time.sleep(3)
         topo_rss = rss_kb(run.taasd.pid)
         sid = api.call("POST", "/v2.0/taas/tap_services", {"tap_service": {"name": "t", "port_id": "tap"}})["tap_service"]["id"]
         while api.call("GET", f"/v2.0/taas/tap_services/{sid}")["tap_service"]["status"] != "ACTIVE":

@@ -61,10 +61,8 @@ struct PortSlot: Sendable {
     var rules: [Rule] = []
     /// Tap services whose destination this port is.
     var services: [DestRef] = []
-    /// What the port contributes to the indexes, as last worked out.
-    var facts = PortFacts()
 
-    var isUnused: Bool { topo == nil && rules.isEmpty && services.isEmpty && facts == PortFacts() }
+    var isUnused: Bool { topo == nil && rules.isEmpty && services.isEmpty }
 }
 
 /// Where a copy goes: a tap service (its port, its tunnel key) or a tap mirror's port.
@@ -95,10 +93,6 @@ struct LabelSlot: Sendable {
     var uses = 0
 }
 
-struct FlowSlot: Hashable, Sendable {
-    var source: PortRef
-    var rules: [Rule]
-}
 
 struct NodeSlot: Sendable {
     var id = ""

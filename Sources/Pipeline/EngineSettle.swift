@@ -52,7 +52,7 @@ extension PipelineEngine {
                 nodes[n].store.setGroup(gid, used ? groupContent(n, gid) : nil)
             }
             let delta = nodes[n].store.takeDelta()
-            if !delta.isEmpty { output.deltas[nodes[n].id] = delta }
+            if !delta.isEmpty { output.changes[nodes[n].id] = delta }
         }
         release(candidates)
         return output
@@ -63,10 +63,10 @@ extension PipelineEngine {
     /// Works out a touched port's facts again and carries the difference into the indexes,
     /// marking the units it alters.
     mutating func applyFacts(_ p: PortRef) {
-        let old = ports[p].facts
+        let old = facts(p)
         let new = PortFacts(topo: ports[p].topo, rules: ports[p].rules)
         guard old != new else { return }
-        ports[p].facts = new
+        portFacts[p] = new.isEmpty ? nil : new
 
         // OUT copies on the port's node.
         if let n = old.outNode {

@@ -51,17 +51,19 @@ struct NetworkState: Sendable {
         if old == nil && new != nil { receivers.insert(p); e.joined = true }
         if old?.filteredOut == true { partitioned.remove(p) }
         if new?.filteredOut == true { partitioned.insert(p) }
-        let oldIns = old?.ins ?? [:], newIns = new?.ins ?? [:]
+        let oldIns = old?.ins ?? .none, newIns = new?.ins ?? .none
         if oldIns != newIns {
             e.rulesChanged = true
-            for (k, n) in oldIns {
-                inRules[k, default: 0] -= n
-                if inRules[k] == 0 { inRules[k] = nil }
-                if k.filter != nil { filteredIn -= n }
+            for c in oldIns {
+                let n = Int(c.count)
+                inRules[c.key, default: 0] -= n
+                if inRules[c.key] == 0 { inRules[c.key] = nil }
+                if c.key.filter != nil { filteredIn -= n }
             }
-            for (k, n) in newIns {
-                inRules[k, default: 0] += n
-                if k.filter != nil { filteredIn += n }
+            for c in newIns {
+                let n = Int(c.count)
+                inRules[c.key, default: 0] += n
+                if c.key.filter != nil { filteredIn += n }
             }
             let oldMine = old?.mine ?? [:], newMine = new?.mine ?? [:]
             for d in Set(oldMine.keys).union(newMine.keys) {

@@ -1,114 +1,136 @@
 import OpenFlow
 import OpenFlowText
 
-/// One node's program as the engine keeps it: the flows of each unit, and the flows the
-/// bridge should hold, merged from them. Two units may claim one flow key (two ports with one
-/// MAC in a network, say); one rule picks the flow held, whichever order they came in, so an
-/// incremental result never depends on the order of changes. What a batch of changes did is
-/// recorded (`before`) and taken as a `ProgramDelta`.
+/// One node's program as the engine keeps it: the keys each unit produced, and the flows the
+/// bridge should hold, merged from them (packed: see `PackedKey`). What a batch of changes did
+/// is recorded (`before`) and taken as a `ProgramDelta`.
 ///
 /// Two units claim one key only when the topology gives two ports one MAC in a network or one
-/// OpenFlow number, or two labels hash alike: rare, and then the flow that sorts last is held.
+/// OpenFlow number, or two labels hash alike: rare. Then every claim is kept and the flow that
+/// sorts last is held, whatever order the claims came in, so an incremental result never
+/// depends on the order of changes.
 struct NodeStore: Sendable {
-    struct Claim: Sendable {
+    struct Held: Sendable {
+        var value: PackedValue
         var unit: UnitKey
-        var entry: FlowEntry
     }
 
-    private(set) var units: [UnitKey: [(key: FlowKey, entry: FlowEntry)]] = [:]
-    private(set) var flows: [FlowKey: Claim] = [:]
-    /// Every unit claiming a key that more than one claims.
-    private var contenders: [FlowKey: [UnitKey]] = [:]
+    /// A unit's keys; one (the common case) without an array.
+    enum UnitFlows: Sendable {
+        case one(PackedKey)
+        case many([PackedKey])
+
+        init?(_ keys: [PackedKey]) {
+            switch keys.count {
+            case 0: return nil
+            case 1: self = .one(keys[0])
+            default: self = .many(keys)
+            }
+        }
+
+        var keys: [PackedKey] {
+            switch self {
+            case .one(let k): [k]
+            case .many(let ks): ks
+            }
+        }
+    }
+
+    private(set) var units: [UnitKey: UnitFlows] = [:]
+    private(set) var flows: [PackedKey: Held] = [:]
+    /// Every claim on a key that more than one unit claims.
+    private var contenders: [PackedKey: [UnitKey: PackedValue]] = [:]
     /// Held flows that output to each group.
     private(set) var groupUses: [UInt32: Int] = [:]
     private(set) var groups: [UInt32: GroupDescription] = [:]
 
     /// Each key and group touched since the last `takeDelta`, as it was before.
-    private var before: [FlowKey: FlowEntry?] = [:]
+    private var before: [PackedKey: PackedValue?] = [:]
     private var groupsBefore: [UInt32: GroupDescription?] = [:]
     /// Groups whose use count changed since the last `takeDelta`.
     private(set) var groupsTouched: Set<UInt32> = []
 
     var flowCount: Int { flows.count }
 
-    /// Replaces a unit's flows with `new` (keys distinct).
-    mutating func replace(_ unit: UnitKey, with new: [(key: FlowKey, entry: FlowEntry)]) {
-        let old = units[unit] ?? []
-        if old.isEmpty && new.isEmpty { return }
-        if old.count == new.count, zip(old, new).allSatisfy({ $0.key == $1.key && $0.entry == $1.entry }) { return }
-        if !old.isEmpty {
-            var kept: Set<FlowKey> = []
-            kept.reserveCapacity(new.count)
-            for f in new { kept.insert(f.key) }
-            for f in old where !kept.contains(f.key) { release(unit, f.key) }
-        }
-        units[unit] = new.isEmpty ? nil : new
-        for f in new { claim(unit, f.key, f.entry) }
+    var unitKeys: Dictionary<UnitKey, UnitFlows>.Keys { units.keys }
+
+    /// What a unit claims under a key now.
+    private func value(_ unit: UnitKey, _ key: PackedKey) -> PackedValue? {
+        if let c = contenders[key] { return c[unit] }
+        if let h = flows[key], h.unit == unit { return h.value }
+        return nil
     }
 
-    var unitKeys: Dictionary<UnitKey, [(key: FlowKey, entry: FlowEntry)]>.Keys { units.keys }
+    /// Replaces a unit's flows with `new` (keys distinct).
+    mutating func replace(_ unit: UnitKey, with new: [(key: PackedKey, value: PackedValue)]) {
+        let old = units[unit]?.keys ?? []
+        if old.isEmpty && new.isEmpty { return }
+        if old.count == new.count, zip(old, new).allSatisfy({ $0 == $1.key && value(unit, $0) == $1.value }) { return }
+        if !old.isEmpty {
+            if new.count == 1 {
+                for k in old where k != new[0].key { release(unit, k) }
+            } else {
+                let kept = Set(new.map(\.key))
+                for k in old where !kept.contains(k) { release(unit, k) }
+            }
+        }
+        units[unit] = UnitFlows(new.map(\.key))
+        for f in new { claim(unit, f.key, f.value) }
+    }
 
-    private mutating func claim(_ unit: UnitKey, _ key: FlowKey, _ entry: FlowEntry) {
+    private mutating func claim(_ unit: UnitKey, _ key: PackedKey, _ value: PackedValue) {
         guard let held = flows[key] else {
-            hold(key, Claim(unit: unit, entry: entry))
+            hold(key, Held(value: value, unit: unit))
             return
         }
         if held.unit == unit && contenders[key] == nil {
-            if held.entry != entry { hold(key, Claim(unit: unit, entry: entry)) }
+            if held.value != value { hold(key, Held(value: value, unit: unit)) }
             return
         }
-        var list = contenders[key] ?? [held.unit]
-        if !list.contains(unit) { list.append(unit) }
-        contenders[key] = list
-        settle(key, list)
+        var claims = contenders[key] ?? [held.unit: held.value]
+        claims[unit] = value
+        contenders[key] = claims
+        settle(key, claims)
     }
 
-    private mutating func release(_ unit: UnitKey, _ key: FlowKey) {
-        guard let held = flows[key] else { return }
-        if var list = contenders[key] {
-            list.removeAll { $0 == unit }
-            contenders[key] = list.count > 1 ? list : nil
-            settle(key, list)
-        } else if held.unit == unit {
+    private mutating func release(_ unit: UnitKey, _ key: PackedKey) {
+        if var claims = contenders[key] {
+            claims[unit] = nil
+            contenders[key] = claims.count > 1 ? claims : nil
+            settle(key, claims)
+        } else if flows[key]?.unit == unit {
             hold(key, nil)
         }
     }
 
-    /// Holds the winning claim of those on `key`: the flow that sorts last (by cookie, then by
-    /// its text), so that the outcome depends on the claims alone.
-    private mutating func settle(_ key: FlowKey, _ claimants: [UnitKey]) {
-        var best: Claim?
-        for u in claimants {
-            guard let entry = units[u]?.first(where: { $0.key == key })?.entry else { continue }
-            if let b = best, !Self.sortsAfter(entry, b.entry) { continue }
-            best = Claim(unit: u, entry: entry)
+    /// Holds the winning claim: the flow that sorts last (by cookie, then by its text).
+    private mutating func settle(_ key: PackedKey, _ claims: [UnitKey: PackedValue]) {
+        var best: Held?
+        for (u, v) in claims {
+            if let b = best, !Self.sortsAfter(key, v, b.value) { continue }
+            best = Held(value: v, unit: u)
         }
-        if flows[key]?.unit != best?.unit || flows[key]?.entry != best?.entry { hold(key, best) }
+        if flows[key]?.unit != best?.unit || flows[key]?.value != best?.value { hold(key, best) }
     }
 
-    static func sortsAfter(_ a: FlowEntry, _ b: FlowEntry) -> Bool {
+    static func sortsAfter(_ key: PackedKey, _ a: PackedValue, _ b: PackedValue) -> Bool {
         if a.cookie != b.cookie { return a.cookie > b.cookie }
-        return FlowText.render(a) > FlowText.render(b)
+        return FlowText.render(a.entry(key)) > FlowText.render(b.entry(key))
     }
 
     /// Sets what the bridge should hold under `key`, recording the change and group uses.
-    private mutating func hold(_ key: FlowKey, _ claim: Claim?) {
+    private mutating func hold(_ key: PackedKey, _ held: Held?) {
         let old = flows[key]
-        if before.index(forKey: key) == nil { before[key] = .some(old?.entry) }
-        if let old { count(old.entry, -1) }
-        flows[key] = claim
-        if let claim { count(claim.entry, 1) }
+        if before.index(forKey: key) == nil { before[key] = .some(old?.value) }
+        old?.value.forEachGroup { count($0, -1) }
+        flows[key] = held
+        held?.value.forEachGroup { count($0, 1) }
     }
 
-    private mutating func count(_ e: FlowEntry, _ n: Int) {
-        for i in e.instructions {
-            guard case .applyActions(let actions) = i else { continue }
-            for case .group(let g) in actions {
-                groupUses[g, default: 0] += n
-                if groupUses[g] == 0 { groupUses[g] = nil }
-                groupsTouched.insert(g)
-            }
-        }
+    private mutating func count(_ group: UInt32, _ n: Int) {
+        groupUses[group, default: 0] += n
+        if groupUses[group] == 0 { groupUses[group] = nil }
+        groupsTouched.insert(group)
     }
 
     /// Sets a group's buckets (nil: no group), recording the change.
@@ -122,11 +144,12 @@ struct NodeStore: Sendable {
     mutating func touchGroup(_ id: UInt32) { groupsTouched.insert(id) }
 
     /// Takes what changed since the last call.
-    mutating func takeDelta() -> ProgramDelta {
-        var d = ProgramDelta()
+    mutating func takeDelta() -> PackedDelta {
+        var d = PackedDelta()
         for (key, old) in before {
-            let now = flows[key]?.entry
-            if old != now { d.flows[key] = .init(old: old, new: now) }
+            let now = flows[key]?.value
+            guard old != now else { continue }
+            d.flows[key] = .init(old: old, new: now)
         }
         for (id, old) in groupsBefore where old != groups[id] { d.groups[id] = .init(old: old, new: groups[id]) }
         before = [:]
@@ -139,7 +162,10 @@ struct NodeStore: Sendable {
     var program: BridgeProgram {
         var p = BridgeProgram()
         p.flows.reserveCapacity(flows.count)
-        for (k, c) in flows { p.flows[k] = c.entry }
+        for (k, h) in flows {
+            let e = h.value.entry(k)
+            p.flows[FlowKey(table: e.tableID, priority: e.priority, normalized: e.match)] = e
+        }
         p.groups = groups
         return p
     }

@@ -28,8 +28,10 @@ public struct PipelineEngine: Sendable {
     var nodes = Interned<String, NodeSlot>(empty: NodeSlot())
     var dests = Interned<DestKey, DestSlot>(empty: DestSlot())
     var labels = Interned<[DestRef], LabelSlot>(empty: LabelSlot())
-    /// Tap flows' and tap mirrors' rules, to take them back out.
-    var owners: [ResourceID: FlowSlot] = [:]
+    /// The source port of each tap flow's and tap mirror's rules, to take them back out.
+    var owners: [ResourceID: PortRef] = [:]
+    /// What each port with rules contributes to the indexes, as last worked out (`PortFacts`).
+    var portFacts: [PortRef: PortFacts] = [:]
     /// Group id → the tap service it delivers to.
     var groupService: [UInt32: DestRef] = [:]
 
@@ -66,7 +68,9 @@ public struct PipelineEngine: Sendable {
     /// What a change did to the programs.
     public struct Output: Sendable {
         /// Each node whose program changed, and how.
-        public var deltas: [String: ProgramDelta] = [:]
+        public var changes: [String: PackedDelta] = [:]
+        /// The same in `FlowEntry`s (tests and tools).
+        public var deltas: [String: ProgramDelta] { changes.mapValues(\.programDelta) }
         /// Nodes that left the topology (their programs are gone).
         public var removed: Set<String> = []
     }
@@ -113,6 +117,25 @@ public struct PipelineEngine: Sendable {
         var out: [String: BridgeProgram] = [:]
         for n in nodes.all where nodes[n].present { out[nodes[n].id] = nodes[n].store.program }
         return out
+    }
+
+    /// Every node's flows and groups as the engine holds them (packed): what tests compare
+    /// without converting each flow.
+    var packedPrograms: [String: PackedProgram] {
+        var out: [String: PackedProgram] = [:]
+        for n in nodes.all where nodes[n].present {
+            out[nodes[n].id] = PackedProgram(flows: nodes[n].store.flows.mapValues(\.value), groups: nodes[n].store.groups)
+        }
+        return out
+    }
+
+    /// A port's facts (empty when it has no rules).
+    func facts(_ p: PortRef) -> PortFacts { portFacts[p] ?? PortFacts() }
+
+    /// Where a port is (its node, and whether it has an OpenFlow number), if the topology has it.
+    public func portLocation(_ id: String) -> (node: String, ofport: Bool)? {
+        guard let p = ports.find(id), let t = ports[p].topo, let node = nodes.key(t.node) else { return nil }
+        return (node, t.ofport != nil)
     }
 
     /// How many flows a node's program holds.
@@ -307,20 +330,20 @@ public struct PipelineEngine: Sendable {
 
     /// Replaces the rules of a tap flow or tap mirror.
     mutating func setRules(_ owner: ResourceID, source: String?, rules: [(out: Bool, filter: VLANFilter?, dest: DestKey)]) {
-        if let old = owners.removeValue(forKey: owner) {
-            ports[old.source].rules.removeAll { $0.owner == owner }
-            for r in old.rules {
+        if let source = owners.removeValue(forKey: owner) {
+            for r in ports[source].rules where r.owner == owner {
                 dests[r.dest].uses -= 1
                 releaseDests.insert(r.dest)
             }
-            touched.insert(old.source)
+            ports[source].rules.removeAll { $0.owner == owner }
+            touched.insert(source)
         }
         guard let source, !rules.isEmpty else { return }
         let p = portRef(source)
         let made = rules.map { r in Rule(owner: owner, out: r.out, filter: r.filter, dest: destRef(r.dest)) }
         for r in made { dests[r.dest].uses += 1 }
         ports[p].rules += made
-        owners[owner] = FlowSlot(source: p, rules: made)
+        owners[owner] = p
         touched.insert(p)
     }
 

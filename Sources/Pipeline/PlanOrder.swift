@@ -1,3 +1,6 @@
+import OpenFlow
+import OpenFlowText
+
 /// The order a plan sends flows in: table, then priority from high to low, then the match's
 /// fields (by header, then value, then mask). Deterministic without rendering text, and handed
 /// out a piece at a time, so that a large plan's first messages can be on their way (and the
@@ -12,6 +15,14 @@ struct PlanOrder {
     private var spans: [(lead: UInt32, start: Int, end: Int)] = []
 
     init(_ keys: [FlowKey]) {
+        self.init(keys.map { ($0.table, $0.priority, $0.match) })
+    }
+
+    init(_ entries: [FlowEntry]) {
+        self.init(entries.map { ($0.tableID, $0.priority, $0.match) })
+    }
+
+    init(_ keys: [(table: UInt8, priority: UInt16, match: Match)]) {
         words.reserveCapacity(keys.count * 6)
         spans.reserveCapacity(keys.count)
         for k in keys {

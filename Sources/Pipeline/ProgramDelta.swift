@@ -52,3 +52,60 @@ public struct ProgramDelta: Hashable, Sendable {
     /// Flow changes and group changes, counted.
     public var flowCount: Int { flows.count }
 }
+
+/// A program delta as the engine makes it: packed flows (see `PackedKey`), made into
+/// `FlowEntry`s only when it is sent (`programDelta`). Deltas for a bridge that is not in step
+/// are dropped unconverted; a bulk change's deltas cost a fraction of their `FlowEntry` form.
+public struct PackedDelta: Sendable {
+    var flows: [PackedKey: ProgramDelta.Step<PackedValue>] = [:]
+    var groups: [UInt32: ProgramDelta.Step<GroupDescription>] = [:]
+
+    public init() {}
+
+    public var isEmpty: Bool { flows.isEmpty && groups.isEmpty }
+
+    /// This delta followed by `next`, as one.
+    public mutating func formSequence(_ next: PackedDelta) {
+        guard !isEmpty else {
+            self = next
+            return
+        }
+        for (k, s) in next.flows {
+            let old = flows[k].map(\.old) ?? s.old
+            if old == s.new { flows[k] = nil } else { flows[k] = .init(old: old, new: s.new) }
+        }
+        for (id, s) in next.groups {
+            let old = groups[id].map(\.old) ?? s.old
+            if old == s.new { groups[id] = nil } else { groups[id] = .init(old: old, new: s.new) }
+        }
+    }
+
+    /// The delta in `FlowEntry`s, as it is sent.
+    public var programDelta: ProgramDelta {
+        var d = ProgramDelta()
+        d.flows.reserveCapacity(flows.count)
+        for (k, s) in flows { d.flows[k.flowKey] = .init(old: s.old?.entry(k), new: s.new?.entry(k)) }
+        d.groups = groups
+        return d
+    }
+}
+
+/// A node's program, packed (tests compare these).
+struct PackedProgram: Equatable {
+    var flows: [PackedKey: PackedValue]
+    var groups: [UInt32: GroupDescription]
+
+    /// The delta from `old` to this.
+    func delta(from old: PackedProgram?) -> PackedDelta {
+        var d = PackedDelta()
+        for (k, v) in flows where old?.flows[k] != v { d.flows[k] = .init(old: old?.flows[k], new: v) }
+        for (k, v) in old?.flows ?? [:] where flows[k] == nil { d.flows[k] = .init(old: v, new: nil) }
+        for (id, g) in groups where old?.groups[id] != g { d.groups[id] = .init(old: old?.groups[id], new: g) }
+        for (id, g) in old?.groups ?? [:] where groups[id] == nil { d.groups[id] = .init(old: g, new: nil) }
+        return d
+    }
+}
+
+extension PackedDelta: Equatable {
+    public static func == (a: PackedDelta, b: PackedDelta) -> Bool { a.flows == b.flows && a.groups == b.groups }
+}

@@ -16,9 +16,9 @@ public struct ReconcilePlan: Sendable {
     private var groupFirst: [OpenFlowMessage.Payload] = [], groupLast: [OpenFlowMessage.Payload] = []
     /// Flows to send, with what the bridge holds under each one's key (empty when it holds
     /// none of them).
-    private var changedKeys: [FlowKey] = [], wanted: [FlowEntry] = [], holding: [FlowEntry?] = []
+    private var wanted: [FlowEntry] = [], holding: [FlowEntry?] = []
     /// Flows of ours the program no longer has.
-    private var staleKeys: [FlowKey] = [], stale: [FlowEntry] = []
+    private var stale: [FlowEntry] = []
 
     public var isEmpty: Bool { count == 0 }
 
@@ -68,7 +68,6 @@ public struct ReconcilePlan: Sendable {
         var flowMessages = 0
         if installed.isEmpty {
             // A bridge programmed from empty: everything is new.
-            changedKeys = Array(desired.flows.keys)
             wanted = Array(desired.flows.values)
             flowsAdded = wanted.count
             flowMessages = wanted.count
@@ -84,11 +83,9 @@ public struct ReconcilePlan: Sendable {
                     flowsAdded += 1
                     flowMessages += 1
                 }
-                changedKeys.append(key)
                 wanted.append(want)
                 holding.append(have)
             }
-            staleKeys = Array(installed.keys)
             stale = Array(installed.values)
             flowsDeleted = stale.count
         }
@@ -102,7 +99,16 @@ public struct ReconcilePlan: Sendable {
     /// The messages that carry a program's delta to a bridge that holds the program before it:
     /// what the reconciler sends once a bridge is in step, without reading it back.
     public init(delta: ProgramDelta) {
-        for (id, step) in delta.groups.sorted(by: { $0.key < $1.key }) {
+        self.init(groups: delta.groups, flows: delta.flows.values.map { ($0.old, $0.new) })
+    }
+
+    /// The same from the engine's packed delta: its flows become `FlowEntry`s here, once.
+    public init(delta: PackedDelta) {
+        self.init(groups: delta.groups, flows: delta.flows.map { k, s in (s.old?.entry(k), s.new?.entry(k)) })
+    }
+
+    private init(groups: [UInt32: ProgramDelta.Step<GroupDescription>], flows: [(old: FlowEntry?, new: FlowEntry?)]) {
+        for (id, step) in groups.sorted(by: { $0.key < $1.key }) {
             switch (step.old, step.new) {
             case (nil, let want?):
                 groupFirst.append(.groupMod(GroupMod(command: .add, type: want.type, groupID: id, buckets: want.buckets)))
@@ -118,20 +124,20 @@ public struct ReconcilePlan: Sendable {
             }
         }
         var flowMessages = 0
-        for (key, step) in delta.flows {
-            if let want = step.new {
-                if let have = step.old {
+        wanted.reserveCapacity(flows.count)
+        holding.reserveCapacity(flows.count)
+        for (have, want) in flows {
+            if let want {
+                if let have {
                     flowsModified += 1
                     flowMessages += have.cookie == want.cookie ? 1 : 2
                 } else {
                     flowsAdded += 1
                     flowMessages += 1
                 }
-                changedKeys.append(key)
                 wanted.append(want)
-                holding.append(step.old)
-            } else if let have = step.old {
-                staleKeys.append(key)
+                holding.append(have)
+            } else if let have {
                 stale.append(have)
             }
         }
@@ -144,7 +150,7 @@ public struct ReconcilePlan: Sendable {
     /// referenced deleted. `count` messages in all.
     public func pieces(_ body: ([OpenFlowMessage.Payload]) throws -> Void) rethrows {
         if !groupFirst.isEmpty { try body(groupFirst) }
-        try PlanOrder(changedKeys).forEachPiece { positions in
+        try PlanOrder(wanted).forEachPiece { positions in
             var out: [OpenFlowMessage.Payload] = []
             out.reserveCapacity(positions.count)
             for i in positions {
@@ -163,7 +169,7 @@ public struct ReconcilePlan: Sendable {
             }
             try body(out)
         }
-        try PlanOrder(staleKeys).forEachPiece { positions in
+        try PlanOrder(stale).forEachPiece { positions in
             try body(positions.map { .flowMod(Self.delete(stale[$0])) })
         }
         if !groupLast.isEmpty { try body(groupLast) }

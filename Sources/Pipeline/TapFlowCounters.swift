@@ -32,20 +32,55 @@ public enum TapFlowCounters {
     }
 
     public static func attribute(_ stats: [FlowStats], _ entries: [Entry]) -> [ResourceID: CopyCounts] {
-        var byCookie: [UInt64: [FlowStats]] = [:]
-        for s in stats where Cookie.isOurs(s.cookie) { byCookie[s.cookie, default: []].append(s) }
         var out: [ResourceID: CopyCounts] = [:]
-        for e in entries {
-            var counts = out[e.tapFlow] ?? CopyCounts()
-            for s in byCookie[e.cookie] ?? [] {
-                let counted = (s.tableID == Table.outTaps && e.out) || (s.tableID == Table.inTaps && s.priority == 50 && e.in)
-                guard counted, delivers(s.instructions, e.delivery) else { continue }
-                counts.packets &+= s.packetCount
-                counts.bytes &+= s.byteCount
-            }
-            out[e.tapFlow] = counts
-        }
+        attribute(stats, entries, filtered: false, into: &out)
         return out
+    }
+
+    /// Adds each entry's counts to `totals`. `filtered`: every flow in `stats` delivers to the
+    /// entries' destination already (the request named its port or group), so only cookies,
+    /// tables and priorities are compared.
+    public static func attribute(_ stats: [FlowStats], _ entries: [Entry], filtered: Bool, into totals: inout [ResourceID: CopyCounts]) {
+        // Per source cookie: what its OUT flows (table 1) and unicast IN flows (table 3,
+        // priority 50) counted, for each delivery they make.
+        struct Sums { var out = CopyCounts(), `in` = CopyCounts() }
+        var byCookie: [UInt64: [(delivery: Action?, sums: Sums)]] = [:]
+        let deliveries = filtered ? [] : Set(entries.map(\.delivery))
+        for s in stats where Cookie.isOurs(s.cookie) {
+            let isOut = s.tableID == Table.outTaps, isIn = s.tableID == Table.inTaps && s.priority == 50
+            guard isOut || isIn else { continue }
+            let targets: [Action?] = filtered ? [nil] : deliveries.filter { delivers(s.instructions, $0) }.map { $0 }
+            for target in targets {
+                var list = byCookie[s.cookie] ?? []
+                var i = list.firstIndex { $0.delivery == target } ?? -1
+                if i < 0 {
+                    list.append((target, Sums()))
+                    i = list.count - 1
+                }
+                if isOut {
+                    list[i].sums.out.packets &+= s.packetCount
+                    list[i].sums.out.bytes &+= s.byteCount
+                } else {
+                    list[i].sums.in.packets &+= s.packetCount
+                    list[i].sums.in.bytes &+= s.byteCount
+                }
+                byCookie[s.cookie] = list
+            }
+        }
+        for e in entries {
+            var counts = totals[e.tapFlow] ?? CopyCounts()
+            for (delivery, sums) in byCookie[e.cookie] ?? [] where filtered || delivery == e.delivery {
+                if e.out {
+                    counts.packets &+= sums.out.packets
+                    counts.bytes &+= sums.out.bytes
+                }
+                if e.in {
+                    counts.packets &+= sums.in.packets
+                    counts.bytes &+= sums.in.bytes
+                }
+            }
+            totals[e.tapFlow] = counts
+        }
     }
 
     static func delivers(_ instructions: [Instruction], _ delivery: Action) -> Bool {
@@ -68,21 +103,26 @@ extension PipelineEngine {
     /// source ports and their rules.
     public func counterEntries(node id: String) -> [TapFlowCounters.Entry] {
         guard let n = nodes.find(id), nodes[n].present else { return [] }
-        var sources = nodes[n].outSources
-        for (_, net) in nodes[n].networks { sources.formUnion(net.receivers) }
         var out: [TapFlowCounters.Entry] = []
-        for p in sources {
-            var byOwner: [ResourceID: (out: Bool, in: Bool, dest: DestRef)] = [:]
-            for r in ports[p].rules {
-                guard case .service = dests[r.dest].kind else { continue }
-                var e = byOwner[r.owner] ?? (false, false, r.dest)
-                if r.out { e.out = true } else { e.in = true }
-                byOwner[r.owner] = e
+        func add(_ p: PortRef) {
+            // A tap flow's rules sit next to each other on its source port.
+            let rules = ports[p].rules
+            var i = 0
+            while i < rules.count {
+                let owner = rules[i].owner, dest = rules[i].dest
+                var isOut = false, isIn = false
+                while i < rules.count && rules[i].owner == owner {
+                    if rules[i].out { isOut = true } else { isIn = true }
+                    i += 1
+                }
+                guard case .service = dests[dest].kind, let delivery = deliver(n, dest) else { continue }
+                out.append(.init(tapFlow: owner, cookie: ports[p].cookie, out: isOut, in: isIn, delivery: delivery))
             }
-            for (owner, e) in byOwner {
-                guard let delivery = deliver(n, e.dest) else { continue }
-                out.append(.init(tapFlow: owner, cookie: ports[p].cookie, out: e.out, in: e.in, delivery: delivery))
-            }
+        }
+        for p in nodes[n].outSources { add(p) }
+        // Receivers that are not also OUT sources here (those were just done).
+        for (_, net) in nodes[n].networks {
+            for p in net.receivers where !nodes[n].outSources.contains(p) { add(p) }
         }
         return out
     }

@@ -8,16 +8,11 @@ enum Role: Sendable { case copy, made, cover }
 
 /// The flows of one unit as they are made, keyed as a bridge keys them.
 struct FlowBuilder {
-    var flows: [(key: FlowKey, entry: FlowEntry)] = []
+    var flows: [(key: PackedKey, value: PackedValue)] = []
 
-    mutating func add(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], _ actions: [Action], goto next: UInt8?) {
-        let (key, entry) = BridgeProgram.entry(table, priority, cookie, match, actions, goto: next)
-        if let i = flows.firstIndex(where: { $0.key == key }) { flows[i] = (key, entry) } else { flows.append((key, entry)) }
-    }
-
-    mutating func add(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], and extra: OXMField?, _ actions: [Action],
-                      goto next: UInt8?) {
-        add(table, priority, cookie, extra.map { match + [$0] } ?? match, actions, goto: next)
+    mutating func add(_ key: PackedKey, _ cookie: UInt64, _ actions: [Action], goto next: UInt8?) {
+        let value = PackedValue(cookie: cookie, actions: actions, goto: next)
+        if let i = flows.firstIndex(where: { $0.key == key }) { flows[i] = (key, value) } else { flows.append((key, value)) }
     }
 }
 
@@ -25,7 +20,6 @@ struct FlowBuilder {
 /// on (the list in `UnitKey.Kind`), which is what lets a change recompile only the units it marks.
 extension PipelineEngine {
     static let baseCookie = Cookie.make(.base, "base")
-    static let multicast: OXMField = .ethDst(EthernetAddress(rawValue: 0x0100_0000_0000), mask: EthernetAddress(rawValue: 0x0100_0000_0000))
 
     /// How a copy to `d` leaves node `n` (nil: it cannot, yet).
     func deliver(_ n: NodeRef, _ d: DestRef) -> Action? {
@@ -56,7 +50,7 @@ extension PipelineEngine {
 
     /// One flow per VLAN class of `members` (one flow when none has a filter): copies to the
     /// destinations of `.copy` members, less those of `.made` members and `made`.
-    func emit(_ b: inout FlowBuilder, _ n: NodeRef, _ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField],
+    func emit(_ b: inout FlowBuilder, _ n: NodeRef, _ key: PackedKey, _ cookie: UInt64,
               _ members: [(filter: VLANFilter?, dest: DestRef, role: Role)], made: Set<DestRef> = [], always: Bool) {
         if members.allSatisfy({ $0.filter == nil }) {
             guard !members.isEmpty else { return }
@@ -66,7 +60,7 @@ extension PipelineEngine {
             }
             let a = actions(n, already.isEmpty ? copied : copied.subtracting(already))
             if a.isEmpty && !always { return }
-            b.add(table, priority, cookie, match, a, goto: Table.forward)
+            b.add(key, cookie, a, goto: Table.forward)
             return
         }
         for (classes, applied) in VLANClasses.partition(members.map { ($0.filter, $0) }) {
@@ -74,35 +68,35 @@ extension PipelineEngine {
                 .subtracting(applied.filter { $0.role == .made }.map(\.dest)).subtracting(made)
             let a = actions(n, copied)
             if a.isEmpty && !always { continue }
-            for v in classes { b.add(table, priority, cookie, match, and: v, a, goto: Table.forward) }
+            for v in classes { b.add(key.vlan(v), cookie, a, goto: Table.forward) }
         }
     }
 
     /// A unit's flows now (empty: the unit has none, or should not exist). Sender units use
     /// `compileSender`, which also says which labels they use.
-    func compile(_ n: NodeRef, _ u: UnitKey) -> [(key: FlowKey, entry: FlowEntry)] {
+    func compile(_ n: NodeRef, _ u: UnitKey) -> [(key: PackedKey, value: PackedValue)] {
         var b = FlowBuilder()
         let node = nodes[n]
         guard node.present else { return [] }
         switch u.kind {
         case .base:
             let base = Self.baseCookie
-            b.add(Table.ingress, 0, base, [], [], goto: Table.outTaps)
-            b.add(Table.outTaps, 0, base, [], [], goto: Table.senders)
-            b.add(Table.senders, 0, base, [], [], goto: Table.inTaps)
-            b.add(Table.inTaps, 0, base, [], [], goto: Table.forward)
-            b.add(Table.forward, 0, base, [], [.output(.normal)], goto: nil)
+            b.add(PackedKey(Table.ingress, 0), base, [], goto: Table.outTaps)
+            b.add(PackedKey(Table.outTaps, 0), base, [], goto: Table.senders)
+            b.add(PackedKey(Table.senders, 0), base, [], goto: Table.inTaps)
+            b.add(PackedKey(Table.inTaps, 0), base, [], goto: Table.forward)
+            b.add(PackedKey(Table.forward, 0), base, [.output(.normal)], goto: nil)
             // Only copies arrive on the tunnel port; one with a key of no local service is dropped.
-            if let tunnel = node.tunnel { b.add(Table.ingress, 190, base, [.inPort(PortNumber(tunnel))], [], goto: nil) }
+            if let tunnel = node.tunnel { b.add(PackedKey(Table.ingress, 190).inPort(tunnel), base, [], goto: nil) }
 
         case .service:
             // A tap service whose port is here: receive-only, and the end of its tunnel.
             guard case .service(let id, let port, let key) = dests[u.a].kind, let t = ports[port].topo, t.node == n,
                   let number = t.ofport else { break }
             let cookie = Cookie.make(.service, id.rawValue)
-            b.add(Table.ingress, 180, cookie, [.inPort(PortNumber(number))], [], goto: nil)
+            b.add(PackedKey(Table.ingress, 180).inPort(number), cookie, [], goto: nil)
             if let tunnel = node.tunnel {
-                b.add(Table.ingress, 200, cookie, [.inPort(PortNumber(tunnel)), .tunnelID(UInt64(key))], [.output(PortNumber(number))], goto: nil)
+                b.add(PackedKey(Table.ingress, 200).inPort(tunnel).tunnelID(UInt64(key)), cookie, [.output(PortNumber(number))], goto: nil)
             }
 
         case .classify:
@@ -110,8 +104,8 @@ extension PipelineEngine {
             // service ports' frames are dropped before that matters.
             let number = UInt32(bitPattern: u.a)
             guard node.receiverCount > 0, let entry = node.portTags[number], let tag = entry, node.servicePorts[number] == nil else { break }
-            b.add(Table.ingress, 100, Self.baseCookie, [.inPort(PortNumber(number))],
-                  [.setField(.register(Network.register, Network.id(tag)))], goto: Table.outTaps)
+            b.add(PackedKey(Table.ingress, 100).inPort(number), Self.baseCookie, [.setField(.register(Network.register, Network.id(tag)))],
+                  goto: Table.outTaps)
 
         case .out:
             // What a source port sends.
@@ -122,13 +116,13 @@ extension PipelineEngine {
             for (vlan, members) in VLANClasses.partition(outs.map { ($0.filter, $0.dest) }) {
                 let a = actions(n, Set(members))
                 guard !a.isEmpty else { continue }
-                for v in vlan { b.add(Table.outTaps, 100, p.cookie, [.inPort(PortNumber(number))], and: v, a, goto: Table.senders) }
+                for v in vlan { b.add(PackedKey(Table.outTaps, 100).inPort(number).vlan(v), p.cookie, a, goto: Table.senders) }
             }
 
         case .multicast:
             // Broadcast and multicast reach every receiver of the network.
             guard let net = node.networks[u.vlan], !net.receivers.isEmpty else { break }
-            emit(&b, n, Table.inTaps, 40, Self.multicastCookie(u.vlan), [Self.network(u.vlan), Self.multicast],
+            emit(&b, n, PackedKey(Table.inTaps, 40).network(u.vlan).multicast, Self.multicastCookie(u.vlan),
                  net.inRules.keys.map { ($0.filter, $0.dest, .copy) }, always: false)
 
         case .receiver:
@@ -141,8 +135,7 @@ extension PipelineEngine {
         case .labelMulticast:
             guard let net = node.networks[u.vlan], net.labels[u.a] != nil else { break }
             let label = labels[u.a]
-            emit(&b, n, Table.inTaps, 60, Self.labelCookie(label.value),
-                 [Self.network(u.vlan), .register(SenderLabel.register, label.value), Self.multicast],
+            emit(&b, n, PackedKey(Table.inTaps, 60).network(u.vlan).label(label.value).multicast, Self.labelCookie(label.value),
                  net.inRules.keys.map { ($0.filter, $0.dest, .copy) }, made: Set(label.dests), always: true)
 
         case .labelReceiver:
@@ -150,12 +143,11 @@ extension PipelineEngine {
             guard let net = node.networks[u.vlan], net.labels[u.a] != nil, net.receivers.contains(u.b),
                   let mac = ports[u.b].topo?.mac else { break }
             let label = labels[u.a]
-            let own = ports[u.b].facts.ins
+            let own = facts(u.b).ins
             let made = Set(label.dests)
-            guard own.keys.contains(where: { made.contains($0.dest) }) else { break }
-            emit(&b, n, Table.inTaps, 60, Self.labelCookie(label.value),
-                 [Self.network(u.vlan), .register(SenderLabel.register, label.value), .ethDst(mac)],
-                 own.keys.map { ($0.filter, $0.dest, .copy) }, made: made, always: true)
+            guard own.contains(where: { made.contains($0.key.dest) }) else { break }
+            emit(&b, n, PackedKey(Table.inTaps, 60).network(u.vlan).label(label.value).ethDst(mac), Self.labelCookie(label.value),
+                 own.map { ($0.key.filter, $0.key.dest, .copy) }, made: made, always: true)
         }
         return b.flows
     }
@@ -165,31 +157,31 @@ extension PipelineEngine {
     func compileReceiver(_ b: inout FlowBuilder, _ n: NodeRef, _ v: VLANCode, _ x: PortRef) {
         guard let net = nodes[n].networks[v], net.receivers.contains(x), let t = ports[x].topo, let mac = t.mac,
               let number = t.ofport else { return }
-        let facts = ports[x].facts
+        let facts = self.facts(x)
         let cookie = ports[x].cookie
-        let net6 = Self.network(v)
-        emit(&b, n, Table.inTaps, 50, cookie, [net6, .ethDst(mac)], facts.ins.keys.map { ($0.filter, $0.dest, .copy) }, always: false)
-        let match: [OXMField] = [net6, .inPort(PortNumber(number)), Self.multicast]
+        emit(&b, n, PackedKey(Table.inTaps, 50).network(v).ethDst(mac), cookie, facts.ins.map { ($0.key.filter, $0.key.dest, .copy) },
+             always: false)
+        let key = PackedKey(Table.inTaps, 70).network(v).inPort(number).multicast
         let outs = ports[x].rules.filter(\.out)
         if net.filteredIn == 0 && !facts.filteredOut {
             // A destination drops out only when this receiver is its only contributor.
             var copied = Set(net.counts.keys)
             for (d, mine) in facts.mine where net.counts[d] == mine { copied.remove(d) }
             for r in outs { copied.remove(r.dest) }
-            b.add(Table.inTaps, 70, cookie, match, actions(n, copied), goto: Table.forward)
+            b.add(key, cookie, actions(n, copied), goto: Table.forward)
         } else {
             var members: [(filter: VLANFilter?, dest: DestRef, role: Role)] = []
-            for (k, count) in net.inRules where count > (facts.ins[k] ?? 0) { members.append((k.filter, k.dest, .copy)) }
-            for k in facts.ins.keys { members.append((k.filter, k.dest, .cover)) }
+            for (k, count) in net.inRules where count > facts.inCount(k) { members.append((k.filter, k.dest, .copy)) }
+            for c in facts.ins { members.append((c.key.filter, c.key.dest, .cover)) }
             for r in outs { members.append((r.filter, r.dest, .made)) }
-            emit(&b, n, Table.inTaps, 70, cookie, match, members, always: true)
+            emit(&b, n, key, cookie, members, always: true)
         }
     }
 
     /// Table 2's flows of a sender on one network: its frames labelled (by source MAC) with the
     /// set its OUT copies went to, where that set meets the network's IN copies; and the labels
     /// used. Labels are interned here, hence mutating.
-    mutating func compileSender(_ n: NodeRef, _ v: VLANCode, _ s: PortRef) -> (flows: [(key: FlowKey, entry: FlowEntry)], labels: [LabelRef]) {
+    mutating func compileSender(_ n: NodeRef, _ v: VLANCode, _ s: PortRef) -> (flows: [(key: PackedKey, value: PackedValue)], labels: [LabelRef]) {
         guard nodes[n].present, let net = nodes[n].networks[v], !net.receivers.isEmpty, let t = ports[s].topo, t.vlan == v,
               let smac = t.mac else { return ([], []) }
         var b = FlowBuilder()
@@ -201,7 +193,7 @@ extension PipelineEngine {
             let l = label(made)
             used.insert(l)
             for c in classes {
-                b.add(Table.senders, 100, ports[s].cookie, [Self.network(v), .ethSrc(smac)], and: c,
+                b.add(PackedKey(Table.senders, 100).network(v).ethSrc(smac).vlan(c), ports[s].cookie,
                       [.setField(.register(SenderLabel.register, labels[l].value))], goto: Table.inTaps)
             }
         }
@@ -216,7 +208,6 @@ extension PipelineEngine {
         }
     }
 
-    static func network(_ v: VLANCode) -> OXMField { .register(Network.register, Network.id(v.tag)) }
     static func multicastCookie(_ v: VLANCode) -> UInt64 { Cookie.make(.source, "network:\(v.tag.map(String.init) ?? "untagged")") }
     static func labelCookie(_ value: UInt32) -> UInt64 { Cookie.make(.source, "label:\(value)") }
 }

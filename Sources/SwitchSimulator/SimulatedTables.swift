@@ -143,8 +143,26 @@ public struct SimulatedTables: Sendable {
 }
 
 extension FlowStatsRequest {
-    /// Whether the request selects a flow: its table (or all) and its cookie under the mask.
+    /// Whether the request selects a flow: its table (or all), its cookie under the mask, and,
+    /// when the request names them, an output to its port and to its group (OpenFlow 1.3 §7.3.5.2).
     func selects(_ f: FlowStats) -> Bool {
-        (tableID == Reserved.tableAll || f.tableID == tableID) && (f.cookie & cookieMask) == (cookie & cookieMask)
+        guard (tableID == Reserved.tableAll || f.tableID == tableID) && (f.cookie & cookieMask) == (cookie & cookieMask) else { return false }
+        if outPort == .any && outGroup == Reserved.groupAny { return true }
+        var port = outPort == .any, group = outGroup == Reserved.groupAny
+        for i in f.instructions {
+            let actions: [Action]
+            switch i {
+            case .applyActions(let a), .writeActions(let a): actions = a
+            default: continue
+            }
+            for a in actions {
+                switch a {
+                case .output(let p, _) where p == outPort: port = true
+                case .group(let g) where g == outGroup: group = true
+                default: break
+                }
+            }
+        }
+        return port && group
     }
 }

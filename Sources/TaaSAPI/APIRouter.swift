@@ -107,14 +107,14 @@ public enum TaaSAPI {
         router.get("/v2.0/ports") { request, context in
             let query = try ListQuery(request, known: portFields)
             let caller = context.caller
-            let items = await service.read { t in Wrapped(t.portList(by: caller).map(Render.port)) }.value
-            return ResourceRoutes.listResponse("ports", query, items, request)
+            let items = await service.read { t in t.portList(by: caller).map(PortView.init) }
+            return Lists.response("ports", query, items, request)
         }
         router.get("/v2.0/ports/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
             let caller = context.caller
-            let port = try await service.read { t in Wrapped(Render.port(try t.port(id, by: caller))) }.value
-            return JSON.response(.ok, ["port": port])
+            let port = try await service.read { t in PortView(try t.port(id, by: caller)) }
+            return JSON.encoded(.ok, Envelope(key: "port", value: port))
         }
         return router
     }

@@ -3,6 +3,18 @@ import Hummingbird
 
 /// JSON in and out with the precise errors the API promises (which field, what is wrong).
 enum JSON {
+    /// A typed body; `only` keeps those fields of each resource (`fields=`).
+    static func encoded<T: Encodable>(_ status: HTTPResponse.Status, _ value: T, only: Set<String>? = nil) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if let only { encoder.userInfo[.onlyFields] = only }
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// A small body given as dictionaries (errors, versions, summaries).
     static func response(_ status: HTTPResponse.Status, _ object: Any) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         var headers = HTTPFields()

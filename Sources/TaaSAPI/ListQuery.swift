@@ -39,35 +39,31 @@ struct ListQuery {
         sortKeys = keys.enumerated().map { ($1, $0 < dirs.count ? dirs[$0] == "asc" : true) }
     }
 
-    /// Filters, sorts, pages and trims `items`; returns the page and, when more follow, the next marker.
-    func apply(_ items: [[String: Any]]) -> (page: [[String: Any]], next: String?) {
-        func text(_ v: Any?) -> String {
-            switch v {
-            case let s as String: return s
-            case let n as Int: return String(n)
-            case let b as Bool: return b ? "True" : "False"
-            case .none, is NSNull: return ""
-            case .some(let other): return "\(other)"
+    /// Filters, sorts and pages `items`; returns the page and, when more follow, the next marker.
+    /// (`fields` is applied when the page is encoded.)
+    func apply<V: ResourceView>(_ items: [V]) -> (page: [V], next: String?) {
+        var out = items.filter { item in filters.allSatisfy { key, values in values.contains(item.text(key) ?? "") } }
+        if !sortKeys.isEmpty {
+            let keys = sortKeys + [("id", true)]
+            out.sort { a, b in
+                for (k, asc) in keys {
+                    let x = a.text(k) ?? "", y = b.text(k) ?? ""
+                    if x != y { return asc ? x < y : x > y }
+                }
+                return false
             }
+        } else {
+            out.sort { $0.id < $1.id }
         }
-        var out = items.filter { item in filters.allSatisfy { key, values in values.contains(text(item[key])) } }
-        let keys = sortKeys.isEmpty ? [("id", true)] : sortKeys + [("id", true)]
-        out.sort { a, b in
-            for (k, asc) in keys {
-                let x = text(a[k]), y = text(b[k])
-                if x != y { return asc ? x < y : x > y }
-            }
-            return false
-        }
-        if let marker, let i = out.firstIndex(where: { text($0["id"]) == marker }) { out = Array(out[(i + 1)...]) }
+        if let marker, let i = out.firstIndex(where: { $0.id == marker }) { out = Array(out[(i + 1)...]) }
         var next: String?
         if let limit, out.count > limit {
             out = Array(out.prefix(limit))
-            next = text(out.last?["id"])
-        }
-        if !fields.isEmpty {
-            out = out.map { item in item.filter { fields.contains($0.key) } }
+            next = out.last?.id
         }
         return (out, next)
     }
+
+    /// The fields a response keeps, if `fields=` was given.
+    var only: Set<String>? { fields.isEmpty ? nil : Set(fields) }
 }

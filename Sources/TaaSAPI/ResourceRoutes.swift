@@ -4,17 +4,17 @@ import TaaSPolicy
 import TaaSState
 
 /// Create (one or bulk), list, show, update and delete of one TaaS resource, with Neutron's envelopes.
-struct ResourceRoutes: Sendable {
-    typealias Create = @Sendable (inout PolicyTable, Attributes, Caller, inout SystemRandomNumberGenerator) throws -> [String: Any]
-    typealias Update = @Sendable (inout PolicyTable, ResourceID, PolicyTable.Update, Caller) throws -> [String: Any]
+struct ResourceRoutes<View: ResourceView>: Sendable {
+    typealias Create = @Sendable (inout PolicyTable, Attributes, Caller, inout SystemRandomNumberGenerator) throws -> View
+    typealias Update = @Sendable (inout PolicyTable, ResourceID, PolicyTable.Update, Caller) throws -> View
 
     let plural: String
     let singular: String
     let service: PolicyService
     let maxBody: Int
     let fields: Set<String>
-    let list: @Sendable (PolicyTable, Caller) -> [[String: Any]]
-    let show: @Sendable (PolicyTable, ResourceID, Caller) throws -> [String: Any]
+    let list: @Sendable (PolicyTable, Caller) -> [View]
+    let show: @Sendable (PolicyTable, ResourceID, Caller) throws -> View
     let create: Create
     let createAllowed: Set<String>
     let update: Update
@@ -26,14 +26,14 @@ struct ResourceRoutes: Sendable {
         router.get(path) { request, context in
             let query = try ListQuery(request, known: fields)
             let caller = context.caller
-            let items = await service.read { t in Wrapped(list(t, caller)) }.value
+            let items = await service.read { t in list(t, caller) }
             return Self.listResponse(plural, query, items, request)
         }
         router.get(item) { _, context in
             let id = try Self.id(context)
             let caller = context.caller
-            let one = try await service.read { t in Wrapped(try show(t, id, caller)) }.value
-            return JSON.response(.ok, [singular: one])
+            let one = try await service.read { t in try show(t, id, caller) }
+            return JSON.encoded(.ok, Envelope(key: singular, value: one))
         }
         router.post(path) { request, context in
             let body = try await JSON.object(request, limit: maxBody)
@@ -48,11 +48,9 @@ struct ResourceRoutes: Sendable {
                 throw APIError.badRequest("expected {\"\(singular)\": {…}} or {\"\(plural)\": [{…}, …]}")
             }
             let attributes = try raw.map { try Attributes(singular, $0, allowed: createAllowed) }
-            // A bulk create applies all or nothing.
-            let created = try await service.mutate { t, rng in
-                Wrapped(try attributes.map { a in try create(&t, a, caller, &rng) })
-            }.value
-            return JSON.response(.created, bulk ? [plural: created] : [singular: created[0]])
+            // A bulk create applies all or nothing: one transaction.
+            let created = try await service.mutate { t, rng in try attributes.map { a in try create(&t, a, caller, &rng) } }
+            return bulk ? JSON.encoded(.created, Envelope(key: plural, value: created)) : JSON.encoded(.created, Envelope(key: singular, value: created[0]))
         }
         router.put(item) { request, context in
             let id = try Self.id(context)
@@ -68,8 +66,8 @@ struct ResourceRoutes: Sendable {
             let a = try Attributes(singular, values, allowed: ["name", "description"])
             let change = PolicyTable.Update(name: try a.string("name"), description: try a.string("description"))
             let caller = context.caller
-            let updated = try await service.mutate { t, _ in Wrapped(try update(&t, id, change, caller)) }.value
-            return JSON.response(.ok, [singular: updated])
+            let updated = try await service.mutate { t, _ in try update(&t, id, change, caller) }
+            return JSON.encoded(.ok, Envelope(key: singular, value: updated))
         }
         router.delete(item) { _, context in
             let id = try Self.id(context)
@@ -85,20 +83,21 @@ struct ResourceRoutes: Sendable {
         return id
     }
 
-    static func listResponse(_ plural: String, _ query: ListQuery, _ items: [[String: Any]], _ request: Request) -> Response {
-        let (page, next) = query.apply(items)
-        var body: [String: Any] = [plural: page]
-        if let next, let limit = query.limit {
-            body["\(plural)_links"] = [["rel": "next", "href": "\(request.uri.path)?limit=\(limit)&marker=\(next)"]]
-        }
-        return JSON.response(.ok, body)
+    static func listResponse(_ plural: String, _ query: ListQuery, _ items: [View], _ request: Request) -> Response {
+        Lists.response(plural, query, items, request)
     }
 }
 
-/// Carries JSON-shaped values across the actor boundary (they are built and read within one request).
-struct Wrapped<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+/// A list response: the page, and a `next` link when more follow.
+enum Lists {
+    static func response<V: ResourceView>(_ plural: String, _ query: ListQuery, _ items: [V], _ request: Request) -> Response {
+        let (page, next) = query.apply(items)
+        var links: [[String: String]]?
+        if let next, let limit = query.limit {
+            links = [["rel": "next", "href": "\(request.uri.path)?limit=\(limit)&marker=\(next)"]]
+        }
+        return JSON.encoded(.ok, Envelope(key: plural, value: page, links: links), only: query.only)
+    }
 }
 
 extension Attributes {

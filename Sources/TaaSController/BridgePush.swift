@@ -43,15 +43,28 @@ enum BridgePush {
     }
 }
 
-/// Reads one bridge's flow counters and attributes them to tap flows.
+/// Reads one bridge's flow counters and attributes them to tap flows. Only flows that deliver
+/// to a tap flow's service can count for it, so the switch is asked, per service, for the
+/// flows of ours that output to its port or its group: a read costs what the tap flows on the
+/// bridge cost, not the whole program.
 enum CounterRead {
-    static func run(datapathID: UInt64, entries: [TapFlowCounters.Entry], registry: SwitchRegistry) async throws -> [ResourceID: CopyCounts] {
-        guard let connection = registry.connection(datapathID: datapathID) else { return [:] }
-        var stats: [FlowStats] = []
-        let request = FlowStatsRequest(cookie: Cookie.mark, cookieMask: Cookie.markMask)
-        for m in try await connection.request(.multipartRequest(MultipartRequest(.flow(request)))) {
-            if case .multipartReply(let r) = m.payload, case .flow(let s) = r.body { stats += s }
+    static func run(datapathID: UInt64, entries: [TapFlowCounters.Entry], registry: SwitchRegistry,
+                    into totals: inout [ResourceID: CopyCounts]) async throws {
+        guard let connection = registry.connection(datapathID: datapathID) else { return }
+        var byDelivery: [Action: [TapFlowCounters.Entry]] = [:]
+        for e in entries { byDelivery[e.delivery, default: []].append(e) }
+        for (delivery, entries) in byDelivery {
+            var request = FlowStatsRequest(cookie: Cookie.mark, cookieMask: Cookie.markMask)
+            switch delivery {
+            case .output(let port, _): request.outPort = port
+            case .group(let id): request.outGroup = id
+            default: continue
+            }
+            var stats: [FlowStats] = []
+            for m in try await connection.request(.multipartRequest(MultipartRequest(.flow(request)))) {
+                if case .multipartReply(let r) = m.payload, case .flow(let s) = r.body { stats += s }
+            }
+            TapFlowCounters.attribute(stats, entries, filtered: true, into: &totals)
         }
-        return TapFlowCounters.attribute(stats, entries)
     }
 }

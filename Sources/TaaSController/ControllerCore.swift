@@ -18,7 +18,7 @@ public struct ControllerCore: Sendable {
             /// Read the bridge back and send the difference from this program.
             case program(BridgeProgram)
             /// The bridge holds the program before this delta: send the delta.
-            case delta(ProgramDelta)
+            case delta(PackedDelta)
         }
 
         public var node: String
@@ -57,10 +57,12 @@ public struct ControllerCore: Sendable {
         /// Why it refused its program (none is sent again until the program or the switch changes).
         var refused: String?
         /// Deltas not sent yet, from the version it holds (or will, once the push on its way is through).
-        var pending = ProgramDelta()
+        var pending = PackedDelta()
         /// The push on its way (one at a time per bridge), and whether its outcome no longer counts.
         var running: Int?
         var stale = false
+        /// The push on its way is a read-back: deltas after its snapshot go after it.
+        var reading = false
         var queued = false
     }
 
@@ -96,8 +98,8 @@ public struct ControllerCore: Sendable {
         if !settled { for (id, c) in policy.ports { if c.new != nil { knownPorts.insert(id) } else { knownPorts.remove(id) } } }
         for e in topology { noteTopology(e) }
         let out = engine.apply(policy: policy, topology: topology)
-        for id in out.removed { bridges[id]?.pending = ProgramDelta() }
-        for (id, delta) in out.deltas {
+        for id in out.removed { bridges[id]?.pending = PackedDelta() }
+        for (id, delta) in out.changes {
             var b = bridges[id] ?? Bridge()
             versions[id, default: 0] += 1
             if b.refused != nil {
@@ -105,13 +107,16 @@ public struct ControllerCore: Sendable {
                 b.refused = nil
                 b.unknown = true
             }
-            b.pending.formSequence(delta)
+            // A bridge read back next needs no delta: its whole program goes then. One being read
+            // back now needs what comes after the program it was given.
+            if b.connected && (!b.unknown || b.reading) { b.pending.formSequence(delta) }
             bridges[id] = b
             enqueue(id)
         }
+        let engine = self.engine
+        tracker.apply(topology, engine)
         tracker.apply(policy)
-        tracker.apply(topology)
-        tracker.setNeeds(versions: versions)
+        tracker.setNeeds(versions: versions, engine)
         return start() + statuses()
     }
 
@@ -139,6 +144,7 @@ public struct ControllerCore: Sendable {
         var actions: [Action] = []
         if var b = bridges[push.node], b.running == push.ticket {
             b.running = nil
+            b.reading = false
             var retrying = false
             if b.stale {
                 // The bridge reconnected meanwhile: what this did is read back anyway.
@@ -149,20 +155,20 @@ public struct ControllerCore: Sendable {
                     modsSent += c.messages
                     bundlesCommitted += 1
                     b.unknown = false
-                    tracker.setSync(push.node, .confirmed(push.version))
+                    tracker.setSync(push.node, .confirmed(push.version), engine)
                 case .alreadyHeld:
                     b.unknown = false
-                    tracker.setSync(push.node, .confirmed(push.version))
+                    tracker.setSync(push.node, .confirmed(push.version), engine)
                 case .refused(let reason):
                     refusals += 1
                     b.refused = reason
                     b.unknown = true
-                    b.pending = ProgramDelta()
-                    tracker.setSync(push.node, .refused(reason))
+                    b.pending = PackedDelta()
+                    tracker.setSync(push.node, .refused(reason), engine)
                 case .failed:
                     b.unknown = true
-                    b.pending = ProgramDelta()
-                    tracker.setSync(push.node, .down)
+                    b.pending = PackedDelta()
+                    tracker.setSync(push.node, .down, engine)
                     if b.connected {
                         retrying = true
                         actions.append(.retry(node: push.node, after: .seconds(1)))
@@ -193,7 +199,10 @@ public struct ControllerCore: Sendable {
     /// Ports the policy names and the inventory knows that are not yet on a connected bridge
     /// (while the start-up wait lasts).
     public var missingPorts: [String] {
-        tracker.namedPorts.intersection(knownPorts).filter { !tracker.isReady(port: $0) }.sorted()
+        engine.namedPorts().intersection(knownPorts).filter { p in
+            guard let at = engine.portLocation(p), at.ofport else { return true }
+            return bridges[at.node]?.connected != true
+        }.sorted()
     }
 
     /// One connected bridge's statistics read: what counts for each of its tap flows.
@@ -245,11 +254,11 @@ public struct ControllerCore: Sendable {
         guard var b = bridges[id] else { return }
         b.unknown = true
         b.refused = nil
-        b.pending = ProgramDelta()
+        b.pending = PackedDelta()
         // A push on its way reports for a bridge that no longer is what it was.
         if b.running != nil { b.stale = true }
         bridges[id] = b
-        tracker.setSync(id, .down)
+        tracker.setSync(id, .down, engine)
     }
 
     mutating func enqueue(_ id: String) {
@@ -280,12 +289,13 @@ public struct ControllerCore: Sendable {
             if b.unknown {
                 guard let program = engine.program(node: id) else { continue }
                 content = .program(program)
+                b.reading = true
             } else if !b.pending.isEmpty {
                 content = .delta(b.pending)
             } else {
                 continue
             }
-            b.pending = ProgramDelta()
+            b.pending = PackedDelta()
             nextTicket += 1
             b.running = nextTicket
             inFlight += 1
@@ -296,7 +306,7 @@ public struct ControllerCore: Sendable {
     }
 
     mutating func statuses() -> [Action] {
-        let changes = tracker.evaluate()
+        let changes = tracker.evaluate(engine)
         return changes.isEmpty ? [] : [.statuses(changes)]
     }
 }

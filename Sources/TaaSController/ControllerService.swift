@@ -38,6 +38,8 @@ public struct ControllerService: Service {
         case settleDeadline
         case readCounters
         case countersRead
+        /// A large batch is over: time to give its memory back (see `Heap`).
+        case trim
     }
 
     let configuration: Configuration
@@ -88,7 +90,9 @@ public struct ControllerService: Service {
         let logger = logger, registry = registry, counters = counters
 
         try await cancelWhenGracefulShutdown {
-        await withTaskGroup(of: Void.self) { group in
+        // Discarding: a finished push or timer leaves nothing behind (a task group keeps each
+        // child's result until it is awaited, and this one awaits its inputs instead).
+        await withDiscardingTaskGroup { group in
             var core = ControllerCore(maxPushes: configuration.maxPushes, settle: configuration.settle > .zero)
             group.addTask { for await d in policyChanges { input.yield(.policy(d)) } }
             group.addTask { for await e in switchEvents { input.yield(.switched(e)) } }
@@ -112,6 +116,12 @@ public struct ControllerService: Service {
             await topology.policyChanged(current)
             var actions = core.apply(policy: current, topology: await topology.current())
             var reading = false
+            // The start was a large batch too.
+            var trimPending = true
+            group.addTask {
+                try? await Task.sleep(for: .seconds(2))
+                input.yield(.trim)
+            }
             // OVSDB sessions up, for /metrics: a session counts from its first view to its disconnect.
             var ovsdbSessions: Set<String> = []
             var batches = Coalesced(inputs).makeAsyncIterator()
@@ -164,11 +174,23 @@ public struct ControllerService: Service {
                         }
                     case .countersRead:
                         reading = false
+                    case .trim:
+                        trimPending = false
+                        Heap.trim()
                     }
                 }
                 if !switched.isEmpty { events += await topology.handle(switched) }
                 if !delta.isEmpty || !events.isEmpty { actions += core.apply(policy: delta, topology: events) }
                 if !switched.isEmpty { actions += core.switched(switched) }
+                // After a large batch, once the work it caused has had a moment to finish.
+                let large = delta.tapFlows.count + delta.ports.count + events.count > 1000
+                if large && !trimPending {
+                    trimPending = true
+                    group.addTask {
+                        try? await Task.sleep(for: .seconds(2))
+                        input.yield(.trim)
+                    }
+                }
                 Self.metrics.batches.increment()
                 Self.metrics.batchDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
             }
@@ -179,7 +201,7 @@ public struct ControllerService: Service {
     }
 
     /// Does what the core decided.
-    private func perform(_ actions: [ControllerCore.Action], _ inputs: AsyncStream<Input>.Continuation, _ group: inout TaskGroup<Void>) {
+    private func perform(_ actions: [ControllerCore.Action], _ inputs: AsyncStream<Input>.Continuation, _ group: inout DiscardingTaskGroup) {
         let registry = registry, logger = logger
         var changes: [(ResourceKind, ResourceID, ResourceState)] = []
         for a in actions {
@@ -225,10 +247,7 @@ public struct ControllerService: Service {
         var totals: [ResourceID: CopyCounts] = [:]
         for plan in plans {
             do {
-                for (flow, c) in try await CounterRead.run(datapathID: plan.datapathID, entries: plan.entries, registry: registry) {
-                    totals[flow, default: CopyCounts()].packets &+= c.packets
-                    totals[flow, default: CopyCounts()].bytes &+= c.bytes
-                }
+                try await CounterRead.run(datapathID: plan.datapathID, entries: plan.entries, registry: registry, into: &totals)
             } catch {
                 logger.debug("cannot read flow statistics", metadata: ["node": "\(plan.node)", "error": "\(error)"])
             }

@@ -5,7 +5,8 @@ import TaaSState
 import Topology
 
 /// Works out each resource's status from what the bridges it involves have confirmed, and
-/// only for the resources an event can change. Pure.
+/// only for the resources an event can change. Pure. Where resources and their ports are, it
+/// asks the engine (`PipelineEngine`'s queries), which keeps the policy and topology already.
 ///
 /// A resource is ACTIVE when every bridge it involves (its port's; for a tap flow, its source's
 /// and its service's) is connected, not refusing its program, and has confirmed a program
@@ -37,34 +38,22 @@ struct StatusTracker {
         var managedPorts: Set<String> = []
     }
 
-    struct PortInfo: Hashable {
-        var node: String
-        var ofport: Bool
+    /// Tap flows by service: the engine keeps rules by source port, and a service's port
+    /// changing concerns every tap flow into it.
+    private var flowsByService: [ResourceID: Set<ResourceID>] = [:]
+    private var nodes: [String: NodeInfo] = [:]
+    private var sync: [String: Sync] = [:]
+    /// Per resource: the program versions its bridges must confirm: its source's (or its
+    /// port's), then a tap flow's service's.
+    private var needs: [Ref: Need] = [:]
+
+    struct Need: Sendable {
+        var first: Int32 = 0
+        var second: Int32 = 0
     }
 
-    // Policy.
-    private var services: [ResourceID: String] = [:]
-    private var servicesByPort: [String: Set<ResourceID>] = [:]
-    private var flows: [ResourceID: (source: String, service: ResourceID)] = [:]
-    private var flowsByService: [ResourceID: Set<ResourceID>] = [:]
-    private var mirrors: [ResourceID: (port: String, ports: [String])] = [:]
-    /// Resources that name a port themselves (a service's port, a flow's source, a mirror's port).
-    private var byPort: [String: Set<Ref>] = [:]
-
-    // Topology.
-    private var ports: [String: PortInfo] = [:]
-    private var portsByNode: [String: Set<String>] = [:]
-    private var nodes: [String: NodeInfo] = [:]
-
-    // Bridges.
-    private var sync: [String: Sync] = [:]
-    /// Per resource: the program version each of its bridges must confirm.
-    private var needs: [Ref: [String: Int]] = [:]
     /// Per bridge: resources waiting for a version, in the order versions were handed out.
     private var waiting: [String: [(version: Int, ref: Ref)]] = [:]
-
-    /// What each resource was last shown as (DOWN ones are not kept).
-    private var shown: [Ref: ResourceState] = [:]
     /// Resources to work out again at the next `evaluate`.
     private var pending: Set<Ref> = []
     /// Resources whose flows changed in the change being applied (their needs are set anew).
@@ -74,50 +63,34 @@ struct StatusTracker {
 
     mutating func apply(_ d: PolicyDelta) {
         for (id, c) in d.tapServices {
-            if let old = c.old { unindex(.init(kind: .tapService, id: id), port: old.portID); servicesByPort[old.portID]?.remove(id) }
-            if let new = c.new {
-                services[id] = new.portID
-                servicesByPort[new.portID, default: []].insert(id)
-                index(.init(kind: .tapService, id: id), port: new.portID)
-            } else {
-                services[id] = nil
+            let ref = Ref(kind: .tapService, id: id)
+            if c.old?.portID != c.new?.portID {
+                touch(ref)
+                // Where its flows' copies go changed.
+                for f in flowsByService[id] ?? [] { touch(Ref(kind: .tapFlow, id: f)) }
             }
-            if c.old?.portID != c.new?.portID || c.old == nil { touch(.init(kind: .tapService, id: id)) }
-            // Where its flows' copies go changed.
-            if c.old?.portID != c.new?.portID { for f in flowsByService[id] ?? [] { touch(.init(kind: .tapFlow, id: f)) } }
         }
         for (id, c) in d.tapFlows {
             let ref = Ref(kind: .tapFlow, id: id)
-            if let old = c.old {
-                unindex(ref, port: old.sourcePort)
+            if let old = c.old, old.tapServiceID != c.new?.tapServiceID {
                 flowsByService[old.tapServiceID]?.remove(id)
                 if flowsByService[old.tapServiceID]?.isEmpty == true { flowsByService[old.tapServiceID] = nil }
             }
-            if let new = c.new {
-                flows[id] = (new.sourcePort, new.tapServiceID)
-                flowsByService[new.tapServiceID, default: []].insert(id)
-                index(ref, port: new.sourcePort)
-            } else {
-                flows[id] = nil
-            }
+            if let new = c.new { flowsByService[new.tapServiceID, default: []].insert(id) }
             let relevant = { (f: TapFlow) in [f.sourcePort, f.tapServiceID.rawValue, f.direction.rawValue, f.vlanFilter?.description ?? ""] }
             if c.old.map(relevant) != c.new.map(relevant) { touch(ref) }
+            if c.new == nil { needs[ref] = nil }
         }
         for (id, c) in d.tapMirrors {
             let ref = Ref(kind: .tapMirror, id: id)
-            if let old = c.old { unindex(ref, port: old.portID) }
-            if let new = c.new {
-                mirrors[id] = (new.portID, new.directions.keys.map { MirrorPortName.make(id, $0) }.sorted())
-                index(ref, port: new.portID)
-            } else {
-                mirrors[id] = nil
-            }
             if c.old?.portID != c.new?.portID || c.old?.directions.keys.sorted(by: { $0.rawValue < $1.rawValue })
                 != c.new?.directions.keys.sorted(by: { $0.rawValue < $1.rawValue }) { touch(ref) }
+            if c.new == nil { needs[ref] = nil }
         }
+        for (id, c) in d.tapServices where c.new == nil { needs[Ref(kind: .tapService, id: id)] = nil }
     }
 
-    mutating func apply(_ events: [TopologyEvent]) {
+    mutating func apply(_ events: [TopologyEvent], _ engine: PipelineEngine) {
         for e in events {
             switch e {
             case .nodeAppeared(let n), .nodeChanged(_, let n):
@@ -126,27 +99,28 @@ struct StatusTracker {
                 let old = nodes[n.id]
                 nodes[n.id] = info
                 if old == nil || old?.tunnel != info.tunnel || old?.encapIPv4 != info.encapIPv4 || old?.managedPorts != info.managedPorts {
-                    touchNode(n.id)
+                    for r in resources(onNode: n.id, engine) { touch(r) }
                 } else if old?.openflowConnected != info.openflowConnected {
-                    evaluateNode(n.id)
+                    pending.formUnion(resources(onNode: n.id, engine))
                 }
             case .nodeGone(let n):
                 nodes[n.id] = nil
                 sync[n.id] = nil
-                evaluateNode(n.id)
-            case .portAppeared(let p), .portMoved(_, let p), .portChanged(_, let p):
-                setPort(p.id, PortInfo(node: p.node, ofport: p.ofport != nil), flowsChange: {
-                    if case .portChanged(let o, let n) = e { return o.ofport != n.ofport || o.mac != n.mac || o.vlan != n.vlan }
-                    return true
-                }())
-            case .portGone(let p):
-                setPort(p.id, nil, flowsChange: true)
+                waiting[n.id] = nil
+                // Its resources are on no node now, or soon: their ports' events say which.
+            case .portAppeared(let p), .portMoved(_, let p), .portGone(let p):
+                for r in resources(onPort: p.id, engine) { touch(r) }
+            case .portChanged(let o, let p):
+                let flowsChange = o.ofport != p.ofport || o.mac != p.mac || o.vlan != p.vlan
+                for r in resources(onPort: p.id, engine) {
+                    if flowsChange { touch(r) } else { pending.insert(r) }
+                }
             }
         }
     }
 
     /// A bridge's reconciler reports a new state.
-    mutating func setSync(_ node: String, _ s: Sync) {
+    mutating func setSync(_ node: String, _ s: Sync, _ engine: PipelineEngine) {
         let old = sync[node]
         sync[node] = s
         switch (old, s) {
@@ -158,22 +132,24 @@ struct StatusTracker {
             queue.removeFirst(i)
             waiting[node] = queue.isEmpty ? nil : queue
         default:
-            if old != s { evaluateNode(node) }
+            if old != s { pending.formUnion(resources(onNode: node, engine)) }
         }
     }
 
     /// Sets the needs of the resources touched since the last call: every bridge they involve
     /// must confirm the version it was just given (`versions`: each bridge's newest).
-    mutating func setNeeds(versions: [String: Int]) {
+    mutating func setNeeds(versions: [String: Int], _ engine: PipelineEngine) {
         for ref in touched {
-            var need: [String: Int] = [:]
-            for node in involved(ref) {
+            let (a, b) = nodesOf(ref, engine)
+            var need = Need()
+            for (node, slot) in [(a, 0), (b, 1)] {
+                guard let node else { continue }
                 let v = versions[node] ?? 0
-                need[node] = v
+                if slot == 0 { need.first = Int32(truncatingIfNeeded: v) } else { need.second = Int32(truncatingIfNeeded: v) }
                 if case .confirmed(let c)? = sync[node], c >= v { continue }
                 waiting[node, default: []].append((v, ref))
             }
-            needs[ref] = need.isEmpty ? nil : need
+            if exists(ref, engine) { needs[ref] = need }
             pending.insert(ref)
         }
         touched = []
@@ -181,61 +157,43 @@ struct StatusTracker {
 
     // MARK: Output
 
-    /// The statuses that changed since the last call.
-    mutating func evaluate() -> [(ResourceKind, ResourceID, ResourceState)] {
-        var out: [(ResourceKind, ResourceID, ResourceState)] = []
-        for ref in pending {
-            let now = exists(ref) ? state(ref) : .down
-            let before = shown[ref] ?? .down
-            guard now != before else { continue }
-            shown[ref] = now == .down ? nil : now
-            out.append((ref.kind, ref.id, now))
-        }
-        pending = []
-        return out
-    }
-
-    /// Ports the policy names (for the start-up wait).
-    var namedPorts: Set<String> { Set(byPort.keys) }
-
-    /// Whether a port is on a connected bridge with an OpenFlow number.
-    func isReady(port: String) -> Bool {
-        guard let p = ports[port], p.ofport else { return false }
-        return nodes[p.node]?.openflowConnected == true
+    /// The statuses of the resources an event may have changed since the last call (the board
+    /// keeps what is shown, and writes only what differs).
+    mutating func evaluate(_ engine: PipelineEngine) -> [(ResourceKind, ResourceID, ResourceState)] {
+        defer { pending = [] }
+        return pending.map { ref in (ref.kind, ref.id, exists(ref, engine) ? state(ref, engine) : .down) }
     }
 
     // MARK: Working a status out
 
-    private func exists(_ ref: Ref) -> Bool {
+    private func exists(_ ref: Ref, _ engine: PipelineEngine) -> Bool {
         switch ref.kind {
-        case .tapService: services[ref.id] != nil
-        case .tapFlow: flows[ref.id] != nil
-        case .tapMirror: mirrors[ref.id] != nil
+        case .tapService: engine.serviceNode(ref.id) != nil
+        case .tapFlow, .tapMirror: engine.hasOwner(ref.id)
         }
     }
 
-    /// The node of a port with an OpenFlow number.
-    private func node(ofPort id: String) -> String? {
-        guard let p = ports[id], p.ofport else { return nil }
-        return p.node
-    }
-
-    private func involved(_ ref: Ref) -> [String] {
+    /// The bridges a resource involves: its port's (a tap flow's source), and a tap flow's
+    /// service's node (nil: not on a bridge with an OpenFlow number).
+    private func nodesOf(_ ref: Ref, _ engine: PipelineEngine) -> (String?, String?) {
         switch ref.kind {
-        case .tapService: return services[ref.id].flatMap { node(ofPort: $0) }.map { [$0] } ?? []
+        case .tapService: return (engine.serviceNode(ref.id) ?? nil, nil)
         case .tapFlow:
-            guard let f = flows[ref.id] else { return [] }
-            return Array(Set([node(ofPort: f.source), services[f.service].flatMap { node(ofPort: $0) }].compactMap { $0 }))
-        case .tapMirror: return mirrors[ref.id].flatMap { node(ofPort: $0.port) }.map { [$0] } ?? []
+            let e = engine.endpoints(of: ref.id)
+            return (e?.source, e?.service)
+        case .tapMirror: return (engine.endpoints(of: ref.id)?.source, nil)
         }
     }
 
-    private func nodeState(_ node: String?, _ ref: Ref) -> ResourceState {
+    /// `second`: the node is a tap flow's service's node (its need is the second one kept).
+    private func nodeState(_ node: String?, _ ref: Ref, second: Bool = false) -> ResourceState {
         guard let node, nodes[node]?.openflowConnected == true else { return .down }
         switch sync[node] ?? .down {
         case .down: return .down
         case .refused(let reason): return ResourceState(.error, reason: reason)
-        case .confirmed(let version): return version >= (needs[ref]?[node] ?? 0) ? ResourceState(.active) : .down
+        case .confirmed(let version):
+            let need = needs[ref].map { second ? $0.second : $0.first } ?? 0
+            return version >= Int(need) ? ResourceState(.active) : .down
         }
     }
 
@@ -244,70 +202,51 @@ struct StatusTracker {
         return states.allSatisfy { $0.status == .active } ? ResourceState(.active) : .down
     }
 
-    private func state(_ ref: Ref) -> ResourceState {
+    private func state(_ ref: Ref, _ engine: PipelineEngine) -> ResourceState {
         switch ref.kind {
         case .tapService:
-            return nodeState(services[ref.id].flatMap { node(ofPort: $0) }, ref)
+            return nodeState(engine.serviceNode(ref.id) ?? nil, ref)
         case .tapFlow:
-            guard let f = flows[ref.id] else { return .down }
-            let source = node(ofPort: f.source), dest = services[f.service].flatMap { node(ofPort: $0) }
-            var states = [nodeState(source, ref), nodeState(dest, ref)]
+            guard let e = engine.endpoints(of: ref.id) else { return .down }
+            var states = [nodeState(e.source, ref), nodeState(e.service, ref, second: true)]
             // Across nodes, both need their tunnel port and the destination an IPv4 encap IP
             // (the only kind the pipeline tunnels to so far).
-            if let source, let dest, source != dest {
+            if let source = e.source, let dest = e.service, source != dest {
                 let ok = nodes[source]?.tunnel == true && nodes[dest]?.tunnel == true && nodes[dest]?.encapIPv4 == true
                 if !ok { states.append(.down) }
             }
             return combine(states)
         case .tapMirror:
-            guard let m = mirrors[ref.id] else { return .down }
-            let node = node(ofPort: m.port)
-            var states = [nodeState(node, ref)]
-            let managed = node.flatMap { nodes[$0]?.managedPorts } ?? []
-            if m.ports.contains(where: { !managed.contains($0) }) { states.append(.down) }
+            guard let e = engine.endpoints(of: ref.id) else { return .down }
+            var states = [nodeState(e.source, ref)]
+            let managed = e.source.flatMap { nodes[$0]?.managedPorts } ?? []
+            if e.mirrorPorts.contains(where: { !managed.contains($0) }) { states.append(.down) }
             return combine(states)
         }
     }
 
-    // MARK: Indexes
-
-    private mutating func index(_ ref: Ref, port: String) { byPort[port, default: []].insert(ref) }
-
-    private mutating func unindex(_ ref: Ref, port: String) {
-        byPort[port]?.remove(ref)
-        if byPort[port]?.isEmpty == true { byPort[port] = nil }
-    }
+    // MARK: Which resources an event concerns
 
     private mutating func touch(_ ref: Ref) {
         touched.insert(ref)
         pending.insert(ref)
     }
 
-    /// Resources involving a port: those naming it, and the flows into a service whose port it is.
-    private func resources(ofPort id: String) -> [Ref] {
-        var out = Array(byPort[id] ?? [])
-        for s in servicesByPort[id] ?? [] { for f in flowsByService[s] ?? [] { out.append(Ref(kind: .tapFlow, id: f)) } }
+    /// Resources involving a port: those naming it, and the tap flows into a service whose port it is.
+    private func resources(onPort id: String, _ engine: PipelineEngine) -> [Ref] {
+        let (owners, services) = engine.resources(onPort: id)
+        var out: [Ref] = []
+        for o in owners { out.append(Ref(kind: engine.endpoints(of: o)?.mirrorPorts.isEmpty == false ? .tapMirror : .tapFlow, id: o)) }
+        for s in services {
+            out.append(Ref(kind: .tapService, id: s))
+            for f in flowsByService[s] ?? [] { out.append(Ref(kind: .tapFlow, id: f)) }
+        }
         return out
     }
 
-    private mutating func setPort(_ id: String, _ info: PortInfo?, flowsChange: Bool) {
-        if let old = ports[id] {
-            portsByNode[old.node]?.remove(id)
-            if portsByNode[old.node]?.isEmpty == true { portsByNode[old.node] = nil }
-        }
-        ports[id] = info
-        if let info { portsByNode[info.node, default: []].insert(id) }
-        for r in resources(ofPort: id) {
-            if flowsChange { touch(r) } else { pending.insert(r) }
-        }
-    }
-
-    /// Every resource of the node's ports has its flows changed (tunnel port, encap IP, mirror ports).
-    private mutating func touchNode(_ node: String) {
-        for p in portsByNode[node] ?? [] { for r in resources(ofPort: p) { touch(r) } }
-    }
-
-    private mutating func evaluateNode(_ node: String) {
-        for p in portsByNode[node] ?? [] { pending.formUnion(resources(ofPort: p)) }
+    private func resources(onNode node: String, _ engine: PipelineEngine) -> Set<Ref> {
+        var out: Set<Ref> = []
+        for p in engine.portsWithResources(onNode: node) { out.formUnion(resources(onPort: p, engine)) }
+        return out
     }
 }

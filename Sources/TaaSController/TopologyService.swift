@@ -54,9 +54,11 @@ public actor TopologyService {
         self.logger = logger
         self.transact = transact
         var join = TopologyJoin(bridge: configuration.bridge)
-        for n in configuration.declared?.nodes ?? [] {
-            declaredByDatapath[n.datapathID] = n
-            _ = join.declare(n.id, configuration.declared?.view(of: n, bridge: configuration.bridge, openflow: [:]))
+        if let declared = configuration.declared {
+            for n in declared.nodes {
+                declaredByDatapath[n.datapathID] = n
+                _ = join.declare(n, of: declared, openflow: [:])
+            }
         }
         self.join = join
     }
@@ -112,7 +114,7 @@ public actor TopologyService {
     /// A declared node's view again, numbered from its datapath's OpenFlow ports.
     private func redeclare(_ dpid: UInt64) -> [TopologyEvent] {
         guard let n = declaredByDatapath[dpid], let declared = configuration.declared else { return [] }
-        return join.declare(n.id, declared.view(of: n, bridge: configuration.bridge, openflow: openflowPorts[dpid] ?? [:]))
+        return join.declare(n, of: declared, openflow: openflowPorts[dpid] ?? [:])
     }
 
     /// Tap mirrors and service ports changed: the managed ports of the nodes they are on follow.

@@ -19,10 +19,10 @@ public struct PolicyTable: Sendable {
     }
 
     public let configuration: Configuration
-    public private(set) var services: [ResourceID: TapService] = [:]
-    public private(set) var flows: [ResourceID: TapFlow] = [:]
-    public private(set) var mirrors: [ResourceID: TapMirror] = [:]
-    public private(set) var ports: [String: PortRecord] = [:]
+    public private(set) var services = DenseMap<ResourceID, TapService>()
+    public private(set) var flows = DenseMap<ResourceID, TapFlow>()
+    public private(set) var mirrors = DenseMap<ResourceID, TapMirror>()
+    public private(set) var ports = DenseMap<String, PortRecord>()
 
     // Indexes, derived from the four tables above and kept with them.
     private var serviceByPort: [String: ResourceID] = [:]

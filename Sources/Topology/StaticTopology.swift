@@ -57,9 +57,11 @@ public struct StaticTopology: Hashable, Sendable {
     }
 
     public var nodes: [Node]
-    public var ports: [Port]
-    /// Node id → its ports, worked out once.
+    /// Node id → its ports (in the file's order), kept once.
     private var portsByNode: [String: [Port]] = [:]
+
+    /// Every port, node by node in the order of `nodes`.
+    public var ports: [Port] { nodes.flatMap { portsByNode[$0.id] ?? [] } }
 
     public struct Invalid: Error, Hashable, Sendable, CustomStringConvertible {
         public var description: String
@@ -76,7 +78,7 @@ public struct StaticTopology: Hashable, Sendable {
             throw Invalid(description: "\(error)")
         }
         nodes = file.nodes
-        ports = file.ports ?? []
+        let ports = file.ports ?? []
         var seen: [String: Int] = [:], dpids: [UInt64: String] = [:]
         for (i, n) in nodes.enumerated() {
             if let j = seen[n.id] { throw Invalid(description: "nodes[\(i)]: id \(n.id) is already nodes[\(j)]") }

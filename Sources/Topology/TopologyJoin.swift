@@ -17,14 +17,24 @@ public struct TopologyJoin: Sendable {
     private var sessionNode: [String: String] = [:]
     private var sessionsOf: [String: Set<String>] = [:]
     private var stale: [String: NodeView] = [:]
-    private var declared: [String: NodeView] = [:]
+    /// Declared nodes, as views or, from a file, as the file's node with its OpenFlow ports
+    /// (its view is built when it is needed: a hundred thousand declared ports as views would
+    /// cost more than everything else the topology keeps).
+    private var declared: [String: Declared] = [:]
+    private var file: StaticTopology?
     private var openflow: Set<UInt64> = []
-    /// Port id → the nodes reporting it, with that node's rank and its version of the port.
-    private var claims: [String: [String: (rank: Int, port: Topology.Port)]] = [:]
-    /// Node id → the port ids it reports.
-    private var portsOf: [String: Set<String>] = [:]
+    /// The ids of the ports each node reports, and the rank of its view.
+    private var portsOf: [String: (rank: Int, ports: Set<String>)] = [:]
+    /// Ports that more than one node reports: every node's version of them (rare: a port
+    /// mid-migration). Otherwise the one version is the topology's own.
+    private var contested: [String: [String: Topology.Port]] = [:]
     /// Datapath id → nodes with that datapath (to rebuild on OpenFlow changes).
     private var byDatapath: [UInt64: Set<String>] = [:]
+
+    enum Declared: Sendable {
+        case view(NodeView)
+        case file(StaticTopology.Node, [String: StaticTopology.OpenFlowPort])
+    }
 
     public init(bridge: String) { self.bridge = bridge }
 
@@ -58,10 +68,18 @@ public struct TopologyJoin: Sendable {
         return rebuild(id)
     }
 
-    /// A node declared in a file (nil: no longer declared).
+    /// A node declared as a view (nil: no longer declared).
     public mutating func declare(_ id: String, _ view: NodeView?) -> [TopologyEvent] {
-        declared[id] = view
+        declared[id] = view.map { .view($0) }
         return rebuild(id)
+    }
+
+    /// A node of a declared topology file, numbered from its datapath's OpenFlow ports (port name → port).
+    public mutating func declare(_ node: StaticTopology.Node, of file: StaticTopology, openflow ports: [String: StaticTopology.OpenFlowPort])
+        -> [TopologyEvent] {
+        self.file = file
+        declared[node.id] = .file(node, ports)
+        return rebuild(node.id)
     }
 
     /// The datapaths with an OpenFlow session now.
@@ -92,13 +110,21 @@ public struct TopologyJoin: Sendable {
 
     // MARK: Rebuilding one node
 
+    private func declaredView(_ id: String) -> NodeView? {
+        switch declared[id] {
+        case .view(let v): v
+        case .file(let n, let ports): file?.view(of: n, bridge: bridge, openflow: ports)
+        case nil: nil
+        }
+    }
+
     private mutating func rebuild(_ id: String) -> [TopologyEvent] {
         let source: (view: NodeView, rank: Int, connected: Bool, reachable: Bool)?
         if let s = sessionsOf[id]?.max(), let v = connected[s] {
             source = (v, 2, true, true)
         } else if let v = stale[id] {
             source = (v, 1, false, false)
-        } else if let v = declared[id] {
+        } else if let v = declaredView(id) {
             source = (v, 0, false, true)
         } else {
             source = nil
@@ -120,22 +146,20 @@ public struct TopologyJoin: Sendable {
         topology.nodes[id] = c?.node
         if let d = c?.node.datapathID { byDatapath[d, default: []].insert(id) }
 
-        // Ports: this node's claims replaced, then each port placed again.
+        // Ports: this node's replaced, then each port placed again.
         let rank = source?.rank ?? 0
-        let before = portsOf[id] ?? []
-        var after: Set<String> = []
-        for p in c?.ports ?? [] {
-            after.insert(p.id)
-            claims[p.id, default: [:]][id] = (rank, p)
-        }
-        for p in before.subtracting(after) {
-            claims[p]?[id] = nil
-            if claims[p]?.isEmpty == true { claims[p] = nil }
-        }
-        portsOf[id] = after.isEmpty ? nil : after
-        // Claims of other nodes keep their rank; placing each port again is what can move it.
-        for p in before.union(after).sorted() {
-            let winner = claims[p]?.max { ($0.value.rank, $0.key) < ($1.value.rank, $1.key) }?.value.port
+        let before = portsOf[id]?.ports ?? []
+        var after: [String: Topology.Port] = [:]
+        for p in c?.ports ?? [] { after[p.id] = p }
+        portsOf[id] = after.isEmpty ? nil : (rank, Set(after.keys))
+        for p in before.union(after.keys).sorted() {
+            // Every node's version of it now: the others' (from the contest, or the holder's,
+            // which is the topology's), and this node's.
+            var versions = contested[p] ?? [:]
+            if let held = topology.ports[p], held.node != id { versions[held.node] = versions[held.node] ?? held }
+            versions[id] = after[p]
+            contested[p] = versions.count > 1 ? versions : nil
+            let winner = versions.max { a, b in (portsOf[a.key]?.rank ?? 0, a.key) < (portsOf[b.key]?.rank ?? 0, b.key) }?.value
             let was = topology.ports[p]
             topology.ports[p] = winner
             switch (was, winner) {

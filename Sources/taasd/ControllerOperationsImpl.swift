@@ -23,7 +23,7 @@ struct RunningController: ControllerOperations {
 
     func ready() async -> Bool { readiness.isReady }
 
-    func metricsText() async -> String { prometheus.emitToString() }
+    func metricsText() async -> String { prometheus.emitToString() + counters.exposition }
 }
 
 /// Set once the store is open and every listener is up.

@@ -129,6 +129,7 @@ struct Taasd: AsyncParsableCommand {
         pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
         let s: Settings
         do { s = try settings() } catch let e as ConfigError { throw ValidationError(e.description) }
+        Heap.configure()
         let levelBox = LogLevelBox(Logger.Level(rawValue: s[text: "log-level"] ?? "info") ?? .info)
         let json = s[text: "log-format"] == "json"
         LoggingSystem.bootstrap { label in

@@ -71,7 +71,8 @@ import Topology
         board.take(actions)
         let second = Self.pushes(actions)
         #expect(second.map(\.node) == ["n2"])
-        guard case .delta(let d) = try #require(second.first).content else { Issue.record("expected a delta"); return }
+        guard case .delta(let packed) = try #require(second.first).content else { Issue.record("expected a delta"); return }
+        let d = packed.programDelta
         #expect(!d.isEmpty && d.flows.values.allSatisfy { $0.old == nil })
         #expect(board.status(f.id) == .down, "DOWN until n2 confirms")
         board.take(core.finished(second[0], Self.programmed))
