@@ -97,7 +97,7 @@ let package = Package(
             ]
         ),
         // Where nodes and ports are, joined from OVSDB and OpenFlow (pure).
-        .target(name: "Topology", dependencies: ["OVSDB", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Topology", dependencies: ["OVSDB", "TaaSCollections", .product(name: "Yams", package: "Yams")]),
         // taasd's settings from a YAML file, the environment and flags, with errors that point at the line (pure).
         .target(name: "TaaSConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The mirroring pipeline, pure: (policy, topology) → flows and groups per bridge; the reconciler's plans.
@@ -111,8 +111,10 @@ let package = Package(
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
+        // Small collections the large tables use (pure).
+        .target(name: "TaaSCollections"),
         // The TaaS policy table: resources, validation, rules and change sets (pure).
-        .target(name: "TaaSPolicy"),
+        .target(name: "TaaSPolicy", dependencies: ["TaaSCollections"]),
         // The policy and its statuses, shared by the API and the controller: the policy service and its
         // deltas, the store protocol, the status board, what the controller reports.
         .target(name: "TaaSState", dependencies: ["TaaSPolicy"]),

@@ -6,8 +6,9 @@ extension ByteBuffer {
     /// Returns nil (and consumes nothing) when the buffer does not yet hold a whole
     /// message. A malformed message is consumed and reported as a `DecodingError`
     /// carrying the OFPT_ERROR to answer it with; only a header whose length is below 8
-    /// leaves the stream unframeable (`framingLost`).
-    public mutating func readOpenFlowMessage() throws(DecodingError) -> OpenFlowMessage? {
+    /// leaves the stream unframeable (`framingLost`). `flowStats` says how much of a flow
+    /// statistics reply's entries to decode.
+    public mutating func readOpenFlowMessage(flowStats: FlowStatsDetail = .full) throws(DecodingError) -> OpenFlowMessage? {
         guard readableBytes >= OpenFlow.headerLength else { return nil }
         // One look at the header instead of four bounds-checked reads.
         let (version, type, length, xid) = withUnsafeReadableBytes { raw in
@@ -21,7 +22,10 @@ extension ByteBuffer {
         guard readableBytes >= length else { return nil }
         let start = readerIndex
         let result: Result<OpenFlowMessage, ParseError>
-        if type == MessageType.flowMod.rawValue, version == OpenFlow.version13 {
+        if flowStats == .countersOnly, type == MessageType.multipartReply.rawValue, version == OpenFlow.version13,
+           let counted = flowCountersReply(xid: xid, length: length) {
+            result = counted
+        } else if type == MessageType.flowMod.rawValue, version == OpenFlow.version13 {
             // The hot path decodes straight from the buffer's bytes.
             result = withUnsafeReadableBytes { raw in
                 var r = RawReader(raw, offset: OpenFlow.headerLength, end: length)
@@ -54,6 +58,18 @@ extension ByteBuffer {
             moveReaderIndex(forwardBy: length)
             throw DecodingError(code: error.code, reason: error.reason, xid: xid, messageType: type, offendingBytes: offending,
                                 framingLost: false)
+        }
+    }
+
+    /// A flow statistics reply decoded counters-only (nil: another kind of multipart reply).
+    private func flowCountersReply(xid: UInt32, length: Int) -> Result<OpenFlowMessage, ParseError>? {
+        withUnsafeReadableBytes { raw in
+            var r = RawReader(raw, offset: OpenFlow.headerLength, end: length)
+            do throws(ParseError) {
+                return try r.flowCountersReply().map { .success(OpenFlowMessage(xid: xid, .multipartReply($0))) }
+            } catch {
+                return .failure(error)
+            }
         }
     }
 

@@ -10,15 +10,21 @@ public enum DecoderInvariants {
 
     /// Decodes `bytes` as a stream of messages. Each decoded message must re-encode to bytes
     /// that decode to the same message; each failure must consume the message and carry an
-    /// error reply of at most its first 64 bytes. Returns the number of messages decoded.
+    /// error reply of at most its first 64 bytes. A counters-only read of the same bytes must
+    /// consume as much and, where the full read succeeds, succeed with the same counters.
+    /// Returns the number of messages decoded.
     @discardableResult
     public static func check(_ bytes: UnsafeRawBufferPointer) throws(Violation) -> Int {
         var buffer = ByteBuffer(bytes: bytes)
         var decoded = 0
         while buffer.readableBytes > 0 {
             let before = buffer.readableBytes
+            var lean = buffer
+            let leanResult: Result<OpenFlowMessage?, DecodingError>
+            do throws(DecodingError) { leanResult = .success(try lean.readOpenFlowMessage(flowStats: .countersOnly)) } catch { leanResult = .failure(error) }
             let result: Result<OpenFlowMessage?, DecodingError>
             do throws(DecodingError) { result = .success(try buffer.readOpenFlowMessage()) } catch { result = .failure(error) }
+            try checkCountersOnly(leanResult, lean, against: result, buffer)
             switch result {
             case .success(nil):
                 return decoded
@@ -41,6 +47,20 @@ public enum DecoderInvariants {
             do throws(Violation) { return .success(try check(raw)) } catch { return .failure(error) }
         }
         return try result.get()
+    }
+
+    static func checkCountersOnly(_ lean: Result<OpenFlowMessage?, DecodingError>, _ leanBuffer: ByteBuffer,
+                                  against full: Result<OpenFlowMessage?, DecodingError>, _ fullBuffer: ByteBuffer) throws(Violation) {
+        guard leanBuffer.readableBytes == fullBuffer.readableBytes else {
+            throw Violation(description: "a counters-only read consumed a different length")
+        }
+        guard case .success(let message?) = full else { return }
+        guard case .success(let counted?) = lean else { throw Violation(description: "a counters-only read failed where a full read did not") }
+        func counters(_ m: OpenFlowMessage) -> [[UInt64]]? {
+            guard case .multipartReply(let r) = m.payload, case .flow(let entries) = r.body else { return nil }
+            return entries.map { [UInt64($0.tableID), UInt64($0.priority), $0.cookie, $0.packetCount, $0.byteCount] }
+        }
+        guard counters(message) == counters(counted) else { throw Violation(description: "a counters-only read counted differently") }
     }
 
     static func checkReencoding(_ message: OpenFlowMessage) throws(Violation) {

@@ -15,6 +15,8 @@ final class SessionHandler: ChannelDuplexHandler {
     private var machine: SessionStateMachine
     private var buffer = ByteBuffer()
     private var requests: [UInt32: EventLoopPromise<[OpenFlowMessage]>] = [:]
+    /// Requests whose flow statistics replies are read counters-only.
+    private var countersOnly: Set<UInt32> = []
     /// Barrier xid → the promise, and the xid of the transaction's first message and how many.
     private var transactions: [UInt32: (promise: EventLoopPromise<[Int: ErrorMessage]>, first: UInt32, count: Int)] = [:]
     /// Transactions whose members are still being handed over: the connection's token → the
@@ -79,7 +81,7 @@ final class SessionHandler: ChannelDuplexHandler {
         var actions: [SessionStateMachine.Action] = []
         while !machine.isClosed {
             do throws(DecodingError) {
-                guard let m = try buffer.readOpenFlowMessage() else { break }
+                guard let m = try buffer.readOpenFlowMessage(flowStats: detail(of: buffer)) else { break }
                 metrics.received(m.type)
                 if case .error(let e) = m.payload { metrics.switchError(e.code) }
                 actions += machine.received(m, now: context.eventLoop.now)
@@ -95,9 +97,21 @@ final class SessionHandler: ChannelDuplexHandler {
                 actions.removeAll(keepingCapacity: true)
             }
         }
-        // A buffer holds at most one partial message (< 64 KiB); give back what was consumed.
-        if buffer.readerIndex > 4096 || buffer.readableBytes == 0 { buffer.discardReadBytes() }
+        // A buffer holds at most one partial message (< 64 KiB); give back what was consumed,
+        // and the room a burst (a large statistics reply) made, so that a hundred idle sessions
+        // do not each keep a large buffer.
+        if buffer.readableBytes == 0 && buffer.capacity > 16384 {
+            buffer = context.channel.allocator.buffer(capacity: 0)
+        } else if buffer.readerIndex > 4096 || buffer.readableBytes == 0 {
+            buffer.discardReadBytes()
+        }
         run(actions, context)
+    }
+
+    /// How to read the next message: counters-only when it answers a request that asked so.
+    private func detail(of buffer: ByteBuffer) -> FlowStatsDetail {
+        guard !countersOnly.isEmpty, let xid = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self) else { return .full }
+        return countersOnly.contains(xid) ? .countersOnly : .full
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -143,10 +157,11 @@ final class SessionHandler: ChannelDuplexHandler {
 
     // MARK: Requests from the connection's API (on the event loop)
 
-    func request(_ payload: OpenFlowMessage.Payload, promise: EventLoopPromise<[OpenFlowMessage]>) {
+    func request(_ payload: OpenFlowMessage.Payload, flowStats: FlowStatsDetail, promise: EventLoopPromise<[OpenFlowMessage]>) {
         guard let context else { return promise.fail(SessionStateMachine.RequestError.sessionClosed("not connected")) }
         let (xid, actions) = machine.request(payload)
         requests[xid] = promise
+        if flowStats == .countersOnly { countersOnly.insert(xid) }
         run(actions, context)
     }
 
@@ -225,6 +240,7 @@ final class SessionHandler: ChannelDuplexHandler {
                 }
             case .requestCompleted(let xid, let result):
                 guard let promise = requests.removeValue(forKey: xid) else { continue }
+                countersOnly.remove(xid)
                 switch result {
                 case .success(let messages): promise.succeed(messages)
                 case .failure(let e): promise.fail(e)

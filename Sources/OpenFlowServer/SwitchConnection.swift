@@ -36,11 +36,12 @@ public final class SwitchConnection: Sendable, Hashable, CustomStringConvertible
     }
 
     /// Sends a request and returns its reply (every part of a multipart reply). An OFPT_ERROR
-    /// answer throws `SessionStateMachine.RequestError.switchError`.
-    public func request(_ payload: OpenFlowMessage.Payload) async throws -> [OpenFlowMessage] {
+    /// answer throws `SessionStateMachine.RequestError.switchError`. `flowStats`: how much of
+    /// a flow statistics reply to decode.
+    public func request(_ payload: OpenFlowMessage.Payload, flowStats: FlowStatsDetail = .full) async throws -> [OpenFlowMessage] {
         let promise = channel.eventLoop.makePromise(of: [OpenFlowMessage].self)
         let handler = handler
-        channel.eventLoop.execute { handler.value.request(payload, promise: promise) }
+        channel.eventLoop.execute { handler.value.request(payload, flowStats: flowStats, promise: promise) }
         return try await promise.futureResult.get()
     }
 

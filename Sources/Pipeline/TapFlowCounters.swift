@@ -1,6 +1,32 @@
 import OpenFlow
 import TaaSPolicy
 
+extension TapFlowCounters.Sums.Counts {
+    mutating func add(_ isOut: Bool, _ s: FlowStats) {
+        if isOut {
+            out.packets &+= s.packetCount
+            out.bytes &+= s.byteCount
+        } else {
+            self.in.packets &+= s.packetCount
+            self.in.bytes &+= s.byteCount
+        }
+    }
+}
+
+extension CopyCounts {
+    fileprivate mutating func add(_ found: TapFlowCounters.Sums.Counts?, out: Bool, in: Bool) {
+        guard let found else { return }
+        if out {
+            packets &+= found.out.packets
+            bytes &+= found.out.bytes
+        }
+        if `in` {
+            packets &+= found.in.packets
+            bytes &+= found.in.bytes
+        }
+    }
+}
+
 /// Packets and bytes copied for one tap flow, as the switches counted them.
 public struct CopyCounts: Hashable, Sendable {
     public var packets: UInt64 = 0
@@ -27,74 +53,58 @@ public enum TapFlowCounters {
         public var cookie: UInt64
         public var out: Bool
         public var `in`: Bool
-        /// How its copies leave the bridge: output to the service's port, or its group.
-        public var delivery: Action
-    }
+        /// How its copies leave the bridge.
+        public var delivery: Delivery
 
-    public static func attribute(_ stats: [FlowStats], _ entries: [Entry]) -> [ResourceID: CopyCounts] {
-        var out: [ResourceID: CopyCounts] = [:]
-        attribute(stats, entries, filtered: false, into: &out)
-        return out
-    }
-
-    /// Adds each entry's counts to `totals`. `filtered`: every flow in `stats` delivers to the
-    /// entries' destination already (the request named its port or group), so only cookies,
-    /// tables and priorities are compared.
-    public static func attribute(_ stats: [FlowStats], _ entries: [Entry], filtered: Bool, into totals: inout [ResourceID: CopyCounts]) {
-        // Per source cookie: what its OUT flows (table 1) and unicast IN flows (table 3,
-        // priority 50) counted, for each delivery they make.
-        struct Sums { var out = CopyCounts(), `in` = CopyCounts() }
-        var byCookie: [UInt64: [(delivery: Action?, sums: Sums)]] = [:]
-        let deliveries = filtered ? [] : Set(entries.map(\.delivery))
-        for s in stats where Cookie.isOurs(s.cookie) {
-            let isOut = s.tableID == Table.outTaps, isIn = s.tableID == Table.inTaps && s.priority == 50
-            guard isOut || isIn else { continue }
-            let targets: [Action?] = filtered ? [nil] : deliveries.filter { delivers(s.instructions, $0) }.map { $0 }
-            for target in targets {
-                var list = byCookie[s.cookie] ?? []
-                var i = list.firstIndex { $0.delivery == target } ?? -1
-                if i < 0 {
-                    list.append((target, Sums()))
-                    i = list.count - 1
-                }
-                if isOut {
-                    list[i].sums.out.packets &+= s.packetCount
-                    list[i].sums.out.bytes &+= s.byteCount
-                } else {
-                    list[i].sums.in.packets &+= s.packetCount
-                    list[i].sums.in.bytes &+= s.byteCount
-                }
-                byCookie[s.cookie] = list
-            }
-        }
-        for e in entries {
-            var counts = totals[e.tapFlow] ?? CopyCounts()
-            for (delivery, sums) in byCookie[e.cookie] ?? [] where filtered || delivery == e.delivery {
-                if e.out {
-                    counts.packets &+= sums.out.packets
-                    counts.bytes &+= sums.out.bytes
-                }
-                if e.in {
-                    counts.packets &+= sums.in.packets
-                    counts.bytes &+= sums.in.bytes
-                }
-            }
-            totals[e.tapFlow] = counts
+        public init(tapFlow: ResourceID, cookie: UInt64, out: Bool, in: Bool, delivery: Delivery) {
+            self.tapFlow = tapFlow
+            self.cookie = cookie
+            self.out = out
+            self.in = `in`
+            self.delivery = delivery
         }
     }
 
-    static func delivers(_ instructions: [Instruction], _ delivery: Action) -> Bool {
-        for i in instructions {
-            guard case .applyActions(let actions) = i else { continue }
-            for a in actions {
-                switch (a, delivery) {
-                case (.output(let p, _), .output(let q, _)) where p == q: return true
-                case (.group(let g), .group(let h)) where g == h: return true
-                default: continue
-                }
+    /// Output to the service's port, or to the service's group (its port is on another node).
+    public enum Delivery: Hashable, Sendable {
+        case port(UInt32)
+        case group(UInt32)
+
+        init?(_ action: Action) {
+            switch action {
+            case .output(let p, _): self = .port(p.rawValue)
+            case .group(let g): self = .group(g)
+            default: return nil
             }
         }
-        return false
+    }
+
+    /// What each source cookie's OUT flows (table 1) and unicast IN flows (table 3, priority
+    /// 50) counted, from a read of the flows that deliver to one destination (the request named
+    /// its port or group, so only cookies, tables and priorities are compared here).
+    public struct Sums: Sendable {
+        struct Counts { var out = CopyCounts(), `in` = CopyCounts() }
+        private var byCookie: [UInt64: Counts] = [:]
+
+        public init() {}
+
+        /// Adds one reply part's flows.
+        public mutating func add(_ stats: [FlowStats]) {
+            for s in stats where Cookie.isOurs(s.cookie) {
+                let isOut = s.tableID == Table.outTaps
+                guard isOut || (s.tableID == Table.inTaps && s.priority == 50) else { continue }
+                byCookie[s.cookie, default: Counts()].add(isOut, s)
+            }
+        }
+
+        /// Adds the share of each of these entries (of this read's destination) to `counts`,
+        /// which is indexed like `entries`.
+        public func attribute(_ entries: [Entry], at indices: [Int], into counts: inout [CopyCounts]) {
+            for i in indices {
+                let e = entries[i]
+                counts[i].add(byCookie[e.cookie], out: e.out, in: e.in)
+            }
+        }
     }
 }
 
@@ -115,7 +125,8 @@ extension PipelineEngine {
                     if rules[i].out { isOut = true } else { isIn = true }
                     i += 1
                 }
-                guard case .service = dests[dest].kind, let delivery = deliver(n, dest) else { continue }
+                guard case .service = dests[dest].kind, let action = deliver(n, dest),
+                      let delivery = TapFlowCounters.Delivery(action) else { continue }
                 out.append(.init(tapFlow: owner, cookie: ports[p].cookie, out: isOut, in: isIn, delivery: delivery))
             }
         }

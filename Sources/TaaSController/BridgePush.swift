@@ -48,23 +48,23 @@ enum BridgePush {
 /// flows of ours that output to its port or its group: a read costs what the tap flows on the
 /// bridge cost, not the whole program.
 enum CounterRead {
-    static func run(datapathID: UInt64, entries: [TapFlowCounters.Entry], registry: SwitchRegistry,
-                    into totals: inout [ResourceID: CopyCounts]) async throws {
-        guard let connection = registry.connection(datapathID: datapathID) else { return }
-        var byDelivery: [Action: [TapFlowCounters.Entry]] = [:]
-        for e in entries { byDelivery[e.delivery, default: []].append(e) }
-        for (delivery, entries) in byDelivery {
+    /// The counts of each of the plan's entries, in its order; nil when the bridge is not connected.
+    static func run(_ plan: ControllerCore.CounterPlan, registry: SwitchRegistry) async throws -> [CopyCounts]? {
+        guard let connection = registry.connection(datapathID: plan.datapathID) else { return nil }
+        var counts = [CopyCounts](repeating: CopyCounts(), count: plan.entries.count)
+        for read in plan.reads {
             var request = FlowStatsRequest(cookie: Cookie.mark, cookieMask: Cookie.markMask)
-            switch delivery {
-            case .output(let port, _): request.outPort = port
+            switch read.delivery {
+            case .port(let port): request.outPort = PortNumber(port)
             case .group(let id): request.outGroup = id
-            default: continue
             }
-            var stats: [FlowStats] = []
-            for m in try await connection.request(.multipartRequest(MultipartRequest(.flow(request)))) {
-                if case .multipartReply(let r) = m.payload, case .flow(let s) = r.body { stats += s }
+            // Only counters are decoded; matches and instructions are most of the bytes.
+            var sums = TapFlowCounters.Sums()
+            for m in try await connection.request(.multipartRequest(MultipartRequest(.flow(request))), flowStats: .countersOnly) {
+                if case .multipartReply(let r) = m.payload, case .flow(let s) = r.body { sums.add(s) }
             }
-            TapFlowCounters.attribute(stats, entries, filtered: true, into: &totals)
+            sums.attribute(plan.entries, at: read.entries, into: &counts)
         }
+        return counts
     }
 }

@@ -82,6 +82,10 @@ public struct ControllerCore: Sendable {
     public private(set) var settled: Bool
     /// Ports in the inventory (only the start-up wait asks).
     var knownPorts: Set<String> = []
+    /// The last counter plans, until a change may alter them.
+    var plansCache: [CounterPlan]?
+    /// The version of the last plans made.
+    public private(set) var plansVersion = 0
 
     /// Counters for tests and metrics.
     public private(set) var pushes = 0, modsSent = 0, bundlesCommitted = 0, refusals = 0
@@ -95,6 +99,7 @@ public struct ControllerCore: Sendable {
 
     /// Policy and topology changes (either may be empty).
     public mutating func apply(policy: PolicyDelta = PolicyDelta(), topology: [TopologyEvent] = []) -> [Action] {
+        if !policy.tapFlows.isEmpty || !policy.tapServices.isEmpty || !topology.isEmpty { plansCache = nil }
         if !settled { for (id, c) in policy.ports { if c.new != nil { knownPorts.insert(id) } else { knownPorts.remove(id) } } }
         for e in topology { noteTopology(e) }
         let out = engine.apply(policy: policy, topology: topology)
@@ -122,6 +127,7 @@ public struct ControllerCore: Sendable {
 
     /// Switches connected or left (after the topology has seen the same events).
     public mutating func switched(_ events: [SwitchEvent]) -> [Action] {
+        plansCache = nil
         for e in events {
             let dpid: UInt64
             switch e {
@@ -210,15 +216,36 @@ public struct ControllerCore: Sendable {
         public var node: String
         public var datapathID: UInt64
         public var entries: [TapFlowCounters.Entry]
+        /// One request per destination, and the entries (by index) it counts for.
+        public var reads: [(delivery: TapFlowCounters.Delivery, entries: [Int])]
+        /// Changes whenever the plans are made again: a read of the same version has the same
+        /// entries in the same order, so its counts compare index by index with the last.
+        public var version: Int
+
+        init(node: String, datapathID: UInt64, entries: [TapFlowCounters.Entry], version: Int) {
+            self.node = node
+            self.datapathID = datapathID
+            self.entries = entries
+            self.version = version
+            var byDelivery: [TapFlowCounters.Delivery: [Int]] = [:]
+            for (i, e) in entries.enumerated() { byDelivery[e.delivery, default: []].append(i) }
+            reads = byDelivery.map { ($0.key, $0.value) }
+        }
     }
 
-    /// The bridges to read counters from: connected ones with tap flow sources.
-    public func counterPlans() -> [CounterPlan] {
-        bridges.compactMap { id, b in
+    /// The bridges to read counters from: connected ones with tap flow sources. Kept from one
+    /// read to the next until a change could alter them (reads come every few seconds; changes
+    /// to a hundred thousand tap flows do not).
+    public mutating func counterPlans() -> [CounterPlan] {
+        if let cached = plansCache { return cached }
+        plansVersion += 1
+        let plans: [CounterPlan] = bridges.compactMap { id, b in
             guard b.connected, let dpid = b.datapathID else { return nil }
             let entries = engine.counterEntries(node: id)
-            return entries.isEmpty ? nil : CounterPlan(node: id, datapathID: dpid, entries: entries)
+            return entries.isEmpty ? nil : CounterPlan(node: id, datapathID: dpid, entries: entries, version: plansVersion)
         }.sorted { $0.node < $1.node }
+        plansCache = plans
+        return plans
     }
 
     // MARK: Bridges

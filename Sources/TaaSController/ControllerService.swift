@@ -139,7 +139,9 @@ public struct ControllerService: Service {
                     case .policy(let d):
                         delta.formSequence(d)
                         await topology.policyChanged(d)
-                        counters.forget(d.tapFlows.compactMap { $0.value.new == nil ? $0.key : nil })
+                        // Reads planned before this change are dropped: they would bring the
+                        // deleted flows back.
+                        counters.forget(d.tapFlows.compactMap { $0.value.new == nil ? $0.key : nil }, before: core.plansVersion + 1)
                     case .ovsdb(let e):
                         switch e {
                         case .view(let name, _): ovsdbSessions.insert(name)
@@ -244,15 +246,16 @@ public struct ControllerService: Service {
 
     /// Reads the counters of the bridges with tap flow sources, one bridge at a time.
     static func readCounters(_ plans: [ControllerCore.CounterPlan], registry: SwitchRegistry, counters: CounterBoard, logger: Logger) async {
-        var totals: [ResourceID: CopyCounts] = [:]
+        var reads: [CounterBoard.BridgeRead] = []
         for plan in plans {
             do {
-                try await CounterRead.run(datapathID: plan.datapathID, entries: plan.entries, registry: registry, into: &totals)
+                guard let counts = try await CounterRead.run(plan, registry: registry) else { continue }
+                reads.append(.init(node: plan.node, version: plan.version, entries: plan.entries, counts: counts))
             } catch {
                 logger.debug("cannot read flow statistics", metadata: ["node": "\(plan.node)", "error": "\(error)"])
             }
         }
-        counters.record(totals)
+        counters.record(reads)
     }
 
     static func log(_ event: SwitchEvent, _ logger: Logger) {

@@ -9,12 +9,32 @@ import TaaSPolicy
 /// swift-prometheus copies a metric family's label sets on each new series, which makes a
 /// hundred thousand tap flows cost a quadratic start.
 public final class CounterBoard: Sendable {
+    /// One bridge's read: the counts of its plan's entries, in the plan's order.
+    public struct BridgeRead: Sendable {
+        public var node: String
+        public var version: Int
+        public var entries: [TapFlowCounters.Entry]
+        public var counts: [CopyCounts]
+
+        public init(node: String, version: Int, entries: [TapFlowCounters.Entry], counts: [CopyCounts]) {
+            self.node = node
+            self.version = version
+            self.entries = entries
+            self.counts = counts
+        }
+    }
+
     private struct State {
         /// By tap flow: what the last read found, and the totals, which only ever grow (a
         /// switch's counters restart when a flow is replaced, and a Prometheus counter must not
         /// go back).
-        var flows: [ResourceID: (last: CopyCounts, total: CopyCounts)] = [:]
+        var flows: [ResourceID: FlowCounts] = [:]
+        /// By node: the plan version and counts of its last read. A read of the same version
+        /// is compared index by index, so counters that did not move cost no lookup.
+        var bridges: [String: (version: Int, counts: [CopyCounts])] = [:]
         var reads = 0
+        /// Reads of plans older than this are dropped (made before tap flows were deleted).
+        var oldestVersion = 0
     }
 
     private let state = Mutex(State())
@@ -24,28 +44,33 @@ public final class CounterBoard: Sendable {
     public func counts(_ id: ResourceID) -> CopyCounts? { state.withLock { $0.flows[id]?.last } }
     public var reads: Int { state.withLock { $0.reads } }
 
-    /// One read's totals, for the tap flows of the bridges read.
-    func record(_ read: [ResourceID: CopyCounts]) {
+    /// One round of reads (a tap flow's source is on one bridge, so each tap flow is in at most
+    /// one entry).
+    public func record(_ round: [BridgeRead]) {
         state.withLock { s in
-            for (flow, now) in read {
-                var entry = s.flows[flow] ?? (CopyCounts(), CopyCounts())
-                // Grown: add the difference. Smaller: the switch's flows restarted from zero.
-                entry.total.packets &+= now.packets >= entry.last.packets ? now.packets - entry.last.packets : now.packets
-                entry.total.bytes &+= now.bytes >= entry.last.bytes ? now.bytes - entry.last.bytes : now.bytes
-                entry.last = now
-                s.flows[flow] = entry
+            for read in round where read.version >= s.oldestVersion {
+                let previous = s.bridges[read.node].flatMap { $0.version == read.version ? $0.counts : nil }
+                for (i, now) in read.counts.enumerated() {
+                    // Most counters are where they were (no traffic): nothing to write.
+                    if let previous, previous[i] == now { continue }
+                    let flow = read.entries[i].tapFlow
+                    s.flows[flow, default: FlowCounts()].advance(to: now)
+                }
+                s.bridges[read.node] = (read.version, read.counts)
             }
             s.reads += 1
         }
     }
 
-    /// Deleted tap flows: their counts and their series leave.
-    func forget(_ flows: some Sequence<ResourceID>) {
+    /// Deleted tap flows: their counts and their series leave, and reads of plans older than
+    /// `version` (which may still name them) are dropped.
+    public func forget(_ flows: [ResourceID], before version: Int) {
+        guard !flows.isEmpty else { return }
         state.withLock { s in
             for flow in flows { s.flows[flow] = nil }
+            s.oldestVersion = max(s.oldestVersion, version)
         }
     }
-
     /// The per-tap-flow series in the Prometheus text format.
     public var exposition: String {
         let flows = state.withLock { $0.flows }
@@ -57,5 +82,19 @@ public final class CounterBoard: Sendable {
         out += "# TYPE taas_tap_flow_bytes_total counter\n"
         for (id, c) in sorted { out += "taas_tap_flow_bytes_total{tap_flow=\"\(id.rawValue)\"} \(c.bytes)\n" }
         return out
+    }
+}
+
+/// One tap flow's counts: what the last read found, and the total that only grows.
+private struct FlowCounts {
+    var last = CopyCounts()
+    var total = CopyCounts()
+
+    mutating func advance(to now: CopyCounts) {
+        guard now != last else { return }
+        // Grown: add the difference. Smaller: the switch's flows restarted from zero.
+        total.packets &+= now.packets >= last.packets ? now.packets - last.packets : now.packets
+        total.bytes &+= now.bytes >= last.bytes ? now.bytes - last.bytes : now.bytes
+        last = now
     }
 }

@@ -1,3 +1,5 @@
+@_exported import TaaSCollections
+
 /// The TaaS policy: tap services, tap flows, tap mirrors and the port inventory they refer to,
 /// with every rule TaaS defines. Pure: the policy service persists what a change did and hands
 /// it on as a `PolicyDelta`.

@@ -105,47 +105,49 @@ public final class SQLitePolicyStore: PolicyStore {
         }
     }
 
+    /// Statements are prepared once per connection (GRDB's cache): a bulk create writes
+    /// thousands of rows, and parsing each one's SQL cost as much as writing it.
     public func apply(_ changes: [PolicyChange]) throws {
         try pool.write { db in
             for change in changes {
                 switch change {
                 case .saveTapService(let s):
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO tap_service (id, project_id, name, description, port_id, tunnel_key)
                         VALUES (?, ?, ?, ?, ?, ?)
                         ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description
-                        """, arguments: [s.id.rawValue, s.projectID, s.name, s.description, s.portID, Int64(s.tunnelKey)])
+                        """).execute(arguments: [s.id.rawValue, s.projectID, s.name, s.description, s.portID, Int64(s.tunnelKey)])
                 case .deleteTapService(let id):
-                    try db.execute(sql: "DELETE FROM tap_service WHERE id = ?", arguments: [id.rawValue])
+                    try db.cachedStatement(sql: "DELETE FROM tap_service WHERE id = ?").execute(arguments: [id.rawValue])
                 case .saveTapFlow(let f):
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO tap_flow (id, project_id, name, description, tap_service_id, source_port, direction, vlan_filter)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description
-                        """, arguments: [f.id.rawValue, f.projectID, f.name, f.description, f.tapServiceID.rawValue, f.sourcePort,
+                        """).execute(arguments: [f.id.rawValue, f.projectID, f.name, f.description, f.tapServiceID.rawValue, f.sourcePort,
                                          f.direction.rawValue, f.vlanFilter?.description])
                 case .deleteTapFlow(let id):
-                    try db.execute(sql: "DELETE FROM tap_flow WHERE id = ?", arguments: [id.rawValue])
+                    try db.cachedStatement(sql: "DELETE FROM tap_flow WHERE id = ?").execute(arguments: [id.rawValue])
                 case .saveTapMirror(let m):
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO tap_mirror (id, project_id, name, description, port_id, remote_ip, mirror_type)
                         VALUES (?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description
-                        """, arguments: [m.id.rawValue, m.projectID, m.name, m.description, m.portID, m.remoteIP, m.mirrorType.rawValue])
+                        """).execute(arguments: [m.id.rawValue, m.projectID, m.name, m.description, m.portID, m.remoteIP, m.mirrorType.rawValue])
                     for (d, key) in m.directions {
-                        try db.execute(sql: "INSERT OR IGNORE INTO tap_mirror_key (key, tap_mirror_id, direction) VALUES (?, ?, ?)",
-                                       arguments: [Int64(key), m.id.rawValue, d.rawValue])
+                        try db.cachedStatement(sql: "INSERT OR IGNORE INTO tap_mirror_key (key, tap_mirror_id, direction) VALUES (?, ?, ?)")
+                            .execute(arguments: [Int64(key), m.id.rawValue, d.rawValue])
                     }
                 case .deleteTapMirror(let id):
-                    try db.execute(sql: "DELETE FROM tap_mirror WHERE id = ?", arguments: [id.rawValue])
+                    try db.cachedStatement(sql: "DELETE FROM tap_mirror WHERE id = ?").execute(arguments: [id.rawValue])
                 case .savePort(let p):
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO port (id, name, mac_address, host_id, openflow_port, vlan, project_id, up)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT(id) DO UPDATE SET name = excluded.name, mac_address = excluded.mac_address,
                             host_id = excluded.host_id, openflow_port = excluded.openflow_port, vlan = excluded.vlan,
                             project_id = excluded.project_id, up = excluded.up
-                        """, arguments: [p.id, p.name, p.macAddress, p.hostID, p.openflowPort.map { Int64($0) }, p.vlan.map { Int64($0) },
+                        """).execute(arguments: [p.id, p.name, p.macAddress, p.hostID, p.openflowPort.map { Int64($0) }, p.vlan.map { Int64($0) },
                                          p.projectID, p.up])
                 }
             }

@@ -1,3 +1,4 @@
+@_exported import TaaSCollections
 import OVSDB
 
 /// Where everything is: nodes (one per managed integration bridge) and the VM ports on them,
@@ -48,7 +49,8 @@ public struct Topology: Hashable, Sendable {
     }
 
     public var nodes: [String: Node] = [:]
-    public var ports: [String: Port] = [:]
+    /// Kept dense: a cloud has a port per VM (see `DenseMap`).
+    public var ports = DenseMap<String, Port>()
 
     public init() {}
 

@@ -41,6 +41,37 @@ public struct DenseMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     public var pairs: Zip2Sequence<[Key], [Value]> { zip(keys, values) }
 }
 
+extension DenseMap: Sequence {
+    public typealias Element = (key: Key, value: Value)
+
+    public struct Iterator: IteratorProtocol {
+        var keys: IndexingIterator<[Key]>
+        var values: IndexingIterator<[Value]>
+        public mutating func next() -> Element? {
+            guard let k = keys.next(), let v = values.next() else { return nil }
+            return (k, v)
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(keys: keys.makeIterator(), values: values.makeIterator()) }
+    public var underestimatedCount: Int { count }
+}
+
+extension DenseMap: Hashable where Value: Hashable {
+    /// Order-independent, as the map is.
+    public func hash(into h: inout Hasher) {
+        var acc = 0
+        for (k, v) in pairs {
+            var e = Hasher()
+            e.combine(k)
+            e.combine(v)
+            acc ^= e.finalize()
+        }
+        h.combine(count)
+        h.combine(acc)
+    }
+}
+
 extension DenseMap: Equatable where Value: Equatable {
     public static func == (a: Self, b: Self) -> Bool {
         a.count == b.count && a.pairs.allSatisfy { b[$0.0] == $0.1 }
