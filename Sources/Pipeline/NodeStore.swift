@@ -80,11 +80,11 @@ struct NodeStore: Sendable {
 
     private mutating func claim(_ unit: UnitKey, _ key: PackedKey, _ value: PackedValue) {
         guard let held = flows[key] else {
-            hold(key, Held(value: value, unit: unit))
+            hold(key, Held(value: value, unit: unit), was: nil)
             return
         }
         if held.unit == unit && contenders[key] == nil {
-            if held.value != value { hold(key, Held(value: value, unit: unit)) }
+            if held.value != value { hold(key, Held(value: value, unit: unit), was: held) }
             return
         }
         var claims = contenders[key] ?? [held.unit: held.value]
@@ -120,12 +120,21 @@ struct NodeStore: Sendable {
 
     /// Sets what the bridge should hold under `key`, recording the change and group uses.
     private mutating func hold(_ key: PackedKey, _ held: Held?) {
-        let old = flows[key]
-        if before.index(forKey: key) == nil { before[key] = .some(old?.value) }
+        hold(key, held, was: flows[key])
+    }
+
+    /// The same when the caller has just looked up what was held (`old`): one lookup less per
+    /// flow, which counts when a node's first receiver brings a flow for each of its ports.
+    private mutating func hold(_ key: PackedKey, _ held: Held?, was old: Held?) {
+        // Records the value before this batch, only on the key's first change in it.
+        Self.keep(&before[key, default: old?.value])
         old?.value.forEachGroup { count($0, -1) }
         flows[key] = held
         held?.value.forEachGroup { count($0, 1) }
     }
+
+    /// An access that inserts a dictionary's default value, and nothing else.
+    private static func keep<T>(_ value: inout T) {}
 
     private mutating func count(_ group: UInt32, _ n: Int) {
         groupUses[group, default: 0] += n
