@@ -165,7 +165,7 @@ final class SessionHandler: ChannelDuplexHandler {
         run(actions, context)
     }
 
-    /// A transaction whose members come in pieces (`transactionMembers`), then `closeTransaction`.
+    /// A transaction whose members come in pieces (`transactionStep`), the last with its barrier.
     func openTransaction(token: UInt64, count: Int, then: OpenFlowMessage.Payload?, promise: EventLoopPromise<[Int: ErrorMessage]>) {
         guard let context else { return promise.fail(SessionStateMachine.RequestError.sessionClosed("not connected")) }
         let (barrier, actions) = machine.openTransaction(count: count, then: then)
@@ -176,15 +176,19 @@ final class SessionHandler: ChannelDuplexHandler {
         run(actions, context)
     }
 
-    func transactionMembers(token: UInt64, _ payloads: [OpenFlowMessage.Payload]) {
+    /// Members of a streamed transaction, and with `close` its barrier after them, written together.
+    func transactionStep(token: UInt64, members payloads: [OpenFlowMessage.Payload], close: Bool) {
         guard let s = streams[token], let context else { return }
-        streams[token]?.given += payloads.count
-        run(machine.members(of: s.barrier, from: s.given, payloads), context)
-    }
-
-    func closeTransaction(token: UInt64) {
-        guard let s = streams.removeValue(forKey: token), let context else { return }
-        run(machine.closeTransaction(s.barrier), context)
+        var actions: [SessionStateMachine.Action] = []
+        if !payloads.isEmpty {
+            streams[token]?.given += payloads.count
+            actions = machine.members(of: s.barrier, from: s.given, payloads)
+        }
+        if close {
+            streams[token] = nil
+            actions += machine.closeTransaction(s.barrier)
+        }
+        run(actions, context)
     }
 
     func close(reason: String) {

@@ -64,23 +64,34 @@ public final class SwitchConnection: Sendable, Hashable, CustomStringConvertible
         let handler = handler, loop = channel.eventLoop
         let token = lastToken.withLockedValue { $0 += 1; return $0 }
         loop.execute { handler.value.openTransaction(token: token, count: count, then: then, promise: promise) }
+        // Small pieces are held and handed over together, the last ones with the barrier: a
+        // small transaction (one bridge's delta) is one write to the switch, not one per piece.
         var given = 0
-        let close = { loop.execute { handler.value.closeTransaction(token: token) } }
+        var held: [OpenFlowMessage.Payload] = []
+        func hand(close: Bool) {
+            let piece = held
+            held = []
+            loop.execute { handler.value.transactionStep(token: token, members: piece, close: close) }
+        }
         do {
             try produce { piece in
                 given += piece.count
-                loop.execute { handler.value.transactionMembers(token: token, piece) }
+                held += piece
+                if held.count >= Self.heldMessages { hand(close: false) }
             }
         } catch {
-            // What was sent is closed by its barrier all the same.
-            close()
+            // What was made is sent and closed by its barrier all the same.
+            hand(close: true)
             throw error
         }
-        close()
+        hand(close: true)
         let errors = try await promise.futureResult.get()
         guard given == count else { throw Miscount(description: "a transaction opened for \(count) messages was given \(given)") }
         return errors
     }
+
+    /// How many members are held before they go to the event loop.
+    static let heldMessages = 256
 
     /// A streamed transaction given more or fewer messages than it was opened for (those
     /// beyond the count are not sent).

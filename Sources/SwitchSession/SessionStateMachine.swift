@@ -215,11 +215,14 @@ public struct SessionStateMachine: Sendable {
             return [.portChanged(change)]
         }
         guard let p = pending[m.xid] else {
-            // An error for a transaction's member: kept for its barrier.
-            if case .error(let e) = m.payload, let t = transactions.first(where: { $0.members.contains(m.xid) }),
-               let updated = pending[t.barrier]?.recording(e, for: m.xid) {
-                pending[t.barrier] = updated
-                return []
+            // An error for a transaction's member: kept for its barrier. Any other answer to a
+            // member (a bundle's OPEN_REPLY) is expected and needs nothing.
+            if let t = transactions.first(where: { $0.members.contains(m.xid) }) {
+                guard case .error(let e) = m.payload else { return [] }
+                if let updated = pending[t.barrier]?.recording(e, for: m.xid) {
+                    pending[t.barrier] = updated
+                    return []
+                }
             }
             return [.unsolicited(m)]
         }

@@ -32,11 +32,14 @@ public enum BridgeSync {
     /// adding, or when the commit fails) is matched to it, not lost.
     public static func apply(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) async throws {
         guard !plan.isEmpty else { return }
-        _ = try await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .openRequest)))
+        let open = BundleControl(bundleID: bundleID, type: .openRequest)
         let discard = { _ = try? await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .discardRequest))) }
         let errors: [Int: ErrorMessage]
         do {
-            errors = try await c.transaction(count: plan.count, then: .bundleControl(BundleControl(bundleID: bundleID, type: .commitRequest))) { send in
+            // The open goes with the first messages, not a round trip ahead of them: the switch
+            // handles them in order, and if the open fails, so does every add, before the barrier.
+            errors = try await c.transaction(count: 1 + plan.count, then: .bundleControl(BundleControl(bundleID: bundleID, type: .commitRequest))) { send in
+                send([.bundleControl(open)])
                 plan.pieces { piece in send(piece.map { .bundleAdd(BundleAdd(bundleID: bundleID, message: $0)) }) }
             }
         } catch {
@@ -47,8 +50,12 @@ public enum BridgeSync {
         guard !errors.isEmpty else { return }
         // Not committed (a message was refused), or the commit failed: nothing was applied.
         await discard()
-        if let (index, error) = errors.filter({ $0.key < plan.count }).min(by: { $0.key < $1.key }) {
-            throw Refused(description: "\(error.code) for \(plan.message(at: index).map(describe) ?? "message \(index)")")
+        if let error = errors[0] {
+            throw Refused(description: "bundle open refused: \(error.code)")
+        }
+        // Position i + 1 is the plan's message i; 1 + count is the commit.
+        if let (index, error) = errors.filter({ (1...plan.count).contains($0.key) }).min(by: { $0.key < $1.key }) {
+            throw Refused(description: "\(error.code) for \(plan.message(at: index - 1).map(describe) ?? "message \(index - 1)")")
         }
         let commit = errors.values.first.map { "\($0.code)" } ?? "unknown error"
         throw Refused(description: "bundle commit refused: \(commit)")

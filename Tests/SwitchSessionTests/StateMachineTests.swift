@@ -163,6 +163,27 @@ import Testing
         #expect(m.pendingCount == 0)
     }
 
+    /// A bundle's open travels as the transaction's first member: its OPEN_REPLY is expected and
+    /// absorbed (not reported as unsolicited), while an error for it is kept like any member's.
+    @Test func aMembersOwnReplyIsAbsorbed() throws {
+        var m = try readyMachine()
+        let open = OpenFlowMessage.Payload.bundleControl(BundleControl(bundleID: 3, type: .openRequest))
+        let (barrier, _) = m.openTransaction(count: 2)
+        let sent = Self.sent(m.members(of: barrier, from: 0, [open, .bundleAdd(BundleAdd(bundleID: 3, message: .flowMod(FlowMod())))]))
+        _ = m.closeTransaction(barrier)
+        #expect(m.received(OpenFlowMessage(xid: sent[0].xid, .bundleControl(BundleControl(bundleID: 3, type: .openReply))), now: t0).isEmpty)
+        let err = ErrorMessage(code: .badMatchBadPrereq)
+        #expect(m.received(OpenFlowMessage(xid: sent[1].xid, .error(err)), now: t0).isEmpty)
+        guard case .transactionCompleted(barrier, .success(let errors))? = m.received(OpenFlowMessage(xid: barrier, .barrierReply), now: t0).first else {
+            Issue.record("barrier not completed"); return
+        }
+        #expect(errors == [sent[1].xid: err])
+        // Outside any transaction the same reply is unsolicited.
+        guard case .unsolicited? = m.received(OpenFlowMessage(xid: sent[0].xid, .bundleControl(BundleControl(bundleID: 3, type: .openReply))), now: t0).first else {
+            Issue.record("a reply after the transaction was taken as a member's"); return
+        }
+    }
+
     /// A bundle's commit goes only after a barrier shows every member was taken: a switch that
     /// refuses a message when it is added would commit the rest.
     @Test func theLastMessageGoesOnlyAfterACleanBarrier() throws {
