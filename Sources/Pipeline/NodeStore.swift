@@ -75,6 +75,11 @@ struct NodeStore: Sendable {
             }
         }
         units[unit] = UnitFlows(new.map(\.key))
+        if new.count > 64 {
+            // A node's first receiver brings a flow per port of its network: grow once, not by doublings.
+            flows.reserveCapacity(flows.count + new.count)
+            before.reserveCapacity(before.count + new.count)
+        }
         for f in new { claim(unit, f.key, f.value) }
     }
 
@@ -155,6 +160,7 @@ struct NodeStore: Sendable {
     /// Takes what changed since the last call.
     mutating func takeDelta() -> PackedDelta {
         var d = PackedDelta()
+        d.flows.reserveCapacity(before.count)
         for (key, old) in before {
             let now = flows[key]?.value
             guard old != now else { continue }
