@@ -62,6 +62,12 @@ public final class SimulatedSwitch: Sendable {
 
     public var currentStats: Stats { stats.withLockedValue { $0 } }
 
+    /// The table counters alone, without copying the tables: cheap enough to poll 10,000
+    /// switches many times a second while they are being programmed.
+    public var tableSummary: (flows: Int, groups: Int, changes: Int, lastChange: Double) {
+        stats.withLockedValue { ($0.flows, $0.groups, $0.tableChanges, $0.lastChange) }
+    }
+
     /// Sends ECHO_REQUEST to the controller and returns the round-trip time.
     public func echo() async throws -> Duration {
         let promise = channel.eventLoop.makePromise(of: Duration.self)

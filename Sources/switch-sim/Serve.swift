@@ -10,11 +10,11 @@ enum Serve {
     static func status(_ switches: [SimulatedSwitch], since: Double) -> String {
         var connected = 0, flows = 0, groups = 0, changed = 0, last = 0.0
         for s in switches {
-            let st = s.currentStats
+            let st = s.tableSummary
             if s.isActive { connected += 1 }
             flows += st.flows
             groups += st.groups
-            if st.tableChanges > 0 && st.lastChange > since { changed += 1 }
+            if st.changes > 0 && st.lastChange > since { changed += 1 }
             last = max(last, st.lastChange)
         }
         return "status connected \(connected) flows \(flows) groups \(groups) changed \(changed) last \(String(format: "%.6f", last))"
