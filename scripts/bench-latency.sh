@@ -17,8 +17,10 @@ sys.path.insert(0, "scripts")
 from taas_api import call as api
 def call(method, path, body=None):
     return api(base, method, path, body, timeout=60)
+# Every port in the inventory: the service's port (added last) among them, not just as many ports.
 for _ in range(600):
-    if len(call("GET", "/v2.0/ports")["ports"]) >= n + 2: break
+    ids = {p["id"] for p in call("GET", "/v2.0/ports")["ports"]}
+    if "t1" in ids and f"s{n}" in ids: break
     time.sleep(0.1)
 sid = call("POST", "/v2.0/taas/tap_services", {"tap_service": {"name": "t1", "port_id": "t1"}})["tap_service"]["id"]
 while call("GET", f"/v2.0/taas/tap_services/{sid}")["tap_service"]["status"] != "ACTIVE": time.sleep(0.01)

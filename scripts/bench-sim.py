@@ -28,10 +28,11 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_kb(pid):
+def rss_kb(pid, field="VmRSS"):
+    """Resident memory in KiB; `field` RssAnon or RssFile for its private or file-backed part."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -239,6 +240,28 @@ def quantile(xs, p):
     return xs[min(len(xs) - 1, int(p * len(xs)))]
 
 
+def wait_for_service_port(run):
+    """A client once the declared ports, the tap service's port among them, reach the inventory
+    (just after the start)."""
+    api = Client(run.base)
+    for _ in range(600):
+        try:
+            api.call("GET", "/v2.0/ports/tap")
+            return api
+        except SystemExit:
+            api = Client(run.base)
+            time.sleep(0.1)
+    raise SystemExit("the tap service's port never reached the inventory")
+
+
+def create_service(api):
+    """The tap service on port `tap`, once ACTIVE; its id."""
+    sid = api.call("POST", "/v2.0/taas/tap_services", {"tap_service": {"name": "t", "port_id": "tap"}})["tap_service"]["id"]
+    while api.call("GET", f"/v2.0/taas/tap_services/{sid}")["tap_service"]["status"] != "ACTIVE":
+        time.sleep(0.01)
+    return sid
+
+
 def scale(nodes, vms, sizes, changes=60, bulk=2000):
     """One change's end-to-end cost as the policy grows: taasd with NODES simulated bridges and a
     declared topology of NODES × VMS ports, one tap service on node 1, BOTH tap flows spread over
@@ -263,7 +286,7 @@ def scale(nodes, vms, sizes, changes=60, bulk=2000):
             except OSError:
                 time.sleep(0.05)
         time.sleep(2)
-        bare_rss = rss_kb(bare.pid)
+        bare_rss, bare_anon, bare_file = rss_kb(bare.pid), rss_kb(bare.pid, "RssAnon"), rss_kb(bare.pid, "RssFile")
     finally:
         bare.send_signal(signal.SIGTERM)
         bare.wait()
@@ -272,20 +295,10 @@ def scale(nodes, vms, sizes, changes=60, bulk=2000):
     progress(f"{nodes} simulated bridges, {nodes * vms:,} declared ports: starting")
     run = Run(nodes, vms, quiet_echo=False)
     try:
-        api = Client(run.base)
-        # The declared ports reach the inventory (and the tap service's port with them) just after the start.
-        for _ in range(600):
-            try:
-                api.call("GET", "/v2.0/ports/tap")
-                break
-            except SystemExit:
-                api = Client(run.base)
-                time.sleep(0.1)
+        api = wait_for_service_port(run)
         time.sleep(3)
         topo_rss = rss_kb(run.taasd.pid)
-        sid = api.call("POST", "/v2.0/taas/tap_services", {"tap_service": {"name": "t", "port_id": "tap"}})["tap_service"]["id"]
-        while api.call("GET", f"/v2.0/taas/tap_services/{sid}")["tap_service"]["status"] != "ACTIVE":
-            time.sleep(0.01)
+        sid = create_service(api)
 
         def port(i):
             return f"n{i % nodes + 1}-vm{i // nodes + 1}"
@@ -309,7 +322,9 @@ def scale(nodes, vms, sizes, changes=60, bulk=2000):
                     time.sleep(0.05)
                 preload = (size - installed, time.time() - t0)
                 installed = size
-            time.sleep(2)
+            # Idle is the steady state: after the first statistics read (every 10 s) that follows
+            # the change, which plans the reads anew.
+            time.sleep(12)
             progress(f"{size:,} installed: idle CPU")
             c0, w0 = cpu_seconds(run.taasd.pid), time.time()
             time.sleep(20)
@@ -323,8 +338,10 @@ def scale(nodes, vms, sizes, changes=60, bulk=2000):
                 post.append((time.perf_counter() - t) * 1000)
                 used_spare += 1
                 made.append(fid)
+                # Polled every millisecond: a busier poll would take the CPU the change needs
+                # (each GET costs taasd about 0.2 ms).
                 while api.call("GET", f"/v2.0/taas/tap_flows/{fid}")["tap_flow"]["status"] != "ACTIVE":
-                    pass
+                    time.sleep(0.001)
                 lat.append((time.perf_counter() - t) * 1000)
             for fid in made:
                 api.call("DELETE", f"/v2.0/taas/tap_flows/{fid}")
@@ -348,7 +365,8 @@ def scale(nodes, vms, sizes, changes=60, bulk=2000):
                 time.sleep(0.02)
             held = int(run.status()["connected"])
             rows.append((size, lat, post, cpu, idle, rss, held, preload))
-        print(f"taasd's resident memory: {bare_rss / 1024:.1f} MiB bare (no topology, no bridge); "
+        print(f"taasd's resident memory: {bare_rss / 1024:.1f} MiB bare (no topology, no bridge: {bare_anon / 1024:.1f} MiB its own, "
+              f"{bare_file / 1024:.1f} MiB file-backed pages of the binary and the shared libraries); "
               f"{topo_rss / 1024:.1f} MiB with {nodes * vms:,} declared ports and {nodes} bridges, before any tap service")
         print()
         print("| tap flows installed | bridges held | POST→ACTIVE p50 | p99 | max | POST alone p50 | p99 | taasd CPU per change "
@@ -359,6 +377,29 @@ def scale(nodes, vms, sizes, changes=60, bulk=2000):
             print(f"| {size:,} | {held} | {quantile(lat, 0.5):.1f} ms | {quantile(lat, 0.99):.1f} ms | {max(lat):.1f} ms "
                   f"| {quantile(post, 0.5):.1f} ms | {quantile(post, 0.99):.1f} ms | {cpu:.1f} ms | {idle * 100:.1f} % "
                   f"| {rss / 1024:.0f} MiB | {pre} |", flush=True)
+    finally:
+        run.close()
+    fresh_preload(nodes, vms, sizes[-1], bulk)
+
+
+def fresh_preload(nodes, vms, size, bulk):
+    """The bulk preload on its own: SIZE tap flows into a taasd that has none, to all ACTIVE."""
+    progress(f"a fresh taasd: bulk preload of {size:,} tap flows")
+    run = Run(nodes, vms, quiet_echo=False)
+    try:
+        api = wait_for_service_port(run)
+        sid = create_service(api)
+        t0, c0 = time.time(), cpu_seconds(run.taasd.pid)
+        for first in range(0, size, bulk):
+            api.call("POST", "/v2.0/taas/tap_flows",
+                     {"tap_flows": [{"tap_service_id": sid, "source_port": f"n{i % nodes + 1}-vm{i // nodes + 1}", "direction": "BOTH"}
+                                    for i in range(first, min(size, first + bulk))]})
+        posted = time.time() - t0
+        while api.call("GET", "/v2.0/taas/status")["status"]["tap_flows"]["ACTIVE"] < size:
+            time.sleep(0.05)
+        took, cpu = time.time() - t0, cpu_seconds(run.taasd.pid) - c0
+        print(f"bulk preload into a fresh taasd: {size:,} tap flows ({-(-size // bulk)} POSTs of up to {bulk:,}) to ACTIVE in {took:.2f} s "
+              f"(the POSTs {posted:.2f} s; taasd CPU {cpu:.2f} s); resident memory then {rss_kb(run.taasd.pid) / 1024:.0f} MiB", flush=True)
     finally:
         run.close()
 
