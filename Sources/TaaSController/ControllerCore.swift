@@ -72,7 +72,10 @@ public struct ControllerCore: Sendable {
     /// Each bridge's newest program version: one more per delta the engine gave for it.
     var versions: [String: Int] = [:]
     var byDatapath: [UInt64: String] = [:]
+    /// Bridges waiting for a push, in order: `queue[queueHead...]` (taken from the front without
+    /// moving the rest, which would cost the queue's length on each of 10,000 pushes).
     var queue: [String] = []
+    var queueHead = 0
     var inFlight = 0
     var nextTicket = 0
     /// Pushes in flight at most: enough to hide round trips when a change touches thousands of
@@ -270,7 +273,7 @@ public struct ControllerCore: Sendable {
             if let dpid = bridges[n.id]?.datapathID, byDatapath[dpid] == n.id { byDatapath[dpid] = nil }
             bridges[n.id] = nil
             versions[n.id] = nil
-            queue.removeAll { $0 == n.id }
+            // Left in the queue: `start` passes over a bridge that no longer exists.
         default:
             break
         }
@@ -305,8 +308,8 @@ public struct ControllerCore: Sendable {
         }
         var actions: [Action] = []
         var taken = 0
-        while taken < queue.count && inFlight < maxPushes {
-            let id = queue[taken]
+        while queueHead + taken < queue.count && inFlight < maxPushes {
+            let id = queue[queueHead + taken]
             taken += 1
             guard var b = bridges[id] else { continue }
             b.queued = false
@@ -328,7 +331,14 @@ public struct ControllerCore: Sendable {
             inFlight += 1
             actions.append(.push(Push(node: id, datapathID: dpid, content: content, version: versions[id] ?? 0, ticket: nextTicket)))
         }
-        queue.removeFirst(taken)
+        queueHead += taken
+        if queueHead == queue.count {
+            queue.removeAll(keepingCapacity: queue.count < 4096)
+            queueHead = 0
+        } else if queueHead >= 4096 && queueHead * 2 >= queue.count {
+            queue.removeFirst(queueHead)
+            queueHead = 0
+        }
         return actions
     }
 
