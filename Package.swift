@@ -176,8 +176,14 @@ let package = Package(
         .testTarget(name: "OpenFlowTextTests", dependencies: ["OpenFlowText", "OpenFlow", "TaaSTestSupport"]),
         .testTarget(
             name: "SwitchSessionTests",
-            dependencies: ["SwitchSession", "NetworkTransport", "OpenFlow", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["SwitchSession", "OpenFlow", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        .testTarget(
+            name: "NetworkTransportTests",
+            dependencies: ["NetworkTransport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+        ),
+        .testTarget(name: "TaaSCollectionsTests", dependencies: ["TaaSCollections"]),
         .testTarget(
             name: "OpenFlowServerTests",
             dependencies: [

@@ -1,4 +1,3 @@
-import NetworkTransport
 import NIOCore
 import OpenFlow
 import SwitchSession
@@ -354,20 +353,5 @@ import Testing
         lost.framingLost = true
         guard case .close? = m.decodingFailed(lost).last else { Issue.record("no close"); return }
         #expect(m.isClosed)
-    }
-
-    @Test func targetsParse() throws {
-        #expect(try ConnectionTarget(parsing: "ptcp:6653") == .passiveTCP(port: 6653, host: "0.0.0.0"))
-        #expect(try ConnectionTarget(parsing: "ptcp:") == .passiveTCP(port: 6653, host: "0.0.0.0"))
-        #expect(try ConnectionTarget(parsing: "ptcp:0:127.0.0.1") == .passiveTCP(port: 0, host: "127.0.0.1"))
-        #expect(try ConnectionTarget(parsing: "pssl:6653:[::1]") == .passiveSSL(port: 6653, host: "::1"))
-        #expect(try ConnectionTarget(parsing: "punix:/run/taasd.sock") == .passiveUnix(path: "/run/taasd.sock"))
-        #expect(try ConnectionTarget(parsing: "tcp:192.0.2.1") == .activeTCP(host: "192.0.2.1", port: 6653))
-        #expect(try ConnectionTarget(parsing: "ssl:[2001:db8::1]:6654") == .activeSSL(host: "2001:db8::1", port: 6654))
-        #expect(try ConnectionTarget(parsing: "unix:/var/run/openvswitch/br-int.mgmt") == .activeUnix(path: "/var/run/openvswitch/br-int.mgmt"))
-        for bad in ["", "6653", "http:1", "ptcp:99999", "tcp:", "tcp:1.2.3.4:x", "punix:", "ptcp:1:a b"] {
-            #expect(throws: ConnectionTarget.ParseError.self, "\(bad)") { try ConnectionTarget(parsing: bad) }
-        }
-        #expect(try ConnectionTarget(parsing: "ssl:[::1]:6653").description == "ssl:[::1]:6653")
     }
 }
