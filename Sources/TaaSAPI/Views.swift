@@ -42,12 +42,13 @@ struct FieldWriter {
     }
 }
 
-struct TapServiceView: ResourceView {
-    var id, projectID, name, description, portID: String
+/// What every TaaS resource shows: identity, owner, name, description and runtime state.
+struct CommonFields: Sendable {
+    var id, projectID, name, description: String
     var state: ResourceState
 
-    init(_ s: TapService, _ state: ResourceState) {
-        id = s.id.rawValue; projectID = s.projectID; name = s.name; description = s.description; portID = s.portID; self.state = state
+    init(id: ResourceID, projectID: String, name: String, description: String, state: ResourceState) {
+        self.id = id.rawValue; self.projectID = projectID; self.name = name; self.description = description; self.state = state
     }
 
     func text(_ field: String) -> String? {
@@ -56,64 +57,86 @@ struct TapServiceView: ResourceView {
         case "tenant_id", "project_id": projectID
         case "name": name
         case "description": description
-        case "port_id": portID
         case "status": state.status.rawValue
         case "status_reason": state.reason ?? ""
         default: nil
         }
     }
 
+    /// The fields every resource starts with, in Neutron's order.
+    func putHead(_ w: inout FieldWriter) throws {
+        try w.put("id", id); try w.put("tenant_id", projectID); try w.put("project_id", projectID); try w.put("name", name)
+        try w.put("description", description)
+    }
+
+    /// The fields every resource ends with.
+    func putStatus(_ w: inout FieldWriter) throws {
+        try w.put("status", state.status.rawValue); try w.put("status_reason", state.reason)
+    }
+}
+
+struct TapServiceView: ResourceView {
+    var common: CommonFields
+    var portID: String
+    var id: String { common.id }
+
+    init(_ s: TapService, _ state: ResourceState) {
+        common = CommonFields(id: s.id, projectID: s.projectID, name: s.name, description: s.description, state: state)
+        portID = s.portID
+    }
+
+    func text(_ field: String) -> String? {
+        field == "port_id" ? portID : common.text(field)
+    }
+
     func encode(to encoder: Encoder) throws {
         var w = FieldWriter(encoder)
-        try w.put("id", id); try w.put("tenant_id", projectID); try w.put("project_id", projectID); try w.put("name", name)
-        try w.put("description", description); try w.put("port_id", portID); try w.put("status", state.status.rawValue)
-        try w.put("status_reason", state.reason)
+        try common.putHead(&w)
+        try w.put("port_id", portID)
+        try common.putStatus(&w)
     }
 }
 
 struct TapFlowView: ResourceView {
-    var id, projectID, name, description, tapServiceID, sourcePort, direction: String
+    var common: CommonFields
+    var tapServiceID, sourcePort, direction: String
     var vlanFilter: String?
-    var state: ResourceState
+    var id: String { common.id }
 
     init(_ f: TapFlow, _ state: ResourceState) {
-        id = f.id.rawValue; projectID = f.projectID; name = f.name; description = f.description; tapServiceID = f.tapServiceID.rawValue
-        sourcePort = f.sourcePort; direction = f.direction.rawValue; vlanFilter = f.vlanFilter?.description; self.state = state
+        common = CommonFields(id: f.id, projectID: f.projectID, name: f.name, description: f.description, state: state)
+        tapServiceID = f.tapServiceID.rawValue; sourcePort = f.sourcePort; direction = f.direction.rawValue
+        vlanFilter = f.vlanFilter?.description
     }
 
     func text(_ field: String) -> String? {
         switch field {
-        case "id": id
-        case "tenant_id", "project_id": projectID
-        case "name": name
-        case "description": description
         case "tap_service_id": tapServiceID
         case "source_port": sourcePort
         case "direction": direction
         case "vlan_filter": vlanFilter ?? ""
-        case "status": state.status.rawValue
-        case "status_reason": state.reason ?? ""
-        default: nil
+        default: common.text(field)
         }
     }
 
     func encode(to encoder: Encoder) throws {
         var w = FieldWriter(encoder)
-        try w.put("id", id); try w.put("tenant_id", projectID); try w.put("project_id", projectID); try w.put("name", name)
-        try w.put("description", description); try w.put("tap_service_id", tapServiceID); try w.put("source_port", sourcePort)
-        try w.put("direction", direction); try w.put("vlan_filter", vlanFilter); try w.put("status", state.status.rawValue)
-        try w.put("status_reason", state.reason)
+        try common.putHead(&w)
+        try w.put("tap_service_id", tapServiceID); try w.put("source_port", sourcePort); try w.put("direction", direction)
+        try w.put("vlan_filter", vlanFilter)
+        try common.putStatus(&w)
     }
 }
 
 struct TapMirrorView: ResourceView {
-    var id, projectID, name, description, portID, remoteIP, mirrorType: String
+    var common: CommonFields
+    var portID, remoteIP, mirrorType: String
     var directions: [String: Int]
-    var state: ResourceState
+    var id: String { common.id }
 
     init(_ m: TapMirror, _ state: ResourceState) {
-        id = m.id.rawValue; projectID = m.projectID; name = m.name; description = m.description; portID = m.portID; remoteIP = m.remoteIP
-        mirrorType = m.mirrorType.rawValue; self.state = state
+        common = CommonFields(id: m.id, projectID: m.projectID, name: m.name, description: m.description, state: state)
+        portID = m.portID; remoteIP = m.remoteIP; mirrorType = m.mirrorType.rawValue
         var dirs: [String: Int] = [:]
         for (d, k) in m.directions { dirs[d.rawValue] = Int(k) }
         directions = dirs
@@ -121,25 +144,19 @@ struct TapMirrorView: ResourceView {
 
     func text(_ field: String) -> String? {
         switch field {
-        case "id": id
-        case "tenant_id", "project_id": projectID
-        case "name": name
-        case "description": description
         case "port_id": portID
         case "remote_ip": remoteIP
         case "mirror_type": mirrorType
-        case "status": state.status.rawValue
-        case "status_reason": state.reason ?? ""
-        default: nil
+        default: common.text(field)
         }
     }
 
     func encode(to encoder: Encoder) throws {
         var w = FieldWriter(encoder)
-        try w.put("id", id); try w.put("tenant_id", projectID); try w.put("project_id", projectID); try w.put("name", name)
-        try w.put("description", description); try w.put("port_id", portID); try w.put("directions", directions)
-        try w.put("remote_ip", remoteIP); try w.put("mirror_type", mirrorType); try w.put("status", state.status.rawValue)
-        try w.put("status_reason", state.reason)
+        try common.putHead(&w)
+        try w.put("port_id", portID); try w.put("directions", directions); try w.put("remote_ip", remoteIP)
+        try w.put("mirror_type", mirrorType)
+        try common.putStatus(&w)
     }
 }
 
