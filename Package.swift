@@ -157,6 +157,8 @@ let package = Package(
         // Labs of real Open vSwitch on one machine (nodes in namespaces, VMs, an underlay): taas-lab and the tests.
         .target(name: "LabKit"),
         // Shared test helpers: sample messages, running ovs-ofctl, a listener that plays a switch, session events.
+        // A seeded random generator, so that the tests' random sequences replay from their seed.
+        .target(name: "SeededRandom", path: "Tests/SeededRandom"),
         .target(
             name: "TaaSTestSupport",
             dependencies: [
@@ -173,7 +175,7 @@ let package = Package(
             name: "OpenFlowTests",
             dependencies: ["OpenFlow", "OpenFlowFuzzSupport", "TaaSTestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        .testTarget(name: "OpenFlowTextTests", dependencies: ["OpenFlowText", "OpenFlow", "TaaSTestSupport"]),
+        .testTarget(name: "OpenFlowTextTests", dependencies: ["OpenFlowText", "OpenFlow", "TaaSTestSupport", "SeededRandom"]),
         .testTarget(
             name: "SwitchSessionTests",
             dependencies: ["SwitchSession", "OpenFlow", .product(name: "NIOCore", package: "swift-nio")]
@@ -183,7 +185,7 @@ let package = Package(
             dependencies: ["NetworkTransport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
-        .testTarget(name: "TaaSCollectionsTests", dependencies: ["TaaSCollections"]),
+        .testTarget(name: "TaaSCollectionsTests", dependencies: ["TaaSCollections", "SeededRandom"]),
         .testTarget(
             name: "OpenFlowServerTests",
             dependencies: [
@@ -204,8 +206,8 @@ let package = Package(
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "TopologyTests", dependencies: ["Topology", "OVSDB"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "OpenFlow", "OpenFlowText", "TaaSPolicy", "Topology", "OVSDB"]),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "OVSDB", "SeededRandom"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "OpenFlow", "OpenFlowText", "TaaSPolicy", "Topology", "OVSDB", "SeededRandom"]),
         .testTarget(
             name: "TaaSControllerTests",
             dependencies: ["TaaSController", "Pipeline", "TaaSPolicy", "TaaSState", "Topology", "OVSDB", "OpenFlow", "SwitchSession"]

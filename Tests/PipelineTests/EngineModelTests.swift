@@ -1,6 +1,7 @@
 import Foundation
 import OpenFlowText
 @testable import Pipeline
+import SeededRandom
 import TaaSPolicy
 import Testing
 import Topology
@@ -11,18 +12,6 @@ import Topology
 /// and after the step. (ovn-northd's tests hold incremental processing to a recompute the
 /// same way.)
 @Suite(.serialized) struct EngineModelTests {
-    /// A deterministic generator, so that a failing sequence can be replayed by its seed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
-    }
-
     /// The world a sequence changes: a policy and a topology, built directly.
     struct World {
         var services: [ResourceID: TapService] = [:]

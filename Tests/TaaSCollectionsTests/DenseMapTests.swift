@@ -1,19 +1,8 @@
+import SeededRandom
 import TaaSCollections
 import Testing
 
 @Suite struct DenseMapTests {
-    /// A deterministic generator, so that a failing sequence can be replayed by its seed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Random inserts, updates and removals (removal swaps the last entry into the hole) agree
     /// with a dictionary after every step.
     @Test(arguments: 0..<20)

@@ -1,21 +1,11 @@
 import OVSDB
+import SeededRandom
 import Testing
 import Topology
 
 /// The topology kept one node at a time equals the topology joined from all its sources at
 /// once, and the events it returns, applied in order, lead from each state to the next.
 @Suite struct TopologyJoinTests {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
-    }
-
     struct Sources {
         var connected: [String: NodeView] = [:]
         var stale: [String: NodeView] = [:]
