@@ -51,6 +51,24 @@ import Testing
         #expect(connectedLines() == 2, "\(d.log)")
     }
 
+    @Test func aRestartedTaasdDialingTheBridgeFindsItsProgramAndSendsNothing() async throws {
+        // The fast-restart deployment: the bridge listens, so nothing waits on Open vSwitch's
+        // reconnection backoff. Listening from the start: a bridge that loses its last primary
+        // controller is flushed by Open vSwitch, once.
+        try node.vsctl(["set-controller", "br-int", "ptcp:6655:127.0.0.1"])
+        let args = ["--openflow", "tcp:127.0.0.1:6655", "--ovsdb", node.db]
+        let first = try taasd(args)
+        try await first.waitForLine(containing: ["bridge programmed", "flows_added="])
+        let flows = try node.ofctl("dump-flows", options: ["--no-stats"])
+        #expect(try node.flowCount() > 0, "\(first.log)")
+        first.stop()
+        let second = try taasd(args)
+        defer { second.stop() }
+        try await second.waitForLog("bridge already holds its program")
+        #expect(!second.log.contains("bridge programmed"), "\(second.log)")
+        #expect(try node.ofctl("dump-flows", options: ["--no-stats"]) == flows)
+    }
+
     /// Makes a PKI with ovs-pki: a controller certificate and a switch certificate.
     func pki(_ dir: String) throws {
         try Command.check("ovs-pki", ["--dir=\(dir)/pki", "init", "--force"])
