@@ -233,7 +233,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]
+            ],
+            // Run by OpenStackSDKTests with the venv's python, not built.
+            exclude: ["openstacksdk_crud.py"]
         ),
     ],
     swiftLanguageModes: [.v6]

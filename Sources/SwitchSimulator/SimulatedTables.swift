@@ -9,13 +9,19 @@ public struct SimulatedTables: Sendable {
     struct Key: Hashable {
         var table: UInt8
         var priority: UInt16
-        var fields: Set<OXMField>
+        /// The match's fields in one order (by field id, unique in a valid match): equal for
+        /// matches that list them differently, and cheaper to hash than a set.
+        var fields: [OXMField]
     }
 
     private(set) var flows: [Key: FlowStats] = [:]
     public private(set) var groups: [UInt32: GroupDescription] = [:]
     /// Open bundles: id → messages added, each with its xid (the error for a failed message carries it).
     private var bundles: [UInt32: [(xid: UInt32, message: OpenFlowMessage.Payload)]] = [:]
+    /// While a bundle commits: what each change replaced, to undo them all if one fails. (A copy
+    /// of the tables per commit would cost the whole table for every change.)
+    private var undoFlows: [(Key, FlowStats?)]?
+    private var undoGroups: [(UInt32, GroupDescription?)]?
 
     public init() {}
 
@@ -44,38 +50,48 @@ public struct SimulatedTables: Sendable {
     }
 
     mutating func apply(_ f: FlowMod) -> Bool {
-        let key = Key(table: f.tableID, priority: f.priority, fields: Set(f.match.fields))
+        let key = Key(table: f.tableID, priority: f.priority, fields: f.match.fields.sorted { $0.id < $1.id })
         func cookieMatches(_ s: FlowStats) -> Bool { (s.cookie & f.cookieMask) == (f.cookie & f.cookieMask) }
         switch f.command {
         case .add:
-            flows[key] = FlowStats(tableID: f.tableID, priority: f.priority, idleTimeout: f.idleTimeout, hardTimeout: f.hardTimeout,
-                                   flags: f.flags, cookie: f.cookie, match: f.match, instructions: f.instructions)
+            setFlow(key, FlowStats(tableID: f.tableID, priority: f.priority, idleTimeout: f.idleTimeout, hardTimeout: f.hardTimeout,
+                                   flags: f.flags, cookie: f.cookie, match: f.match, instructions: f.instructions))
             return true
         case .modifyStrict:
             // OpenFlow 1.3: modifying a flow that is not there changes nothing.
             guard var s = flows[key], cookieMatches(s) else { return false }
             s.instructions = f.instructions
-            flows[key] = s
+            setFlow(key, s)
             return true
         case .modify:
             var changed = false
             for (k, var s) in flows where covers(f, k) && cookieMatches(s) {
                 s.instructions = f.instructions
-                flows[k] = s
+                setFlow(k, s)
                 changed = true
             }
             return changed
         case .deleteStrict:
             guard let s = flows[key], cookieMatches(s) else { return false }
-            flows[key] = nil
+            setFlow(key, nil)
             return true
         case .delete:
             let doomed = flows.filter { covers(f, $0.key) && cookieMatches($0.value) }.map(\.key)
-            for k in doomed { flows[k] = nil }
+            for k in doomed { setFlow(k, nil) }
             return !doomed.isEmpty
         default:
             return false
         }
+    }
+
+    private mutating func setFlow(_ key: Key, _ value: FlowStats?) {
+        let old = if let value { flows.updateValue(value, forKey: key) } else { flows.removeValue(forKey: key) }
+        undoFlows?.append((key, old))
+    }
+
+    private mutating func setGroup(_ id: UInt32, _ value: GroupDescription?) {
+        undoGroups?.append((id, groups[id]))
+        groups[id] = value
     }
 
     /// Whether a non-strict request selects a flow: same table (or all) and every request field in the flow's match.
@@ -87,12 +103,16 @@ public struct SimulatedTables: Sendable {
         switch g.command {
         case .add:
             guard groups[g.groupID] == nil else { throw Failure(xid: xid, code: .groupModFailedGroupExists) }
-            groups[g.groupID] = GroupDescription(type: g.type, groupID: g.groupID, buckets: g.buckets)
+            setGroup(g.groupID, GroupDescription(type: g.type, groupID: g.groupID, buckets: g.buckets))
         case .modify:
             guard groups[g.groupID] != nil else { throw Failure(xid: xid, code: .groupModFailedUnknownGroup) }
-            groups[g.groupID] = GroupDescription(type: g.type, groupID: g.groupID, buckets: g.buckets)
+            setGroup(g.groupID, GroupDescription(type: g.type, groupID: g.groupID, buckets: g.buckets))
         case .delete:
-            if g.groupID == Reserved.groupAll { groups = [:] } else { groups[g.groupID] = nil }
+            if g.groupID == Reserved.groupAll {
+                for id in Array(groups.keys) { setGroup(id, nil) }
+            } else {
+                setGroup(g.groupID, nil)
+            }
         default:
             throw Failure(xid: xid, code: .groupModFailedBadCommand)
         }
@@ -116,19 +136,23 @@ public struct SimulatedTables: Sendable {
                 return (reply, [], false)
             case .commitRequest:
                 guard let messages = bundles.removeValue(forKey: c.bundleID) else { return (nil, [(xid, .bundleBadID)], false) }
-                var copy = self
-                copy.bundles = [:]
+                undoFlows = []
+                undoGroups = []
+                undoFlows?.reserveCapacity(messages.count)
+                let adds = messages.count { if case .flowMod(let f) = $0.message { f.command == .add } else { false } }
+                flows.reserveCapacity(flows.count + adds)
+                defer { undoFlows = nil; undoGroups = nil }
                 var changed = false
                 for m in messages {
                     do throws(Failure) {
-                        changed = try copy.apply(m.message, xid: m.xid) || changed
+                        changed = try apply(m.message, xid: m.xid) || changed
                     } catch {
+                        // All or nothing: put back what the earlier messages changed, latest first.
+                        for (k, old) in (undoFlows ?? []).reversed() { flows[k] = old }
+                        for (id, old) in (undoGroups ?? []).reversed() { groups[id] = old }
                         return (nil, [(error.xid, error.code), (xid, .bundleMsgFailed)], false)
                     }
                 }
-                let open = bundles
-                self = copy
-                bundles = open
                 return (reply, [], changed)
             case .discardRequest, .closeRequest:
                 if c.type == .discardRequest { bundles[c.bundleID] = nil }

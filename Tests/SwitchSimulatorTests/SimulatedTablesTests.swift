@@ -84,6 +84,25 @@ struct SimulatedTablesTests {
         #expect(t.bundle(control(.commitRequest), xid: 24).errors.map(\.1) == [.bundleBadID], "a committed bundle is gone")
     }
 
+    @Test func aFailedCommitPutsBackWhatItsEarlierMessagesChangedOrRemoved() throws {
+        var t = SimulatedTables()
+        let g = GroupMod(command: .add, type: .all, groupID: 7, buckets: [Bucket(actions: [.output(1)])])
+        try t.apply(.groupMod(g), xid: 1)
+        try t.apply(.flowMod(Self.flow(Self.a)), xid: 2)
+        let flowsBefore = t.allFlows, groupsBefore = t.groups
+        func add(_ m: OpenFlowMessage.Payload, _ xid: UInt32) { _ = t.bundle(.bundleAdd(BundleAdd(bundleID: 9, message: m)), xid: xid) }
+        _ = t.bundle(.bundleControl(BundleControl(bundleID: 9, type: .openRequest)), xid: 10)
+        add(.flowMod(Self.flow(Self.a, .deleteStrict)), 11)
+        add(.groupMod(GroupMod(command: .delete, type: .all, groupID: Reserved.groupAll)), 12)
+        add(.flowMod(Self.flow(Self.b)), 13)
+        add(.groupMod(GroupMod(command: .add, type: .all, groupID: 7, buckets: [Bucket(actions: [.output(2)])])), 14)
+        add(.groupMod(g), 15)  // exists now: fails, and everything above is undone
+        let failed = t.bundle(.bundleControl(BundleControl(bundleID: 9, type: .commitRequest)), xid: 16)
+        #expect(failed.errors.map(\.0) == [15, 16])
+        #expect(t.allFlows == flowsBefore)
+        #expect(t.groups == groupsBefore)
+    }
+
     @Test func aLargeDumpIsSplitUnderTheMessageLimit() throws {
         var responder = SwitchResponder(datapathID: 1)
         responder.flows = (0..<1000).map { i in
