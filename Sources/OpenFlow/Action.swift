@@ -36,11 +36,12 @@ public enum NiciraActionSubtype {
     public static let resubmit: UInt16 = 1
     public static let resubmitTable: UInt16 = 14
     public static let outputTrunc: UInt16 = 39
+    public static let clone: UInt16 = 42
 }
 
 /// An OpenFlow 1.3 action (§7.2.5), plus the Nicira actions a mirroring pipeline uses.
 /// Unknown actions and experimenter bodies keep their bytes and re-encode unchanged.
-public enum Action: Hashable, Sendable {
+public indirect enum Action: Hashable, Sendable {
     /// `maxLength` only matters for `controller` (bytes sent in PACKET_IN).
     case output(port: PortNumber, maxLength: UInt16)
     case copyTTLOut
@@ -63,6 +64,9 @@ public enum Action: Hashable, Sendable {
     case resubmit(inPort: UInt16, table: UInt8?)
     /// `NXAST_OUTPUT_TRUNC`: output at most `maxLength` bytes of the packet (a snap length).
     case outputTruncated(port: UInt16, maxLength: UInt32)
+    /// `NXAST_CLONE`: runs the actions on a copy of the packet, so that what they change (tunnel
+    /// destination and key, say) never reaches the actions after it.
+    case clone([Action])
     /// Any other experimenter action: `body` is every byte after the experimenter id.
     case experimenter(id: UInt32, body: [UInt8])
     /// An action type this codec does not know: `body` is every byte after type and length.
@@ -75,10 +79,14 @@ public enum Action: Hashable, Sendable {
     /// The OpenFlow 1.0 port number Nicira actions use for `OFPP_IN_PORT`.
     public static let niciraInPort: UInt16 = 0xfff8
 
+    /// Clones within clones decoded as such; deeper ones keep their bytes (`experimenter`).
+    public static let maxNesting = 4
+
     /// Bytes on the wire.
     @inlinable public var wireLength: Int {
         switch self {
         case .output, .resubmit, .outputTruncated: 16
+        case .clone(let inner): 16 + inner.reduce(0) { $0 + $1.wireLength }
         case .setField(let f): paddedTo8(4 + f.wireLength)
         case .experimenter(_, let body): 8 + body.count
         case .unknown(_, let body): 4 + body.count
@@ -89,18 +97,18 @@ public enum Action: Hashable, Sendable {
 
 extension RawReader {
     @inlinable
-    mutating func actions(length: Int) throws(ParseError) -> [Action] {
+    mutating func actions(length: Int, depth: Int = 0) throws(ParseError) -> [Action] {
         var body = try sub(length, or: .badActionBadLen)
         var list: [Action] = []
         list.reserveCapacity(4)
         while body.remaining > 0 {
-            list.append(try body.action())
+            list.append(try body.action(depth: depth))
         }
         return list
     }
 
     @inlinable
-    mutating func action() throws(ParseError) -> Action {
+    mutating func action(depth: Int = 0) throws(ParseError) -> Action {
         let e = ErrorCode.badActionBadLen
         let type = try read(UInt16.self, or: e)
         let length = Int(try read(UInt16.self, or: e))
@@ -137,7 +145,7 @@ extension RawReader {
             return .setField(field)
         case .experimenter:
             let exp = try b.read(UInt32.self, or: e)
-            return b.experimenterAction(exp)
+            return b.experimenterAction(exp, depth: depth)
         default:
             return .unknown(type: type, body: b.rest())
         }
@@ -145,7 +153,17 @@ extension RawReader {
 
     /// `self` holds everything after the experimenter id.
     @inlinable
-    mutating func experimenterAction(_ exp: UInt32) -> Action {
+    mutating func experimenterAction(_ exp: UInt32, depth: Int = 0) -> Action {
+        // A clone: subtype, six zero bytes, then actions. Typed only when all of it decodes (and
+        // the padding is zero), so that anything else re-encodes byte for byte.
+        if exp == ExperimenterID.nicira, remaining >= 8, depth < Action.maxNesting, peek(UInt16.self) == NiciraActionSubtype.clone,
+           peek(UInt16.self, at: 2) == 0, peek(UInt32.self, at: 4) == 0 {
+            var inner = self
+            if (try? inner.skip(8, or: .badActionBadLen)) != nil,
+               let list = try? inner.actions(length: inner.remaining, depth: depth + 1) {
+                return .clone(list)
+            }
+        }
         if exp == ExperimenterID.nicira, remaining == 8, let subtype = peek(UInt16.self) {
             switch subtype {
             case NiciraActionSubtype.resubmit:
@@ -203,6 +221,9 @@ extension RawWriter {
             nicira(NiciraActionSubtype.resubmitTable, len); write(port); write(table); zeros(3)
         case .outputTruncated(let port, let maxLen):
             nicira(NiciraActionSubtype.outputTrunc, len); write(port); write(maxLen)
+        case .clone(let inner):
+            nicira(NiciraActionSubtype.clone, len); zeros(6)
+            actions(inner)
         case .experimenter(let id, let body):
             actionHeader(.experimenter, len); write(id); bytes(body)
         case .unknown(let type, let body):

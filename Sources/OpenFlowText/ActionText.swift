@@ -40,6 +40,8 @@ enum ActionText {
                 + (t == 255 ? "" : String(t)) + ")"
         case .outputTruncated(let port, let maxLength):
             return "output(port=" + PortText.render16(port) + ",max_len=\(maxLength))"
+        case .clone(let inner):
+            return "clone(" + inner.map { render($0, ctx: ctx) }.joined(separator: ",") + ")"
         case .experimenter(let id, let body):
             return "experimenter(" + Fmt.padded(UInt64(id), 8) + "," + Fmt.plainHex(body) + ")"
         case .unknown(let type, let body):
@@ -228,6 +230,9 @@ enum ActionText {
             var table: UInt8 = 255
             if parts.count == 2, !parts[1].isEmpty { table = try num(String(parts[1]), tok, "table") }
             return .resubmit(inPort: port, table: table)
+        case "clone":
+            guard paren else { break }
+            return .clone(try parseActionList(arg ?? "", offset: argOffset, ctx: ctx))
         case "experimenter":
             guard paren else { break }
             let (id, body) = try opaque(arg, tok, idMax: UInt64(UInt32.max))

@@ -54,6 +54,18 @@ import Testing
         #expect(f.match[.tunnelID]?.mask?.integer == 0xffff_f000)
     }
 
+    @Test func addFlowWithACloneDecodesAndReencodesAsOpenVSwitchSentIt() throws {
+        let (sw, out) = try transact(["add-flow", "in_port=1,actions=clone(set_field:192.0.2.2->tun_dst,set_field:0x65->tun_id,output(port=9,max_len=128)),output(port=12,max_len=64)"])
+        defer { sw.shutdown() }
+        #expect(out.status == 0, "\(out.stderr)")
+        expectByteIdentical(sw)
+        let f = try #require(flowMods(sw).first)
+        #expect(f.instructions == [.applyActions([
+            .clone([.setField(.tunnelIPv4Dst(IPv4Address(192, 0, 2, 2))), .setField(.tunnelID(0x65)), .outputTruncated(port: 9, maxLength: 128)]),
+            .outputTruncated(port: 12, maxLength: 64),
+        ])])
+    }
+
     @Test func addFlowMatchesOfEveryKind() throws {
         let flows = [
             ("tcp,nw_src=10.0.0.0/8,tp_dst=80,actions=drop", [OXMField(.ethType, 0x0800), OXMField(.ipProto, 6), OXMField(.ipv4Src, 0x0a00_0000, mask: 0xff00_0000), OXMField(.tcpDst, 80)]),

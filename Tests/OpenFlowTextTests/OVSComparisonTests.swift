@@ -30,6 +30,7 @@ struct OVSComparisonTests {
         "dl_type=0x0800 actions=push_mpls:0x8847,output:2",
         "sctp6,tp_src=1,tp_dst=2 actions=set_queue:5,output:1",
         "reg0=0x7,reg15=0x10/0xf0,xreg3=0x100000002 actions=output(port=1,max_len=100)",
+        "in_port=1 actions=clone(set_field:192.0.2.2->tun_dst,set_field:0x65->tun_id,output(port=9,max_len=128)),output:2",
         "dl_type=0x88cc actions=CONTROLLER:100",
         "rarp actions=FLOOD,ALL,TABLE",
         "ip,nw_ttl=3,ip_frag=no actions=mod_nw_ttl:9,set_field:9->nw_ttl,set_field:8->nw_tos,mod_nw_tos:16",

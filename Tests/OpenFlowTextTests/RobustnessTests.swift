@@ -116,10 +116,10 @@ struct RobustnessTests {
         return OXMField(id, value: OXMValue(bytes: value), mask: mask)
     }
 
-    static func randomAction(_ rng: inout SplitMix) -> Action {
+    static func randomAction(_ rng: inout SplitMix, depth: Int = 0) -> Action {
         let port = PortNumber([1, 7, 0xff05, 0xffff_ff05, 0xffff_fff8, 0xffff_fffd, 0xffff_ffff, 70000].randomElement(using: &rng)!)
         let u16 = UInt16.random(in: 0...UInt16.max, using: &rng), u8 = UInt8.random(in: 0...255, using: &rng)
-        switch Int.random(in: 0..<24, using: &rng) {
+        switch Int.random(in: 0..<25, using: &rng) {
         case 0: return .output(port: port, maxLength: Bool.random(using: &rng) ? 0 : u16)
         case 1: return .copyTTLOut
         case 2: return .copyTTLIn
@@ -139,6 +139,7 @@ struct RobustnessTests {
         case 18: return .resubmit(inPort: [0xfff8, 1, 0xfffe, u16].randomElement(using: &rng)!, table: [nil, 255, u8].randomElement(using: &rng)!)
         case 19: return .outputTruncated(port: u16, maxLength: UInt32.random(in: 0...UInt32.max, using: &rng))
         case 20: return .experimenter(id: UInt32.random(in: 0...UInt32.max, using: &rng), body: randomBytes(Int.random(in: 0...12, using: &rng), &rng))
+        case 21 where depth < 2: return .clone((0..<Int.random(in: 0...3, using: &rng)).map { _ in randomAction(&rng, depth: depth + 1) })
         default: return .unknown(type: u16, body: randomBytes(4, &rng))
         }
     }

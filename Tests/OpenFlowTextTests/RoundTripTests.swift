@@ -133,6 +133,8 @@ struct RoundTripTests {
             .resubmit(inPort: Action.niciraInPort, table: 4), .resubmit(inPort: 5, table: 255), .resubmit(inPort: 5, table: 6),
             .resubmit(inPort: Action.niciraInPort, table: 255), .resubmit(inPort: 0xfffe, table: 1),
             .outputTruncated(port: 1, maxLength: 100), .outputTruncated(port: 0xfffe, maxLength: 64),
+            .clone([.setField(.tunnelID(0x64)), .outputTruncated(port: 100, maxLength: 128)]), .clone([]),
+            .clone([.clone([.output(3)]), .group(9)]),
             .setField(.tunnelID(0x64)), .setField(.tunnelIPv4Dst(IPv4Address(192, 0, 2, 1))), .setField(.vlanVID(4106)),
             .setField(.register(3, 7)), .setField(.metadata(1)), .setField(OXMField(.packetRegister(2), 1)),
             .setField(OXMField(.ipv6Src, value: OXMValue(hi: 0x2001_0db8_0000_0000, lo: 1))),
