@@ -78,6 +78,8 @@ struct DestSlot: Sendable {
     var wireName = ""
     /// Rules into it, and one for a live tap service.
     var uses = 0
+    /// Copies are cut to this many bytes (nil: whole frames).
+    var snaplen: UInt16?
 
     var groupID: UInt32? {
         if case .service(_, _, let key) = kind { return GroupIDs.service(key: key) }

@@ -110,14 +110,19 @@ struct PackedValue: Hashable, Sendable {
         }
     }
 
+    /// A truncating output holds its length in bits 32–47; a clone to another node is three
+    /// words: `cloneTunnel` (the tunnel port and length, as a truncating output), `cloneIP`
+    /// (tun_dst) and `cloneKey` (tun_id).
     enum Kind: UInt64 {
-        case output = 1, group = 2, setNetwork = 3, setLabel = 4
+        case output = 1, group = 2, setNetwork = 3, setLabel = 4, outputTruncated = 5, cloneTunnel = 6, cloneIP = 7, cloneKey = 8
     }
 
     init(cookie: UInt64, actions: [Action], goto next: UInt8?) {
         self.cookie = cookie
         self.next = next ?? 0xff
-        let packed = actions.map(Self.pack)
+        var packed: [UInt64] = []
+        packed.reserveCapacity(actions.count)
+        for a in actions { Self.pack(a, into: &packed) }
         switch packed.count {
         case 0: self.actions = .none
         case 1: self.actions = .one(packed[0])
@@ -126,26 +131,52 @@ struct PackedValue: Hashable, Sendable {
         }
     }
 
-    static func pack(_ a: Action) -> UInt64 {
+    static func pack(_ a: Action, into out: inout [UInt64]) {
+        func word(_ k: Kind, _ value: UInt64) -> UInt64 { k.rawValue << 56 | value }
         switch a {
-        case .output(let port, _): return Kind.output.rawValue << 56 | UInt64(port.rawValue)
-        case .group(let id): return Kind.group.rawValue << 56 | UInt64(id)
-        case .setField(let f) where f.id == .nxRegister(Network.register): return Kind.setNetwork.rawValue << 56 | f.value.integer
-        case .setField(let f) where f.id == .nxRegister(SenderLabel.register): return Kind.setLabel.rawValue << 56 | f.value.integer
+        case .output(let port, _): out.append(word(.output, UInt64(port.rawValue)))
+        case .outputTruncated(let port, let maxLen): out.append(word(.outputTruncated, UInt64(maxLen & 0xffff) << 32 | UInt64(port)))
+        case .group(let id): out.append(word(.group, UInt64(id)))
+        case .setField(let f) where f.id == .nxRegister(Network.register): out.append(word(.setNetwork, f.value.integer))
+        case .setField(let f) where f.id == .nxRegister(SenderLabel.register): out.append(word(.setLabel, f.value.integer))
+        case .clone(let inner):
+            // The one clone the pipeline makes: tun_dst, tun_id, a truncating output.
+            guard inner.count == 3, case .setField(let ip) = inner[0], ip.id == .nxTunnelIPv4Dst,
+                  case .setField(let key) = inner[1], key.id == .tunnelID, case .outputTruncated(let port, let maxLen) = inner[2] else {
+                preconditionFailure("the packed form has no clone \(inner)")
+            }
+            out.append(word(.cloneTunnel, UInt64(maxLen & 0xffff) << 32 | UInt64(port)))
+            out.append(word(.cloneIP, ip.value.integer & 0xffff_ffff))
+            out.append(word(.cloneKey, key.value.integer & 0xff_ffff_ffff_ffff))
         default:
             // The pipeline makes no other action; failing loudly here beats a wrong flow.
             preconditionFailure("the packed form has no action \(a)")
         }
     }
 
-    static func unpack(_ p: UInt64) -> Action {
-        let value = UInt32(truncatingIfNeeded: p)
-        switch Kind(rawValue: p >> 56) {
-        case .group: return .group(value)
-        case .setNetwork: return .setField(.register(Network.register, value))
-        case .setLabel: return .setField(.register(SenderLabel.register, value))
-        default: return .output(PortNumber(value))
+    static func unpack(_ words: [UInt64]) -> [Action] {
+        var out: [Action] = []
+        out.reserveCapacity(words.count)
+        var i = 0
+        while i < words.count {
+            let p = words[i]
+            let value = UInt32(truncatingIfNeeded: p)
+            let length = UInt32(truncatingIfNeeded: p >> 32) & 0xffff
+            i += 1
+            switch Kind(rawValue: p >> 56) {
+            case .group: out.append(.group(value))
+            case .setNetwork: out.append(.setField(.register(Network.register, value)))
+            case .setLabel: out.append(.setField(.register(SenderLabel.register, value)))
+            case .outputTruncated: out.append(.outputTruncated(port: UInt16(truncatingIfNeeded: value), maxLength: length))
+            case .cloneTunnel where i + 1 < words.count:
+                let ip = UInt32(truncatingIfNeeded: words[i]), key = words[i + 1] & 0xff_ffff_ffff_ffff
+                i += 2
+                out.append(.clone([.setField(.tunnelIPv4Dst(IPv4Address(rawValue: ip))), .setField(.tunnelID(key)),
+                                   .outputTruncated(port: UInt16(truncatingIfNeeded: value), maxLength: length)]))
+            default: out.append(.output(PortNumber(value)))
+            }
         }
+        return out
     }
 
     /// The groups its actions output to.
@@ -159,6 +190,6 @@ struct PackedValue: Hashable, Sendable {
 
     /// The flow as the switch holds it.
     func entry(_ key: PackedKey) -> FlowEntry {
-        BridgeProgram.entry(key.table, key.priority, cookie, key.match.fields, actions.list.map(Self.unpack), goto: next == 0xff ? nil : next).entry
+        BridgeProgram.entry(key.table, key.priority, cookie, key.match.fields, Self.unpack(actions.list), goto: next == 0xff ? nil : next).entry
     }
 }

@@ -244,7 +244,7 @@ public struct PipelineEngine: Sendable {
     mutating func apply(_ delta: PolicyDelta) {
         // Services first (flows name them), flows and mirrors, then services gone.
         for (id, c) in delta.tapServices.sorted(by: { $0.key < $1.key }) {
-            if let s = c.new { setService(id, port: s.portID, key: s.tunnelKey) }
+            if let s = c.new { setService(id, port: s.portID, key: s.tunnelKey, snaplen: s.snaplen) }
         }
         for (id, c) in delta.tapFlows.sorted(by: { $0.key < $1.key }) {
             let old = c.old.map(Self.relevant), new = c.new.map(Self.relevant)
@@ -260,6 +260,13 @@ public struct PipelineEngine: Sendable {
                 }
             } ?? []
             setRules(id, source: c.new?.portID, rules: rules)
+        }
+        // A tap mirror's snap length belongs to its ports' destinations.
+        for (_, c) in delta.tapMirrors.sorted(by: { $0.key < $1.key }) {
+            guard let m = c.new else { continue }
+            for dir in m.directions.keys {
+                if let d = dests.find(.mirror(MirrorPortName.make(m.id, dir))) { setSnaplen(d, m.snaplen) }
+            }
         }
         for (id, c) in delta.tapServices.sorted(by: { $0.key < $1.key }) where c.new == nil { removeService(id) }
     }
@@ -290,9 +297,17 @@ public struct PipelineEngine: Sendable {
         }
     }
 
-    mutating func setService(_ id: ResourceID, port: String, key: UInt32) {
+    /// A destination's copies are cut differently: everything that delivers to it changes.
+    mutating func setSnaplen(_ d: DestRef, _ snaplen: UInt16?) {
+        guard dests[d].snaplen != snaplen else { return }
+        dests[d].snaplen = snaplen
+        deliveryChanged.insert(d)
+    }
+
+    mutating func setService(_ id: ResourceID, port: String, key: UInt32, snaplen: UInt16? = nil) {
         let d = destRef(.service(id))
         let p = portRef(port)
+        setSnaplen(d, snaplen)
         if case .service(_, let oldPort, let oldKey) = dests[d].kind {
             guard oldPort != p || oldKey != key else { return }
             // Never done by TaaS (a service's port and key are fixed): recompile everything.

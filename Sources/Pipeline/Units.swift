@@ -21,16 +21,26 @@ struct FlowBuilder {
 extension PipelineEngine {
     static let baseCookie = Cookie.make(.base, "base")
 
-    /// How a copy to `d` leaves node `n` (nil: it cannot, yet).
+    /// How a copy to `d` leaves node `n` (nil: it cannot, yet). With a snap length, outputs
+    /// are truncating, and a copy to another node goes through a clone rather than the
+    /// service's group (Open vSwitch ignores `max_len` in group buckets); the clone keeps the
+    /// tunnel rewrites off the original frame just as the group does.
     func deliver(_ n: NodeRef, _ d: DestRef) -> Action? {
+        let snaplen = dests[d].snaplen
+        // Truncating outputs name 16-bit ports (all Open vSwitch gives); a larger number cannot be cut.
+        func output(_ port: UInt32) -> Action? {
+            guard let snaplen else { return .output(PortNumber(port)) }
+            return UInt16(exactly: port).map { .outputTruncated(port: $0, maxLength: UInt32(snaplen)) }
+        }
         switch dests[d].kind {
         case .none: return nil
-        case .mirror(let name): return nodes[n].managedPorts[name].map { .output(PortNumber($0)) }
+        case .mirror(let name): return nodes[n].managedPorts[name].flatMap(output)
         case .service(_, let port, let key):
             guard let t = ports[port].topo, let number = t.ofport else { return nil }
-            if t.node == n { return .output(PortNumber(number)) }
-            guard nodes[n].tunnel != nil, nodes[t.node].present, nodes[t.node].encap != nil else { return nil }
-            return .group(GroupIDs.service(key: key))
+            if t.node == n { return output(number) }
+            guard let tunnel = nodes[n].tunnel, nodes[t.node].present, let encap = nodes[t.node].encap else { return nil }
+            guard snaplen != nil else { return .group(GroupIDs.service(key: key)) }
+            return output(tunnel).map { .clone([.setField(.tunnelIPv4Dst(encap)), .setField(.tunnelID(UInt64(key))), $0]) }
         }
     }
 
@@ -43,7 +53,12 @@ extension PipelineEngine {
     static func actionOrder(_ a: Action) -> (Int, UInt64) {
         switch a {
         case .output(let port, _): (0, UInt64(port.rawValue))
+        case .outputTruncated(let port, _): (0, UInt64(port))
         case .group(let id): (1, UInt64(id))
+        // Where the service's group would be: by its tunnel key.
+        case .clone(let inner):
+            (1, inner.lazy.compactMap { if case .setField(let f) = $0, f.id == .tunnelID { f.value.integer } else { nil } }.first
+                .map { UInt64(GroupIDs.service(key: UInt32(truncatingIfNeeded: $0))) } ?? 0)
         default: (2, 0)
         }
     }

@@ -37,22 +37,27 @@ public enum TaaSAPI {
                  "updated": "2026-11-25T00:00:00Z", "links": []],
                 ["alias": "tap-mirror", "name": "Tap mirrors", "description": "Mirroring to remote analyzers over GRE or ERSPAN v1",
                  "updated": "2026-11-25T00:00:00Z", "links": []],
+                ["alias": "taas-snaplen", "name": "Truncated copies for TaaS",
+                 "description": "snaplen on tap services and tap mirrors: every copy cut to that many bytes, also before tunnels",
+                 "updated": "2026-12-06T00:00:00Z", "links": []],
             ]
             return JSON.response(.ok, ["extensions": ext])
         }
 
         ResourceRoutes(plural: "tap_services", singular: "tap_service", service: service, maxBody: maxBodySize,
-                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "status", "status_reason"],
+                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "snaplen", "status", "status_reason"],
                        list: { t, c in Render.services(t.tapServices(by: c), statuses) },
                        show: { t, id, c in Render.service(try t.tapService(id, by: c), statuses.state(.tapService, id)) },
                        create: { t, a, c, rng in
                            let s = try t.createTapService(.init(projectID: try a.project(), name: try a.string("name") ?? "",
                                                                 description: try a.string("description") ?? "",
-                                                                portID: try a.string("port_id", required: true) ?? ""),
+                                                                portID: try a.string("port_id", required: true) ?? "",
+                                                                snaplen: try a.snaplen() ?? nil),
                                                           id: .random(using: &rng), by: c)
                            return Render.service(s, .down)
                        },
-                       createAllowed: ["name", "description", "port_id", "project_id", "tenant_id"],
+                       createAllowed: ["name", "description", "port_id", "snaplen", "project_id", "tenant_id"],
+                       updateAllowed: ["name", "description", "snaplen"],
                        update: { t, id, u, c in
                            Render.service(try t.updateTapService(id, u, by: c), statuses.state(.tapService, id))
                        },
@@ -80,8 +85,8 @@ public enum TaaSAPI {
                        delete: { t, id, c in try t.deleteTapFlow(id, by: c) }).register(on: router)
 
         ResourceRoutes(plural: "tap_mirrors", singular: "tap_mirror", service: service, maxBody: maxBodySize,
-                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "remote_ip", "mirror_type", "status",
-                                "status_reason"],
+                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "remote_ip", "mirror_type", "snaplen",
+                                "status", "status_reason"],
                        list: { t, c in Render.mirrors(t.tapMirrors(by: c), statuses) },
                        show: { t, id, c in Render.mirror(try t.tapMirror(id, by: c), statuses.state(.tapMirror, id)) },
                        create: { t, a, c, rng in
@@ -90,11 +95,13 @@ public enum TaaSAPI {
                                                                portID: try a.string("port_id", required: true) ?? "",
                                                                directions: try a.directions(),
                                                                remoteIP: try a.string("remote_ip", required: true) ?? "",
-                                                               mirrorType: try a.mirrorType()),
+                                                               mirrorType: try a.mirrorType(), snaplen: try a.snaplen() ?? nil),
                                                          id: .random(using: &rng), by: c)
                            return Render.mirror(m, .down)
                        },
-                       createAllowed: ["name", "description", "port_id", "directions", "remote_ip", "mirror_type", "project_id", "tenant_id"],
+                       createAllowed: ["name", "description", "port_id", "directions", "remote_ip", "mirror_type", "snaplen", "project_id",
+                                       "tenant_id"],
+                       updateAllowed: ["name", "description", "snaplen"],
                        update: { t, id, u, c in
                            Render.mirror(try t.updateTapMirror(id, u, by: c), statuses.state(.tapMirror, id))
                        },

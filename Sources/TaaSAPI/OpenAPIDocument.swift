@@ -118,6 +118,8 @@ public enum OpenAPIDocument {
         var required: [String]
         /// Read-only attributes shown besides the created ones.
         var shown: [(String, [String: Any])]
+        /// Attributes an update may change besides name and description.
+        var updatable: [(String, [String: Any])] = []
     }
 
     nonisolated(unsafe) static let uuid: [String: Any] = ["type": "string", "format": "uuid"]
@@ -132,11 +134,17 @@ public enum OpenAPIDocument {
         ("tenant_id", text.merging(["description": "Alias of project_id"]) { $1 }),
     ]
     nonisolated(unsafe) static let direction: [String: Any] = ["type": "string", "enum": ["IN", "OUT", "BOTH"]]
+    nonisolated(unsafe) static let snaplen: [String: Any] = [
+        "type": ["integer", "null"], "minimum": 14, "maximum": 65535,
+        "description": "Every copy is cut to this many bytes (Open vSwitch's output max_len), also before a tunnel; null copies whole frames",
+    ]
 
     nonisolated(unsafe) static let resources: [Resource] = [
         Resource(plural: "tap_services", singular: "tap_service", title: "TapService",
-                 create: common + [("port_id", text.merging(["description": "Destination port (its iface-id); receives the copies"]) { $1 })],
-                 required: ["port_id"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)]),
+                 create: common + [("port_id", text.merging(["description": "Destination port (its iface-id); receives the copies"]) { $1 }),
+                                   ("snaplen", snaplen)],
+                 required: ["port_id"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)],
+                 updatable: [("snaplen", snaplen)]),
         Resource(plural: "tap_flows", singular: "tap_flow", title: "TapFlow",
                  create: common + [
                     ("tap_service_id", uuid),
@@ -154,8 +162,10 @@ public enum OpenAPIDocument {
                                     "description": "Tunnel key per direction, unique among tap mirrors"]),
                     ("remote_ip", ["type": "string", "anyOf": [["format": "ipv4"], ["format": "ipv6"]]]),
                     ("mirror_type", ["type": "string", "enum": ["erspanv1", "gre"]]),
+                    ("snaplen", snaplen),
                  ],
-                 required: ["port_id", "directions", "remote_ip", "mirror_type"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)]),
+                 required: ["port_id", "directions", "remote_ip", "mirror_type"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)],
+                 updatable: [("snaplen", snaplen)]),
     ]
     nonisolated(unsafe) static let key: [String: Any] = ["type": "integer", "minimum": 0, "maximum": 4_294_967_295]
 
@@ -213,7 +223,9 @@ public enum OpenAPIDocument {
             var create: [String: Any] = [:]
             for (k, v) in r.create { create[k] = v }
             out[r.title + "Create"] = object(create, required: r.required)
-            out[r.title + "Update"] = object(["name": text, "description": text], required: [])
+            var update: [String: Any] = ["name": text, "description": text]
+            for (k, v) in r.updatable { update[k] = v }
+            out[r.title + "Update"] = object(update, required: [])
         }
         return out
     }
@@ -249,7 +261,8 @@ public enum OpenAPIDocument {
                 "responses": ok(200, "The resource", envelope(r.singular, ref(r.title)), errors: ["400", "404"]),
             ],
             "put": [
-                "operationId": "update" + r.title, "summary": "Update name and description (nothing else can change)",
+                "operationId": "update" + r.title, "summary": r.updatable.isEmpty ? "Update name and description (nothing else can change)"
+                    : "Update name, description or " + r.updatable.map(\.0).joined(separator: ", "),
                 "requestBody": ["required": true, "content": json(envelope(r.singular, ref(r.title + "Update")))],
                 "responses": ok(200, "The updated resource", envelope(r.singular, ref(r.title)), errors: ["400", "403", "404", "413"]),
             ],

@@ -17,6 +17,8 @@ struct ResourceRoutes<View: ResourceView>: Sendable {
     let show: @Sendable (PolicyTable, ResourceID, Caller) throws -> View
     let create: Create
     let createAllowed: Set<String>
+    /// What a PUT may change (TaaS: name and description).
+    var updateAllowed: Set<String> = ["name", "description"]
     let update: Update
     let delete: @Sendable (inout PolicyTable, ResourceID, Caller) throws -> Void
 
@@ -58,13 +60,13 @@ struct ResourceRoutes<View: ResourceView>: Sendable {
             guard let values = body[singular] as? [String: Any], body.count == 1 else {
                 throw APIError.badRequest("expected {\"\(singular)\": {…}}")
             }
-            let readOnly = values.keys.filter { $0 != "name" && $0 != "description" }.sorted()
+            let readOnly = values.keys.filter { !updateAllowed.contains($0) }.sorted()
             if let first = readOnly.first {
                 throw APIError.badRequest(fields.contains(first) ? "Cannot update read-only attribute \(first)"
                                                                  : "Unrecognized attribute(s) '\(readOnly.joined(separator: ", "))'")
             }
-            let a = try Attributes(singular, values, allowed: ["name", "description"])
-            let change = PolicyTable.Update(name: try a.string("name"), description: try a.string("description"))
+            let a = try Attributes(singular, values, allowed: updateAllowed)
+            let change = PolicyTable.Update(name: try a.string("name"), description: try a.string("description"), snaplen: try a.snaplen())
             let caller = context.caller
             let updated = try await service.mutate { t, _ in try update(&t, id, change, caller) }
             return JSON.encoded(.ok, Envelope(key: singular, value: updated))
@@ -127,6 +129,16 @@ extension Attributes {
         do { return try VLANFilter(parsing: text) } catch {
             throw APIError.badRequest("Invalid input for vlan_filter. Reason: \(error.description).")
         }
+    }
+
+    /// nil: not given; `.some(nil)`: null (whole frames); else the number, checked by the policy.
+    func snaplen() throws -> Int?? {
+        guard let raw = values["snaplen"] else { return nil }
+        if raw is NSNull { return .some(nil) }
+        guard let n = raw as? Int, !JSON.isBoolean(raw) else {
+            throw APIError.badRequest("Invalid input for snaplen. Reason: '\(raw)' is not an integer.")
+        }
+        return .some(n)
     }
 
     func mirrorType() throws -> TapMirror.MirrorType {

@@ -78,21 +78,28 @@ struct CommonFields: Sendable {
 struct TapServiceView: ResourceView {
     var common: CommonFields
     var portID: String
+    var snaplen: Int?
     var id: String { common.id }
 
     init(_ s: TapService, _ state: ResourceState) {
         common = CommonFields(id: s.id, projectID: s.projectID, name: s.name, description: s.description, state: state)
         portID = s.portID
+        snaplen = s.snaplen.map(Int.init)
     }
 
     func text(_ field: String) -> String? {
-        field == "port_id" ? portID : common.text(field)
+        switch field {
+        case "port_id": portID
+        case "snaplen": snaplen.map(String.init) ?? ""
+        default: common.text(field)
+        }
     }
 
     func encode(to encoder: Encoder) throws {
         var w = FieldWriter(encoder)
         try common.putHead(&w)
         try w.put("port_id", portID)
+        try w.put("snaplen", snaplen)
         try common.putStatus(&w)
     }
 }
@@ -132,11 +139,12 @@ struct TapMirrorView: ResourceView {
     var common: CommonFields
     var portID, remoteIP, mirrorType: String
     var directions: [String: Int]
+    var snaplen: Int?
     var id: String { common.id }
 
     init(_ m: TapMirror, _ state: ResourceState) {
         common = CommonFields(id: m.id, projectID: m.projectID, name: m.name, description: m.description, state: state)
-        portID = m.portID; remoteIP = m.remoteIP; mirrorType = m.mirrorType.rawValue
+        portID = m.portID; remoteIP = m.remoteIP; mirrorType = m.mirrorType.rawValue; snaplen = m.snaplen.map(Int.init)
         var dirs: [String: Int] = [:]
         for (d, k) in m.directions { dirs[d.rawValue] = Int(k) }
         directions = dirs
@@ -147,6 +155,7 @@ struct TapMirrorView: ResourceView {
         case "port_id": portID
         case "remote_ip": remoteIP
         case "mirror_type": mirrorType
+        case "snaplen": snaplen.map(String.init) ?? ""
         default: common.text(field)
         }
     }
@@ -155,7 +164,7 @@ struct TapMirrorView: ResourceView {
         var w = FieldWriter(encoder)
         try common.putHead(&w)
         try w.put("port_id", portID); try w.put("directions", directions); try w.put("remote_ip", remoteIP)
-        try w.put("mirror_type", mirrorType)
+        try w.put("mirror_type", mirrorType); try w.put("snaplen", snaplen)
         try common.putStatus(&w)
     }
 }

@@ -148,8 +148,9 @@ public struct PolicyTable: Sendable {
         public var name: String
         public var description: String
         public var portID: String
-        public init(projectID: String? = nil, name: String = "", description: String = "", portID: String) {
-            self.projectID = projectID; self.name = name; self.description = description; self.portID = portID
+        public var snaplen: Int?
+        public init(projectID: String? = nil, name: String = "", description: String = "", portID: String, snaplen: Int? = nil) {
+            self.projectID = projectID; self.name = name; self.description = description; self.portID = portID; self.snaplen = snaplen
         }
     }
 
@@ -176,29 +177,56 @@ public struct PolicyTable: Sendable {
         public var directions: [Direction: UInt32]
         public var remoteIP: String
         public var mirrorType: TapMirror.MirrorType
+        public var snaplen: Int?
         public init(projectID: String? = nil, name: String = "", description: String = "", portID: String,
-                    directions: [Direction: UInt32], remoteIP: String, mirrorType: TapMirror.MirrorType) {
+                    directions: [Direction: UInt32], remoteIP: String, mirrorType: TapMirror.MirrorType, snaplen: Int? = nil) {
             self.projectID = projectID; self.name = name; self.description = description; self.portID = portID
-            self.directions = directions; self.remoteIP = remoteIP; self.mirrorType = mirrorType
+            self.directions = directions; self.remoteIP = remoteIP; self.mirrorType = mirrorType; self.snaplen = snaplen
         }
     }
 
-    /// The only fields TaaS lets an update change.
+    /// The fields an update may change: TaaS's name and description, and (tap services and tap
+    /// mirrors) the snap length.
     public struct Update: Sendable {
         public var name: String?
         public var description: String?
-        public init(name: String? = nil, description: String? = nil) { self.name = name; self.description = description }
+        /// nil: unchanged; `.some(nil)`: whole frames again.
+        public var snaplen: Int??
+        public init(name: String? = nil, description: String? = nil, snaplen: Int?? = nil) {
+            self.name = name; self.description = description; self.snaplen = snaplen
+        }
 
-        func apply<R: Describable>(to r: inout R) {
+        func apply<R: Describable>(to r: inout R) throws(PolicyError) {
+            guard snaplen == nil else { throw PolicyError(.badRequest, "InvalidInput", "snaplen: only tap services and tap mirrors have one") }
+            applyNames(to: &r)
+        }
+
+        func apply<R: Truncating>(to r: inout R) throws(PolicyError) {
+            if let snaplen { r.snaplen = try PolicyTable.checkSnaplen(snaplen) }
+            applyNames(to: &r)
+        }
+
+        private func applyNames<R: Describable>(to r: inout R) {
             if let name { r.name = name }
             if let description { r.description = description }
         }
+    }
+
+    /// A snap length as stored: nil for whole frames, else within `Snaplen.range`.
+    static func checkSnaplen(_ n: Int?) throws(PolicyError) -> UInt16? {
+        guard let n else { return nil }
+        guard Snaplen.range.contains(n) else {
+            throw PolicyError(.badRequest, "InvalidInput",
+                              "snaplen: \(n) is not from \(Snaplen.range.lowerBound) to \(Snaplen.range.upperBound) bytes (null: whole frames)")
+        }
+        return UInt16(n)
     }
 
     // MARK: Tap services
 
     public mutating func createTapService(_ r: NewTapService, id: ResourceID, by caller: Caller) throws(PolicyError) -> TapService {
         let project = try owningProject(r.projectID, caller)
+        _ = try Self.checkSnaplen(r.snaplen)
         let port = try visiblePort(r.portID, caller)
         if let other = serviceByPort[port.id] {
             throw PolicyError(.conflict, "PortInUse", "port \(port.id) is already the destination of tap service \(other)")
@@ -208,7 +236,8 @@ public struct PolicyTable: Sendable {
         guard let key = freeKey() else {
             throw PolicyError(.conflict, "TunnelKeysExhausted", "no free tunnel key left in \(configuration.tunnelKeys)")
         }
-        let s = TapService(id: id, projectID: project, name: r.name, description: r.description, portID: port.id, tunnelKey: key)
+        let s = TapService(id: id, projectID: project, name: r.name, description: r.description, portID: port.id, tunnelKey: key,
+                           snaplen: try Self.checkSnaplen(r.snaplen))
         setService(id, s)
         return s
     }
@@ -236,7 +265,7 @@ public struct PolicyTable: Sendable {
     public mutating func updateTapService(_ id: ResourceID, _ u: Update, by caller: Caller) throws(PolicyError) -> TapService {
         var s = try tapService(id, by: caller)
         try checkWrite(caller)
-        u.apply(to: &s)
+        try u.apply(to: &s)
         setService(id, s)
         return s
     }
@@ -284,7 +313,7 @@ public struct PolicyTable: Sendable {
     public mutating func updateTapFlow(_ id: ResourceID, _ u: Update, by caller: Caller) throws(PolicyError) -> TapFlow {
         var f = try tapFlow(id, by: caller)
         try checkWrite(caller)
-        u.apply(to: &f)
+        try u.apply(to: &f)
         setFlow(id, f)
         return f
     }
@@ -316,7 +345,7 @@ public struct PolicyTable: Sendable {
         try checkQuota(configuration.quotas.tapMirrors, counts[project]?.mirrors ?? 0, "tap mirrors", project)
         guard mirrors[id] == nil else { throw PolicyError(.conflict, "TapMirrorExists", "tap mirror \(id) already exists") }
         let m = TapMirror(id: id, projectID: project, name: r.name, description: r.description, portID: port.id,
-                          directions: r.directions, remoteIP: r.remoteIP, mirrorType: r.mirrorType)
+                          directions: r.directions, remoteIP: r.remoteIP, mirrorType: r.mirrorType, snaplen: try Self.checkSnaplen(r.snaplen))
         setMirror(id, m)
         return m
     }
@@ -335,7 +364,7 @@ public struct PolicyTable: Sendable {
     public mutating func updateTapMirror(_ id: ResourceID, _ u: Update, by caller: Caller) throws(PolicyError) -> TapMirror {
         var m = try tapMirror(id, by: caller)
         try checkWrite(caller)
-        u.apply(to: &m)
+        try u.apply(to: &m)
         setMirror(id, m)
         return m
     }

@@ -99,11 +99,19 @@ public struct TapService: Hashable, Sendable, Codable {
     public var portID: String
     /// The tunnel key that names this service on the wire between nodes.
     public var tunnelKey: UInt32
+    /// Copies to this service are cut to this many bytes (nil: whole frames).
+    public var snaplen: UInt16?
 
-    public init(id: ResourceID, projectID: String, name: String, description: String, portID: String, tunnelKey: UInt32) {
+    public init(id: ResourceID, projectID: String, name: String, description: String, portID: String, tunnelKey: UInt32,
+                snaplen: UInt16? = nil) {
         self.id = id; self.projectID = projectID; self.name = name; self.description = description; self.portID = portID
-        self.tunnelKey = tunnelKey
+        self.tunnelKey = tunnelKey; self.snaplen = snaplen
     }
+}
+
+/// How short a copy may be cut: Open vSwitch refuses less than an Ethernet header.
+public enum Snaplen {
+    public static let range: ClosedRange<Int> = 14...65535
 }
 
 /// TaaS `tap_flow`: a source port feeding a tap service.
@@ -140,11 +148,13 @@ public struct TapMirror: Hashable, Sendable, Codable {
     public var directions: [Direction: UInt32]
     public var remoteIP: String
     public var mirrorType: MirrorType
+    /// Copies are cut to this many bytes before encapsulation (nil: whole frames).
+    public var snaplen: UInt16?
 
     public init(id: ResourceID, projectID: String, name: String, description: String, portID: String, directions: [Direction: UInt32],
-                remoteIP: String, mirrorType: MirrorType) {
+                remoteIP: String, mirrorType: MirrorType, snaplen: UInt16? = nil) {
         self.id = id; self.projectID = projectID; self.name = name; self.description = description; self.portID = portID
-        self.directions = directions; self.remoteIP = remoteIP; self.mirrorType = mirrorType
+        self.directions = directions; self.remoteIP = remoteIP; self.mirrorType = mirrorType; self.snaplen = snaplen
     }
 }
 
@@ -179,6 +189,11 @@ protocol Describable {
     var description: String { get set }
 }
 
-extension TapService: Describable {}
+/// Resources whose copies can be truncated (an update may change it).
+protocol Truncating: Describable {
+    var snaplen: UInt16? { get set }
+}
+
+extension TapService: Truncating {}
 extension TapFlow: Describable {}
-extension TapMirror: Describable {}
+extension TapMirror: Truncating {}

@@ -86,6 +86,11 @@ public final class SQLitePolicyStore: PolicyStore {
                 try db.execute(sql: "ALTER TABLE \(table) DROP COLUMN status")
             }
         }
+        m.registerMigration("v3: snap lengths of tap services and tap mirrors") { db in
+            for table in ["tap_service", "tap_mirror"] {
+                try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN snaplen INTEGER CHECK (snaplen IS NULL OR snaplen BETWEEN 14 AND 65535)")
+            }
+        }
         return m
     }
 
@@ -113,10 +118,11 @@ public final class SQLitePolicyStore: PolicyStore {
                 switch change {
                 case .saveTapService(let s):
                     try db.cachedStatement(sql: """
-                        INSERT INTO tap_service (id, project_id, name, description, port_id, tunnel_key)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description
-                        """).execute(arguments: [s.id.rawValue, s.projectID, s.name, s.description, s.portID, Int64(s.tunnelKey)])
+                        INSERT INTO tap_service (id, project_id, name, description, port_id, tunnel_key, snaplen)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description, snaplen = excluded.snaplen
+                        """).execute(arguments: [s.id.rawValue, s.projectID, s.name, s.description, s.portID, Int64(s.tunnelKey),
+                                         s.snaplen.map { Int64($0) }])
                 case .deleteTapService(let id):
                     try db.cachedStatement(sql: "DELETE FROM tap_service WHERE id = ?").execute(arguments: [id.rawValue])
                 case .saveTapFlow(let f):
@@ -130,10 +136,11 @@ public final class SQLitePolicyStore: PolicyStore {
                     try db.cachedStatement(sql: "DELETE FROM tap_flow WHERE id = ?").execute(arguments: [id.rawValue])
                 case .saveTapMirror(let m):
                     try db.cachedStatement(sql: """
-                        INSERT INTO tap_mirror (id, project_id, name, description, port_id, remote_ip, mirror_type)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description
-                        """).execute(arguments: [m.id.rawValue, m.projectID, m.name, m.description, m.portID, m.remoteIP, m.mirrorType.rawValue])
+                        INSERT INTO tap_mirror (id, project_id, name, description, port_id, remote_ip, mirror_type, snaplen)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description, snaplen = excluded.snaplen
+                        """).execute(arguments: [m.id.rawValue, m.projectID, m.name, m.description, m.portID, m.remoteIP, m.mirrorType.rawValue,
+                                         m.snaplen.map { Int64($0) }])
                     for (d, key) in m.directions {
                         try db.cachedStatement(sql: "INSERT OR IGNORE INTO tap_mirror_key (key, tap_mirror_id, direction) VALUES (?, ?, ?)")
                             .execute(arguments: [Int64(key), m.id.rawValue, d.rawValue])
@@ -169,7 +176,7 @@ public final class SQLitePolicyStore: PolicyStore {
 
     static func service(_ row: Row) throws -> TapService {
         TapService(id: try id(row, "id"), projectID: row["project_id"], name: row["name"], description: row["description"],
-                   portID: row["port_id"], tunnelKey: UInt32(truncatingIfNeeded: row["tunnel_key"] as Int64? ?? 0))
+                   portID: row["port_id"], tunnelKey: UInt32(truncatingIfNeeded: row["tunnel_key"] as Int64? ?? 0), snaplen: snaplen(row))
     }
 
     static func flow(_ row: Row) throws -> TapFlow {
@@ -187,7 +194,13 @@ public final class SQLitePolicyStore: PolicyStore {
         guard let type = TapMirror.MirrorType(rawValue: row["mirror_type"]) else { throw StoreError("bad mirror_type") }
         let mid = try id(row, "id")
         return TapMirror(id: mid, projectID: row["project_id"], name: row["name"], description: row["description"],
-                         portID: row["port_id"], directions: keys[mid.rawValue] ?? [:], remoteIP: row["remote_ip"], mirrorType: type)
+                         portID: row["port_id"], directions: keys[mid.rawValue] ?? [:], remoteIP: row["remote_ip"], mirrorType: type,
+                         snaplen: snaplen(row))
+    }
+
+    /// The schema keeps it within 14–65535.
+    static func snaplen(_ row: Row) -> UInt16? {
+        (row["snaplen"] as Int64?).map { UInt16(clamping: $0) }
     }
 
     static func port(_ row: Row) throws -> PortRecord {

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 
 /// One kind of resource: where it lives and how it prints.
@@ -7,13 +8,15 @@ struct Kind {
     let path: String
     let what: String
     let columns: [String]
+    /// Whether its copies can be truncated (`snaplen`).
+    var truncates = false
 
     static let service = Kind(singular: "tap_service", plural: "tap_services", path: "/v2.0/taas/tap_services", what: "tap service",
-                              columns: ["id", "name", "port_id", "status", "project_id", "description"])
+                              columns: ["id", "name", "port_id", "snaplen", "status", "project_id", "description"], truncates: true)
     static let flow = Kind(singular: "tap_flow", plural: "tap_flows", path: "/v2.0/taas/tap_flows", what: "tap flow",
                            columns: ["id", "name", "tap_service_id", "source_port", "direction", "vlan_filter", "status", "status_reason"])
     static let mirror = Kind(singular: "tap_mirror", plural: "tap_mirrors", path: "/v2.0/taas/tap_mirrors", what: "tap mirror",
-                             columns: ["id", "name", "port_id", "directions", "remote_ip", "mirror_type", "status"])
+                             columns: ["id", "name", "port_id", "directions", "remote_ip", "mirror_type", "snaplen", "status"], truncates: true)
     static let port = Kind(singular: "port", plural: "ports", path: "/v2.0/ports", what: "port",
                            columns: ["id", "name", "mac_address", "binding:host_id", "status", "project_id"])
 
@@ -45,11 +48,12 @@ struct Kind {
         Output.show([item], columns: columns, format: c.format, single: true)
     }
 
-    func update(_ c: Connection, _ nameOrID: String, name: String?, description: String?) async throws {
+    func update(_ c: Connection, _ nameOrID: String, name: String?, description: String?, snaplen: Any? = nil) async throws {
         var attributes: [String: Any] = [:]
         if let name { attributes["name"] = name }
         if let description { attributes["description"] = description }
-        guard !attributes.isEmpty else { throw ValidationError("give --name and/or --description") }
+        if let snaplen { attributes["snaplen"] = snaplen }
+        guard !attributes.isEmpty else { throw ValidationError(truncates ? "give --name, --description or --snaplen" : "give --name and/or --description") }
         let id = try await c.client.resolve(plural, path, nameOrID, what: what)
         let item = try await c.client.call("PUT", "\(path)/\(id)", body: [singular: attributes])[singular] as? [String: Any] ?? [:]
         Output.show([item], columns: columns, format: c.format, single: true)
@@ -73,11 +77,14 @@ struct Service: AsyncParsableCommand {
         @OptionGroup var c: Connection
         @Option var name: String = ""
         @Option(help: "The destination port (id or name).") var port: String
+        @Option(help: "Cut every copy to this many bytes (14-65535); whole frames when not given.") var snaplen: Int?
         @Option var description: String = ""
         func run() async throws {
             try await reporting {
                 let portID = try await c.client.resolve("ports", "/v2.0/ports", port, what: "port")
-                try await Kind.service.create(c, ["name": name, "port_id": portID, "description": description])
+                var a: [String: Any] = ["name": name, "port_id": portID, "description": description]
+                if let snaplen { a["snaplen"] = snaplen }
+                try await Kind.service.create(c, a)
             }
         }
     }
@@ -137,6 +144,7 @@ struct Mirror: AsyncParsableCommand {
         @Option(help: "DIRECTION=KEY, repeatable: IN=101 OUT=102, or BOTH=100.") var direction: [String]
         @Option(help: "The analyzer's IPv4 or IPv6 address.") var remoteIp: String
         @Option(help: "erspanv1 or gre.") var mirrorType: String
+        @Option(help: "Cut every copy to this many bytes (14-65535) before encapsulation; whole frames when not given.") var snaplen: Int?
         @Option var description: String = ""
         func run() async throws {
             var dirs: [String: Any] = [:]
@@ -147,8 +155,10 @@ struct Mirror: AsyncParsableCommand {
             }
             try await reporting {
                 let portID = try await c.client.resolve("ports", "/v2.0/ports", port, what: "port")
-                try await Kind.mirror.create(c, ["name": name, "port_id": portID, "directions": dirs, "remote_ip": remoteIp,
-                                                 "mirror_type": mirrorType, "description": description])
+                var a: [String: Any] = ["name": name, "port_id": portID, "directions": dirs, "remote_ip": remoteIp,
+                                        "mirror_type": mirrorType, "description": description]
+                if let snaplen { a["snaplen"] = snaplen }
+                try await Kind.mirror.create(c, a)
             }
         }
     }
@@ -218,13 +228,25 @@ struct ShowCommand<K: ResourceKind>: AsyncParsableCommand {
 
 struct UpdateCommand<K: ResourceKind>: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: "update", abstract: "Change a \(K.kind.what)'s name or description (nothing else can change).")
+        CommandConfiguration(commandName: "update", abstract: K.kind.truncates ? "Change a \(K.kind.what)'s name, description or snap length."
+                                                                                : "Change a \(K.kind.what)'s name or description (nothing else can change).")
     }
     @OptionGroup var c: Connection
     @Argument(help: "Name or id.") var nameOrID: String
     @Option var name: String?
     @Option var description: String?
-    func run() async throws { try await reporting { try await K.kind.update(c, nameOrID, name: name, description: description) } }
+    @Option(help: "Tap services and tap mirrors: cut copies to this many bytes (14-65535), or \"none\" for whole frames.") var snaplen: String?
+
+    func validate() throws {
+        guard let snaplen else { return }
+        guard K.kind.truncates else { throw ValidationError("a \(K.kind.what) has no snap length") }
+        guard snaplen == "none" || Int(snaplen) != nil else { throw ValidationError("--snaplen is a number of bytes or \"none\"") }
+    }
+
+    func run() async throws {
+        let value: Any? = snaplen.map { $0 == "none" ? NSNull() : Int($0) as Any }
+        try await reporting { try await K.kind.update(c, nameOrID, name: name, description: description, snaplen: value) }
+    }
 }
 
 struct DeleteCommand<K: ResourceKind>: AsyncParsableCommand {

@@ -47,7 +47,8 @@ import Topology
             guard let port = pick(w.portIDs.filter { !used.contains($0) }) else { break }
             let key = UInt32(0xf0_0000 + Int.random(in: 0..<4096, using: &g))
             guard !w.services.values.contains(where: { $0.tunnelKey == key }) else { break }
-            let s = TapService(id: w.id(), projectID: "p", name: "", description: "", portID: port, tunnelKey: key)
+            let s = TapService(id: w.id(), projectID: "p", name: "", description: "", portID: port, tunnelKey: key,
+                               snaplen: pick([nil, nil, 64, 128]) ?? nil)
             w.services[s.id] = s
             d.tapServices[s.id] = .added(s)
         case 8..<11:
@@ -75,19 +76,35 @@ import Topology
             w.flows[f.id] = nil
             d.tapFlows[f.id] = .removed(f)
         case 48..<51:
-            // A rename changes no flow.
-            guard var f = pick(Array(w.flows.values)) else { break }
-            let old = f
-            f.name = "renamed\(w.nextID)"
-            w.flows[f.id] = f
-            d.tapFlows[f.id] = .updated(old: old, new: f)
+            switch Int.random(in: 0..<3, using: &g) {
+            case 0:
+                // A rename changes no flow.
+                guard var f = pick(Array(w.flows.values)) else { break }
+                let old = f
+                f.name = "renamed\(w.nextID)"
+                w.flows[f.id] = f
+                d.tapFlows[f.id] = .updated(old: old, new: f)
+            case 1:
+                // A service's snap length changes: every copy to it, on every node.
+                guard var s = pick(Array(w.services.values)) else { break }
+                let old = s
+                s.snaplen = pick([nil, 64, 128, 200]) ?? nil
+                w.services[s.id] = s
+                d.tapServices[s.id] = .updated(old: old, new: s)
+            default:
+                guard var m = pick(Array(w.mirrors.values)) else { break }
+                let old = m
+                m.snaplen = pick([nil, 64, 96]) ?? nil
+                w.mirrors[m.id] = m
+                d.tapMirrors[m.id] = .updated(old: old, new: m)
+            }
         case 51..<55:
             guard let port = pick(w.portIDs) else { break }
             let dirs: [[Direction]] = [[.in], [.out], [.both], [.in, .out]]
             var directions: [Direction: UInt32] = [:]
             for dir in pick(dirs) ?? [.both] { directions[dir] = UInt32(w.nextID * 2 + directions.count) }
             let m = TapMirror(id: w.id(), projectID: "p", name: "", description: "", portID: port, directions: directions,
-                              remoteIP: "198.51.100.1", mirrorType: .gre)
+                              remoteIP: "198.51.100.1", mirrorType: .gre, snaplen: pick([nil, nil, 64]) ?? nil)
             w.mirrors[m.id] = m
             d.tapMirrors[m.id] = .added(m)
         case 55..<57:

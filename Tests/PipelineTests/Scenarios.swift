@@ -54,8 +54,8 @@ enum Scenarios {
                         bridge: "br-int")
     }
 
-    static func service(_ n: Int, port: String, key: UInt32) -> TapService {
-        TapService(id: id(n), projectID: "p", name: "s\(n)", description: "", portID: port, tunnelKey: key)
+    static func service(_ n: Int, port: String, key: UInt32, snaplen: UInt16? = nil) -> TapService {
+        TapService(id: id(n), projectID: "p", name: "s\(n)", description: "", portID: port, tunnelKey: key, snaplen: snaplen)
     }
 
     static func flow(_ n: Int, _ source: String, _ service: Int, _ direction: Direction, filter: String? = nil) -> TapFlow {
@@ -90,6 +90,12 @@ enum Scenarios {
                     TapMirror(id: id(91), projectID: "p", name: "gre", description: "", portID: "vm-a", directions: [.both: 7],
                               remoteIP: "198.51.100.2", mirrorType: .gre),
                  ], nodes: ["node1"]),
+        Scenario(name: "snaplen", summary: "vm-a BOTH → vm-s (node1, snaplen 128) and → vm-s2 (node2, snaplen 96); vm-b mirrored over GRE with snaplen 64",
+                 services: [service(1, port: "vm-s", key: 0xf00000, snaplen: 128), service(2, port: "vm-s2", key: 0xf00001, snaplen: 96)],
+                 flows: [flow(11, "vm-a", 1, .both), flow(12, "vm-a", 2, .both)],
+                 mirrors: [TapMirror(id: id(91), projectID: "p", name: "gre", description: "", portID: "vm-b", directions: [.both: 7],
+                                     remoteIP: "198.51.100.2", mirrorType: .gre, snaplen: 64)],
+                 nodes: ["node1", "node2"]),
     ]
 
     static func programs(_ s: Scenario) -> [String: BridgeProgram] {

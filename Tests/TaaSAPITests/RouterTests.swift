@@ -43,7 +43,7 @@ import Testing
             }
             try await client.execute(uri: "/v2.0/extensions", method: .get) { r in
                 let aliases = (Self.json(r.body)["extensions"] as? [[String: Any]])?.compactMap { $0["alias"] as? String }
-                #expect(Set(aliases ?? []) == ["taas", "taas-vlan-filter", "tap-mirror"])
+                #expect(Set(aliases ?? []) == ["taas", "taas-vlan-filter", "tap-mirror", "taas-snaplen"])
             }
         }
     }
@@ -86,6 +86,63 @@ import Testing
             try await client.execute(uri: "/v2.0/taas/tap_flows/\(flowID)", method: .get) { r in
                 #expect(r.status == .notFound && Self.errorType(r) == "TapFlowNotFound")
             }
+        }
+    }
+
+    @Test func snaplenIsSetShownChangedClearedAndChecked() async throws {
+        let e = try Self.env()
+        let path = e.path
+        try await e.service.recordPorts(Self.ports)
+        try await e.app.test(.router) { client in
+            var serviceID = ""
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
+                                     body: Self.body(["tap_service": ["port_id": Self.ports[0].id, "snaplen": 128]])) { r in
+                #expect(r.status == .created, "\(String(buffer: r.body))")
+                let s = Self.json(r.body)["tap_service"] as? [String: Any]
+                #expect(s?["snaplen"] as? Int == 128)
+                serviceID = s?["id"] as? String ?? ""
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
+                                     body: Self.body(["tap_service": ["snaplen": 64]])) { r in
+                #expect(r.status == .ok && (Self.json(r.body)["tap_service"] as? [String: Any])?["snaplen"] as? Int == 64)
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services?snaplen=64", method: .get) { r in
+                #expect((Self.json(r.body)["tap_services"] as? [[String: Any]])?.count == 1)
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
+                                     body: Self.body(["tap_service": ["snaplen": NSNull()]])) { r in
+                #expect(r.status == .ok)
+                let s = Self.json(r.body)["tap_service"] as? [String: Any]
+                #expect(s?.keys.contains("snaplen") == true && s?["snaplen"] is NSNull, "null again: whole frames")
+            }
+            // Persisted: a new policy service on the same database reads it back.
+            try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
+                                     body: Self.body(["tap_service": ["snaplen": 200]])) { r in #expect(r.status == .ok) }
+            let reloaded = try SQLitePolicyStore(path: path).load().services.first { $0.id.rawValue == serviceID }
+            #expect(reloaded?.snaplen == 200)
+
+            try await client.execute(uri: "/v2.0/taas/tap_mirrors", method: .post,
+                                     body: Self.body(["tap_mirror": ["port_id": Self.ports[1].id, "directions": ["BOTH": 7], "remote_ip": "198.51.100.1",
+                                                                     "mirror_type": "erspanv1", "snaplen": 96]])) { r in
+                #expect(r.status == .created && (Self.json(r.body)["tap_mirror"] as? [String: Any])?["snaplen"] as? Int == 96)
+            }
+            let bad: [(String, HTTPRequest.Method, Any, String)] = [
+                ("/v2.0/taas/tap_services", .post, ["tap_service": ["port_id": Self.ports[2].id, "snaplen": 13]], "snaplen: 13 is not from 14 to 65535"),
+                ("/v2.0/taas/tap_services", .post, ["tap_service": ["port_id": Self.ports[2].id, "snaplen": 65536]], "snaplen: 65536"),
+                ("/v2.0/taas/tap_services", .post, ["tap_service": ["port_id": Self.ports[2].id, "snaplen": "big"]], "Invalid input for snaplen"),
+                ("/v2.0/taas/tap_services", .post, ["tap_service": ["port_id": Self.ports[2].id, "snaplen": true]], "Invalid input for snaplen"),
+                ("/v2.0/taas/tap_services/\(serviceID)", .put, ["tap_service": ["snaplen": 0]], "snaplen: 0"),
+                ("/v2.0/taas/tap_flows", .post, ["tap_flow": ["tap_service_id": serviceID, "source_port": Self.ports[1].id, "direction": "IN",
+                                                              "snaplen": 64]], "Unrecognized attribute(s) 'snaplen'"),
+            ]
+            for (uri, method, body, text) in bad {
+                try await client.execute(uri: uri, method: method, body: Self.body(body)) { r in
+                    #expect(r.status == .badRequest, "\(uri): \(String(buffer: r.body))")
+                    #expect(Self.errorMessage(r).contains(text), "\(uri): \(String(buffer: r.body))")
+                }
+            }
+            // Refused writes changed nothing.
+            #expect(try SQLitePolicyStore(path: path).load().services.first { $0.id.rawValue == serviceID }?.snaplen == 200)
         }
     }
 

@@ -42,6 +42,24 @@ import Testing
         #expect(try t.createTapService(.init(portID: "p-a1"), id: Self.id(4), by: Self.alice).tunnelKey == 0xf0_0000)
     }
 
+    @Test func snaplenOnServicesAndMirrorsOnly() throws {
+        var t = Self.table()
+        let s = try t.createTapService(.init(portID: "p-a1", snaplen: 14), id: Self.id(1), by: Self.alice)
+        #expect(s.snaplen == 14)
+        expectError(.badRequest, "InvalidInput") { _ = try t.createTapService(.init(portID: "p-a2", snaplen: 13), id: Self.id(2), by: Self.alice) }
+        #expect(t.services[Self.id(2)] == nil)
+        #expect(try t.updateTapService(s.id, .init(snaplen: .some(65535)), by: Self.alice).snaplen == 65535)
+        #expect(try t.updateTapService(s.id, .init(name: "n"), by: Self.alice).snaplen == 65535, "not given: unchanged")
+        #expect(try t.updateTapService(s.id, .init(snaplen: .some(nil)), by: Self.alice).snaplen == nil)
+        expectError(.badRequest, "InvalidInput") { _ = try t.updateTapService(s.id, .init(snaplen: .some(70000)), by: Self.alice) }
+        let f = try t.createTapFlow(.init(tapServiceID: s.id, sourcePort: "p-a3", direction: .both), id: Self.id(3), by: Self.alice)
+        expectError(.badRequest, "InvalidInput") { _ = try t.updateTapFlow(f.id, .init(snaplen: .some(64)), by: Self.alice) }
+        let m = try t.createTapMirror(.init(portID: "p-a3", directions: [.both: 7], remoteIP: "198.51.100.1", mirrorType: .gre, snaplen: 96),
+                                      id: Self.id(4), by: Self.alice)
+        #expect(m.snaplen == 96)
+        #expect(try t.updateTapMirror(m.id, .init(snaplen: .some(nil)), by: Self.alice).snaplen == nil)
+    }
+
     @Test func rules() throws {
         var t = Self.table()
         let s = try t.createTapService(.init(portID: "p-a1"), id: Self.id(1), by: Self.alice)
