@@ -260,6 +260,50 @@ import Testing
         #expect(try lab.ourFlows(1).filter { $0.tableID == 1 }.count == 1)
     }
 
+    /// Each copy, cut to `snaplen` bytes: the first 2 × snaplen hex digits of the frame.
+    static func cut(_ frames: [String], _ snaplen: Int) -> [String] { frames.map { String($0.prefix(2 * snaplen)) } }
+
+    @Test func snaplenCutsEveryCopyLocallyThroughTheTunnelAndInERSPAN() async throws {
+        let taasd = try await bringUp()
+        defer { taasd.stop() }
+        // A service on vm-a's node (100 bytes) and one on node2 (96 bytes), both fed by vm-a.
+        let local = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s", "snaplen": 100])
+        let remote = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s2", "snaplen": 96])
+        for service in [local, remote] {
+            let f = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": service, "direction": "BOTH"])
+            try await taasd.waitFor("tap_flows", "tap_flow", f, "ACTIVE")
+        }
+        var frames = try await capture(["vm-a", "vm-s", "vm-s2"]) { try await runTraffic() }
+        var seen = frames["vm-a"] ?? []
+        // The traffic has full-size frames (1,514 bytes), so the cut is seen; the originals
+        // arrived whole (the pings of traffic() were all answered, the large one with DF set).
+        #expect(seen.contains { $0.count > 2 * 1000 } && seen.count > 15, "vm-a saw \(seen.count) frames")
+        #expect(multiset(frames["vm-s"] ?? []) == multiset(Self.cut(seen, 100)), "\(captureDiff(frames["vm-s"] ?? [], Self.cut(seen, 100)))")
+        #expect(multiset(frames["vm-s2"] ?? []) == multiset(Self.cut(seen, 96)), "\(captureDiff(frames["vm-s2"] ?? [], Self.cut(seen, 96)))")
+
+        // Whole frames again (snaplen null): the copies to vm-s are what vm-a saw, byte for byte.
+        let (code, body) = try await taasd.api("PUT", "/v2.0/taas/tap_services/\(local)", ["tap_service": ["snaplen": NSNull()]])
+        #expect(code == 200, "\(body)")
+        for _ in 0..<200 where try lab.nodes[0].ofctl("dump-flows", ["table=1"]).contains("max_len=100") { try await Task.sleep(for: .milliseconds(50)) }
+        frames = try await capture(["vm-a", "vm-s"]) { try await runTraffic() }
+        seen = frames["vm-a"] ?? []
+        #expect(!seen.isEmpty && multiset(frames["vm-s"] ?? []) == multiset(seen), "\(captureDiff(frames["vm-s"] ?? [], seen))")
+        try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(local)")
+        try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(remote)")
+
+        // ERSPAN v1 with 80 bytes: each frame vm-a saw arrives at the analyzer cut to 80 bytes
+        // inside its outer headers (Ethernet 14, IPv4 20, GRE 8, ERSPAN 8).
+        let erspan = try await taasd.create("tap_mirrors", "tap_mirror", ["port_id": "vm-a", "directions": ["BOTH": 55],
+                                                                         "remote_ip": Lab.encapIP(3), "mirror_type": "erspanv1", "snaplen": 80])
+        try await taasd.waitFor("tap_mirrors", "tap_mirror", erspan, "ACTIVE")
+        let analyzer = try await Capture(lab, namespace: lab.nodes[2].name, interface: "ul0", name: "analyzer-cut", filter: ["ip", "proto", "47"])
+        frames = try await capture(["vm-a"], extra: [analyzer]) { try await runTraffic() }
+        seen = frames["vm-a"] ?? []
+        let unwrapped = Self.window((frames["analyzer-cut"] ?? []).map { String($0.dropFirst(100)) })
+        #expect(!unwrapped.isEmpty && multiset(unwrapped) == multiset(Self.cut(seen, 80)), "\(captureDiff(unwrapped, Self.cut(seen, 80)))")
+        try await taasd.api("DELETE", "/v2.0/taas/tap_mirrors/\(erspan)")
+    }
+
     @Test func tapMirrorsAndAServiceOnANodeWithoutSources() async throws {
         let taasd = try await bringUp()
         defer { taasd.stop() }
