@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Data-plane cost of mirroring, side by side in one run: iperf3 (TCP) between two VMs on one
-# userspace bridge with no mirror, with an Open vSwitch native mirror of the sender's port, and with
-# a BOTH tap flow of the same port, to a tap VM on the same bridge. Rounds interleave the three.
+# userspace bridge with no mirror, with an Open vSwitch native mirror of the sender's port, with
+# a BOTH tap flow of the same port to a tap VM on the same bridge, and with the same tap flow into
+# a tap service with snaplen 128. Rounds interleave the four.
 # Needs root; builds taasd and taas-lab (debug: only the control plane runs them), installs iperf3
 # when missing. Usage: scripts/bench-dataplane.sh [ROUNDS] [SECONDS]      (default 3 rounds of 5 s)
 set -euo pipefail
@@ -15,24 +16,38 @@ bench_lab_up tdp 2
 ns() { ip netns exec "$name-$1" "${@:2}"; }
 api() { curl -sS -m 10 -X "$1" -H 'Content-Type: application/json' ${3:+--data-binary "$3"} "$base$2"; }
 rx() { ns n1tap cat /sys/class/net/eth0/statistics/rx_packets; }
+rxbytes() { ns n1tap cat /sys/class/net/eth0/statistics/rx_bytes; }
 ns n1vm2 iperf3 -s -D --pidfile "$dir/iperf.pid"
 sleep 0.5
 throughput() {
     ns n1vm1 iperf3 -c 10.0.0.12 -t "$secs" -J | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))'
 }
+# tap_flow NAME SERVICE: a tap service (JSON body) with vm1's BOTH tap flow; measured; deleted.
+tap_flow() {
+    local sid fid
+    sid=$(api POST /v2.0/taas/tap_services "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tap_service"]["id"])')
+    fid=$(api POST /v2.0/taas/tap_flows "{\"tap_flow\":{\"tap_service_id\":\"$sid\",\"source_port\":\"n1vm1\",\"direction\":\"BOTH\"}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tap_flow"]["id"])')
+    for _ in $(seq 100); do
+        api GET "/v2.0/taas/tap_flows/$fid" | grep -q '"status":"ACTIVE"' && break
+        sleep 0.1
+    done
+    measure "$1"
+    api DELETE "/v2.0/taas/tap_services/$sid" >/dev/null
+    sleep 1
+}
 results=$dir/results
 : >"$results"
-measure() {  # name: runs iperf3, records throughput and the copies the tap VM received
-    local before after bps
+measure() {  # name: runs iperf3, records throughput and the copies (packets, bytes) the tap VM received
+    local before after bps bytes0 bytes1
     # Measured on Open vSwitch 3.1 (userspace): adding or removing a native mirror did not reach
     # the datapath flows already cached for the previous run (they stay until idle for 10 s), so
     # every configuration starts with the cache flushed.
     OVS_RUNDIR="$dir/n1" ovs-appctl -t ovs-vswitchd dpctl/del-flows >/dev/null
     sleep 1
-    before=$(rx)
+    before=$(rx); bytes0=$(rxbytes)
     bps=$(throughput)
-    after=$(rx)
-    echo "$1 $bps $((after - before))" >>"$results"
+    after=$(rx); bytes1=$(rxbytes)
+    echo "$1 $bps $((after - before)) $((bytes1 - bytes0))" >>"$results"
     echo "round $r: $1 $((bps / 1000000)) Mbit/s, $((after - before)) packets at the tap VM" >&2
 }
 for r in $(seq "$rounds"); do
@@ -42,29 +57,25 @@ for r in $(seq "$rounds"); do
           -- set bridge br-int mirrors=@m >/dev/null
     measure native
     vsctl clear bridge br-int mirrors
-    sid=$(api POST /v2.0/taas/tap_services '{"tap_service":{"name":"bench","port_id":"n1tap"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["tap_service"]["id"])')
-    fid=$(api POST /v2.0/taas/tap_flows "{\"tap_flow\":{\"tap_service_id\":\"$sid\",\"source_port\":\"n1vm1\",\"direction\":\"BOTH\"}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tap_flow"]["id"])')
-    for _ in $(seq 100); do
-        api GET "/v2.0/taas/tap_flows/$fid" | grep -q '"status":"ACTIVE"' && break
-        sleep 0.1
-    done
-    measure taas
-    api DELETE "/v2.0/taas/tap_services/$sid" >/dev/null
-    sleep 1
+    tap_flow taas '{"tap_service":{"name":"bench","port_id":"n1tap"}}'
+    tap_flow taas128 '{"tap_service":{"name":"bench","port_id":"n1tap","snaplen":128}}'
 done
 python3 - "$results" "$rounds" "$secs" <<'PY'
 import sys, statistics
 rows = [l.split() for l in open(sys.argv[1])]
 by = {}
-for name, bps, copies in rows:
-    by.setdefault(name, []).append((int(bps), int(copies)))
-base = statistics.median(b for b, _ in by["none"])
-print(f"| mirror | Mbit/s median (min–max) | ratio to no mirror | packets at the tap VM per run (median) |")
-print("| --- | --- | --- | --- |")
-label = {"none": "none", "native": "Open vSwitch native mirror (select-src/dst-port, output-port)", "taas": "taasd BOTH tap flow"}
-for k in ["none", "native", "taas"]:
-    b = [x for x, _ in by[k]]
-    c = statistics.median(y for _, y in by[k])
-    print(f"| {label[k]} | {statistics.median(b)/1e6:,.0f} ({min(b)/1e6:,.0f}–{max(b)/1e6:,.0f}) | {statistics.median(b)/base:.2f} | {c:,.0f} |")
+for name, bps, copies, size in rows:
+    by.setdefault(name, []).append((int(bps), int(copies), int(size)))
+base = statistics.median(r[0] for r in by["none"])
+print(f"| mirror | Mbit/s median (min–max) | ratio to no mirror | packets at the tap VM per run (median) | bytes at the tap VM per run (median) | bytes per copy |")
+print("| --- | --- | --- | --- | --- | --- |")
+label = {"none": "none", "native": "Open vSwitch native mirror (select-src/dst-port, output-port)", "taas": "taasd BOTH tap flow",
+         "taas128": "taasd BOTH tap flow, snaplen 128"}
+for k in ["none", "native", "taas", "taas128"]:
+    b = [r[0] for r in by[k]]
+    c = statistics.median(r[1] for r in by[k])
+    n = statistics.median(r[2] for r in by[k])
+    per = f"{n / c:,.0f}" if c else "—"
+    print(f"| {label[k]} | {statistics.median(b)/1e6:,.0f} ({min(b)/1e6:,.0f}–{max(b)/1e6:,.0f}) | {statistics.median(b)/base:.2f} | {c:,.0f} | {n/1e6:,.1f} MB | {per} |")
 print(f"\n{sys.argv[2]} interleaved rounds of {sys.argv[3]} s of iperf3 TCP each.")
 PY
