@@ -112,8 +112,6 @@ struct NodeSlot: Sendable {
     var services: Set<DestRef> = []
     /// Ports with OUT copies made here.
     var outSources: Set<PortRef> = []
-    /// Ports of this node with IN copies (any network).
-    var receiverCount = 0
     /// Ports whose topology names this node.
     var ports = 0
     var networks: [VLANCode: NetworkState] = [:]

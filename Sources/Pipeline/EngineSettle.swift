@@ -112,14 +112,6 @@ extension PipelineEngine {
         guard let net = nodes[n].networks[v] else { return }
         let dests = Set((old?.mine ?? [:]).keys).union((new?.mine ?? [:]).keys)
         for d in dests { for l in net.labelsByDest[d] ?? [] { mark(n, .labelReceiver(v, l, p)) } }
-        if e.joined {
-            nodes[n].receiverCount += 1
-            if nodes[n].receiverCount == 1 { for ofport in nodes[n].portTags.keys { mark(n, .classify(ofport)) } }
-        }
-        if e.left {
-            nodes[n].receiverCount -= 1
-            if nodes[n].receiverCount == 0 { for ofport in nodes[n].portTags.keys { mark(n, .classify(ofport)) } }
-        }
         let everyReceiver = !e.gained.isEmpty || !e.lost.isEmpty || (e.rulesChanged && (e.filteredBefore || e.filteredAfter))
         if everyReceiver {
             mark(n, .multicast(v))

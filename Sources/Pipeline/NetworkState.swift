@@ -39,16 +39,14 @@ struct NetworkState: Sendable {
         var rulesChanged = false
         var filteredBefore = false
         var filteredAfter = false
-        var joined = false
-        var left = false
     }
 
     /// Replaces one port's part: its IN rules `old` (as a receiver when `wasIn`) by `new`.
     mutating func replace(_ p: PortRef, old: PortFacts?, new: PortFacts?) -> Effects {
         var e = Effects()
         e.filteredBefore = filteredIn > 0
-        if old != nil && new == nil { receivers.remove(p); e.left = true }
-        if old == nil && new != nil { receivers.insert(p); e.joined = true }
+        if old != nil && new == nil { receivers.remove(p) }
+        if old == nil && new != nil { receivers.insert(p) }
         if old?.filteredOut == true { partitioned.remove(p) }
         if new?.filteredOut == true { partitioned.insert(p) }
         let oldIns = old?.ins ?? .none, newIns = new?.ins ?? .none

@@ -115,10 +115,11 @@ extension PipelineEngine {
             }
 
         case .classify:
-            // Table 0 says which network a frame comes from, once the node has IN copies;
-            // service ports' frames are dropped before that matters.
+            // Table 0 says which network a frame comes from. Installed with the port, not with
+            // the node's first IN copies: then a node's first tap flow costs a few flows, not
+            // one per port (service ports' frames are dropped before it matters).
             let number = UInt32(bitPattern: u.a)
-            guard node.receiverCount > 0, let entry = node.portTags[number], let tag = entry, node.servicePorts[number] == nil else { break }
+            guard let entry = node.portTags[number], let tag = entry, node.servicePorts[number] == nil else { break }
             b.add(PackedKey(Table.ingress, 100).inPort(number), Self.baseCookie, [.setField(.register(Network.register, Network.id(tag)))],
                   goto: Table.outTaps)
 
