@@ -96,22 +96,10 @@ public struct FlowStats: Hashable, Sendable {
         let len = Int(try body.read(UInt16.self, or: e))
         guard len >= 56 else { throw ParseError(e, "flow stats length below 56") }
         var b = try body.slice(len - 2, or: e)
-        let table: UInt8 = try b.read(or: e)
-        try b.skip(1, or: e)
-        let ds: UInt32 = try b.read(or: e)
-        let dn: UInt32 = try b.read(or: e)
-        let prio: UInt16 = try b.read(or: e)
-        let idle: UInt16 = try b.read(or: e)
-        let hard: UInt16 = try b.read(or: e)
-        let flags: UInt16 = try b.read(or: e)
-        try b.skip(4, or: e)
-        let cookie: UInt64 = try b.read(or: e)
-        let pc: UInt64 = try b.read(or: e)
-        let bc: UInt64 = try b.read(or: e)
-        let match = try b.readMatch()
-        return FlowStats(tableID: table, durationSec: ds, durationNsec: dn, priority: prio, idleTimeout: idle, hardTimeout: hard,
-                         flags: FlowMod.Flags(rawValue: flags), cookie: cookie, packetCount: pc, byteCount: bc, match: match,
-                         instructions: try b.readInstructions(length: b.readableBytes))
+        var s = try b.readRaw { (r) throws(ParseError) in try r.flowStatsFixedPart() }
+        s.match = try b.readMatch()
+        s.instructions = try b.readInstructions(length: b.readableBytes)
+        return s
     }
 
     var wireLength: Int { 48 + match.wireLength + instructions.reduce(0) { $0 + $1.wireLength } }
