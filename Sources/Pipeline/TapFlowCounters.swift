@@ -65,17 +65,45 @@ public enum TapFlowCounters {
         }
     }
 
-    /// Output to the service's port, or to the service's group (its port is on another node).
+    /// Output to the service's port, or to the service's group (its port is on another node);
+    /// with a snap length, a truncating output to its port, or a clone toward its tunnel key.
     public enum Delivery: Hashable, Sendable {
         case port(UInt32)
         case group(UInt32)
+        case cutPort(UInt16)
+        case cutTunnel(key: UInt64)
 
-        init?(_ action: Action) {
+        public init?(_ action: Action) {
             switch action {
             case .output(let p, _): self = .port(p.rawValue)
             case .group(let g): self = .group(g)
+            case .outputTruncated(let p, _): self = .cutPort(p)
+            case .clone(let inner):
+                guard let key = inner.lazy.compactMap({ a -> UInt64? in
+                    if case .setField(let f) = a, f.id == .tunnelID { f.value.integer } else { nil }
+                }).first else { return nil }
+                self = .cutTunnel(key: key)
             default: return nil
             }
+        }
+
+        /// Whether a switch can select the flows that make these copies itself (`out_port`,
+        /// `out_group`). Open vSwitch's selection sees neither truncating outputs nor outputs
+        /// inside a clone: those flows are read by their source's cookie and picked here.
+        public var switchSelects: Bool {
+            switch self {
+            case .port, .group: true
+            case .cutPort, .cutTunnel: false
+            }
+        }
+
+        /// Whether a flow's actions make these copies.
+        public func isMade(by instructions: [Instruction]) -> Bool {
+            for i in instructions {
+                guard case .applyActions(let actions) = i else { continue }
+                for a in actions where Delivery(a) == self { return true }
+            }
+            return false
         }
     }
 
@@ -88,9 +116,11 @@ public enum TapFlowCounters {
 
         public init() {}
 
-        /// Adds one reply part's flows.
-        public mutating func add(_ stats: [FlowStats]) {
+        /// Adds one reply part's flows; with `delivery`, only those whose actions make its copies
+        /// (for a read by cookie, which returns all of a source's flows).
+        public mutating func add(_ stats: [FlowStats], delivering delivery: Delivery? = nil) {
             for s in stats where Cookie.isOurs(s.cookie) {
+                if let delivery, !delivery.isMade(by: s.instructions) { continue }
                 let isOut = s.tableID == Table.outTaps
                 guard isOut || (s.tableID == Table.inTaps && s.priority == 50) else { continue }
                 byCookie[s.cookie, default: Counts()].add(isOut, s)

@@ -50,16 +50,18 @@ extension PipelineEngine {
         return ds.compactMap { deliver(n, $0) }.sorted { Self.actionOrder($0) < Self.actionOrder($1) }
     }
 
-    static func actionOrder(_ a: Action) -> (Int, UInt64) {
+    /// Kind, then port or group, then (ties: one port can be two destinations' in a topology
+    /// that names it twice) whole before cut, by length.
+    static func actionOrder(_ a: Action) -> (Int, UInt64, UInt64) {
         switch a {
-        case .output(let port, _): (0, UInt64(port.rawValue))
-        case .outputTruncated(let port, _): (0, UInt64(port))
-        case .group(let id): (1, UInt64(id))
+        case .output(let port, _): (0, UInt64(port.rawValue), 0)
+        case .outputTruncated(let port, let length): (0, UInt64(port), 1 + UInt64(length))
+        case .group(let id): (1, UInt64(id), 0)
         // Where the service's group would be: by its tunnel key.
         case .clone(let inner):
             (1, inner.lazy.compactMap { if case .setField(let f) = $0, f.id == .tunnelID { f.value.integer } else { nil } }.first
-                .map { UInt64(GroupIDs.service(key: UInt32(truncatingIfNeeded: $0))) } ?? 0)
-        default: (2, 0)
+                .map { UInt64(GroupIDs.service(key: UInt32(truncatingIfNeeded: $0))) } ?? 0, 1)
+        default: (2, 0, 0)
         }
     }
 

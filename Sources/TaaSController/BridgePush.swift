@@ -53,18 +53,33 @@ enum CounterRead {
         guard let connection = registry.connection(datapathID: plan.datapathID) else { return nil }
         var counts = [CopyCounts](repeating: CopyCounts(), count: plan.entries.count)
         for read in plan.reads {
-            var request = FlowStatsRequest(cookie: Cookie.mark, cookieMask: Cookie.markMask)
-            switch read.delivery {
-            case .port(let port): request.outPort = PortNumber(port)
-            case .group(let id): request.outGroup = id
-            }
-            // Only counters are decoded; matches and instructions are most of the bytes.
             var sums = TapFlowCounters.Sums()
-            for m in try await connection.request(.multipartRequest(MultipartRequest(.flow(request))), flowStats: .countersOnly) {
-                if case .multipartReply(let r) = m.payload, case .flow(let s) = r.body { sums.add(s) }
+            if read.delivery.switchSelects {
+                var request = FlowStatsRequest(cookie: Cookie.mark, cookieMask: Cookie.markMask)
+                switch read.delivery {
+                case .port(let port): request.outPort = PortNumber(port)
+                case .group(let id): request.outGroup = id
+                case .cutPort, .cutTunnel: break
+                }
+                // Only counters are decoded; matches and instructions are most of the bytes.
+                sums.add(try await flows(request, .countersOnly, connection))
+            } else {
+                // Truncated copies: each source's own flows, whole, picked by their actions.
+                for cookie in Set(read.entries.map { plan.entries[$0].cookie }).sorted() {
+                    let request = FlowStatsRequest(cookie: cookie, cookieMask: .max)
+                    sums.add(try await flows(request, .full, connection), delivering: read.delivery)
+                }
             }
             sums.attribute(plan.entries, at: read.entries, into: &counts)
         }
         return counts
+    }
+
+    static func flows(_ request: FlowStatsRequest, _ detail: FlowStatsDetail, _ connection: SwitchConnection) async throws -> [FlowStats] {
+        var out: [FlowStats] = []
+        for m in try await connection.request(.multipartRequest(MultipartRequest(.flow(request))), flowStats: detail) {
+            if case .multipartReply(let r) = m.payload, case .flow(let s) = r.body { out += s }
+        }
+        return out
     }
 }

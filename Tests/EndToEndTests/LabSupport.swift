@@ -84,7 +84,7 @@ final class LabController: @unchecked Sendable {
     }
 
     static func start(_ lab: Lab, port: Int, db: String, generation: Int) throws -> Daemon {
-        var args = ["--db", db, "--api", "127.0.0.1:\(port)", "--echo-interval", "1"]
+        var args = ["--db", db, "--api", "127.0.0.1:\(port)", "--echo-interval", "1", "--stats-interval", "2"]
         for (i, n) in lab.nodes.enumerated() { args += ["--ovsdb", "unix:\(n.dir)/db.sock", "--openflow", "punix:\(lab.controllerSocket(i + 1))"] }
         return try Daemon(BuiltProducts.path("taasd"), args, logPath: "\(lab.dir)/taasd-\(generation).log")
     }

@@ -269,9 +269,11 @@ import Testing
         // A service on vm-a's node (100 bytes) and one on node2 (96 bytes), both fed by vm-a.
         let local = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s", "snaplen": 100])
         let remote = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s2", "snaplen": 96])
+        var flows: [String] = []
         for service in [local, remote] {
             let f = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": service, "direction": "BOTH"])
             try await taasd.waitFor("tap_flows", "tap_flow", f, "ACTIVE")
+            flows.append(f)
         }
         var frames = try await capture(["vm-a", "vm-s", "vm-s2"]) { try await runTraffic() }
         var seen = frames["vm-a"] ?? []
@@ -280,6 +282,20 @@ import Testing
         #expect(seen.contains { $0.count > 2 * 1000 } && seen.count > 15, "vm-a saw \(seen.count) frames")
         #expect(multiset(frames["vm-s"] ?? []) == multiset(Self.cut(seen, 100)), "\(captureDiff(frames["vm-s"] ?? [], Self.cut(seen, 100)))")
         #expect(multiset(frames["vm-s2"] ?? []) == multiset(Self.cut(seen, 96)), "\(captureDiff(frames["vm-s2"] ?? [], Self.cut(seen, 96)))")
+        // Statistics count truncated copies too (the switch cannot select their flows by
+        // out_port, so taasd reads them by the source's cookie): each tap flow got at least the
+        // unicast copies seen here.
+        for f in flows {
+            var packets = 0
+            for _ in 0..<100 {
+                let (_, body) = try await taasd.api("GET", "/v2.0/taas/tap_flows/\(f)/statistics")
+                let s = body["statistics"] as? [String: Any]
+                packets = (s?["counted"] as? Bool == true ? s?["packets"] as? Int : nil) ?? 0
+                if packets > 0 { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(packets > 0, "tap flow \(f) counted no copies")
+        }
 
         // Whole frames again (snaplen null): the copies to vm-s are what vm-a saw, byte for byte.
         let (code, body) = try await taasd.api("PUT", "/v2.0/taas/tap_services/\(local)", ["tap_service": ["snaplen": NSNull()]])

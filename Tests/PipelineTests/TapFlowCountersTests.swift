@@ -22,12 +22,15 @@ import Testing
                     }
                 }
             }
-        }.map { f in
-            let n = count(f)
-            return FlowStats(tableID: f.tableID, priority: f.priority, cookie: f.cookie, packetCount: n, byteCount: n * 100,
-                             match: f.match, instructions: f.instructions)
-        }
+        }.map { f in stat(f, count(f)) }
     }
+
+    static func stat(_ f: FlowEntry, _ n: UInt64) -> FlowStats {
+        FlowStats(tableID: f.tableID, priority: f.priority, cookie: f.cookie, packetCount: n, byteCount: n * 100,
+                  match: f.match, instructions: f.instructions)
+    }
+
+    static func stats(_ flows: [FlowEntry], count: (FlowEntry) -> UInt64) -> [FlowStats] { flows.map { stat($0, count($0)) } }
 
     static func totals(_ scenario: String, node: String, count: (FlowEntry) -> UInt64) throws -> [ResourceID: CopyCounts] {
         let s = try #require(Scenarios.all.first { $0.name == scenario })
@@ -38,8 +41,16 @@ import Testing
         var counts = [CopyCounts](repeating: CopyCounts(), count: entries.count)
         for delivery in Set(entries.map(\.delivery)) {
             var sums = TapFlowCounters.Sums()
-            sums.add(read(program, delivery, count: count))
-            sums.attribute(entries, at: entries.indices.filter { entries[$0].delivery == delivery }, into: &counts)
+            let at = entries.indices.filter { entries[$0].delivery == delivery }
+            if delivery.switchSelects {
+                sums.add(read(program, delivery, count: count))
+            } else {
+                // As taasd reads truncated copies: each source's flows by cookie, picked by their actions.
+                for cookie in Set(at.map { entries[$0].cookie }) {
+                    sums.add(stats(program.flows.values.filter { $0.cookie == cookie }, count: count), delivering: delivery)
+                }
+            }
+            sums.attribute(entries, at: at, into: &counts)
         }
         // One entry per tap flow.
         return Dictionary(uniqueKeysWithValues: zip(entries.map(\.tapFlow), counts))
@@ -76,6 +87,16 @@ import Testing
         #expect(sending == [Scenarios.id(11): CopyCounts(packets: 8, bytes: 800)])
         // The service's node has no source of it: nothing to count there.
         #expect(try Self.totals("remote-service", node: "node2", count: Self.count).isEmpty)
+    }
+
+    @Test func truncatedCopiesAreCountedLocallyAndThroughTheClone() throws {
+        // vm-a → vm-s (output(max_len) to port 9) and → vm-s2 (a clone toward key 0xf00001): the
+        // switch cannot select either, so the source's flows are read by cookie and picked here.
+        let t = try Self.totals("snaplen", node: "node1", count: Self.count)
+        #expect(t == [Scenarios.id(11): CopyCounts(packets: 8, bytes: 800), Scenarios.id(12): CopyCounts(packets: 8, bytes: 800)])
+        #expect(TapFlowCounters.Delivery(.outputTruncated(port: 9, maxLength: 128)) == .cutPort(9))
+        #expect(!TapFlowCounters.Delivery.cutPort(9).switchSelects && TapFlowCounters.Delivery.port(9).switchSelects)
+        #expect(!TapFlowCounters.Delivery.cutTunnel(key: 0xf00001).isMade(by: [.applyActions([.outputTruncated(port: 9, maxLength: 128)])]))
     }
 
     @Test func aTapFlowWithNothingCountedIsStillReported() throws {
