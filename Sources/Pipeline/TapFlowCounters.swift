@@ -78,10 +78,8 @@ public enum TapFlowCounters {
             case .output(let p, _): self = .port(p.rawValue)
             case .group(let g): self = .group(g)
             case .outputTruncated(let p, _): self = .cutPort(p)
-            case .clone(let inner):
-                guard let key = inner.lazy.compactMap({ a -> UInt64? in
-                    if case .setField(let f) = a, f.id == .tunnelID { f.value.integer } else { nil }
-                }).first else { return nil }
+            case .clone:
+                guard let key = action.cloneTunnelKey else { return nil }
                 self = .cutTunnel(key: key)
             default: return nil
             }

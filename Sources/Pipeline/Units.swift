@@ -58,9 +58,7 @@ extension PipelineEngine {
         case .outputTruncated(let port, let length): (0, UInt64(port), 1 + UInt64(length))
         case .group(let id): (1, UInt64(id), 0)
         // Where the service's group would be: by its tunnel key.
-        case .clone(let inner):
-            (1, inner.lazy.compactMap { if case .setField(let f) = $0, f.id == .tunnelID { f.value.integer } else { nil } }.first
-                .map { UInt64(GroupIDs.service(key: UInt32(truncatingIfNeeded: $0))) } ?? 0, 1)
+        case .clone: (1, a.cloneTunnelKey.map { UInt64(GroupIDs.service(key: UInt32(truncatingIfNeeded: $0))) } ?? 0, 1)
         default: (2, 0, 0)
         }
     }
@@ -228,4 +226,13 @@ extension PipelineEngine {
 
     static func multicastCookie(_ v: VLANCode) -> UInt64 { Cookie.make(.source, "network:\(v.tag.map(String.init) ?? "untagged")") }
     static func labelCookie(_ value: UInt32) -> UInt64 { Cookie.make(.source, "label:\(value)") }
+}
+
+extension Action {
+    /// The tunnel key a copy's clone toward another node sets (nil: not such a clone).
+    var cloneTunnelKey: UInt64? {
+        guard case .clone(let inner) = self else { return nil }
+        for a in inner { if case .setField(let f) = a, f.id == .tunnelID { return f.value.integer } }
+        return nil
+    }
 }
