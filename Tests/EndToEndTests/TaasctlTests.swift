@@ -39,6 +39,16 @@ import Testing
             #expect(code == 0 && shown?["name"] as? String == "an" && shown?["status"] as? String == "DOWN")
             (code, out, _) = try await ctl("tap", "service", "update", "an", "--description", "main analyzer", "-f", "yaml")
             #expect(code == 0 && out.contains("description: \"main analyzer\""), "\(out)")
+            // Snap length: set at creation, shown, cleared with "none"; a tap flow has none.
+            func object(_ text: String) -> [String: Any] { ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]) ?? [:] }
+            (code, out, err) = try await ctl("tap", "service", "update", "an", "--snaplen", "128", "-f", "json")
+            #expect(code == 0 && object(out)["snaplen"] as? Int == 128, "\(out)\(err)")
+            (code, out, err) = try await ctl("tap", "service", "update", "an", "--snaplen", "none", "-f", "json")
+            #expect(code == 0 && object(out)["snaplen"] is NSNull, "\(out)\(err)")
+            (code, _, err) = try await ctl("tap", "service", "update", "an", "--snaplen", "9")
+            #expect(code == 1 && err.contains("snaplen: 9 is not from 14 to 65535"), "\(err)")
+            (code, _, err) = try await ctl("tap", "flow", "update", "webflow", "--snaplen", "64")
+            #expect(code == 64 && err.contains("has no snap length"), "\(err)")
             (code, out, _) = try await ctl("port", "list")
             #expect(code == 0 && out.contains("binding:host_id") && out.contains("node2"))
 
