@@ -147,7 +147,7 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
             switch m.payload {
             case .echoReply:
                 if let (start, promise) = echoes.removeValue(forKey: m.xid) { promise.succeed(.now - start) }
-            case .flowMod, .groupMod:
+            case .flowMod, .groupMod, .meterMod:
                 if case .flowMod = m.payload { flowMods += 1 }
                 do throws(SimulatedTables.Failure) {
                     if try tables.apply(m.payload, xid: m.xid) { changes += 1 }
@@ -168,6 +168,7 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
                 case .portDesc: handshake = true
                 case .flow: responder.flows = tables.allFlows
                 case .groupDesc: responder.groups = Array(tables.groups.values)
+                case .meterConfig: responder.meters = tables.meters.keys.sorted().compactMap { tables.meters[$0] }
                 default: break
                 }
             default:
@@ -176,6 +177,7 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
             for reply in responder.answer(m) { send(context, reply) }
             responder.flows = []
             responder.groups = []
+            responder.meters = []
         }
         buffer.discardReadBytes()
         context.flush()

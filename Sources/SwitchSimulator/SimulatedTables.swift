@@ -1,8 +1,8 @@
 import OpenFlow
 
-/// The flow and group tables of a simulated switch, kept as a controller's messages change them:
-/// FLOW_MOD, GROUP_MOD and bundles (applied all or nothing at commit), read back with the flow
-/// and group dumps. It models what a controller relies on, not a datapath: flows are identified
+/// The flow, group and meter tables of a simulated switch, kept as a controller's messages change
+/// them: FLOW_MOD, GROUP_MOD, METER_MOD and bundles (applied all or nothing at commit), read back
+/// with the flow, group and meter dumps. It models what a controller relies on, not a datapath: flows are identified
 /// by table, priority and match (fields in any order), a non-strict delete removes the flows
 /// whose match includes every field of the request's, and counters stay zero.
 public struct SimulatedTables: Sendable {
@@ -16,6 +16,7 @@ public struct SimulatedTables: Sendable {
 
     private(set) var flows: [Key: FlowStats] = [:]
     public private(set) var groups: [UInt32: GroupDescription] = [:]
+    public private(set) var meters: [UInt32: MeterConfig] = [:]
     /// Open bundles: id → messages added, each with its xid (the error for a failed message carries it).
     private var bundles: [UInt32: [(xid: UInt32, message: OpenFlowMessage.Payload)]] = [:]
     /// While a bundle commits: what each change replaced, to undo them all if one fails. (A copy
@@ -43,9 +44,42 @@ public struct SimulatedTables: Sendable {
     @discardableResult
     public mutating func apply(_ payload: OpenFlowMessage.Payload, xid: UInt32) throws(Failure) -> Bool {
         switch payload {
-        case .flowMod(let f): return apply(f)
+        case .flowMod(let f):
+            // A flow naming a meter the switch lacks is refused (Open vSwitch: at commit in a bundle).
+            for case .meter(let id) in f.instructions where f.command != .delete && f.command != .deleteStrict && meters[id] == nil {
+                throw Failure(xid: xid, code: .meterModFailedInvalidMeter)
+            }
+            return apply(f)
         case .groupMod(let g): return try apply(g, xid: xid)
+        case .meterMod(let m): return try apply(m, xid: xid)
         default: return false
+        }
+    }
+
+    /// Highest meter id a controller may use (`OFPM13_MAX`).
+    static let maxMeter: UInt32 = 0xffff_0000
+
+    /// A METER_MOD as Open vSwitch takes it: its checks and error codes; only drop bands; deleting
+    /// a meter deletes the flows that use it.
+    mutating func apply(_ m: MeterMod, xid: UInt32) throws(Failure) -> Bool {
+        guard m.meterID != 0, m.meterID <= Self.maxMeter else { throw Failure(xid: xid, code: .meterModFailedInvalidMeter) }
+        switch m.command {
+        case .delete:
+            guard meters[m.meterID] != nil else { return false }
+            setMeter(m.meterID, nil)
+            let users = flows.filter { $0.value.instructions.contains(.meter(m.meterID)) }.map(\.key)
+            for k in users { setFlow(k, nil) }
+            return true
+        case .add, .modify:
+            if m.command == .add, meters[m.meterID] != nil { throw Failure(xid: xid, code: .meterModFailedMeterExists) }
+            if m.command == .modify, meters[m.meterID] == nil { throw Failure(xid: xid, code: .meterModFailedUnknownMeter) }
+            if m.flags.contains(.kbps) && m.flags.contains(.pktps) { throw Failure(xid: xid, code: .meterModFailedBadFlags) }
+            guard m.bands.count <= 8 else { throw Failure(xid: xid, code: .meterModFailedOutOfBands) }
+            for b in m.bands { guard case .drop = b else { throw Failure(xid: xid, code: .meterModFailedBadBand) } }
+            setMeter(m.meterID, MeterConfig(flags: m.flags, meterID: m.meterID, bands: m.bands))
+            return true
+        default:
+            throw Failure(xid: xid, code: .meterModFailedBadCommand)
         }
     }
 
@@ -94,6 +128,11 @@ public struct SimulatedTables: Sendable {
         groups[id] = value
     }
 
+    /// Not undone by a bundle: a meter never travels in one (Open vSwitch refuses it there).
+    private mutating func setMeter(_ id: UInt32, _ value: MeterConfig?) {
+        meters[id] = value
+    }
+
     /// Whether a non-strict request selects a flow: same table (or all) and every request field in the flow's match.
     private func covers(_ f: FlowMod, _ k: Key) -> Bool {
         (f.tableID == Reserved.tableAll || f.tableID == k.table) && f.match.fields.allSatisfy { k.fields.contains($0) }
@@ -125,6 +164,8 @@ public struct SimulatedTables: Sendable {
         switch payload {
         case .bundleAdd(let a):
             guard bundles[a.bundleID] != nil else { return (nil, [(xid, .bundleBadID)], false) }
+            // Open vSwitch bundles port, flow and group mods (and packet-outs), not meter mods.
+            if case .meterMod = a.message { return (nil, [(xid, .bundleMsgUnsup)], false) }
             bundles[a.bundleID]?.append((xid, a.message))
             return (nil, [], false)
         case .bundleControl(let c):

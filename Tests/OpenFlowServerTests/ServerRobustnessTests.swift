@@ -59,6 +59,30 @@ import Testing
         await server.shutdown()
     }
 
+    @Test func aSimulatedSwitchKeepsMetersAndRefusesFlowsWithoutThem() async throws {
+        let server = try OpenFlowServer(configuration: .init(targets: [.passiveTCP(port: 0, host: "127.0.0.1")]), group: group,
+                                        logger: Logger(label: "test"))
+        let events = EventWaiter(server.registry)
+        guard case .passiveTCP(let port, _)? = try await server.listen().first else { Issue.record("no listener"); return }
+        let sim = try await SimulatedSwitch.connect(host: "127.0.0.1", port: port, datapathID: 0xe2, group: group)
+        _ = try await events.next("connected") { if case .connected = $0 { true } else { false } }
+        let c = try #require(server.registry.connection(datapathID: 0xe2))
+        let flow = FlowMod(tableID: 1, command: .add, priority: 10, match: Match([.inPort(1)]), instructions: [.meter(9), .applyActions([.output(2)])])
+        var errors = try await c.transaction([.flowMod(flow)])
+        #expect(errors[0]?.code == .meterModFailedInvalidMeter, "a flow naming a missing meter: \(errors)")
+        errors = try await c.transaction([.meterMod(MeterMod(command: .add, flags: .kbps, meterID: 9, bands: [.drop(rate: 500, burstSize: 0)])),
+                                          .flowMod(flow)])
+        #expect(errors.isEmpty, "\(errors)")
+        let replies = try await c.request(.multipartRequest(MultipartRequest(.meterConfig(meterID: 0xffff_ffff))))
+        let meters = replies.flatMap { m -> [MeterConfig] in
+            if case .multipartReply(let r) = m.payload, case .meterConfig(let list) = r.body { return list }
+            return []
+        }
+        #expect(meters == [MeterConfig(flags: .kbps, meterID: 9, bands: [.drop(rate: 500, burstSize: 0)])])
+        await sim.close()
+        await server.shutdown()
+    }
+
     @Test func hostilePeersDoNotDisturbOthers() async throws {
         let server = try OpenFlowServer(
             configuration: .init(targets: [.passiveTCP(port: 0, host: "127.0.0.1")],

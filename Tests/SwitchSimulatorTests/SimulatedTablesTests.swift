@@ -103,6 +103,33 @@ struct SimulatedTablesTests {
         #expect(t.groups == groupsBefore)
     }
 
+    @Test func metersAsOpenVSwitchTakesThem() throws {
+        var t = SimulatedTables()
+        func meter(_ c: MeterMod.Command, _ id: UInt32, _ flags: MeterMod.Flags = .kbps, _ bands: [MeterBand] = [.drop(rate: 1000, burstSize: 0)]) -> OpenFlowMessage.Payload {
+            .meterMod(MeterMod(command: c, flags: flags, meterID: id, bands: bands))
+        }
+        func refused(_ p: OpenFlowMessage.Payload) -> ErrorCode? {
+            do throws(SimulatedTables.Failure) { try t.apply(p, xid: 1); return nil } catch { return error.code }
+        }
+        var metered = Self.flow(Self.a)
+        metered.instructions = [.meter(3)] + metered.instructions
+        #expect(refused(.flowMod(metered)) == .meterModFailedInvalidMeter, "a flow naming a missing meter")
+        #expect(refused(meter(.add, 3)) == nil && t.meters[3]?.bands == [.drop(rate: 1000, burstSize: 0)])
+        #expect(refused(meter(.add, 3)) == .meterModFailedMeterExists)
+        #expect(refused(meter(.modify, 4)) == .meterModFailedUnknownMeter)
+        #expect(refused(meter(.add, 0)) == .meterModFailedInvalidMeter)
+        #expect(refused(meter(.add, 5, [.kbps, .pktps])) == .meterModFailedBadFlags)
+        #expect(refused(meter(.add, 5, .kbps, [.dscpRemark(rate: 1, burstSize: 0, precedenceLevel: 1)])) == .meterModFailedBadBand)
+        #expect(refused(.flowMod(metered)) == nil && t.flowCount == 1)
+        #expect(refused(meter(.modify, 3, .pktps, [.drop(rate: 10, burstSize: 0)])) == nil && t.meters[3]?.flags == .pktps)
+        // Deleting the meter deletes the flows that use it; deleting a missing one is no error.
+        #expect(refused(meter(.delete, 3)) == nil && t.meters.isEmpty && t.flowCount == 0)
+        #expect(refused(meter(.delete, 3)) == nil)
+        // A meter mod never travels in a bundle.
+        _ = t.bundle(.bundleControl(BundleControl(bundleID: 1, type: .openRequest)), xid: 2)
+        #expect(t.bundle(.bundleAdd(BundleAdd(bundleID: 1, message: meter(.add, 6))), xid: 3).errors.map(\.1) == [.bundleMsgUnsup])
+    }
+
     @Test func aLargeDumpIsSplitUnderTheMessageLimit() throws {
         var responder = SwitchResponder(datapathID: 1)
         responder.flows = (0..<1000).map { i in
