@@ -34,11 +34,17 @@ import Testing
         #expect(closed || !channel.isActive, "\(name) still open after \(limit)")
     }
 
-    @Test func secondConnectionWithTheSameDatapathReplacesTheFirst() async throws {
+    /// A server listening on a loopback port of its own, and a waiter on its events.
+    func listening() async throws -> (server: OpenFlowServer, events: EventWaiter, port: Int)? {
         let server = try OpenFlowServer(configuration: .init(targets: [.passiveTCP(port: 0, host: "127.0.0.1")]), group: group,
                                         logger: Logger(label: "test"))
         let events = EventWaiter(server.registry)
-        guard case .passiveTCP(let port, _)? = try await server.listen().first else { Issue.record("no listener"); return }
+        guard case .passiveTCP(let port, _)? = try await server.listen().first else { Issue.record("no listener"); return nil }
+        return (server, events, port)
+    }
+
+    @Test func secondConnectionWithTheSameDatapathReplacesTheFirst() async throws {
+        guard let (server, events, port) = try await listening() else { return }
         let a = try await SimulatedSwitch.connect(host: "127.0.0.1", port: port, datapathID: 0xe1, group: group)
         _ = try await events.next("first") { if case .connected = $0 { true } else { false } }
         let first = try #require(server.registry.connection(datapathID: 0xe1))
@@ -60,10 +66,7 @@ import Testing
     }
 
     @Test func aSimulatedSwitchKeepsMetersAndRefusesFlowsWithoutThem() async throws {
-        let server = try OpenFlowServer(configuration: .init(targets: [.passiveTCP(port: 0, host: "127.0.0.1")]), group: group,
-                                        logger: Logger(label: "test"))
-        let events = EventWaiter(server.registry)
-        guard case .passiveTCP(let port, _)? = try await server.listen().first else { Issue.record("no listener"); return }
+        guard let (server, events, port) = try await listening() else { return }
         let sim = try await SimulatedSwitch.connect(host: "127.0.0.1", port: port, datapathID: 0xe2, group: group)
         _ = try await events.next("connected") { if case .connected = $0 { true } else { false } }
         let c = try #require(server.registry.connection(datapathID: 0xe2))
