@@ -21,6 +21,18 @@ public enum APIFixture {
         public let path: String
         public let service: PolicyService
         public let app: Application<RouterResponder<APIContext>>
+        /// The database's directory, removed when the test lets go of the fixture.
+        let directory: TemporaryDirectory
+    }
+
+    /// A directory that goes with the last reference to it.
+    final class TemporaryDirectory: Sendable {
+        let path: String
+        init(_ path: String) throws {
+            self.path = path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
     }
 
     struct Nodes: NodeInventory {
@@ -33,12 +45,12 @@ public enum APIFixture {
     }
 
     public static func env(auth: AuthMode = .none) throws -> Env {
-        let dir = "/tmp/taas-api-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let path = "\(dir)/taasd.sqlite"
+        let dir = try TemporaryDirectory("/tmp/taas-api-\(UInt32.random(in: 0...UInt32.max))")
+        let path = "\(dir.path)/taasd.sqlite"
         let service = try PolicyService(store: try SQLitePolicyStore(path: path))
         return Env(path: path, service: service,
-                   app: Application(router: TaaSAPI.makeRouter(service: service, auth: auth, maxBodySize: 4096, nodes: Nodes())))
+                   app: Application(router: TaaSAPI.makeRouter(service: service, auth: auth, maxBodySize: 4096, nodes: Nodes())),
+                   directory: dir)
     }
 
 }
