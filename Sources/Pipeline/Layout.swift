@@ -96,30 +96,3 @@ public struct FlowKey: Hashable, Sendable {
         a.hashCode == b.hashCode && a.table == b.table && a.priority == b.priority && a.match == b.match
     }
 }
-
-extension Match {
-    /// Fields in one order, so that matches compare equal however they were built or read back.
-    public var normalized: Match {
-        var m = self
-        Self.normalize(&m.fields)
-        return m
-    }
-
-    /// Puts fields in the normalized order in place: by header, then value. Insertion sort,
-    /// since matches hold a handful of fields.
-    static func normalize(_ fields: inout [OXMField]) {
-        guard fields.count > 1 else { return }
-        for i in 1..<fields.count {
-            var j = i
-            while j > 0 && precedes(fields[j], fields[j - 1]) {
-                fields.swapAt(j, j - 1)
-                j -= 1
-            }
-        }
-    }
-
-    static func precedes(_ a: OXMField, _ b: OXMField) -> Bool {
-        let ha = a.header, hb = b.header
-        return ha != hb ? ha < hb : a.value.precedes(b.value)
-    }
-}

@@ -9,8 +9,8 @@ public struct SimulatedTables: Sendable {
     struct Key: Hashable {
         var table: UInt8
         var priority: UInt16
-        /// The match's fields in one order (by field id, unique in a valid match): equal for
-        /// matches that list them differently, and cheaper to hash than a set.
+        /// The match's fields in the normalized order: equal for matches that list them
+        /// differently, and cheaper to hash than a set.
         var fields: [OXMField]
     }
 
@@ -66,7 +66,7 @@ public struct SimulatedTables: Sendable {
         switch m.command {
         case .delete:
             guard meters[m.meterID] != nil else { return false }
-            setMeter(m.meterID, nil)
+            meters[m.meterID] = nil
             let users = flows.filter { $0.value.instructions.contains(.meter(m.meterID)) }.map(\.key)
             for k in users { setFlow(k, nil) }
             return true
@@ -76,7 +76,7 @@ public struct SimulatedTables: Sendable {
             if m.flags.contains(.kbps) && m.flags.contains(.pktps) { throw Failure(xid: xid, code: .meterModFailedBadFlags) }
             guard m.bands.count <= 8 else { throw Failure(xid: xid, code: .meterModFailedOutOfBands) }
             for b in m.bands { guard case .drop = b else { throw Failure(xid: xid, code: .meterModFailedBadBand) } }
-            setMeter(m.meterID, MeterConfig(flags: m.flags, meterID: m.meterID, bands: m.bands))
+            meters[m.meterID] = MeterConfig(flags: m.flags, meterID: m.meterID, bands: m.bands)
             return true
         default:
             throw Failure(xid: xid, code: .meterModFailedBadCommand)
@@ -84,7 +84,7 @@ public struct SimulatedTables: Sendable {
     }
 
     mutating func apply(_ f: FlowMod) -> Bool {
-        let key = Key(table: f.tableID, priority: f.priority, fields: f.match.fields.sorted { $0.id < $1.id })
+        let key = Key(table: f.tableID, priority: f.priority, fields: f.match.normalized.fields)
         func cookieMatches(_ s: FlowStats) -> Bool { (s.cookie & f.cookieMask) == (f.cookie & f.cookieMask) }
         switch f.command {
         case .add:
@@ -126,11 +126,6 @@ public struct SimulatedTables: Sendable {
     private mutating func setGroup(_ id: UInt32, _ value: GroupDescription?) {
         undoGroups?.append((id, groups[id]))
         groups[id] = value
-    }
-
-    /// Not undone by a bundle: a meter never travels in one (Open vSwitch refuses it there).
-    private mutating func setMeter(_ id: UInt32, _ value: MeterConfig?) {
-        meters[id] = value
     }
 
     /// Whether a non-strict request selects a flow: same table (or all) and every request field in the flow's match.
