@@ -75,11 +75,6 @@ struct NodeStore: Sendable {
             }
         }
         units[unit] = UnitFlows(new.map(\.key))
-        if new.count > 64 {
-            // A node's first receiver brings a flow per port of its network: grow once, not by doublings.
-            flows.reserveCapacity(flows.count + new.count)
-            before.reserveCapacity(before.count + new.count)
-        }
         for f in new { claim(unit, f.key, f.value) }
     }
 
