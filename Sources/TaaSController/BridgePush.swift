@@ -52,6 +52,7 @@ enum CounterRead {
     static func run(_ plan: ControllerCore.CounterPlan, registry: SwitchRegistry) async throws -> [CopyCounts]? {
         guard let connection = registry.connection(datapathID: plan.datapathID) else { return nil }
         var counts = [CopyCounts](repeating: CopyCounts(), count: plan.entries.count)
+        var bySource: [UInt64: [FlowStats]] = [:]
         for read in plan.reads {
             var sums = TapFlowCounters.Sums()
             if read.delivery.switchSelects {
@@ -62,12 +63,15 @@ enum CounterRead {
                 case .cutPort, .cutTunnel: break
                 }
                 // Only counters are decoded; matches and instructions are most of the bytes.
-                sums.add(try await flows(request, .countersOnly, connection))
+                sums.add(try await connection.flowStats(request, .countersOnly))
             } else {
-                // Truncated copies: each source's own flows, whole, picked by their actions.
+                // Truncated copies: each source's own flows, whole (read once for all its
+                // destinations), picked by their actions.
                 for cookie in Set(read.entries.map { plan.entries[$0].cookie }).sorted() {
-                    let request = FlowStatsRequest(cookie: cookie, cookieMask: .max)
-                    sums.add(try await flows(request, .full, connection), delivering: read.delivery)
+                    if bySource[cookie] == nil {
+                        bySource[cookie] = try await connection.flowStats(FlowStatsRequest(cookie: cookie, cookieMask: .max), .full)
+                    }
+                    sums.add(bySource[cookie] ?? [], delivering: read.delivery)
                 }
             }
             sums.attribute(plan.entries, at: read.entries, into: &counts)
@@ -75,9 +79,13 @@ enum CounterRead {
         return counts
     }
 
-    static func flows(_ request: FlowStatsRequest, _ detail: FlowStatsDetail, _ connection: SwitchConnection) async throws -> [FlowStats] {
+}
+
+extension SwitchConnection {
+    /// The flows a FLOW stats request selects, every part of the reply together.
+    func flowStats(_ request: FlowStatsRequest, _ detail: FlowStatsDetail = .full) async throws -> [FlowStats] {
         var out: [FlowStats] = []
-        for m in try await connection.request(.multipartRequest(MultipartRequest(.flow(request))), flowStats: detail) {
+        for m in try await self.request(.multipartRequest(MultipartRequest(.flow(request))), flowStats: detail) {
             if case .multipartReply(let r) = m.payload, case .flow(let s) = r.body { out += s }
         }
         return out

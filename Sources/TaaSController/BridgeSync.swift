@@ -8,11 +8,7 @@ import SwitchSession
 public enum BridgeSync {
     /// taasd's flows (by cookie) and groups now on the switch.
     public static func installed(_ c: SwitchConnection) async throws -> (flows: [FlowEntry], groups: [GroupDescription]) {
-        let request = FlowStatsRequest(cookie: Cookie.mark, cookieMask: Cookie.markMask)
-        var flows: [FlowEntry] = []
-        for m in try await c.request(.multipartRequest(MultipartRequest(.flow(request)))) {
-            if case .multipartReply(let r) = m.payload, case .flow(let stats) = r.body { flows += stats.map(FlowEntry.init) }
-        }
+        let flows = try await c.flowStats(FlowStatsRequest(cookie: Cookie.mark, cookieMask: Cookie.markMask)).map(FlowEntry.init)
         var groups: [GroupDescription] = []
         for m in try await c.request(.multipartRequest(MultipartRequest(.groupDesc))) {
             if case .multipartReply(let r) = m.payload, case .groupDesc(let g) = r.body { groups += g }
