@@ -226,7 +226,7 @@ public struct PolicyTable: Sendable {
 
     public mutating func createTapService(_ r: NewTapService, id: ResourceID, by caller: Caller) throws(PolicyError) -> TapService {
         let project = try owningProject(r.projectID, caller)
-        _ = try Self.checkSnaplen(r.snaplen)
+        let snaplen = try Self.checkSnaplen(r.snaplen)
         let port = try visiblePort(r.portID, caller)
         if let other = serviceByPort[port.id] {
             throw PolicyError(.conflict, "PortInUse", "port \(port.id) is already the destination of tap service \(other)")
@@ -237,7 +237,7 @@ public struct PolicyTable: Sendable {
             throw PolicyError(.conflict, "TunnelKeysExhausted", "no free tunnel key left in \(configuration.tunnelKeys)")
         }
         let s = TapService(id: id, projectID: project, name: r.name, description: r.description, portID: port.id, tunnelKey: key,
-                           snaplen: try Self.checkSnaplen(r.snaplen))
+                           snaplen: snaplen)
         setService(id, s)
         return s
     }
