@@ -29,10 +29,24 @@ struct SenderKey: Hashable, Sendable {
     var vlan: VLANCode
 }
 
-/// One IN rule as a network counts it: where it copies to and which VLANs it keeps.
+/// One IN rule as a network counts it: where it copies to, which VLANs and which traffic it keeps.
 struct InKey: Hashable, Sendable {
     var dest: DestRef
     var filter: VLANFilter?
+    var traffic: TrafficMatch?
+
+    var copy: Copy { Copy(dest: dest, traffic: traffic) }
+}
+
+/// A copy to one destination, of every frame or only of those a traffic filter matches. Sets of
+/// copies become actions per destination: one copy when any of its filters matches.
+struct Copy: Hashable, Sendable, Comparable {
+    var dest: DestRef
+    var traffic: TrafficMatch?
+
+    static func < (a: Self, b: Self) -> Bool {
+        a.dest != b.dest ? a.dest < b.dest : (a.traffic?.text ?? "") < (b.traffic?.text ?? "")
+    }
 }
 
 /// One direction of one tap flow (or tap mirror key) on its source port: copy what the port
@@ -42,6 +56,9 @@ struct Rule: Hashable, Sendable {
     var out: Bool
     var filter: VLANFilter?
     var dest: DestRef
+    var traffic: TrafficMatch?
+
+    var copy: Copy { Copy(dest: dest, traffic: traffic) }
 }
 
 /// What the compiler reads of a port from the topology.
@@ -87,8 +104,10 @@ struct DestSlot: Sendable {
     }
 }
 
-/// A set of destinations that a sender's OUT copies went to, and its 31-bit label.
+/// A set of copies that a sender's OUT copies went to, and its 31-bit label.
 struct LabelSlot: Sendable {
+    var copies: [Copy] = []
+    /// Their destinations, each once.
     var dests: [DestRef] = []
     var value: UInt32 = 0
     /// Networks whose sender units use it.

@@ -12,6 +12,9 @@ public enum Table {
     public static let inTaps: UInt8 = 3
     /// The original frame continues to normal forwarding.
     public static let forward: UInt8 = 4
+    /// Copies under a traffic filter: reached by `resubmit` with the copy's condition in reg5,
+    /// never by a goto; a frame matching no flow here is simply not copied.
+    public static let filters: UInt8 = 5
 }
 
 /// Who owns a flow: the top 16 bits mark taasd's flows, the next 8 the kind of owner, the low 40
@@ -64,6 +67,16 @@ enum SenderLabel {
     static let register: UInt8 = 7
     static func of(_ names: [String]) -> UInt32 {
         UInt32(truncatingIfNeeded: Cookie.fnv1a(names.sorted().joined(separator: ",")) & 0x7fff_ffff) | 1
+    }
+}
+
+/// A filtered copy to one destination, as the flow that makes it records it in reg5 for table 5:
+/// a 31-bit hash (never 0) of the destination's delivery and the filters that include and exclude
+/// frames, so equal conditions share their flows whichever unit makes them.
+enum CopyCondition {
+    static let register: UInt8 = 5
+    static func of(_ text: String) -> UInt32 {
+        UInt32(truncatingIfNeeded: Cookie.fnv1a(text) & 0x7fff_ffff) | 1
     }
 }
 

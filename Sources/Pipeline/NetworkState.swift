@@ -7,8 +7,8 @@ struct NetworkState: Sendable {
     var inRules: [InKey: Int] = [:]
     /// IN rules per destination; a destination with a count is in the network's IN set.
     var counts: [DestRef: Int] = [:]
-    /// IN rules with a VLAN filter (only the untagged network keeps any): while there are some,
-    /// a receiver's broadcast flow depends on every rule, not on counts.
+    /// IN rules with a VLAN filter (only the untagged network keeps any) or a traffic filter:
+    /// while there are some, a receiver's broadcast flow depends on every rule, not on counts.
     var filteredIn = 0
     /// Receivers by destination and by how many IN rules into it they have.
     var into: [DestRef: [Int: Set<PortRef>]] = [:]
@@ -56,12 +56,12 @@ struct NetworkState: Sendable {
                 let n = Int(c.count)
                 inRules[c.key, default: 0] -= n
                 if inRules[c.key] == 0 { inRules[c.key] = nil }
-                if c.key.filter != nil { filteredIn -= n }
+                if c.key.filter != nil || c.key.traffic != nil { filteredIn -= n }
             }
             for c in newIns {
                 let n = Int(c.count)
                 inRules[c.key, default: 0] += n
-                if c.key.filter != nil { filteredIn += n }
+                if c.key.filter != nil || c.key.traffic != nil { filteredIn += n }
             }
             let oldMine = old?.mine ?? [:], newMine = new?.mine ?? [:]
             for d in Set(oldMine.keys).union(newMine.keys) {

@@ -8,7 +8,7 @@ import OpenFlowText
 /// following a pointer. They become `FlowEntry`s only on their way to a switch or a reader.
 struct PackedKey: Hashable, Sendable {
     struct Fields: OptionSet, Hashable, Sendable {
-        let rawValue: UInt8
+        let rawValue: UInt16
         static let inPort = Fields(rawValue: 1)
         static let tunnelID = Fields(rawValue: 2)
         /// reg6: the frame's network.
@@ -20,6 +20,8 @@ struct PackedKey: Hashable, Sendable {
         static let multicast = Fields(rawValue: 32)
         static let ethSrc = Fields(rawValue: 64)
         static let vlan = Fields(rawValue: 128)
+        /// reg5: a filtered copy's condition (held in `data`).
+        static let condition = Fields(rawValue: 256)
     }
 
     var table: UInt8
@@ -31,8 +33,10 @@ struct PackedKey: Hashable, Sendable {
     var inPort: UInt32 = 0
     var network: UInt32 = 0
     var label: UInt32 = 0
-    /// eth_dst, eth_src or tun_id: a flow of the pipeline matches one of them at most.
+    /// eth_dst, eth_src, tun_id or reg5: a flow of the pipeline matches one of them at most.
     var data: UInt64 = 0
+    /// A traffic filter's L3/L4 fields (table 5 only; nil elsewhere, so other flows pay a word).
+    var extra: [OXMField]?
 
     init(_ table: UInt8, _ priority: UInt16) {
         self.table = table
@@ -45,6 +49,7 @@ struct PackedKey: Hashable, Sendable {
         h.combine(UInt64(inPort) | UInt64(network) << 32)
         h.combine(label)
         h.combine(data)
+        if let extra { h.combine(extra) }
     }
 
     func inPort(_ p: UInt32) -> Self { var k = self; k.fields.insert(.inPort); k.inPort = p; return k }
@@ -54,6 +59,8 @@ struct PackedKey: Hashable, Sendable {
     func ethDst(_ a: EthernetAddress) -> Self { var k = self; k.fields.insert(.ethDst); k.data = a.rawValue; return k }
     func ethSrc(_ a: EthernetAddress) -> Self { var k = self; k.fields.insert(.ethSrc); k.data = a.rawValue; return k }
     var multicast: Self { var k = self; k.fields.insert(.multicast); return k }
+    func condition(_ c: UInt32) -> Self { var k = self; k.fields.insert(.condition); k.data = UInt64(c); return k }
+    func traffic(_ fields: [OXMField]) -> Self { var k = self; k.extra = fields.isEmpty ? nil : fields; return k }
 
     /// With a VLAN class's match (nil: every VLAN, nothing added).
     func vlan(_ f: OXMField?) -> Self {
@@ -70,7 +77,7 @@ struct PackedKey: Hashable, Sendable {
     /// The match as OXM fields, in the normalized order.
     var match: Match {
         var m: [OXMField] = []
-        m.reserveCapacity(fields.rawValue.nonzeroBitCount)
+        m.reserveCapacity(fields.rawValue.nonzeroBitCount + (extra?.count ?? 0))
         if fields.contains(.inPort) { m.append(.inPort(PortNumber(inPort))) }
         if fields.contains(.ethDst) { m.append(.ethDst(EthernetAddress(rawValue: data))) }
         if fields.contains(.multicast) { m.append(.ethDst(Self.groupBit, mask: Self.groupBit)) }
@@ -79,6 +86,8 @@ struct PackedKey: Hashable, Sendable {
         if fields.contains(.tunnelID) { m.append(.tunnelID(data)) }
         if fields.contains(.network) { m.append(.register(Network.register, network)) }
         if fields.contains(.label) { m.append(.register(SenderLabel.register, label)) }
+        if fields.contains(.condition) { m.append(.register(CopyCondition.register, UInt32(truncatingIfNeeded: data))) }
+        if let extra { m += extra }
         Match.normalize(&m)
         return Match(m)
     }
@@ -115,6 +124,8 @@ struct PackedValue: Hashable, Sendable {
     /// (tun_dst) and `cloneKey` (tun_id).
     enum Kind: UInt64 {
         case output = 1, group = 2, setNetwork = 3, setLabel = 4, outputTruncated = 5, cloneTunnel = 6, cloneIP = 7, cloneKey = 8
+        /// reg5 := a filtered copy's condition; `resubmit(,TABLE)`.
+        case setCondition = 9, resubmit = 10
     }
 
     init(cookie: UInt64, actions: [Action], goto next: UInt8?) {
@@ -139,6 +150,8 @@ struct PackedValue: Hashable, Sendable {
         case .group(let id): out.append(word(.group, UInt64(id)))
         case .setField(let f) where f.id == .nxRegister(Network.register): out.append(word(.setNetwork, f.value.integer))
         case .setField(let f) where f.id == .nxRegister(SenderLabel.register): out.append(word(.setLabel, f.value.integer))
+        case .setField(let f) where f.id == .nxRegister(CopyCondition.register): out.append(word(.setCondition, f.value.integer))
+        case .resubmit(let port, let table?) where port == Action.niciraInPort: out.append(word(.resubmit, UInt64(table)))
         case .clone(let inner):
             // The one clone the pipeline makes: tun_dst, tun_id, a truncating output.
             guard inner.count == 3, case .setField(let ip) = inner[0], ip.id == .nxTunnelIPv4Dst,
@@ -167,6 +180,8 @@ struct PackedValue: Hashable, Sendable {
             case .group: out.append(.group(value))
             case .setNetwork: out.append(.setField(.register(Network.register, value)))
             case .setLabel: out.append(.setField(.register(SenderLabel.register, value)))
+            case .setCondition: out.append(.setField(.register(CopyCondition.register, value)))
+            case .resubmit: out.append(.resubmit(inPort: Action.niciraInPort, table: UInt8(truncatingIfNeeded: value)))
             case .outputTruncated: out.append(.outputTruncated(port: UInt16(truncatingIfNeeded: value), maxLength: length))
             case .cloneTunnel where i + 1 < words.count:
                 let ip = UInt32(truncatingIfNeeded: words[i]), key = words[i + 1] & 0xff_ffff_ffff_ffff

@@ -27,7 +27,7 @@ public struct PipelineEngine: Sendable {
     var ports = Interned<String, PortSlot>(empty: PortSlot())
     var nodes = Interned<String, NodeSlot>(empty: NodeSlot())
     var dests = Interned<DestKey, DestSlot>(empty: DestSlot())
-    var labels = Interned<[DestRef], LabelSlot>(empty: LabelSlot())
+    var labels = Interned<[Copy], LabelSlot>(empty: LabelSlot())
     /// The source port of each tap flow's and tap mirror's rules, to take them back out.
     var owners: [ResourceID: PortRef] = [:]
     /// What each port with rules contributes to the indexes, as last worked out (`PortFacts`).
@@ -249,14 +249,16 @@ public struct PipelineEngine: Sendable {
         for (id, c) in delta.tapFlows.sorted(by: { $0.key < $1.key }) {
             let old = c.old.map(Self.relevant), new = c.new.map(Self.relevant)
             guard old != new else { continue }
-            setRules(id, source: c.new?.sourcePort, rules: c.new.map { f in Self.rules(f.direction).map { ($0, f.vlanFilter, DestKey.service(f.tapServiceID)) } } ?? [])
+            let traffic = c.new?.trafficFilter.map(TrafficMatch.init)
+            setRules(id, source: c.new?.sourcePort,
+                     rules: c.new.map { f in Self.rules(f.direction).map { ($0, f.vlanFilter, DestKey.service(f.tapServiceID), traffic) } } ?? [])
         }
         for (id, c) in delta.tapMirrors.sorted(by: { $0.key < $1.key }) {
             let old = c.old.map(Self.relevant), new = c.new.map(Self.relevant)
             guard old != new else { continue }
-            let rules: [(Bool, VLANFilter?, DestKey)] = c.new.map { m in
+            let rules: [(Bool, VLANFilter?, DestKey, TrafficMatch?)] = c.new.map { m in
                 m.directions.keys.sorted { $0.rawValue < $1.rawValue }.flatMap { dir in
-                    Self.rules(dir).map { ($0, nil, DestKey.mirror(MirrorPortName.make(m.id, dir))) }
+                    Self.rules(dir).map { ($0, nil, DestKey.mirror(MirrorPortName.make(m.id, dir)), nil) }
                 }
             } ?? []
             setRules(id, source: c.new?.portID, rules: rules)
@@ -272,7 +274,9 @@ public struct PipelineEngine: Sendable {
     }
 
     /// What of a tap flow or tap mirror flows depend on.
-    static func relevant(_ f: TapFlow) -> [String] { [f.tapServiceID.rawValue, f.sourcePort, f.direction.rawValue, f.vlanFilter?.description ?? ""] }
+    static func relevant(_ f: TapFlow) -> [String] {
+        [f.tapServiceID.rawValue, f.sourcePort, f.direction.rawValue, f.vlanFilter?.description ?? "", f.trafficFilter?.text ?? ""]
+    }
     static func relevant(_ m: TapMirror) -> [String] { [m.portID] + m.directions.keys.map(\.rawValue).sorted() }
 
     /// OUT (true) and IN (false) rules of a direction.
@@ -344,7 +348,7 @@ public struct PipelineEngine: Sendable {
     }
 
     /// Replaces the rules of a tap flow or tap mirror.
-    mutating func setRules(_ owner: ResourceID, source: String?, rules: [(out: Bool, filter: VLANFilter?, dest: DestKey)]) {
+    mutating func setRules(_ owner: ResourceID, source: String?, rules: [(out: Bool, filter: VLANFilter?, dest: DestKey, traffic: TrafficMatch?)]) {
         if let source = owners.removeValue(forKey: owner) {
             for r in ports[source].rules where r.owner == owner {
                 dests[r.dest].uses -= 1
@@ -355,7 +359,7 @@ public struct PipelineEngine: Sendable {
         }
         guard let source, !rules.isEmpty else { return }
         let p = portRef(source)
-        let made = rules.map { r in Rule(owner: owner, out: r.out, filter: r.filter, dest: destRef(r.dest)) }
+        let made = rules.map { r in Rule(owner: owner, out: r.out, filter: r.filter, dest: destRef(r.dest), traffic: r.traffic) }
         for r in made { dests[r.dest].uses += 1 }
         ports[p].rules += made
         owners[owner] = p

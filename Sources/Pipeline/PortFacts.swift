@@ -42,6 +42,7 @@ extension InKey {
     /// A fixed order (destination, then filter), so that equal rule sets compare equal.
     func precedes(_ o: InKey) -> Bool {
         if dest != o.dest { return dest < o.dest }
+        if traffic != o.traffic { return (traffic?.text ?? "") < (o.traffic?.text ?? "") }
         switch (filter, o.filter) {
         case (nil, nil), (_?, nil): return false
         case (nil, _?): return true
@@ -64,7 +65,7 @@ struct PortFacts: Hashable, Sendable {
     var ins = CountedList.none
     /// Its OUT rules, in `InKey` order.
     var outs = CountedList.none
-    /// Some OUT rule of it carries a VLAN filter.
+    /// Some OUT rule of it carries a VLAN or traffic filter.
     var filteredOut = false
     /// Its network when the topology knows it: its OUT copies label it there as a sender.
     var senderVLAN: VLANCode?
@@ -82,12 +83,12 @@ struct PortFacts: Hashable, Sendable {
         var hasIn = false
         for r in rules {
             if r.out {
-                outs[InKey(dest: r.dest, filter: r.filter), default: 0] += 1
-                if r.filter != nil { filteredOut = true }
+                outs[InKey(dest: r.dest, filter: r.filter, traffic: r.traffic), default: 0] += 1
+                if r.filter != nil || r.traffic != nil { filteredOut = true }
             } else {
                 hasIn = true
                 if let topo, topo.ofport != nil, topo.vlan == .untagged || r.filter == nil {
-                    ins[InKey(dest: r.dest, filter: r.filter), default: 0] += 1
+                    ins[InKey(dest: r.dest, filter: r.filter, traffic: r.traffic), default: 0] += 1
                 }
             }
         }

@@ -40,7 +40,8 @@ public struct CopyCounts: Hashable, Sendable {
 /// Which of a bridge's flow counters belong to which tap flow. Pure.
 ///
 /// A tap flow's copies are made by flows its source port owns (by cookie): in table 1 its OUT
-/// copies, in table 3 at priority 50 its unicast IN copies. Such a flow counts for the tap flow
+/// copies, in table 3 at priority 50 its unicast IN copies, and under a traffic filter the table 5
+/// flows those lead to (priority 100 for OUT, 90 for IN). Such a flow counts for the tap flow
 /// when its actions deliver to the tap flow's service (the service port, or the service's group).
 /// A flow shared by several tap flows into different services counts for each: each got those
 /// copies. Broadcast and multicast IN copies are made by flows a network or a sender set owns,
@@ -119,8 +120,12 @@ public enum TapFlowCounters {
         public mutating func add(_ stats: [FlowStats], delivering delivery: Delivery? = nil) {
             for s in stats where Cookie.isOurs(s.cookie) {
                 if let delivery, !delivery.isMade(by: s.instructions) { continue }
-                let isOut = s.tableID == Table.outTaps
-                guard isOut || (s.tableID == Table.inTaps && s.priority == 50) else { continue }
+                // Filtered copies are made in table 5, at the priority of their side.
+                let filtered = s.tableID == Table.filters
+                let isOut = s.tableID == Table.outTaps || (filtered && s.priority == CopySide.out.rawValue)
+                guard isOut || (s.tableID == Table.inTaps && s.priority == 50) || (filtered && s.priority == CopySide.in.rawValue) else {
+                    continue
+                }
                 byCookie[s.cookie, default: Counts()].add(isOut, s)
             }
         }

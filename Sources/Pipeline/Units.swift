@@ -2,6 +2,10 @@ import OpenFlow
 import TaaSPolicy
 import OpenFlowText
 
+/// Which flows a filtered copy's table 5 flow counts for (its priority there): a source's OUT
+/// copies, a receiver's unicast IN copies, or neither (shared broadcast copies).
+enum CopySide: UInt16, Sendable { case out = 100, `in` = 90, other = 80 }
+
 /// A rule's part in one flow: `.copy` copies, `.made` was copied already (as OUT), `.cover`
 /// copies nothing but makes the flow cover the VLANs where the rule applies.
 enum Role: Sendable { case copy, made, cover }
@@ -50,6 +54,66 @@ extension PipelineEngine {
         return ds.compactMap { deliver(n, $0) }.sorted { Self.actionOrder($0) < Self.actionOrder($1) }
     }
 
+    /// The actions that make the copies of `copy` less those of `made` (already made as OUT
+    /// copies). Per destination: nothing when an unfiltered copy was made; a plain copy when an
+    /// unfiltered one is asked and nothing was made; otherwise a copy under a condition, when any
+    /// asked filter matches and no made one does. Conditions are checked in table 5 (`condition`),
+    /// whose flows are added to `b`; they come after the plain copies, by condition.
+    func actions(_ b: inout FlowBuilder, _ n: NodeRef, copy: Set<Copy>, made: Set<Copy> = [], side: CopySide, cookie: UInt64) -> [Action] {
+        if copy.allSatisfy({ $0.traffic == nil }) && made.allSatisfy({ $0.traffic == nil }) {
+            let ds = Set(copy.map(\.dest))
+            return actions(n, made.isEmpty ? ds : ds.subtracting(made.map(\.dest)))
+        }
+        var include: [DestRef: [TrafficMatch?]] = [:], exclude: [DestRef: [TrafficMatch?]] = [:]
+        for c in copy { include[c.dest, default: []].append(c.traffic) }
+        for c in made where include[c.dest] != nil { exclude[c.dest, default: []].append(c.traffic) }
+        var direct: Set<DestRef> = []
+        var filtered: [(UInt32, Action)] = []
+        for (d, asked) in include {
+            let done = exclude[d] ?? []
+            if done.contains(where: { $0 == nil }) { continue }
+            if asked.contains(where: { $0 == nil }) && done.isEmpty {
+                direct.insert(d)
+                continue
+            }
+            let includes = asked.contains(where: { $0 == nil }) ? nil : Self.sortedFilters(asked)
+            // Every asked filter was made already: nothing left to copy.
+            if let includes, Set(includes).isSubset(of: Set(done.compactMap { $0 })) { continue }
+            guard let deliver = deliver(n, d) else { continue }
+            filtered.append((condition(&b, deliver, includes: includes, excludes: Self.sortedFilters(done), side: side, cookie: cookie), deliver))
+        }
+        var out = actions(n, direct)
+        for (c, _) in filtered.sorted(by: { $0.0 < $1.0 }) {
+            out += [.setField(.register(CopyCondition.register, c)), .resubmit(inPort: Action.niciraInPort, table: Table.filters)]
+        }
+        return out
+    }
+
+    static func sortedFilters(_ list: [TrafficMatch?]) -> [TrafficMatch] {
+        Array(Set(list.compactMap { $0 })).sorted { $0.text < $1.text }
+    }
+
+    /// Table 5's flows for one filtered copy, added to `b`; returns its condition. Frames that
+    /// a made filter matches stop at priority 200; the others that an asked filter matches (nil:
+    /// every frame) are copied, at the priority of `side` (which says how counters read them).
+    func condition(_ b: inout FlowBuilder, _ deliver: Action, includes: [TrafficMatch]?, excludes: [TrafficMatch], side: CopySide,
+                   cookie: UInt64) -> UInt32 {
+        let words = PackedValue(cookie: 0, actions: [deliver], goto: nil).actions.list.map { String($0, radix: 16) }.joined(separator: ".")
+        let text = "\(cookie):\(side.rawValue):\(words):+\(includes.map { $0.map(\.text).joined(separator: ";") } ?? "*"):-"
+            + excludes.map(\.text).joined(separator: ";")
+        let c = CopyCondition.of(text)
+        let key = PackedKey(Table.filters, 200).condition(c)
+        for g in excludes { for alt in g.alternatives { b.add(key.traffic(alt), cookie, [], goto: nil) } }
+        var copyKey = key
+        copyKey.priority = side.rawValue
+        if let includes {
+            for h in includes { for alt in h.alternatives { b.add(copyKey.traffic(alt), cookie, [deliver], goto: nil) } }
+        } else {
+            b.add(copyKey, cookie, [deliver], goto: nil)
+        }
+        return c
+    }
+
     /// Kind, then port or group, then (ties: one port can be two destinations' in a topology
     /// that names it twice) whole before cut, by length.
     static func actionOrder(_ a: Action) -> (Int, UInt64, UInt64) {
@@ -66,22 +130,22 @@ extension PipelineEngine {
     /// One flow per VLAN class of `members` (one flow when none has a filter): copies to the
     /// destinations of `.copy` members, less those of `.made` members and `made`.
     func emit(_ b: inout FlowBuilder, _ n: NodeRef, _ key: PackedKey, _ cookie: UInt64,
-              _ members: [(filter: VLANFilter?, dest: DestRef, role: Role)], made: Set<DestRef> = [], always: Bool) {
+              _ members: [(filter: VLANFilter?, copy: Copy, role: Role)], made: Set<Copy> = [], always: Bool, side: CopySide = .other) {
         if members.allSatisfy({ $0.filter == nil }) {
             guard !members.isEmpty else { return }
-            var copied = Set<DestRef>(), already = made
+            var copied = Set<Copy>(), already = made
             for m in members {
-                if m.role == .copy { copied.insert(m.dest) } else if m.role == .made { already.insert(m.dest) }
+                if m.role == .copy { copied.insert(m.copy) } else if m.role == .made { already.insert(m.copy) }
             }
-            let a = actions(n, already.isEmpty ? copied : copied.subtracting(already))
+            let a = actions(&b, n, copy: copied, made: already, side: side, cookie: cookie)
             if a.isEmpty && !always { return }
             b.add(key, cookie, a, goto: Table.forward)
             return
         }
         for (classes, applied) in VLANClasses.partition(members.map { ($0.filter, $0) }) {
-            let copied = Set(applied.filter { $0.role == .copy }.map(\.dest))
-                .subtracting(applied.filter { $0.role == .made }.map(\.dest)).subtracting(made)
-            let a = actions(n, copied)
+            let copied = Set(applied.filter { $0.role == .copy }.map(\.copy))
+            let already = Set(applied.filter { $0.role == .made }.map(\.copy)).union(made)
+            let a = actions(&b, n, copy: copied, made: already, side: side, cookie: cookie)
             if a.isEmpty && !always { continue }
             for v in classes { b.add(key.vlan(v), cookie, a, goto: Table.forward) }
         }
@@ -129,8 +193,8 @@ extension PipelineEngine {
             guard let t = p.topo, t.node == n, let number = t.ofport else { break }
             let outs = p.rules.filter(\.out)
             guard !outs.isEmpty else { break }
-            for (vlan, members) in VLANClasses.partition(outs.map { ($0.filter, $0.dest) }) {
-                let a = actions(n, Set(members))
+            for (vlan, members) in VLANClasses.partition(outs.map { ($0.filter, $0.copy) }) {
+                let a = actions(&b, n, copy: Set(members), side: .out, cookie: p.cookie)
                 guard !a.isEmpty else { continue }
                 for v in vlan { b.add(PackedKey(Table.outTaps, 100).inPort(number).vlan(v), p.cookie, a, goto: Table.senders) }
             }
@@ -139,7 +203,7 @@ extension PipelineEngine {
             // Broadcast and multicast reach every receiver of the network.
             guard let net = node.networks[u.vlan], !net.receivers.isEmpty else { break }
             emit(&b, n, PackedKey(Table.inTaps, 40).network(u.vlan).multicast, Self.multicastCookie(u.vlan),
-                 net.inRules.keys.map { ($0.filter, $0.dest, .copy) }, always: false)
+                 net.inRules.keys.map { ($0.filter, $0.copy, .copy) }, always: false)
 
         case .receiver:
             compileReceiver(&b, n, u.vlan, u.a)
@@ -152,7 +216,7 @@ extension PipelineEngine {
             guard let net = node.networks[u.vlan], net.labels[u.a] != nil else { break }
             let label = labels[u.a]
             emit(&b, n, PackedKey(Table.inTaps, 60).network(u.vlan).label(label.value).multicast, Self.labelCookie(label.value),
-                 net.inRules.keys.map { ($0.filter, $0.dest, .copy) }, made: Set(label.dests), always: true)
+                 net.inRules.keys.map { ($0.filter, $0.copy, .copy) }, made: Set(label.copies), always: true)
 
         case .labelReceiver:
             // IN copies less what the sender's OUT copies already delivered.
@@ -160,10 +224,10 @@ extension PipelineEngine {
                   let mac = ports[u.b].topo?.mac else { break }
             let label = labels[u.a]
             let own = facts(u.b).ins
-            let made = Set(label.dests)
-            guard own.contains(where: { made.contains($0.key.dest) }) else { break }
+            let dests = Set(label.dests)
+            guard own.contains(where: { dests.contains($0.key.dest) }) else { break }
             emit(&b, n, PackedKey(Table.inTaps, 60).network(u.vlan).label(label.value).ethDst(mac), Self.labelCookie(label.value),
-                 own.map { ($0.key.filter, $0.key.dest, .copy) }, made: made, always: true)
+                 own.map { ($0.key.filter, $0.key.copy, .copy) }, made: Set(label.copies), always: true)
         }
         return b.flows
     }
@@ -175,8 +239,8 @@ extension PipelineEngine {
               let number = t.ofport else { return }
         let facts = self.facts(x)
         let cookie = ports[x].cookie
-        emit(&b, n, PackedKey(Table.inTaps, 50).network(v).ethDst(mac), cookie, facts.ins.map { ($0.key.filter, $0.key.dest, .copy) },
-             always: false)
+        emit(&b, n, PackedKey(Table.inTaps, 50).network(v).ethDst(mac), cookie, facts.ins.map { ($0.key.filter, $0.key.copy, .copy) },
+             always: false, side: .in)
         let key = PackedKey(Table.inTaps, 70).network(v).inPort(number).multicast
         let outs = ports[x].rules.filter(\.out)
         if net.filteredIn == 0 && !facts.filteredOut {
@@ -186,10 +250,10 @@ extension PipelineEngine {
             for r in outs { copied.remove(r.dest) }
             b.add(key, cookie, actions(n, copied), goto: Table.forward)
         } else {
-            var members: [(filter: VLANFilter?, dest: DestRef, role: Role)] = []
-            for (k, count) in net.inRules where count > facts.inCount(k) { members.append((k.filter, k.dest, .copy)) }
-            for c in facts.ins { members.append((c.key.filter, c.key.dest, .cover)) }
-            for r in outs { members.append((r.filter, r.dest, .made)) }
+            var members: [(filter: VLANFilter?, copy: Copy, role: Role)] = []
+            for (k, count) in net.inRules where count > facts.inCount(k) { members.append((k.filter, k.copy, .copy)) }
+            for c in facts.ins { members.append((c.key.filter, c.key.copy, .cover)) }
+            for r in outs { members.append((r.filter, r.copy, .made)) }
             emit(&b, n, key, cookie, members, always: true)
         }
     }
@@ -203,9 +267,9 @@ extension PipelineEngine {
         var b = FlowBuilder()
         var used: Set<LabelRef> = []
         let outs = ports[s].rules.filter(\.out)
-        for (classes, members) in VLANClasses.partition(outs.map { ($0.filter, $0.dest) }) {
+        for (classes, members) in VLANClasses.partition(outs.map { ($0.filter, $0.copy) }) {
             let made = Set(members)
-            guard made.contains(where: { net.counts[$0] != nil }) else { continue }
+            guard made.contains(where: { net.counts[$0.dest] != nil }) else { continue }
             let l = label(made)
             used.insert(l)
             for c in classes {
@@ -216,11 +280,12 @@ extension PipelineEngine {
         return (b.flows, used.sorted())
     }
 
-    /// The label of a set of destinations (interned).
-    mutating func label(_ made: Set<DestRef>) -> LabelRef {
+    /// The label of a set of copies (interned): named by the destinations' wire names and filters.
+    mutating func label(_ made: Set<Copy>) -> LabelRef {
         let key = made.sorted()
         return labels.handle(key) {
-            LabelSlot(dests: key, value: SenderLabel.of(key.map { dests[$0].wireName }), uses: 0)
+            LabelSlot(copies: key, dests: Array(Set(key.map(\.dest))).sorted(),
+                      value: SenderLabel.of(key.map { c in dests[c.dest].wireName + (c.traffic.map { "|" + $0.text } ?? "") }), uses: 0)
         }
     }
 

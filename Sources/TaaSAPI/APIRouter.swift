@@ -40,6 +40,9 @@ public enum TaaSAPI {
                 ["alias": "taas-snaplen", "name": "Truncated copies for TaaS",
                  "description": "snaplen on tap services and tap mirrors: every copy cut to that many bytes, also before tunnels",
                  "updated": "2026-12-06T00:00:00Z", "links": []],
+                ["alias": "taas-traffic-filter", "name": "Traffic filters for TaaS",
+                 "description": "ethertype, protocol, source/destination IP prefixes and port ranges on tap flows: only matching frames are copied",
+                 "updated": "2026-12-06T00:00:00Z", "links": []],
             ]
             return JSON.response(.ok, ["extensions": ext])
         }
@@ -64,8 +67,8 @@ public enum TaaSAPI {
                        delete: { t, id, c in try t.deleteTapService(id, by: c) }).register(on: router)
 
         ResourceRoutes(plural: "tap_flows", singular: "tap_flow", service: service, maxBody: maxBodySize,
-                       fields: ["id", "tenant_id", "project_id", "name", "description", "tap_service_id", "source_port", "direction",
-                                "vlan_filter", "status", "status_reason"],
+                       fields: (["id", "tenant_id", "project_id", "name", "description", "tap_service_id", "source_port", "direction",
+                                "vlan_filter", "status", "status_reason"] as Set<String>).union(TrafficFilterFields.names),
                        list: { t, c in Render.flows(t.tapFlows(by: c), statuses) },
                        show: { t, id, c in Render.flow(try t.tapFlow(id, by: c), statuses.state(.tapFlow, id)) },
                        create: { t, a, c, rng in
@@ -73,12 +76,13 @@ public enum TaaSAPI {
                                                              description: try a.string("description") ?? "",
                                                              tapServiceID: try a.id("tap_service_id"),
                                                              sourcePort: try a.string("source_port", required: true) ?? "",
-                                                             direction: try a.direction(), vlanFilter: try a.vlanFilter()),
+                                                             direction: try a.direction(), vlanFilter: try a.vlanFilter(),
+                                                             trafficFilter: try a.trafficFilter()),
                                                        id: .random(using: &rng), by: c)
                            return Render.flow(f, .down)
                        },
-                       createAllowed: ["name", "description", "tap_service_id", "source_port", "direction", "vlan_filter", "project_id",
-                                       "tenant_id"],
+                       createAllowed: Set(["name", "description", "tap_service_id", "source_port", "direction", "vlan_filter", "project_id",
+                                           "tenant_id"] + TrafficFilterFields.names),
                        update: { t, id, u, c in
                            Render.flow(try t.updateTapFlow(id, u, by: c), statuses.state(.tapFlow, id))
                        },

@@ -139,6 +139,25 @@ public enum OpenAPIDocument {
         "description": "Every copy is cut to this many bytes (Open vSwitch's output max_len), also before a tunnel; null copies whole frames",
     ]
 
+    /// A tap flow's traffic filter (extension `taas-traffic-filter`): a frame is copied when it
+    /// matches every given field.
+    nonisolated(unsafe) static let trafficFilter: [(String, [String: Any])] = {
+        let port: [String: Any] = ["type": ["integer", "null"], "minimum": 0, "maximum": 65535]
+        let prefix: [String: Any] = ["type": ["string", "null"], "maxLength": 64,
+                                     "description": "IPv4 or IPv6 address or CIDR prefix; sets ethertype when it is not given"]
+        return [
+            ("ethertype", ["type": ["string", "null"], "pattern": "^[Ii][Pp][Vv][46]$",
+                           "description": "IPv4 or IPv6 (case-insensitive); null with no prefix: both"]),
+            ("protocol", ["type": ["string", "integer", "null"], "maxLength": 40, "minimum": 0, "maximum": 255,
+                          "description": "IP protocol: a name (tcp, udp, sctp, icmp, icmpv6, ... as Neutron's security groups) or a number 0-255; null or any: every protocol"]),
+            ("source_ip_prefix", prefix), ("destination_ip_prefix", prefix),
+            ("source_port_range_min", port.merging(["description": "Needs protocol tcp, udp or sctp; an absent end is 0 or 65535"]) { $1 }),
+            ("source_port_range_max", port),
+            ("destination_port_range_min", port.merging(["description": "Needs protocol tcp, udp or sctp; an absent end is 0 or 65535"]) { $1 }),
+            ("destination_port_range_max", port),
+        ]
+    }()
+
     nonisolated(unsafe) static let resources: [Resource] = [
         Resource(plural: "tap_services", singular: "tap_service", title: "TapService",
                  create: common + [("port_id", text.merging(["description": "Destination port (its iface-id); receives the copies"]) { $1 }),
@@ -152,7 +171,7 @@ public enum OpenAPIDocument {
                     ("direction", direction.merging(["description": "OUT: frames the port sends; IN: frames delivered to it"]) { $1 }),
                     ("vlan_filter", ["type": ["string", "null"], "maxLength": 1024, "pattern": "^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$",
                                      "description": "VLAN ids (0-4095) and ranges such as 9,18,27-36; null copies every VLAN"]),
-                 ],
+                 ] + trafficFilter,
                  required: ["tap_service_id", "source_port", "direction"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)]),
         Resource(plural: "tap_mirrors", singular: "tap_mirror", title: "TapMirror",
                  create: common + [

@@ -131,6 +131,26 @@ extension Attributes {
         }
     }
 
+    /// A tap flow's traffic filter (nil: no field given), checked by the policy's rules.
+    func trafficFilter() throws -> TrafficFilter? {
+        func int(_ key: String) throws -> Int? {
+            guard let raw = values[key], !(raw is NSNull) else { return nil }
+            // Neutron converts with int(): numbers and numeric strings.
+            if let n = raw as? Int, !JSON.isBoolean(raw) { return n }
+            if let s = raw as? String, let n = Int(s) { return n }
+            throw APIError.badRequest("Invalid input for \(key). Reason: '\(raw)' is not an integer.")
+        }
+        var proto: String?
+        if let raw = values["protocol"], !(raw is NSNull) {
+            if let n = raw as? Int, !JSON.isBoolean(raw) { proto = String(n) } else { proto = try string("protocol", maxLength: 40) }
+        }
+        return try TrafficFilter.make(.init(
+            ethertype: try string("ethertype", maxLength: 40), protocol: proto,
+            sourceIPPrefix: try string("source_ip_prefix", maxLength: 64), destinationIPPrefix: try string("destination_ip_prefix", maxLength: 64),
+            sourcePortMin: try int("source_port_range_min"), sourcePortMax: try int("source_port_range_max"),
+            destinationPortMin: try int("destination_port_range_min"), destinationPortMax: try int("destination_port_range_max")))
+    }
+
     /// nil: not given; `.some(nil)`: null (whole frames); else the number, checked by the policy.
     func snaplen() throws -> Int?? {
         guard let raw = values["snaplen"] else { return nil }

@@ -108,12 +108,14 @@ struct TapFlowView: ResourceView {
     var common: CommonFields
     var tapServiceID, sourcePort, direction: String
     var vlanFilter: String?
+    var traffic: TrafficFilter?
     var id: String { common.id }
 
     init(_ f: TapFlow, _ state: ResourceState) {
         common = CommonFields(id: f.id, projectID: f.projectID, name: f.name, description: f.description, state: state)
         tapServiceID = f.tapServiceID.rawValue; sourcePort = f.sourcePort; direction = f.direction.rawValue
         vlanFilter = f.vlanFilter?.description
+        traffic = f.trafficFilter
     }
 
     func text(_ field: String) -> String? {
@@ -122,7 +124,8 @@ struct TapFlowView: ResourceView {
         case "source_port": sourcePort
         case "direction": direction
         case "vlan_filter": vlanFilter ?? ""
-        default: common.text(field)
+        default:
+            if let t = TrafficFilterFields.text(traffic, field) { t } else { common.text(field) }
         }
     }
 
@@ -131,7 +134,35 @@ struct TapFlowView: ResourceView {
         try common.putHead(&w)
         try w.put("tap_service_id", tapServiceID); try w.put("source_port", sourcePort); try w.put("direction", direction)
         try w.put("vlan_filter", vlanFilter)
+        let t = traffic
+        try w.put("ethertype", t?.ethertype?.rawValue); try w.put("protocol", t?.protocol)
+        try w.put("source_ip_prefix", t?.sourceIPPrefix?.text); try w.put("destination_ip_prefix", t?.destinationIPPrefix?.text)
+        try w.put("source_port_range_min", (t?.sourcePorts?.min).map(Int.init))
+        try w.put("source_port_range_max", (t?.sourcePorts?.max).map(Int.init))
+        try w.put("destination_port_range_min", (t?.destinationPorts?.min).map(Int.init))
+        try w.put("destination_port_range_max", (t?.destinationPorts?.max).map(Int.init))
         try common.putStatus(&w)
+    }
+}
+
+/// A tap flow's traffic filter attributes, with the names networking-sfc's flow classifier uses.
+enum TrafficFilterFields {
+    static let names = ["ethertype", "protocol", "source_ip_prefix", "destination_ip_prefix", "source_port_range_min",
+                        "source_port_range_max", "destination_port_range_min", "destination_port_range_max"]
+
+    /// A field's text for list filters ("" when unset); nil: not a traffic filter field.
+    static func text(_ t: TrafficFilter?, _ field: String) -> String? {
+        switch field {
+        case "ethertype": t?.ethertype?.rawValue ?? ""
+        case "protocol": t?.protocol ?? ""
+        case "source_ip_prefix": t?.sourceIPPrefix?.text ?? ""
+        case "destination_ip_prefix": t?.destinationIPPrefix?.text ?? ""
+        case "source_port_range_min": (t?.sourcePorts?.min).map { String($0) } ?? ""
+        case "source_port_range_max": (t?.sourcePorts?.max).map { String($0) } ?? ""
+        case "destination_port_range_min": (t?.destinationPorts?.min).map { String($0) } ?? ""
+        case "destination_port_range_max": (t?.destinationPorts?.max).map { String($0) } ?? ""
+        default: nil
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-/// Address syntax checks for `remote_ip`.
+/// Address syntax checks (`remote_ip`, IP prefixes) and values.
 enum IPAddressText {
     static func isIPv4(_ s: String) -> Bool {
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
@@ -32,5 +32,38 @@ enum IPAddressText {
             }
         }
         return halves.count == 2 ? groups <= 7 : groups == 8
+    }
+
+    /// The 32-bit value of a checked IPv4 address.
+    static func ipv4Value(_ s: String) -> UInt32? {
+        guard isIPv4(s) else { return nil }
+        return s.split(separator: ".").reduce(UInt32(0)) { $0 << 8 | (UInt32($1) ?? 0) }
+    }
+
+    /// The two 64-bit halves of a checked IPv6 address.
+    static func ipv6Value(_ s: String) -> (UInt64, UInt64)? {
+        guard isIPv6(s) else { return nil }
+        func groups(_ part: Substring) -> [UInt16] {
+            guard !part.isEmpty else { return [] }
+            var out: [UInt16] = []
+            for p in part.split(separator: ":", omittingEmptySubsequences: false) {
+                if p.contains("."), let v = ipv4Value(String(p)) {
+                    out += [UInt16(v >> 16), UInt16(v & 0xffff)]
+                } else {
+                    out.append(UInt16(p, radix: 16) ?? 0)
+                }
+            }
+            return out
+        }
+        var all: [UInt16]
+        if let r = s.firstRange(of: "::") {
+            let head = groups(s[..<r.lowerBound]), tail = groups(s[r.upperBound...])
+            all = head + Array(repeating: 0, count: max(0, 8 - head.count - tail.count)) + tail
+        } else {
+            all = groups(s[...])
+        }
+        guard all.count == 8 else { return nil }
+        let words = all.map(UInt64.init)
+        return (words[0..<4].reduce(0) { $0 << 16 | $1 }, words[4..<8].reduce(0) { $0 << 16 | $1 })
     }
 }

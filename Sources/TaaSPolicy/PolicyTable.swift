@@ -162,10 +162,12 @@ public struct PolicyTable: Sendable {
         public var sourcePort: String
         public var direction: Direction
         public var vlanFilter: VLANFilter?
+        /// Checked with `TrafficFilter.make`.
+        public var trafficFilter: TrafficFilter?
         public init(projectID: String? = nil, name: String = "", description: String = "", tapServiceID: ResourceID,
-                    sourcePort: String, direction: Direction, vlanFilter: VLANFilter? = nil) {
+                    sourcePort: String, direction: Direction, vlanFilter: VLANFilter? = nil, trafficFilter: TrafficFilter? = nil) {
             self.projectID = projectID; self.name = name; self.description = description; self.tapServiceID = tapServiceID
-            self.sourcePort = sourcePort; self.direction = direction; self.vlanFilter = vlanFilter
+            self.sourcePort = sourcePort; self.direction = direction; self.vlanFilter = vlanFilter; self.trafficFilter = trafficFilter
         }
     }
 
@@ -294,7 +296,7 @@ public struct PolicyTable: Sendable {
         try checkQuota(configuration.quotas.tapFlows, counts[project]?.flows ?? 0, "tap flows", project)
         guard flows[id] == nil else { throw PolicyError(.conflict, "TapFlowExists", "tap flow \(id) already exists") }
         let f = TapFlow(id: id, projectID: project, name: r.name, description: r.description, tapServiceID: service.id,
-                        sourcePort: port.id, direction: r.direction, vlanFilter: r.vlanFilter)
+                        sourcePort: port.id, direction: r.direction, vlanFilter: r.vlanFilter, trafficFilter: r.trafficFilter)
         setFlow(id, f)
         return f
     }

@@ -124,11 +124,13 @@ public struct TapFlow: Hashable, Sendable, Codable {
     public var sourcePort: String
     public var direction: Direction
     public var vlanFilter: VLANFilter?
+    /// Only frames matching it are copied (nil: every frame).
+    public var trafficFilter: TrafficFilter?
 
     public init(id: ResourceID, projectID: String, name: String, description: String, tapServiceID: ResourceID, sourcePort: String,
-                direction: Direction, vlanFilter: VLANFilter?) {
+                direction: Direction, vlanFilter: VLANFilter?, trafficFilter: TrafficFilter? = nil) {
         self.id = id; self.projectID = projectID; self.name = name; self.description = description; self.tapServiceID = tapServiceID
-        self.sourcePort = sourcePort; self.direction = direction; self.vlanFilter = vlanFilter
+        self.sourcePort = sourcePort; self.direction = direction; self.vlanFilter = vlanFilter; self.trafficFilter = trafficFilter
     }
 }
 

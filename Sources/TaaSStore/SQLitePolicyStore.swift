@@ -91,6 +91,15 @@ public final class SQLitePolicyStore: PolicyStore {
                 try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN snaplen INTEGER CHECK (snaplen IS NULL OR snaplen BETWEEN 14 AND 65535)")
             }
         }
+        m.registerMigration("v4: traffic filters of tap flows") { db in
+            for column in ["ethertype TEXT CHECK (ethertype IS NULL OR ethertype IN ('IPv4', 'IPv6'))", "protocol TEXT",
+                           "source_ip_prefix TEXT", "destination_ip_prefix TEXT"] {
+                try db.execute(sql: "ALTER TABLE tap_flow ADD COLUMN \(column)")
+            }
+            for column in ["source_port_range_min", "source_port_range_max", "destination_port_range_min", "destination_port_range_max"] {
+                try db.execute(sql: "ALTER TABLE tap_flow ADD COLUMN \(column) INTEGER CHECK (\(column) IS NULL OR \(column) BETWEEN 0 AND 65535)")
+            }
+        }
         return m
     }
 
@@ -127,11 +136,14 @@ public final class SQLitePolicyStore: PolicyStore {
                     try db.cachedStatement(sql: "DELETE FROM tap_service WHERE id = ?").execute(arguments: [id.rawValue])
                 case .saveTapFlow(let f):
                     try db.cachedStatement(sql: """
-                        INSERT INTO tap_flow (id, project_id, name, description, tap_service_id, source_port, direction, vlan_filter)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO tap_flow (id, project_id, name, description, tap_service_id, source_port, direction, vlan_filter,
+                                              ethertype, protocol, source_ip_prefix, destination_ip_prefix, source_port_range_min,
+                                              source_port_range_max, destination_port_range_min, destination_port_range_max)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description
-                        """).execute(arguments: [f.id.rawValue, f.projectID, f.name, f.description, f.tapServiceID.rawValue, f.sourcePort,
-                                         f.direction.rawValue, f.vlanFilter?.description])
+                        """).execute(arguments: StatementArguments(
+                            [f.id.rawValue, f.projectID, f.name, f.description, f.tapServiceID.rawValue, f.sourcePort, f.direction.rawValue,
+                             f.vlanFilter?.description] + Self.columns(f.trafficFilter)))
                 case .deleteTapFlow(let id):
                     try db.cachedStatement(sql: "DELETE FROM tap_flow WHERE id = ?").execute(arguments: [id.rawValue])
                 case .saveTapMirror(let m):
@@ -185,9 +197,23 @@ public final class SQLitePolicyStore: PolicyStore {
         let filter = try filterText.map { t throws in
             do { return try VLANFilter(parsing: t) } catch { throw StoreError("bad vlan_filter \(t)") }
         }
+        let request = TrafficFilter.Request(
+            ethertype: row["ethertype"], protocol: row["protocol"], sourceIPPrefix: row["source_ip_prefix"],
+            destinationIPPrefix: row["destination_ip_prefix"], sourcePortMin: row["source_port_range_min"],
+            sourcePortMax: row["source_port_range_max"], destinationPortMin: row["destination_port_range_min"],
+            destinationPortMax: row["destination_port_range_max"])
+        let traffic: TrafficFilter?
+        do { traffic = try TrafficFilter.make(request) } catch { throw StoreError("bad traffic filter: \(error.message)") }
         return TapFlow(id: try id(row, "id"), projectID: row["project_id"], name: row["name"], description: row["description"],
                        tapServiceID: try id(row, "tap_service_id"), sourcePort: row["source_port"], direction: direction,
-                       vlanFilter: filter)
+                       vlanFilter: filter, trafficFilter: traffic)
+    }
+
+    /// A traffic filter's columns, in the order of the insert above.
+    static func columns(_ t: TrafficFilter?) -> [(any DatabaseValueConvertible)?] {
+        [t?.ethertype?.rawValue, t?.protocol, t?.sourceIPPrefix?.text, t?.destinationIPPrefix?.text,
+         (t?.sourcePorts?.min).map { Int64($0) }, (t?.sourcePorts?.max).map { Int64($0) },
+         (t?.destinationPorts?.min).map { Int64($0) }, (t?.destinationPorts?.max).map { Int64($0) }]
     }
 
     static func mirror(_ row: Row, _ keys: [String: [Direction: UInt32]]) throws -> TapMirror {

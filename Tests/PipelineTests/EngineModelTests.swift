@@ -12,6 +12,13 @@ import Topology
 /// and after the step. (ovn-northd's tests hold incremental processing to a recompute the
 /// same way.)
 @Suite(.serialized) struct EngineModelTests {
+    static let trafficFilters: [TrafficFilter?] = [
+        try? TrafficFilter.make(.init(protocol: "tcp", destinationPortMin: 443, destinationPortMax: 443)),
+        try? TrafficFilter.make(.init(protocol: "tcp", destinationPortMin: 400, destinationPortMax: 500)),
+        try? TrafficFilter.make(.init(ethertype: "IPv4", protocol: "udp")),
+        try? TrafficFilter.make(.init(destinationIPPrefix: "10.0.0.0/8")),
+    ]
+
     /// The world a sequence changes: a policy and a topology, built directly.
     struct World {
         var services: [ResourceID: TapService] = [:]
@@ -26,7 +33,8 @@ import Topology
 
         mutating func id() -> ResourceID {
             defer { nextID += 1 }
-            return ResourceID(String(format: "00000000-0000-4000-8000-%012x", nextID))!
+            // Distinct first 8 digits: tap mirrors' port names come from them.
+            return ResourceID(String(format: "%08x-0000-4000-8000-%012x", nextID, nextID))!
         }
 
         func compile() -> [String: PackedProgram] {
@@ -66,8 +74,10 @@ import Topology
                 guard let s = pick(Array(w.services.values)), let source = pick(w.portIDs.filter { $0 != s.portID }) else { break }
                 let direction = pick(Direction.allCases) ?? .both
                 let filter = Int.random(in: 0..<3, using: &g) == 0 ? (pick(w.filters) ?? nil) : nil
+                // Traffic filters from a small set, so that tap flows share and overlap them.
+                let traffic = Int.random(in: 0..<3, using: &g) == 0 ? (pick(Self.trafficFilters) ?? nil) : nil
                 let f = TapFlow(id: w.id(), projectID: "p", name: "", description: "", tapServiceID: s.id, sourcePort: source,
-                                direction: direction, vlanFilter: filter)
+                                direction: direction, vlanFilter: filter, trafficFilter: traffic)
                 w.flows[f.id] = f
                 d.tapFlows[f.id] = .added(f)
             }

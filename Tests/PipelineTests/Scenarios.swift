@@ -58,10 +58,13 @@ enum Scenarios {
         TapService(id: id(n), projectID: "p", name: "s\(n)", description: "", portID: port, tunnelKey: key, snaplen: snaplen)
     }
 
-    static func flow(_ n: Int, _ source: String, _ service: Int, _ direction: Direction, filter: String? = nil) -> TapFlow {
+    static func flow(_ n: Int, _ source: String, _ service: Int, _ direction: Direction, filter: String? = nil,
+                     traffic: TrafficFilter.Request? = nil) -> TapFlow {
         TapFlow(id: id(n), projectID: "p", name: "f\(n)", description: "", tapServiceID: id(service), sourcePort: source, direction: direction,
-                vlanFilter: filter.flatMap { try? VLANFilter(parsing: $0) })
+                vlanFilter: filter.flatMap { try? VLANFilter(parsing: $0) }, trafficFilter: traffic.flatMap { try? TrafficFilter.make($0) })
     }
+
+    static let tcp443 = TrafficFilter.Request(protocol: "tcp", destinationPortMin: 443, destinationPortMax: 443)
 
     static let all: [Scenario] = [
         Scenario(name: "local-both", summary: "vm-a BOTH → a service on the same node (vm-s)",
@@ -95,6 +98,22 @@ enum Scenarios {
                  flows: [flow(11, "vm-a", 1, .both), flow(12, "vm-a", 2, .both)],
                  mirrors: [TapMirror(id: id(91), projectID: "p", name: "gre", description: "", portID: "vm-b", directions: [.both: 7],
                                      remoteIP: "198.51.100.2", mirrorType: .gre, snaplen: 64)],
+                 nodes: ["node1", "node2"]),
+        Scenario(name: "filter", summary: "vm-a BOTH → vm-s, only TCP to port 443 (IPv4 and IPv6)",
+                 services: [service(1, port: "vm-s", key: 0xf00000)], flows: [flow(11, "vm-a", 1, .both, traffic: tcp443)], nodes: ["node1"]),
+        Scenario(name: "filter-overlap", summary: "vm-a OUT → vm-s twice (TCP 80-90 and 10.0.0.0/8 TCP) and vm-b IN → vm-s (everything): one copy per frame",
+                 services: [service(1, port: "vm-s", key: 0xf00000)],
+                 flows: [flow(11, "vm-a", 1, .out, traffic: .init(protocol: "tcp", destinationPortMin: 80, destinationPortMax: 90)),
+                         flow(12, "vm-a", 1, .out, traffic: .init(protocol: "tcp", destinationIPPrefix: "10.0.0.0/8")),
+                         flow(13, "vm-b", 1, .in)],
+                 nodes: ["node1"]),
+        Scenario(name: "filter-vlan", summary: "vm-t BOTH with vlan_filter 10 and UDP from 2001:db8::/32 → vm-s",
+                 services: [service(1, port: "vm-s", key: 0xf00000)],
+                 flows: [flow(11, "vm-t", 1, .both, filter: "10", traffic: .init(protocol: "udp", sourceIPPrefix: "2001:db8::/32"))],
+                 nodes: ["node1"]),
+        Scenario(name: "filter-remote", summary: "vm-a (node1) OUT → vm-s2 (node2), only ICMP; vm-e (node2) IN → vm-s2, everything",
+                 services: [service(2, port: "vm-s2", key: 0xf00000)],
+                 flows: [flow(11, "vm-a", 2, .out, traffic: .init(ethertype: "IPv4", protocol: "icmp")), flow(12, "vm-e", 2, .in)],
                  nodes: ["node1", "node2"]),
     ]
 

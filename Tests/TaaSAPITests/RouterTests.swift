@@ -43,7 +43,7 @@ import Testing
             }
             try await client.execute(uri: "/v2.0/extensions", method: .get) { r in
                 let aliases = (Self.json(r.body)["extensions"] as? [[String: Any]])?.compactMap { $0["alias"] as? String }
-                #expect(Set(aliases ?? []) == ["taas", "taas-vlan-filter", "tap-mirror", "taas-snaplen"])
+                #expect(Set(aliases ?? []) == ["taas", "taas-vlan-filter", "tap-mirror", "taas-snaplen", "taas-traffic-filter"])
             }
         }
     }
@@ -85,6 +85,54 @@ import Testing
             try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .delete) { r in #expect(r.status == .noContent) }
             try await client.execute(uri: "/v2.0/taas/tap_flows/\(flowID)", method: .get) { r in
                 #expect(r.status == .notFound && Self.errorType(r) == "TapFlowNotFound")
+            }
+        }
+    }
+
+    @Test func trafficFiltersAreCreatedShownListedPersistedAndChecked() async throws {
+        let e = try Self.env()
+        let path = e.path
+        try await e.service.recordPorts(Self.ports)
+        try await e.app.test(.router) { client in
+            var serviceID = ""
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
+                                     body: Self.body(["tap_service": ["port_id": Self.ports[0].id]])) { r in
+                serviceID = (Self.json(r.body)["tap_service"] as? [String: Any])?["id"] as? String ?? ""
+            }
+            var flowID = ""
+            try await client.execute(uri: "/v2.0/taas/tap_flows", method: .post, body: Self.body(["tap_flow": [
+                "tap_service_id": serviceID, "source_port": Self.ports[1].id, "direction": "BOTH", "protocol": "TCP",
+                "destination_port_range_min": "443", "destination_port_range_max": 443, "source_ip_prefix": "10.0.0.0/8",
+            ]])) { r in
+                #expect(r.status == .created, "\(String(buffer: r.body))")
+                let f = Self.json(r.body)["tap_flow"] as? [String: Any]
+                #expect(f?["protocol"] as? String == "tcp" && f?["ethertype"] as? String == "IPv4")
+                #expect(f?["destination_port_range_min"] as? Int == 443 && f?["destination_port_range_max"] as? Int == 443)
+                #expect(f?["source_ip_prefix"] as? String == "10.0.0.0/8" && f?["destination_ip_prefix"] is NSNull)
+                #expect(f?["source_port_range_min"] is NSNull)
+                flowID = f?["id"] as? String ?? ""
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_flows?protocol=tcp", method: .get) { r in
+                #expect((Self.json(r.body)["tap_flows"] as? [[String: Any]])?.count == 1)
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_flows?protocol=udp", method: .get) { r in
+                #expect((Self.json(r.body)["tap_flows"] as? [[String: Any]])?.count == 0)
+            }
+            let reloaded = try SQLitePolicyStore(path: path).load().flows.first { $0.id.rawValue == flowID }
+            #expect(reloaded?.trafficFilter?.text == "IPv4,tcp,src=10.0.0.0/8,dport=443-443")
+            // Refusals name the field; filters cannot change after create (as the flow classifier's).
+            for (extra, field) in [(["destination_port_range_min": 80] as [String: Any], "destination_port_range_min"),
+                                   (["protocol": "tcp", "source_ip_prefix": "2001:db8::/32", "ethertype": "IPv4"], "source_ip_prefix"),
+                                   (["protocol": "tcp", "destination_port_range_min": true], "destination_port_range_min")] {
+                var attrs: [String: Any] = ["tap_service_id": serviceID, "source_port": Self.ports[2].id, "direction": "IN"]
+                attrs.merge(extra) { $1 }
+                try await client.execute(uri: "/v2.0/taas/tap_flows", method: .post, body: Self.body(["tap_flow": attrs])) { r in
+                    #expect(r.status == .badRequest && String(buffer: r.body).contains(field), "\(String(buffer: r.body))")
+                }
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_flows/\(flowID)", method: .put,
+                                     body: Self.body(["tap_flow": ["protocol": "udp"]])) { r in
+                #expect(r.status == .badRequest && String(buffer: r.body).contains("protocol"))
             }
         }
     }

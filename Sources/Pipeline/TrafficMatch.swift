@@ -1,0 +1,53 @@
+import OpenFlow
+import TaaSPolicy
+
+/// A tap flow's traffic filter as the switch matches it: alternatives, each a list of OXM fields
+/// (one per ethertype left open and per masked block of each port range); a frame matches the
+/// filter when it matches any alternative. Identified by the filter's text alone.
+struct TrafficMatch: Hashable, Sendable {
+    let text: String
+    let alternatives: [[OXMField]]
+
+    init(_ f: TrafficFilter) {
+        text = f.text
+        let types: [TrafficFilter.EtherType] = f.ethertype.map { [$0] } ?? [.ipv4, .ipv6]
+        let proto = f.protocolNumber
+        // Port fields by protocol (OpenFlow has one pair per protocol).
+        let portFields: (OXMFieldID, OXMFieldID)? = switch proto {
+        case 6: (.tcpSrc, .tcpDst)
+        case 17: (.udpSrc, .udpDst)
+        case 132: (.sctpSrc, .sctpDst)
+        default: nil
+        }
+        func blocks(_ r: TrafficFilter.PortRange?, _ id: OXMFieldID?) -> [OXMField?] {
+            guard let r, !r.isEverything, let id else { return [nil] }
+            return PortMasks.cover(r.min...r.max).map { b in OXMField(id, UInt64(b.value), mask: b.mask == 0xffff ? nil : UInt64(b.mask)) }
+        }
+        let sources = blocks(f.sourcePorts, portFields?.0), dests = blocks(f.destinationPorts, portFields?.1)
+        var out: [[OXMField]] = []
+        for t in types {
+            var base: [OXMField] = [.ethType(t == .ipv4 ? 0x0800 : 0x86dd)]
+            if let proto { base.append(OXMField(.ipProto, UInt64(proto))) }
+            for (p, src) in [(f.sourceIPPrefix, true), (f.destinationIPPrefix, false)] {
+                guard let p, p.length > 0 else { continue }
+                base.append(Self.prefix(p, source: src))
+            }
+            for s in sources {
+                for d in dests { out.append(base + [s, d].compactMap { $0 }) }
+            }
+        }
+        alternatives = out
+    }
+
+    static func == (a: Self, b: Self) -> Bool { a.text == b.text }
+    func hash(into h: inout Hasher) { h.combine(text) }
+
+    static func prefix(_ p: IPPrefix, source: Bool) -> OXMField {
+        let (hi, lo) = p.network, (mhi, mlo) = p.mask
+        if !p.isIPv6 {
+            return OXMField(source ? .ipv4Src : .ipv4Dst, lo, mask: p.length == 32 ? nil : mlo)
+        }
+        let full = p.length == 128
+        return OXMField(source ? .ipv6Src : .ipv6Dst, value: OXMValue(hi: hi, lo: lo), mask: full ? nil : OXMValue(hi: mhi, lo: mlo))
+    }
+}
