@@ -109,9 +109,28 @@ struct Flow: AsyncParsableCommand {
         @Option(help: "The tap service (id or name).") var tapService: String
         @Option(help: "IN, OUT or BOTH.") var direction: String
         @Option(help: "VLAN ids and ranges, e.g. 9,18,27-36.") var vlanFilter: String?
+        @Option(help: "Copy only IPv4 or IPv6 frames.") var ethertype: String?
+        @Option(help: "Copy only this IP protocol: a name (tcp, udp, sctp, icmp, icmpv6, ...) or a number.") var `protocol`: String?
+        @Option(help: "Copy only frames from this address or CIDR prefix.") var sourceIPPrefix: String?
+        @Option(help: "Copy only frames to this address or CIDR prefix.") var destinationIPPrefix: String?
+        @Option(help: "Copy only frames from this port or range N-M (needs --protocol tcp, udp or sctp).") var sourcePort: String?
+        @Option(help: "Copy only frames to this port or range N-M (needs --protocol tcp, udp or sctp).") var destinationPort: String?
         @Option var description: String = ""
         func validate() throws {
             guard ["IN", "OUT", "BOTH"].contains(direction) else { throw ValidationError("--direction is IN, OUT or BOTH") }
+            for (flag, value) in [("--source-port", sourcePort), ("--destination-port", destinationPort)] {
+                if let value, Self.range(value) == nil { throw ValidationError("\(flag) is a port N or a range N-M, not \(value)") }
+            }
+        }
+
+        /// "N" or "N-M" as (min, max); the API checks the values.
+        static func range(_ text: String) -> (Int, Int)? {
+            let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            switch parts.count {
+            case 1: return parts[0].map { ($0, $0) }
+            case 2: if let a = parts[0], let b = parts[1] { return (a, b) } else { return nil }
+            default: return nil
+            }
         }
         func run() async throws {
             try await reporting {
@@ -120,6 +139,15 @@ struct Flow: AsyncParsableCommand {
                 var a: [String: Any] = ["name": name, "source_port": portID, "tap_service_id": serviceID, "direction": direction,
                                         "description": description]
                 if let vlanFilter { a["vlan_filter"] = vlanFilter }
+                if let ethertype { a["ethertype"] = ethertype }
+                if let `protocol` { a["protocol"] = `protocol` }
+                if let sourceIPPrefix { a["source_ip_prefix"] = sourceIPPrefix }
+                if let destinationIPPrefix { a["destination_ip_prefix"] = destinationIPPrefix }
+                for (field, value) in [("source_port_range", sourcePort), ("destination_port_range", destinationPort)] {
+                    guard let value, let (low, high) = Self.range(value) else { continue }
+                    a[field + "_min"] = low
+                    a[field + "_max"] = high
+                }
                 try await Kind.flow.create(c, a)
             }
         }

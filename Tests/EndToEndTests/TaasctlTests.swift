@@ -49,6 +49,20 @@ import Testing
             #expect(code == 1 && err.contains("snaplen: 9 is not from 14 to 65535"), "\(err)")
             (code, _, err) = try await ctl("tap", "flow", "update", "webflow", "--snaplen", "64")
             #expect(code == 64 && err.contains("has no snap length"), "\(err)")
+            // Traffic filters: flags to attributes, ports as N or N-M; the API names a bad field.
+            (code, out, err) = try await ctl("tap", "flow", "create", "--name", "tls", "--port", "db", "--tap-service", "an", "--direction", "OUT",
+                                             "--protocol", "tcp", "--destination-port", "443", "--source-port", "1024-65535",
+                                             "--destination-ip-prefix", "10.0.0.0/8", "-f", "json")
+            let tls = object(out)
+            #expect(code == 0 && tls["protocol"] as? String == "tcp" && tls["ethertype"] as? String == "IPv4", "\(out)\(err)")
+            #expect(tls["destination_port_range_min"] as? Int == 443 && tls["destination_port_range_max"] as? Int == 443)
+            #expect(tls["source_port_range_min"] as? Int == 1024 && tls["destination_ip_prefix"] as? String == "10.0.0.0/8")
+            (code, _, err) = try await ctl("tap", "flow", "create", "--port", "db", "--tap-service", "an", "--direction", "IN",
+                                           "--destination-port", "80")
+            #expect(code == 1 && err.contains("destination_port_range_min") && err.contains("tcp, udp or sctp"), "\(err)")
+            (code, _, err) = try await ctl("tap", "flow", "create", "--port", "db", "--tap-service", "an", "--direction", "IN",
+                                           "--protocol", "udp", "--source-port", "5-x")
+            #expect(code == 64 && err.contains("--source-port"), "\(err)")
             (code, out, _) = try await ctl("port", "list")
             #expect(code == 0 && out.contains("binding:host_id") && out.contains("node2"))
 
