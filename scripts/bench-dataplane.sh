@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Data-plane cost of mirroring, side by side in one run: iperf3 (TCP) between two VMs on one
 # userspace bridge with no mirror, with an Open vSwitch native mirror of the sender's port, with
-# a BOTH tap flow of the same port to a tap VM on the same bridge, and with the same tap flow into
-# a tap service with snaplen 128. Rounds interleave the four.
+# a BOTH tap flow of the same port to a tap VM on the same bridge, with the same tap flow into a
+# tap service with snaplen 128, and with a tap flow whose filter (TCP to port 443) excludes the
+# iperf3 traffic. Rounds interleave the five.
 # Needs root; builds taasd and taas-lab (debug: only the control plane runs them), installs iperf3
 # when missing. Usage: scripts/bench-dataplane.sh [ROUNDS] [SECONDS]      (default 3 rounds of 5 s)
 set -euo pipefail
@@ -22,11 +23,12 @@ sleep 0.5
 throughput() {
     ns n1vm1 iperf3 -c 10.0.0.12 -t "$secs" -J | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))'
 }
-# tap_flow NAME SERVICE: a tap service (JSON body) with vm1's BOTH tap flow; measured; deleted.
+# tap_flow NAME SERVICE [FILTER]: a tap service (JSON body) with vm1's BOTH tap flow (with the
+# filter's attributes, JSON without braces); measured; deleted.
 tap_flow() {
     local sid fid
     sid=$(api POST /v2.0/taas/tap_services "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tap_service"]["id"])')
-    fid=$(api POST /v2.0/taas/tap_flows "{\"tap_flow\":{\"tap_service_id\":\"$sid\",\"source_port\":\"n1vm1\",\"direction\":\"BOTH\"}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tap_flow"]["id"])')
+    fid=$(api POST /v2.0/taas/tap_flows "{\"tap_flow\":{\"tap_service_id\":\"$sid\",\"source_port\":\"n1vm1\",\"direction\":\"BOTH\"${3:+,$3}}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tap_flow"]["id"])')
     for _ in $(seq 100); do
         api GET "/v2.0/taas/tap_flows/$fid" | grep -q '"status":"ACTIVE"' && break
         sleep 0.1
@@ -59,6 +61,7 @@ for r in $(seq "$rounds"); do
     vsctl clear bridge br-int mirrors
     tap_flow taas '{"tap_service":{"name":"bench","port_id":"n1tap"}}'
     tap_flow taas128 '{"tap_service":{"name":"bench","port_id":"n1tap","snaplen":128}}'
+    tap_flow taasfilt '{"tap_service":{"name":"bench","port_id":"n1tap"}}' '"protocol":"tcp","destination_port_range_min":443,"destination_port_range_max":443'
 done
 python3 - "$results" "$rounds" "$secs" <<'PY'
 import sys, statistics
@@ -70,8 +73,8 @@ base = statistics.median(r[0] for r in by["none"])
 print(f"| mirror | Mbit/s median (min–max) | ratio to no mirror | packets at the tap VM per run (median) | bytes at the tap VM per run (median) | bytes per copy |")
 print("| --- | --- | --- | --- | --- | --- |")
 label = {"none": "none", "native": "Open vSwitch native mirror (select-src/dst-port, output-port)", "taas": "taasd BOTH tap flow",
-         "taas128": "taasd BOTH tap flow, snaplen 128"}
-for k in ["none", "native", "taas", "taas128"]:
+         "taas128": "taasd BOTH tap flow, snaplen 128", "taasfilt": "taasd BOTH tap flow filtered to TCP 443 (iperf3's traffic not copied)"}
+for k in ["none", "native", "taas", "taas128", "taasfilt"]:
     b = [r[0] for r in by[k]]
     c = statistics.median(r[1] for r in by[k])
     n = statistics.median(r[2] for r in by[k])

@@ -1,10 +1,11 @@
 import OpenFlow
 import OpenFlowText
 
-/// What one bridge should hold: taasd's flows (by key) and groups (by id).
+/// What one bridge should hold: taasd's flows (by key), groups and meters (by id).
 public struct BridgeProgram: Hashable, Sendable {
     public var flows: [FlowKey: FlowEntry] = [:]
     public var groups: [UInt32: GroupDescription] = [:]
+    public var meters: [UInt32: MeterConfig] = [:]
 
     public init() {}
 
@@ -17,16 +18,17 @@ public struct BridgeProgram: Hashable, Sendable {
     /// Instruction lists of flows that only go on to a table: shared, so they allocate nothing.
     private static let gotoOnly: [[Instruction]] = (0...Table.forward).map { [.gotoTable($0)] }
 
-    /// A flow of taasd's and its key: `actions` applied, then on to `next` (nil: stop). The
-    /// match is put in the normalized order.
+    /// A flow of taasd's and its key: through `meter` (nil: none), `actions` applied, then on to
+    /// `next` (nil: stop). The match is put in the normalized order.
     static func entry(_ table: UInt8, _ priority: UInt16, _ cookie: UInt64, _ match: [OXMField], _ actions: [Action],
-                      goto next: UInt8?) -> (key: FlowKey, entry: FlowEntry) {
+                      goto next: UInt8?, meter: UInt32? = nil) -> (key: FlowKey, entry: FlowEntry) {
         let instructions: [Instruction]
-        if actions.isEmpty, let next, Int(next) < Self.gotoOnly.count {
+        if actions.isEmpty, meter == nil, let next, Int(next) < Self.gotoOnly.count {
             instructions = Self.gotoOnly[Int(next)]
         } else {
             var list: [Instruction] = []
             list.reserveCapacity(2)
+            if let meter { list.append(.meter(meter)) }
             if !actions.isEmpty { list.append(.applyActions(actions)) }
             if let next { list.append(.gotoTable(next)) }
             instructions = list
@@ -54,5 +56,6 @@ public struct BridgeProgram: Hashable, Sendable {
     /// The flows in `ovs-ofctl dump-flows` form, sorted: what `flows/` golden files hold.
     public var flowText: String { FlowText.renderSorted(Array(flows.values)) }
     public var groupText: String { groups.keys.sorted().compactMap { groups[$0].map(GroupText.render) }.joined(separator: "\n") }
+    public var meterText: String { meters.keys.sorted().compactMap { meters[$0].map(MeterText.render) }.joined(separator: "\n") }
 }
 

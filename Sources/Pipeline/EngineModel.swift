@@ -97,6 +97,8 @@ struct DestSlot: Sendable {
     var uses = 0
     /// Copies are cut to this many bytes (nil: whole frames).
     var snaplen: UInt16?
+    /// Copies are policed to this rate on the node that makes them (nil: no limit).
+    var rate: RateLimit?
 
     var groupID: UInt32? {
         if case .service(_, _, let key) = kind { return GroupIDs.service(key: key) }

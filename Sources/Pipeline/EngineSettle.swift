@@ -40,11 +40,27 @@ extension PipelineEngine {
         dirty = [:]
         changedNodes = []
 
-        // Groups whose use or buckets may have changed.
+        // Groups and meters whose use, buckets or rates may have changed.
         for d in deliveries {
-            guard let gid = dests[d].groupID else { continue }
-            for n in (destOut[d] ?? [:]).keys { nodes[n].store.touchGroup(gid); nodesTouched.insert(n) }
-            for k in destIn[d] ?? [] { nodes[k.node].store.touchGroup(gid); nodesTouched.insert(k.node) }
+            let gid = dests[d].groupID, meter = MeterIDs.of(dests[d].wireName)
+            func touch(_ n: NodeRef) {
+                if let gid { nodes[n].store.touchGroup(gid) }
+                nodes[n].store.touchMeter(meter)
+                nodesTouched.insert(n)
+            }
+            for n in (destOut[d] ?? [:]).keys { touch(n) }
+            for k in destIn[d] ?? [] { touch(k.node) }
+        }
+        // Rate-limited copies: their table 6 flows and meters, once every other unit is in
+        // (their flows copy through no meter, so this changes no meter's use).
+        for n in nodesTouched where nodes[n].present {
+            for meter in nodes[n].store.metersTouched {
+                let (flows, meters) = compileMetered(n, meter)
+                unitsCompiled += 1
+                nodes[n].store.replace(.metered(meter), with: flows)
+                nodes[n].store.setMeter(meter, meters.first { $0.meterID == meter })
+                nodes[n].store.setMeter(meter | MeterIDs.packets, meters.first { $0.meterID == meter | MeterIDs.packets })
+            }
         }
         for n in nodesTouched where nodes[n].present {
             for gid in nodes[n].store.groupsTouched {
@@ -161,7 +177,7 @@ extension PipelineEngine {
     /// Every unit the node has or should have.
     mutating func markAll(_ n: NodeRef) {
         guard nodes[n].present else { return }
-        var units = Set(nodes[n].store.unitKeys)
+        var units = Set(nodes[n].store.unitKeys.filter { $0.kind != .metered })
         units.insert(.base)
         for d in nodes[n].services { units.insert(.service(d)) }
         for ofport in nodes[n].portTags.keys { units.insert(.classify(ofport)) }
@@ -179,6 +195,8 @@ extension PipelineEngine {
         dirty[n, default: []].formUnion(units)
         for gid in nodes[n].store.groups.keys { nodes[n].store.touchGroup(gid) }
         for gid in nodes[n].store.groupUses.keys { nodes[n].store.touchGroup(gid) }
+        for id in nodes[n].store.meters.keys { nodes[n].store.touchMeter(id & ~MeterIDs.packets) }
+        for id in nodes[n].store.meterUses.keys { nodes[n].store.touchMeter(id) }
     }
 
     // MARK: Labels

@@ -15,6 +15,22 @@ public enum Table {
     /// Copies under a traffic filter: reached by `resubmit` with the copy's condition in reg5,
     /// never by a goto; a frame matching no flow here is simply not copied.
     public static let filters: UInt8 = 5
+    /// Copies toward a rate-limited destination, inside a clone, through its meter (reg4 names
+    /// it); a second table when both a bit rate and a packet rate are limited.
+    public static let metered: UInt8 = 6
+    public static let meteredPackets: UInt8 = 7
+}
+
+/// Meters taasd owns: per rate-limited destination, a bit-rate meter `0x7a000000 | H` and a
+/// packet-rate meter `0x7b000000 | H`, H a 24-bit hash of the destination's name on the wire.
+/// Copies toward it carry H's bit-rate id in reg4 into table 6. Meters outside the range are
+/// never touched.
+public enum MeterIDs {
+    static let register: UInt8 = 4
+    public static let base: UInt32 = 0x7a00_0000
+    public static let packets: UInt32 = 0x0100_0000
+    public static func of(_ wireName: String) -> UInt32 { base | UInt32(truncatingIfNeeded: Cookie.fnv1a(wireName) & 0xff_ffff) }
+    public static func isOurs(_ id: UInt32) -> Bool { id & 0xfe00_0000 == base }
 }
 
 /// Who owns a flow: the top 16 bits mark taasd's flows, the next 8 the kind of owner, the low 40
@@ -107,5 +123,24 @@ public struct FlowKey: Hashable, Sendable {
 
     public static func == (a: FlowKey, b: FlowKey) -> Bool {
         a.hashCode == b.hashCode && a.table == b.table && a.priority == b.priority && a.match == b.match
+    }
+}
+
+extension Action {
+    /// A copy toward a rate-limited destination: inside a clone (so that a meter's drop ends the
+    /// copy, never the original frame's later actions), reg4 := the meter, on to table 6. The
+    /// clone's first action, a truncating output to the input port, sends nothing (Open vSwitch
+    /// skips output to the input port) but makes Open vSwitch 3.1 keep the clone in the datapath;
+    /// without it, a clone of resubmit alone is inlined and the meter would police the original.
+    static func meteredCopy(meter: UInt32) -> Action {
+        .clone([.outputTruncated(port: 0xfff8, maxLength: 65535), .setField(.register(MeterIDs.register, meter)),
+                .resubmit(inPort: Action.niciraInPort, table: Table.metered)])
+    }
+
+    /// The meter of a `meteredCopy` (nil: not one).
+    var meteredCopyMeter: UInt32? {
+        guard case .clone(let inner) = self, inner.count == 3, case .outputTruncated(0xfff8, 65535) = inner[0],
+              case .setField(let f) = inner[1], f.id == .nxRegister(MeterIDs.register), case .resubmit(_, Table.metered) = inner[2] else { return nil }
+        return UInt32(truncatingIfNeeded: f.value.integer)
     }
 }

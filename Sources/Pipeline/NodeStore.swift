@@ -43,12 +43,18 @@ struct NodeStore: Sendable {
     /// Held flows that output to each group.
     private(set) var groupUses: [UInt32: Int] = [:]
     private(set) var groups: [UInt32: GroupDescription] = [:]
+    /// Held flows that copy through each meter (by its bit-rate id), and the meters.
+    private(set) var meterUses: [UInt32: Int] = [:]
+    private(set) var meters: [UInt32: MeterConfig] = [:]
 
-    /// Each key and group touched since the last `takeDelta`, as it was before.
+    /// Each key, group and meter touched since the last `takeDelta`, as it was before.
     private var before: [PackedKey: PackedValue?] = [:]
     private var groupsBefore: [UInt32: GroupDescription?] = [:]
+    private var metersBefore: [UInt32: MeterConfig?] = [:]
     /// Groups whose use count changed since the last `takeDelta`.
     private(set) var groupsTouched: Set<UInt32> = []
+    /// Meters (bit-rate ids) whose use count changed or that were marked to be checked.
+    private(set) var metersTouched: Set<UInt32> = []
 
     var flowCount: Int { flows.count }
 
@@ -129,9 +135,27 @@ struct NodeStore: Sendable {
         // Records the value before this batch, only on the key's first change in it.
         Self.keep(&before[key, default: old?.value])
         old?.value.forEachGroup { count($0, -1) }
+        old?.value.forEachMeteredCopy { countMeter($0, -1) }
         flows[key] = held
         held?.value.forEachGroup { count($0, 1) }
+        held?.value.forEachMeteredCopy { countMeter($0, 1) }
     }
+
+    private mutating func countMeter(_ id: UInt32, _ n: Int) {
+        meterUses[id, default: 0] += n
+        if meterUses[id] == 0 { meterUses[id] = nil }
+        metersTouched.insert(id)
+    }
+
+    /// Sets a meter (nil: none), recording the change.
+    mutating func setMeter(_ id: UInt32, _ m: MeterConfig?) {
+        guard meters[id] != m else { return }
+        if metersBefore.index(forKey: id) == nil { metersBefore[id] = .some(meters[id]) }
+        meters[id] = m
+    }
+
+    /// Marks a meter to be checked again (its rate or its copies' delivery may have changed).
+    mutating func touchMeter(_ id: UInt32) { metersTouched.insert(id) }
 
     /// An access that inserts a dictionary's default value, and nothing else.
     private static func keep<T>(_ value: inout T) {}
@@ -162,9 +186,12 @@ struct NodeStore: Sendable {
             d.flows[key] = .init(old: old, new: now)
         }
         for (id, old) in groupsBefore where old != groups[id] { d.groups[id] = .init(old: old, new: groups[id]) }
+        for (id, old) in metersBefore where old != meters[id] { d.meters[id] = .init(old: old, new: meters[id]) }
         before = [:]
         groupsBefore = [:]
         groupsTouched = []
+        metersBefore = [:]
+        metersTouched = []
         return d
     }
 
@@ -177,6 +204,7 @@ struct NodeStore: Sendable {
             p.flows[FlowKey(table: e.tableID, priority: e.priority, normalized: e.match)] = e
         }
         p.groups = groups
+        p.meters = meters
         return p
     }
 }

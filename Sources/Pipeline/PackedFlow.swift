@@ -22,6 +22,8 @@ struct PackedKey: Hashable, Sendable {
         static let vlan = Fields(rawValue: 128)
         /// reg5: a filtered copy's condition (held in `data`).
         static let condition = Fields(rawValue: 256)
+        /// reg4: a rate-limited destination's meter (held in `data`).
+        static let meterKey = Fields(rawValue: 512)
     }
 
     var table: UInt8
@@ -60,6 +62,7 @@ struct PackedKey: Hashable, Sendable {
     func ethSrc(_ a: EthernetAddress) -> Self { var k = self; k.fields.insert(.ethSrc); k.data = a.rawValue; return k }
     var multicast: Self { var k = self; k.fields.insert(.multicast); return k }
     func condition(_ c: UInt32) -> Self { var k = self; k.fields.insert(.condition); k.data = UInt64(c); return k }
+    func meterKey(_ m: UInt32) -> Self { var k = self; k.fields.insert(.meterKey); k.data = UInt64(m); return k }
     func traffic(_ fields: [OXMField]) -> Self { var k = self; k.extra = fields.isEmpty ? nil : fields; return k }
 
     /// With a VLAN class's match (nil: every VLAN, nothing added).
@@ -87,6 +90,7 @@ struct PackedKey: Hashable, Sendable {
         if fields.contains(.network) { m.append(.register(Network.register, network)) }
         if fields.contains(.label) { m.append(.register(SenderLabel.register, label)) }
         if fields.contains(.condition) { m.append(.register(CopyCondition.register, UInt32(truncatingIfNeeded: data))) }
+        if fields.contains(.meterKey) { m.append(.register(MeterIDs.register, UInt32(truncatingIfNeeded: data))) }
         if let extra { m += extra }
         Match.normalize(&m)
         return Match(m)
@@ -126,6 +130,9 @@ struct PackedValue: Hashable, Sendable {
         case output = 1, group = 2, setNetwork = 3, setLabel = 4, outputTruncated = 5, cloneTunnel = 6, cloneIP = 7, cloneKey = 8
         /// reg5 := a filtered copy's condition; `resubmit(,TABLE)`.
         case setCondition = 9, resubmit = 10
+        /// A copy toward a rate-limited destination (`Action.meteredCopy`, its meter's id), and a
+        /// flow's meter instruction (the first word when there is one).
+        case meteredCopy = 11, meter = 12
     }
 
     init(cookie: UInt64, actions: [Action], goto next: UInt8?) {
@@ -152,8 +159,10 @@ struct PackedValue: Hashable, Sendable {
         case .setField(let f) where f.id == .nxRegister(SenderLabel.register): out.append(word(.setLabel, f.value.integer))
         case .setField(let f) where f.id == .nxRegister(CopyCondition.register): out.append(word(.setCondition, f.value.integer))
         case .resubmit(let port, let table?) where port == Action.niciraInPort: out.append(word(.resubmit, UInt64(table)))
+        case .clone where a.meteredCopyMeter != nil:
+            out.append(word(.meteredCopy, UInt64(a.meteredCopyMeter ?? 0)))
         case .clone(let inner):
-            // The one clone the pipeline makes: tun_dst, tun_id, a truncating output.
+            // The other clone the pipeline makes: tun_dst, tun_id, a truncating output.
             guard inner.count == 3, case .setField(let ip) = inner[0], ip.id == .nxTunnelIPv4Dst,
                   case .setField(let key) = inner[1], key.id == .tunnelID, case .outputTruncated(let port, let maxLen) = inner[2] else {
                 preconditionFailure("the packed form has no clone \(inner)")
@@ -182,6 +191,8 @@ struct PackedValue: Hashable, Sendable {
             case .setLabel: out.append(.setField(.register(SenderLabel.register, value)))
             case .setCondition: out.append(.setField(.register(CopyCondition.register, value)))
             case .resubmit: out.append(.resubmit(inPort: Action.niciraInPort, table: UInt8(truncatingIfNeeded: value)))
+            case .meteredCopy: out.append(.meteredCopy(meter: value))
+            case .meter: break
             case .outputTruncated: out.append(.outputTruncated(port: UInt16(truncatingIfNeeded: value), maxLength: length))
             case .cloneTunnel where i + 1 < words.count:
                 let ip = UInt32(truncatingIfNeeded: words[i]), key = words[i + 1] & 0xff_ffff_ffff_ffff
@@ -192,6 +203,29 @@ struct PackedValue: Hashable, Sendable {
             }
         }
         return out
+    }
+
+    /// The meter instruction it starts with (nil: none).
+    var meter: UInt32? {
+        guard let first = actions.list.first, first >> 56 == Kind.meter.rawValue else { return nil }
+        return UInt32(truncatingIfNeeded: first)
+    }
+
+    /// The meters its copies go through (`meteredCopy` words).
+    func forEachMeteredCopy(_ body: (UInt32) -> Void) {
+        switch actions {
+        case .none: return
+        case .one(let a): if a >> 56 == Kind.meteredCopy.rawValue { body(UInt32(truncatingIfNeeded: a)) }
+        default: for p in actions.list where p >> 56 == Kind.meteredCopy.rawValue { body(UInt32(truncatingIfNeeded: p)) }
+        }
+    }
+
+    /// The same value with a meter instruction first.
+    func metered(_ id: UInt32) -> PackedValue {
+        var v = self
+        let words = [Kind.meter.rawValue << 56 | UInt64(id)] + actions.list
+        v.actions = words.count == 1 ? .one(words[0]) : words.count == 2 ? .two(words[0], words[1]) : .many(words)
+        return v
     }
 
     /// The groups its actions output to.
@@ -205,6 +239,7 @@ struct PackedValue: Hashable, Sendable {
 
     /// The flow as the switch holds it.
     func entry(_ key: PackedKey) -> FlowEntry {
-        BridgeProgram.entry(key.table, key.priority, cookie, key.match.fields, Self.unpack(actions.list), goto: next == 0xff ? nil : next).entry
+        BridgeProgram.entry(key.table, key.priority, cookie, key.match.fields, Self.unpack(actions.list), goto: next == 0xff ? nil : next,
+                            meter: meter).entry
     }
 }

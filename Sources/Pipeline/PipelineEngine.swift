@@ -34,6 +34,9 @@ public struct PipelineEngine: Sendable {
     var portFacts: [PortRef: PortFacts] = [:]
     /// Group id → the tap service it delivers to.
     var groupService: [UInt32: DestRef] = [:]
+    /// Bit-rate meter id → the rate-limited destination it polices (checked against the
+    /// destination's name when used: a released handle may have been reused).
+    var meterDest: [UInt32: DestRef] = [:]
 
     // Indexes across nodes.
     /// Ports known to the topology with OUT rules into a destination, by their network.
@@ -124,7 +127,8 @@ public struct PipelineEngine: Sendable {
     var packedPrograms: [String: PackedProgram] {
         var out: [String: PackedProgram] = [:]
         for n in nodes.all where nodes[n].present {
-            out[nodes[n].id] = PackedProgram(flows: nodes[n].store.flows.mapValues(\.value), groups: nodes[n].store.groups)
+            out[nodes[n].id] = PackedProgram(flows: nodes[n].store.flows.mapValues(\.value), groups: nodes[n].store.groups,
+                                              meters: nodes[n].store.meters)
         }
         return out
     }
@@ -244,7 +248,7 @@ public struct PipelineEngine: Sendable {
     mutating func apply(_ delta: PolicyDelta) {
         // Services first (flows name them), flows and mirrors, then services gone.
         for (id, c) in delta.tapServices.sorted(by: { $0.key < $1.key }) {
-            if let s = c.new { setService(id, port: s.portID, key: s.tunnelKey, snaplen: s.snaplen) }
+            if let s = c.new { setService(id, port: s.portID, key: s.tunnelKey, snaplen: s.snaplen, rate: s.rateLimit) }
         }
         for (id, c) in delta.tapFlows.sorted(by: { $0.key < $1.key }) {
             let old = c.old.map(Self.relevant), new = c.new.map(Self.relevant)
@@ -267,7 +271,10 @@ public struct PipelineEngine: Sendable {
         for (_, c) in delta.tapMirrors.sorted(by: { $0.key < $1.key }) {
             guard let m = c.new else { continue }
             for dir in m.directions.keys {
-                if let d = dests.find(.mirror(MirrorPortName.make(m.id, dir))) { setSnaplen(d, m.snaplen) }
+                if let d = dests.find(.mirror(MirrorPortName.make(m.id, dir))) {
+                    setSnaplen(d, m.snaplen)
+                    setRate(d, m.rateLimit)
+                }
             }
         }
         for (id, c) in delta.tapServices.sorted(by: { $0.key < $1.key }) where c.new == nil { removeService(id) }
@@ -308,7 +315,16 @@ public struct PipelineEngine: Sendable {
         deliveryChanged.insert(d)
     }
 
-    mutating func setService(_ id: ResourceID, port: String, key: UInt32, snaplen: UInt16? = nil) {
+    /// A destination's copies are policed differently: everything that delivers to it changes.
+    mutating func setRate(_ d: DestRef, _ rate: RateLimit?) {
+        if let rate { meterDest[MeterIDs.of(dests[d].wireName)] = d } else { meterDest[MeterIDs.of(dests[d].wireName)] = nil }
+        guard dests[d].rate != rate else { return }
+        dests[d].rate = rate
+        deliveryChanged.insert(d)
+    }
+
+    mutating func setService(_ id: ResourceID, port: String, key: UInt32, snaplen: UInt16? = nil, rate: RateLimit? = nil) {
+        defer { setRate(destRef(.service(id)), rate) }
         let d = destRef(.service(id))
         let p = portRef(port)
         setSnaplen(d, snaplen)
@@ -341,6 +357,8 @@ public struct PipelineEngine: Sendable {
         guard let d = dests.find(.service(id)), case .service = dests[d].kind else { return }
         detach(d)
         dests[d].kind = .none
+        if dests[d].rate != nil { meterDest[MeterIDs.of(dests[d].wireName)] = nil }
+        dests[d].rate = nil
         dests[d].wireName = id.rawValue
         dests[d].uses -= 1
         releaseDests.insert(d)

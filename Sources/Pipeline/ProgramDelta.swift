@@ -16,10 +16,11 @@ public struct ProgramDelta: Hashable, Sendable {
 
     public var flows: [FlowKey: Step<FlowEntry>] = [:]
     public var groups: [UInt32: Step<GroupDescription>] = [:]
+    public var meters: [UInt32: Step<MeterConfig>] = [:]
 
     public init() {}
 
-    public var isEmpty: Bool { flows.isEmpty && groups.isEmpty }
+    public var isEmpty: Bool { flows.isEmpty && groups.isEmpty && meters.isEmpty }
 
     /// The difference between two programs.
     public init(from old: BridgeProgram, to new: BridgeProgram) {
@@ -27,6 +28,8 @@ public struct ProgramDelta: Hashable, Sendable {
         for (k, f) in old.flows where new.flows[k] == nil { flows[k] = Step(old: f, new: nil) }
         for (id, g) in new.groups where old.groups[id] != g { groups[id] = Step(old: old.groups[id], new: g) }
         for (id, g) in old.groups where new.groups[id] == nil { groups[id] = Step(old: g, new: nil) }
+        for (id, m) in new.meters where old.meters[id] != m { meters[id] = Step(old: old.meters[id], new: m) }
+        for (id, m) in old.meters where new.meters[id] == nil { meters[id] = Step(old: m, new: nil) }
     }
 
     /// This delta followed by `next`, as one.
@@ -39,6 +42,10 @@ public struct ProgramDelta: Hashable, Sendable {
             let old = groups[id].map(\.old) ?? s.old
             if old == s.new { groups[id] = nil } else { groups[id] = Step(old: old, new: s.new) }
         }
+        for (id, s) in next.meters {
+            let old = meters[id].map(\.old) ?? s.old
+            if old == s.new { meters[id] = nil } else { meters[id] = Step(old: old, new: s.new) }
+        }
     }
 
     /// Applies the delta to a program.
@@ -46,6 +53,7 @@ public struct ProgramDelta: Hashable, Sendable {
         var p = p
         for (k, s) in flows { p.flows[k] = s.new }
         for (id, s) in groups { p.groups[id] = s.new }
+        for (id, s) in meters { p.meters[id] = s.new }
         return p
     }
 
@@ -59,10 +67,11 @@ public struct ProgramDelta: Hashable, Sendable {
 public struct PackedDelta: Sendable {
     var flows: [PackedKey: ProgramDelta.Step<PackedValue>] = [:]
     var groups: [UInt32: ProgramDelta.Step<GroupDescription>] = [:]
+    var meters: [UInt32: ProgramDelta.Step<MeterConfig>] = [:]
 
     public init() {}
 
-    public var isEmpty: Bool { flows.isEmpty && groups.isEmpty }
+    public var isEmpty: Bool { flows.isEmpty && groups.isEmpty && meters.isEmpty }
 
     /// This delta followed by `next`, as one.
     public mutating func formSequence(_ next: PackedDelta) {
@@ -78,6 +87,10 @@ public struct PackedDelta: Sendable {
             let old = groups[id].map(\.old) ?? s.old
             if old == s.new { groups[id] = nil } else { groups[id] = .init(old: old, new: s.new) }
         }
+        for (id, s) in next.meters {
+            let old = meters[id].map(\.old) ?? s.old
+            if old == s.new { meters[id] = nil } else { meters[id] = .init(old: old, new: s.new) }
+        }
     }
 
     /// The delta in `FlowEntry`s, as it is sent.
@@ -86,6 +99,7 @@ public struct PackedDelta: Sendable {
         d.flows.reserveCapacity(flows.count)
         for (k, s) in flows { d.flows[k.flowKey] = .init(old: s.old?.entry(k), new: s.new?.entry(k)) }
         d.groups = groups
+        d.meters = meters
         return d
     }
 }
@@ -94,6 +108,7 @@ public struct PackedDelta: Sendable {
 struct PackedProgram: Equatable {
     var flows: [PackedKey: PackedValue]
     var groups: [UInt32: GroupDescription]
+    var meters: [UInt32: MeterConfig] = [:]
 
     /// The delta from `old` to this.
     func delta(from old: PackedProgram?) -> PackedDelta {
@@ -102,10 +117,12 @@ struct PackedProgram: Equatable {
         for (k, v) in old?.flows ?? [:] where flows[k] == nil { d.flows[k] = .init(old: v, new: nil) }
         for (id, g) in groups where old?.groups[id] != g { d.groups[id] = .init(old: old?.groups[id], new: g) }
         for (id, g) in old?.groups ?? [:] where groups[id] == nil { d.groups[id] = .init(old: g, new: nil) }
+        for (id, m) in meters where old?.meters[id] != m { d.meters[id] = .init(old: old?.meters[id], new: m) }
+        for (id, m) in old?.meters ?? [:] where meters[id] == nil { d.meters[id] = .init(old: m, new: nil) }
         return d
     }
 }
 
 extension PackedDelta: Equatable {
-    public static func == (a: PackedDelta, b: PackedDelta) -> Bool { a.flows == b.flows && a.groups == b.groups }
+    public static func == (a: PackedDelta, b: PackedDelta) -> Bool { a.flows == b.flows && a.groups == b.groups && a.meters == b.meters }
 }

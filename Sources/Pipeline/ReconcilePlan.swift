@@ -2,16 +2,23 @@ import OpenFlow
 import OpenFlowText
 
 /// What must be sent to make a bridge hold its program, given what it holds now: only the
-/// difference, nothing at all when it already matches. Flows and groups not taasd's are never
-/// named. Pure.
+/// difference, nothing at all when it already matches. Flows, groups and meters not taasd's are
+/// never named. Pure.
+///
+/// Open vSwitch cannot take meter changes in a bundle (`OFPBFC_MSG_UNSUP`), and refuses a flow
+/// that names a meter it lacks: meters added or changed go before the bundle (`metersFirst`),
+/// meters deleted after it (`metersLast`).
 ///
 /// Making the plan finds the difference; its messages are made in order, a piece at a time
 /// (`pieces`), so that a large plan can be sent while it is still being put in order.
 public struct ReconcilePlan: Sendable {
     public private(set) var flowsAdded = 0, flowsModified = 0, flowsDeleted = 0
     public private(set) var groupsAdded = 0, groupsModified = 0, groupsDeleted = 0
-    /// How many messages the plan sends.
+    public private(set) var metersAdded = 0, metersModified = 0, metersDeleted = 0
+    /// How many messages the plan's bundle holds.
     public private(set) var count = 0
+    /// Meter changes sent before the bundle (with a barrier) and after it commits.
+    public private(set) var metersFirst: [OpenFlowMessage.Payload] = [], metersLast: [OpenFlowMessage.Payload] = []
 
     private var groupFirst: [OpenFlowMessage.Payload] = [], groupLast: [OpenFlowMessage.Payload] = []
     /// Flows to send, with what the bridge holds under each one's key (empty when it holds
@@ -20,13 +27,14 @@ public struct ReconcilePlan: Sendable {
     /// Flows of ours the program no longer has.
     private var stale: [FlowEntry] = []
 
-    public var isEmpty: Bool { count == 0 }
+    public var isEmpty: Bool { count == 0 && metersFirst.isEmpty && metersLast.isEmpty }
 
     /// How much a plan changes, without its messages (what is logged and counted once it is sent).
     public struct Counts: Hashable, Sendable {
         public var messages: Int
         public var flowsAdded, flowsModified, flowsDeleted: Int
         public var groupsAdded, groupsModified, groupsDeleted: Int
+        public var metersAdded = 0, metersModified = 0, metersDeleted = 0
 
         public init(messages: Int, flowsAdded: Int, flowsModified: Int, flowsDeleted: Int, groupsAdded: Int, groupsModified: Int,
                     groupsDeleted: Int) {
@@ -37,11 +45,34 @@ public struct ReconcilePlan: Sendable {
     }
 
     public var counts: Counts {
-        Counts(messages: count, flowsAdded: flowsAdded, flowsModified: flowsModified, flowsDeleted: flowsDeleted,
-               groupsAdded: groupsAdded, groupsModified: groupsModified, groupsDeleted: groupsDeleted)
+        var c = Counts(messages: count + metersFirst.count + metersLast.count, flowsAdded: flowsAdded, flowsModified: flowsModified,
+                       flowsDeleted: flowsDeleted, groupsAdded: groupsAdded, groupsModified: groupsModified, groupsDeleted: groupsDeleted)
+        c.metersAdded = metersAdded; c.metersModified = metersModified; c.metersDeleted = metersDeleted
+        return c
     }
 
-    public init(desired: BridgeProgram, installedFlows: [FlowEntry], installedGroups: [GroupDescription]) {
+    /// Meter messages for the difference between what a bridge holds and what it should.
+    private mutating func planMeters(_ steps: [(id: UInt32, old: MeterConfig?, new: MeterConfig?)]) {
+        for (id, old, new) in steps.sorted(by: { $0.id < $1.id }) {
+            switch (old, new) {
+            case (nil, let m?):
+                metersFirst.append(.meterMod(MeterMod(command: .add, flags: m.flags, meterID: id, bands: m.bands)))
+                metersAdded += 1
+            case (let o?, let m?) where o != m:
+                metersFirst.append(.meterMod(MeterMod(command: .modify, flags: m.flags, meterID: id, bands: m.bands)))
+                metersModified += 1
+            case (_?, nil):
+                metersLast.append(.meterMod(MeterMod(command: .delete, flags: [], meterID: id, bands: [])))
+                metersDeleted += 1
+            default:
+                break
+            }
+        }
+    }
+
+    public init(desired: BridgeProgram, installedFlows: [FlowEntry], installedGroups: [GroupDescription], installedMeters: [MeterConfig] = []) {
+        let haveMeters = Dictionary(installedMeters.filter { MeterIDs.isOurs($0.meterID) }.map { ($0.meterID, $0) }, uniquingKeysWith: { a, _ in a })
+        planMeters(Set(haveMeters.keys).union(desired.meters.keys).map { ($0, haveMeters[$0], desired.meters[$0]) })
         var installed: [FlowKey: FlowEntry] = [:]
         for f in installedFlows where Cookie.isOurs(f.cookie) {
             let key = FlowKey(table: f.tableID, priority: f.priority, match: f.match)
@@ -100,11 +131,13 @@ public struct ReconcilePlan: Sendable {
     /// what the reconciler sends once a bridge is in step, without reading it back.
     public init(delta: ProgramDelta) {
         self.init(groups: delta.groups, flows: delta.flows.values.map { ($0.old, $0.new) })
+        planMeters(delta.meters.map { ($0.key, $0.value.old, $0.value.new) })
     }
 
     /// The same from the engine's packed delta: its flows become `FlowEntry`s here, once.
     public init(delta: PackedDelta) {
         self.init(groups: delta.groups, flows: delta.flows.map { k, s in (s.old?.entry(k), s.new?.entry(k)) })
+        planMeters(delta.meters.map { ($0.key, $0.value.old, $0.value.new) })
     }
 
     private init(groups: [UInt32: ProgramDelta.Step<GroupDescription>], flows: [(old: FlowEntry?, new: FlowEntry?)]) {

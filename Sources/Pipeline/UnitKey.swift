@@ -20,6 +20,9 @@ struct UnitKey: Hashable, Sendable {
         case labelMulticast
         /// A label's unicast IN copies to one receiver (`a`: label, `b`: port).
         case labelReceiver
+        /// Table 6 (and 7): a rate-limited destination's copies through its meters (`a`: the
+        /// bit-rate meter id). Compiled with the meters, after every other unit.
+        case metered
     }
 
     var kind: Kind
@@ -43,5 +46,6 @@ struct UnitKey: Hashable, Sendable {
     static func sender(_ v: VLANCode, _ p: PortRef) -> UnitKey { UnitKey(.sender, vlan: v, p) }
     static func labelMulticast(_ v: VLANCode, _ l: LabelRef) -> UnitKey { UnitKey(.labelMulticast, vlan: v, l) }
     static func labelReceiver(_ v: VLANCode, _ l: LabelRef, _ p: PortRef) -> UnitKey { UnitKey(.labelReceiver, vlan: v, l, p) }
+    static func metered(_ meter: UInt32) -> UnitKey { UnitKey(.metered, Int32(bitPattern: meter)) }
 
 }

@@ -30,6 +30,16 @@ extension PipelineEngine {
     /// service's group (Open vSwitch ignores `max_len` in group buckets); the clone keeps the
     /// tunnel rewrites off the original frame just as the group does.
     func deliver(_ n: NodeRef, _ d: DestRef) -> Action? {
+        // A rate-limited destination: the copy goes through its meter in table 6, where the
+        // delivery below is made.
+        if dests[d].rate != nil {
+            return rawDeliver(n, d) == nil ? nil : .meteredCopy(meter: MeterIDs.of(dests[d].wireName))
+        }
+        return rawDeliver(n, d)
+    }
+
+    /// The copy's delivery itself, unmetered.
+    func rawDeliver(_ n: NodeRef, _ d: DestRef) -> Action? {
         let snaplen = dests[d].snaplen
         // Truncating outputs name 16-bit ports (all Open vSwitch gives); a larger number cannot be cut.
         func output(_ port: UInt32) -> Action? {
@@ -121,8 +131,11 @@ extension PipelineEngine {
         case .output(let port, _): (0, UInt64(port.rawValue), 0)
         case .outputTruncated(let port, let length): (0, UInt64(port), 1 + UInt64(length))
         case .group(let id): (1, UInt64(id), 0)
-        // Where the service's group would be: by its tunnel key.
-        case .clone: (1, a.cloneTunnelKey.map { UInt64(GroupIDs.service(key: UInt32(truncatingIfNeeded: $0))) } ?? 0, 1)
+        // Where the service's group would be: by its tunnel key; copies through a meter after, by meter.
+        case .clone:
+            if let meter = a.meteredCopyMeter { (1, UInt64(meter), 2) } else {
+                (1, a.cloneTunnelKey.map { UInt64(GroupIDs.service(key: UInt32(truncatingIfNeeded: $0))) } ?? 0, 1)
+            }
         default: (2, 0, 0)
         }
     }
@@ -212,6 +225,9 @@ extension PipelineEngine {
             // Compiled by `compileSender`, which also says which labels it uses.
             break
 
+        case .metered:
+            return compileMetered(n, UInt32(bitPattern: u.a)).flows
+
         case .labelMulticast:
             guard let net = node.networks[u.vlan], net.labels[u.a] != nil else { break }
             let label = labels[u.a]
@@ -230,6 +246,33 @@ extension PipelineEngine {
                  own.map { ($0.key.filter, $0.key.copy, .copy) }, made: Set(label.copies), always: true)
         }
         return b.flows
+    }
+
+    /// A rate-limited destination's copies on node `n` (while flows there copy through its
+    /// meter): table 6 (and 7 when both rates are limited) sends them through the meters to
+    /// their delivery; and the meters.
+    func compileMetered(_ n: NodeRef, _ key: UInt32) -> (flows: [(key: PackedKey, value: PackedValue)], meters: [MeterConfig]) {
+        guard nodes[n].present, (nodes[n].store.meterUses[key] ?? 0) > 0, let d = meterDest[key], dests.key(d) != nil,
+              MeterIDs.of(dests[d].wireName) == key, let rate = dests[d].rate, let raw = rawDeliver(n, d) else { return ([], []) }
+        let cookie = Cookie.make(.service, "meter:" + dests[d].wireName)
+        var b = FlowBuilder()
+        var meters: [MeterConfig] = []
+        if let kbps = rate.maxKbps {
+            meters.append(MeterConfig(flags: [.kbps, .burst, .stats], meterID: key, bands: [.drop(rate: kbps, burstSize: rate.burstKbits ?? kbps)]))
+        }
+        if let kpps = rate.maxKpps {
+            let pps = UInt32(clamping: UInt64(kpps) * 1000)
+            meters.append(MeterConfig(flags: [.pktps, .burst, .stats], meterID: key | MeterIDs.packets,
+                                      bands: [.drop(rate: pps, burstSize: max(1, UInt32(clamping: UInt64(pps) * 8 / 10)))]))
+        }
+        // One meter per table: the first polices and goes on, the last delivers.
+        for (i, m) in meters.enumerated() {
+            let last = i == meters.count - 1
+            let table = i == 0 ? Table.metered : Table.meteredPackets
+            b.flows.append((PackedKey(table, 100).meterKey(key),
+                            PackedValue(cookie: cookie, actions: last ? [raw] : [], goto: last ? nil : Table.meteredPackets).metered(m.meterID)))
+        }
+        return (b.flows, meters)
     }
 
     /// A receiver's unicast IN copies, and what broadcasts it sends itself copy: not to itself,

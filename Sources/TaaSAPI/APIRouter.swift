@@ -40,6 +40,9 @@ public enum TaaSAPI {
                 ["alias": "taas-snaplen", "name": "Truncated copies for TaaS",
                  "description": "snaplen on tap services and tap mirrors: every copy cut to that many bytes, also before tunnels",
                  "updated": "2026-12-06T00:00:00Z", "links": []],
+                ["alias": "taas-rate-limit", "name": "Rate limits for TaaS",
+                 "description": "max_kbps, max_burst_kbps, max_kpps on tap services and tap mirrors: copies policed by a meter where they are made",
+                 "updated": "2026-12-06T00:00:00Z", "links": []],
                 ["alias": "taas-traffic-filter", "name": "Traffic filters for TaaS",
                  "description": "ethertype, protocol, source/destination IP prefixes and port ranges on tap flows: only matching frames are copied",
                  "updated": "2026-12-06T00:00:00Z", "links": []],
@@ -48,19 +51,21 @@ public enum TaaSAPI {
         }
 
         ResourceRoutes(plural: "tap_services", singular: "tap_service", service: service, maxBody: maxBodySize,
-                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "snaplen", "status", "status_reason"],
+                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "snaplen", "max_kbps", "max_burst_kbps",
+                                "max_kpps", "status", "status_reason"],
                        list: { t, c in Render.services(t.tapServices(by: c), statuses) },
                        show: { t, id, c in Render.service(try t.tapService(id, by: c), statuses.state(.tapService, id)) },
                        create: { t, a, c, rng in
                            let s = try t.createTapService(.init(projectID: try a.project(), name: try a.string("name") ?? "",
                                                                 description: try a.string("description") ?? "",
                                                                 portID: try a.string("port_id", required: true) ?? "",
-                                                                snaplen: try a.snaplen() ?? nil),
+                                                                snaplen: try a.snaplen() ?? nil, rateLimit: try a.rateLimit()),
                                                           id: .random(using: &rng), by: c)
                            return Render.service(s, .down)
                        },
-                       createAllowed: ["name", "description", "port_id", "snaplen", "project_id", "tenant_id"],
-                       updateAllowed: ["name", "description", "snaplen"],
+                       createAllowed: ["name", "description", "port_id", "snaplen", "max_kbps", "max_burst_kbps", "max_kpps", "project_id",
+                                       "tenant_id"],
+                       updateAllowed: ["name", "description", "snaplen", "max_kbps", "max_burst_kbps", "max_kpps"],
                        update: { t, id, u, c in
                            Render.service(try t.updateTapService(id, u, by: c), statuses.state(.tapService, id))
                        },
@@ -90,7 +95,7 @@ public enum TaaSAPI {
 
         ResourceRoutes(plural: "tap_mirrors", singular: "tap_mirror", service: service, maxBody: maxBodySize,
                        fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "remote_ip", "mirror_type", "snaplen",
-                                "status", "status_reason"],
+                                "max_kbps", "max_burst_kbps", "max_kpps", "status", "status_reason"],
                        list: { t, c in Render.mirrors(t.tapMirrors(by: c), statuses) },
                        show: { t, id, c in Render.mirror(try t.tapMirror(id, by: c), statuses.state(.tapMirror, id)) },
                        create: { t, a, c, rng in
@@ -99,13 +104,14 @@ public enum TaaSAPI {
                                                                portID: try a.string("port_id", required: true) ?? "",
                                                                directions: try a.directions(),
                                                                remoteIP: try a.string("remote_ip", required: true) ?? "",
-                                                               mirrorType: try a.mirrorType(), snaplen: try a.snaplen() ?? nil),
+                                                               mirrorType: try a.mirrorType(), snaplen: try a.snaplen() ?? nil,
+                                                               rateLimit: try a.rateLimit()),
                                                          id: .random(using: &rng), by: c)
                            return Render.mirror(m, .down)
                        },
-                       createAllowed: ["name", "description", "port_id", "directions", "remote_ip", "mirror_type", "snaplen", "project_id",
-                                       "tenant_id"],
-                       updateAllowed: ["name", "description", "snaplen"],
+                       createAllowed: ["name", "description", "port_id", "directions", "remote_ip", "mirror_type", "snaplen", "max_kbps",
+                                       "max_burst_kbps", "max_kpps", "project_id", "tenant_id"],
+                       updateAllowed: ["name", "description", "snaplen", "max_kbps", "max_burst_kbps", "max_kpps"],
                        update: { t, id, u, c in
                            Render.mirror(try t.updateTapMirror(id, u, by: c), statuses.state(.tapMirror, id))
                        },

@@ -139,6 +139,16 @@ public enum OpenAPIDocument {
         "description": "Every copy is cut to this many bytes (Open vSwitch's output max_len), also before a tunnel; null copies whole frames",
     ]
 
+    /// Rate limits of the copies to a tap service or tap mirror (extension `taas-rate-limit`).
+    nonisolated(unsafe) static let rateLimit: [(String, [String: Any])] = [
+        ("max_kbps", ["type": ["integer", "null"], "minimum": 1, "maximum": 2_147_483_647,
+                      "description": "Copies toward this destination policed to this many kbit/s on the node that makes them; null: no limit"]),
+        ("max_burst_kbps", ["type": ["integer", "null"], "minimum": 0, "maximum": 2_147_483_647,
+                            "description": "Burst in kbit (needs max_kbps); null: 80 % of max_kbps"]),
+        ("max_kpps", ["type": ["integer", "null"], "minimum": 1, "maximum": 2_147_483_647,
+                      "description": "Copies policed to this many thousand packets per second; null: no limit"]),
+    ]
+
     /// A tap flow's traffic filter (extension `taas-traffic-filter`): a frame is copied when it
     /// matches every given field.
     nonisolated(unsafe) static let trafficFilter: [(String, [String: Any])] = {
@@ -161,9 +171,9 @@ public enum OpenAPIDocument {
     nonisolated(unsafe) static let resources: [Resource] = [
         Resource(plural: "tap_services", singular: "tap_service", title: "TapService",
                  create: common + [("port_id", text.merging(["description": "Destination port (its iface-id); receives the copies"]) { $1 }),
-                                   ("snaplen", snaplen)],
+                                   ("snaplen", snaplen)] + rateLimit,
                  required: ["port_id"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)],
-                 updatable: [("snaplen", snaplen)]),
+                 updatable: [("snaplen", snaplen)] + rateLimit),
         Resource(plural: "tap_flows", singular: "tap_flow", title: "TapFlow",
                  create: common + [
                     ("tap_service_id", uuid),
@@ -182,9 +192,9 @@ public enum OpenAPIDocument {
                     ("remote_ip", ["type": "string", "anyOf": [["format": "ipv4"], ["format": "ipv6"]]]),
                     ("mirror_type", ["type": "string", "enum": ["erspanv1", "gre"]]),
                     ("snaplen", snaplen),
-                 ],
+                 ] + rateLimit,
                  required: ["port_id", "directions", "remote_ip", "mirror_type"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)],
-                 updatable: [("snaplen", snaplen)]),
+                 updatable: [("snaplen", snaplen)] + rateLimit),
     ]
     nonisolated(unsafe) static let key: [String: Any] = ["type": "integer", "minimum": 0, "maximum": 4_294_967_295]
 

@@ -66,7 +66,8 @@ struct ResourceRoutes<View: ResourceView>: Sendable {
                                                                  : "Unrecognized attribute(s) '\(readOnly.joined(separator: ", "))'")
             }
             let a = try Attributes(singular, values, allowed: updateAllowed)
-            let change = PolicyTable.Update(name: try a.string("name"), description: try a.string("description"), snaplen: try a.snaplen())
+            let change = PolicyTable.Update(name: try a.string("name"), description: try a.string("description"), snaplen: try a.snaplen(),
+                                            rateLimit: try a.rateLimit())
             let caller = context.caller
             let updated = try await service.mutate { t, _ in try update(&t, id, change, caller) }
             return JSON.encoded(.ok, Envelope(key: singular, value: updated))
@@ -149,6 +150,19 @@ extension Attributes {
             sourceIPPrefix: try string("source_ip_prefix", maxLength: 64), destinationIPPrefix: try string("destination_ip_prefix", maxLength: 64),
             sourcePortMin: try int("source_port_range_min"), sourcePortMax: try int("source_port_range_max"),
             destinationPortMin: try int("destination_port_range_min"), destinationPortMax: try int("destination_port_range_max")))
+    }
+
+    /// Rate limit attributes: each nil when not given, `.some(nil)` when null; checked by the policy.
+    func rateLimit() throws -> RateLimit.Change {
+        func int(_ key: String) throws -> Int?? {
+            guard let raw = values[key] else { return nil }
+            if raw is NSNull { return .some(nil) }
+            guard let n = raw as? Int, !JSON.isBoolean(raw) else {
+                throw APIError.badRequest("Invalid input for \(key). Reason: '\(raw)' is not an integer.")
+            }
+            return .some(n)
+        }
+        return RateLimit.Change(maxKbps: try int("max_kbps"), maxBurstKbps: try int("max_burst_kbps"), maxKpps: try int("max_kpps"))
     }
 
     /// nil: not given; `.some(nil)`: null (whole frames); else the number, checked by the policy.

@@ -79,19 +79,21 @@ struct TapServiceView: ResourceView {
     var common: CommonFields
     var portID: String
     var snaplen: Int?
+    var rate: RateLimit?
     var id: String { common.id }
 
     init(_ s: TapService, _ state: ResourceState) {
         common = CommonFields(id: s.id, projectID: s.projectID, name: s.name, description: s.description, state: state)
         portID = s.portID
         snaplen = s.snaplen.map(Int.init)
+        rate = s.rateLimit
     }
 
     func text(_ field: String) -> String? {
         switch field {
         case "port_id": portID
         case "snaplen": snaplen.map(String.init) ?? ""
-        default: common.text(field)
+        default: RateFields.text(rate, field) ?? common.text(field)
         }
     }
 
@@ -100,6 +102,7 @@ struct TapServiceView: ResourceView {
         try common.putHead(&w)
         try w.put("port_id", portID)
         try w.put("snaplen", snaplen)
+        try RateFields.put(rate, &w)
         try common.putStatus(&w)
     }
 }
@@ -145,6 +148,24 @@ struct TapFlowView: ResourceView {
     }
 }
 
+/// Rate limit attributes of tap services and tap mirrors, with Neutron QoS's names.
+enum RateFields {
+    static func text(_ r: RateLimit?, _ field: String) -> String? {
+        switch field {
+        case "max_kbps": (r?.maxKbps).map { String($0) } ?? ""
+        case "max_burst_kbps": (r?.maxBurstKbps).map { String($0) } ?? ""
+        case "max_kpps": (r?.maxKpps).map { String($0) } ?? ""
+        default: nil
+        }
+    }
+
+    static func put(_ r: RateLimit?, _ w: inout FieldWriter) throws {
+        try w.put("max_kbps", (r?.maxKbps).map { Int($0) })
+        try w.put("max_burst_kbps", (r?.maxBurstKbps).map { Int($0) })
+        try w.put("max_kpps", (r?.maxKpps).map { Int($0) })
+    }
+}
+
 /// A tap flow's traffic filter attributes, with the names networking-sfc's flow classifier uses.
 enum TrafficFilterFields {
     static let names = ["ethertype", "protocol", "source_ip_prefix", "destination_ip_prefix", "source_port_range_min",
@@ -171,11 +192,13 @@ struct TapMirrorView: ResourceView {
     var portID, remoteIP, mirrorType: String
     var directions: [String: Int]
     var snaplen: Int?
+    var rate: RateLimit?
     var id: String { common.id }
 
     init(_ m: TapMirror, _ state: ResourceState) {
         common = CommonFields(id: m.id, projectID: m.projectID, name: m.name, description: m.description, state: state)
         portID = m.portID; remoteIP = m.remoteIP; mirrorType = m.mirrorType.rawValue; snaplen = m.snaplen.map(Int.init)
+        rate = m.rateLimit
         var dirs: [String: Int] = [:]
         for (d, k) in m.directions { dirs[d.rawValue] = Int(k) }
         directions = dirs
@@ -187,7 +210,7 @@ struct TapMirrorView: ResourceView {
         case "remote_ip": remoteIP
         case "mirror_type": mirrorType
         case "snaplen": snaplen.map(String.init) ?? ""
-        default: common.text(field)
+        default: RateFields.text(rate, field) ?? common.text(field)
         }
     }
 
@@ -196,6 +219,7 @@ struct TapMirrorView: ResourceView {
         try common.putHead(&w)
         try w.put("port_id", portID); try w.put("directions", directions); try w.put("remote_ip", remoteIP)
         try w.put("mirror_type", mirrorType); try w.put("snaplen", snaplen)
+        try RateFields.put(rate, &w)
         try common.putStatus(&w)
     }
 }

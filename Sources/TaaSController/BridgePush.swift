@@ -17,8 +17,8 @@ enum BridgePush {
             case .delta(let delta):
                 plan = ReconcilePlan(delta: delta)
             case .program(let program):
-                let (flows, groups) = try await BridgeSync.installed(connection)
-                plan = ReconcilePlan(desired: program, installedFlows: flows, installedGroups: groups)
+                let (flows, groups, meters) = try await BridgeSync.installed(connection)
+                plan = ReconcilePlan(desired: program, installedFlows: flows, installedGroups: groups, installedMeters: meters)
                 guard !plan.isEmpty else {
                     log.info("bridge already holds its program")
                     return .alreadyHeld
@@ -31,6 +31,7 @@ enum BridgePush {
                 "version": "\(p.version)",
                 "flows_added": "\(c.flowsAdded)", "flows_modified": "\(c.flowsModified)", "flows_deleted": "\(c.flowsDeleted)",
                 "groups_added": "\(c.groupsAdded)", "groups_modified": "\(c.groupsModified)", "groups_deleted": "\(c.groupsDeleted)",
+                "meters_added": "\(c.metersAdded)", "meters_modified": "\(c.metersModified)", "meters_deleted": "\(c.metersDeleted)",
             ])
             return .programmed(c)
         } catch let e as BridgeSync.Refused {

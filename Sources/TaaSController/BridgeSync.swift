@@ -6,14 +6,18 @@ import SwitchSession
 
 /// Reads what a bridge holds of taasd's and applies a plan to it as one atomic bundle.
 public enum BridgeSync {
-    /// taasd's flows (by cookie) and groups now on the switch.
-    public static func installed(_ c: SwitchConnection) async throws -> (flows: [FlowEntry], groups: [GroupDescription]) {
+    /// taasd's flows (by cookie), and the groups and meters now on the switch.
+    public static func installed(_ c: SwitchConnection) async throws -> (flows: [FlowEntry], groups: [GroupDescription], meters: [MeterConfig]) {
         let flows = try await c.flowStats(FlowStatsRequest(cookie: Cookie.mark, cookieMask: Cookie.markMask)).map(FlowEntry.init)
         var groups: [GroupDescription] = []
         for m in try await c.request(.multipartRequest(MultipartRequest(.groupDesc))) {
             if case .multipartReply(let r) = m.payload, case .groupDesc(let g) = r.body { groups += g }
         }
-        return (flows, groups)
+        var meters: [MeterConfig] = []
+        for m in try await c.request(.multipartRequest(MultipartRequest(.meterConfig(meterID: 0xffff_ffff)))) {
+            if case .multipartReply(let r) = m.payload, case .meterConfig(let list) = r.body { meters += list }
+        }
+        return (flows, groups, meters)
     }
 
     /// Why a bundle was refused, as a person reads it.
@@ -28,6 +32,22 @@ public enum BridgeSync {
     /// adding, or when the commit fails) is matched to it, not lost.
     public static func apply(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) async throws {
         guard !plan.isEmpty else { return }
+        // Meters the flows will name exist before the bundle; those no flow names go after it.
+        try await meters(plan.metersFirst, c)
+        if plan.count > 0 { try await bundle(plan, to: c, bundleID: bundleID) }
+        try await meters(plan.metersLast, c)
+    }
+
+    /// Meter changes, outside any bundle (Open vSwitch takes none in one), then a barrier.
+    static func meters(_ mods: [OpenFlowMessage.Payload], _ c: SwitchConnection) async throws {
+        guard !mods.isEmpty else { return }
+        let errors = try await c.transaction(mods)
+        if let (index, error) = errors.min(by: { $0.key < $1.key }) {
+            throw Refused(description: "\(error.code) for \(describe(mods[index]))")
+        }
+    }
+
+    static func bundle(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) async throws {
         let open = BundleControl(bundleID: bundleID, type: .openRequest)
         let discard = { _ = try? await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .discardRequest))) }
         let errors: [Int: ErrorMessage]
@@ -61,6 +81,7 @@ public enum BridgeSync {
         switch p {
         case .flowMod(let f): "flow \(FlowText.render(FlowEntry(f)))"
         case .groupMod(let g): "group \(g.groupID)"
+        case .meterMod(let m): "meter \(m.meterID)"
         default: "\(p)"
         }
     }

@@ -149,8 +149,11 @@ public struct PolicyTable: Sendable {
         public var description: String
         public var portID: String
         public var snaplen: Int?
-        public init(projectID: String? = nil, name: String = "", description: String = "", portID: String, snaplen: Int? = nil) {
+        public var rateLimit: RateLimit.Change
+        public init(projectID: String? = nil, name: String = "", description: String = "", portID: String, snaplen: Int? = nil,
+                    rateLimit: RateLimit.Change = .init()) {
             self.projectID = projectID; self.name = name; self.description = description; self.portID = portID; self.snaplen = snaplen
+            self.rateLimit = rateLimit
         }
     }
 
@@ -180,10 +183,13 @@ public struct PolicyTable: Sendable {
         public var remoteIP: String
         public var mirrorType: TapMirror.MirrorType
         public var snaplen: Int?
+        public var rateLimit: RateLimit.Change
         public init(projectID: String? = nil, name: String = "", description: String = "", portID: String,
-                    directions: [Direction: UInt32], remoteIP: String, mirrorType: TapMirror.MirrorType, snaplen: Int? = nil) {
+                    directions: [Direction: UInt32], remoteIP: String, mirrorType: TapMirror.MirrorType, snaplen: Int? = nil,
+                    rateLimit: RateLimit.Change = .init()) {
             self.projectID = projectID; self.name = name; self.description = description; self.portID = portID
             self.directions = directions; self.remoteIP = remoteIP; self.mirrorType = mirrorType; self.snaplen = snaplen
+            self.rateLimit = rateLimit
         }
     }
 
@@ -194,17 +200,23 @@ public struct PolicyTable: Sendable {
         public var description: String?
         /// nil: unchanged; `.some(nil)`: whole frames again.
         public var snaplen: Int??
-        public init(name: String? = nil, description: String? = nil, snaplen: Int?? = nil) {
-            self.name = name; self.description = description; self.snaplen = snaplen
+        /// Each rate attribute: nil unchanged, `.some(nil)` cleared.
+        public var rateLimit: RateLimit.Change
+        public init(name: String? = nil, description: String? = nil, snaplen: Int?? = nil, rateLimit: RateLimit.Change = .init()) {
+            self.name = name; self.description = description; self.snaplen = snaplen; self.rateLimit = rateLimit
         }
 
         func apply<R: Describable>(to r: inout R) throws(PolicyError) {
             guard snaplen == nil else { throw PolicyError(.badRequest, "InvalidInput", "snaplen: only tap services and tap mirrors have one") }
+            guard rateLimit.isEmpty else {
+                throw PolicyError(.badRequest, "InvalidInput", "max_kbps, max_burst_kbps, max_kpps: only tap services and tap mirrors have them")
+            }
             applyNames(to: &r)
         }
 
         func apply<R: Truncating>(to r: inout R) throws(PolicyError) {
             if let snaplen { r.snaplen = try PolicyTable.checkSnaplen(snaplen) }
+            r.rateLimit = try RateLimit.applying(rateLimit, to: r.rateLimit)
             applyNames(to: &r)
         }
 
@@ -229,6 +241,7 @@ public struct PolicyTable: Sendable {
     public mutating func createTapService(_ r: NewTapService, id: ResourceID, by caller: Caller) throws(PolicyError) -> TapService {
         let project = try owningProject(r.projectID, caller)
         let snaplen = try Self.checkSnaplen(r.snaplen)
+        let rate = try RateLimit.applying(r.rateLimit, to: nil)
         let port = try visiblePort(r.portID, caller)
         if let other = serviceByPort[port.id] {
             throw PolicyError(.conflict, "PortInUse", "port \(port.id) is already the destination of tap service \(other)")
@@ -239,7 +252,7 @@ public struct PolicyTable: Sendable {
             throw PolicyError(.conflict, "TunnelKeysExhausted", "no free tunnel key left in \(configuration.tunnelKeys)")
         }
         let s = TapService(id: id, projectID: project, name: r.name, description: r.description, portID: port.id, tunnelKey: key,
-                           snaplen: snaplen)
+                           snaplen: snaplen, rateLimit: rate)
         setService(id, s)
         return s
     }
@@ -347,7 +360,8 @@ public struct PolicyTable: Sendable {
         try checkQuota(configuration.quotas.tapMirrors, counts[project]?.mirrors ?? 0, "tap mirrors", project)
         guard mirrors[id] == nil else { throw PolicyError(.conflict, "TapMirrorExists", "tap mirror \(id) already exists") }
         let m = TapMirror(id: id, projectID: project, name: r.name, description: r.description, portID: port.id,
-                          directions: r.directions, remoteIP: r.remoteIP, mirrorType: r.mirrorType, snaplen: try Self.checkSnaplen(r.snaplen))
+                          directions: r.directions, remoteIP: r.remoteIP, mirrorType: r.mirrorType, snaplen: try Self.checkSnaplen(r.snaplen),
+                          rateLimit: try RateLimit.applying(r.rateLimit, to: nil))
         setMirror(id, m)
         return m
     }

@@ -101,11 +101,13 @@ public struct TapService: Hashable, Sendable, Codable {
     public var tunnelKey: UInt32
     /// Copies to this service are cut to this many bytes (nil: whole frames).
     public var snaplen: UInt16?
+    /// Copies to this service are policed to this rate where they are made (nil: no limit).
+    public var rateLimit: RateLimit?
 
     public init(id: ResourceID, projectID: String, name: String, description: String, portID: String, tunnelKey: UInt32,
-                snaplen: UInt16? = nil) {
+                snaplen: UInt16? = nil, rateLimit: RateLimit? = nil) {
         self.id = id; self.projectID = projectID; self.name = name; self.description = description; self.portID = portID
-        self.tunnelKey = tunnelKey; self.snaplen = snaplen
+        self.tunnelKey = tunnelKey; self.snaplen = snaplen; self.rateLimit = rateLimit
     }
 }
 
@@ -152,11 +154,14 @@ public struct TapMirror: Hashable, Sendable, Codable {
     public var mirrorType: MirrorType
     /// Copies are cut to this many bytes before encapsulation (nil: whole frames).
     public var snaplen: UInt16?
+    /// Copies are policed to this rate (nil: no limit).
+    public var rateLimit: RateLimit?
 
     public init(id: ResourceID, projectID: String, name: String, description: String, portID: String, directions: [Direction: UInt32],
-                remoteIP: String, mirrorType: MirrorType, snaplen: UInt16? = nil) {
+                remoteIP: String, mirrorType: MirrorType, snaplen: UInt16? = nil, rateLimit: RateLimit? = nil) {
         self.id = id; self.projectID = projectID; self.name = name; self.description = description; self.portID = portID
         self.directions = directions; self.remoteIP = remoteIP; self.mirrorType = mirrorType; self.snaplen = snaplen
+        self.rateLimit = rateLimit
     }
 }
 
@@ -191,9 +196,10 @@ protocol Describable {
     var description: String { get set }
 }
 
-/// Resources whose copies can be truncated (an update may change it).
+/// Resources whose copies can be truncated and rate limited (an update may change both).
 protocol Truncating: Describable {
     var snaplen: UInt16? { get set }
+    var rateLimit: RateLimit? { get set }
 }
 
 extension TapService: Truncating {}

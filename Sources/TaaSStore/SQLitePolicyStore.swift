@@ -100,6 +100,13 @@ public final class SQLitePolicyStore: PolicyStore {
                 try db.execute(sql: "ALTER TABLE tap_flow ADD COLUMN \(column) INTEGER CHECK (\(column) IS NULL OR \(column) BETWEEN 0 AND 65535)")
             }
         }
+        m.registerMigration("v5: rate limits of tap services and tap mirrors") { db in
+            for table in ["tap_service", "tap_mirror"] {
+                for column in ["max_kbps", "max_burst_kbps", "max_kpps"] {
+                    try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN \(column) INTEGER CHECK (\(column) IS NULL OR \(column) BETWEEN 0 AND 2147483647)")
+                }
+            }
+        }
         return m
     }
 
@@ -127,11 +134,14 @@ public final class SQLitePolicyStore: PolicyStore {
                 switch change {
                 case .saveTapService(let s):
                     try db.cachedStatement(sql: """
-                        INSERT INTO tap_service (id, project_id, name, description, port_id, tunnel_key, snaplen)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description, snaplen = excluded.snaplen
-                        """).execute(arguments: [s.id.rawValue, s.projectID, s.name, s.description, s.portID, Int64(s.tunnelKey),
-                                         s.snaplen.map { Int64($0) }])
+                        INSERT INTO tap_service (id, project_id, name, description, port_id, tunnel_key, snaplen, max_kbps, max_burst_kbps,
+                                                 max_kpps)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description, snaplen = excluded.snaplen,
+                            max_kbps = excluded.max_kbps, max_burst_kbps = excluded.max_burst_kbps, max_kpps = excluded.max_kpps
+                        """).execute(arguments: StatementArguments(
+                            [s.id.rawValue, s.projectID, s.name, s.description, s.portID, Int64(s.tunnelKey), s.snaplen.map { Int64($0) }]
+                                + Self.columns(s.rateLimit)))
                 case .deleteTapService(let id):
                     try db.cachedStatement(sql: "DELETE FROM tap_service WHERE id = ?").execute(arguments: [id.rawValue])
                 case .saveTapFlow(let f):
@@ -148,11 +158,14 @@ public final class SQLitePolicyStore: PolicyStore {
                     try db.cachedStatement(sql: "DELETE FROM tap_flow WHERE id = ?").execute(arguments: [id.rawValue])
                 case .saveTapMirror(let m):
                     try db.cachedStatement(sql: """
-                        INSERT INTO tap_mirror (id, project_id, name, description, port_id, remote_ip, mirror_type, snaplen)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description, snaplen = excluded.snaplen
-                        """).execute(arguments: [m.id.rawValue, m.projectID, m.name, m.description, m.portID, m.remoteIP, m.mirrorType.rawValue,
-                                         m.snaplen.map { Int64($0) }])
+                        INSERT INTO tap_mirror (id, project_id, name, description, port_id, remote_ip, mirror_type, snaplen, max_kbps,
+                                                max_burst_kbps, max_kpps)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description, snaplen = excluded.snaplen,
+                            max_kbps = excluded.max_kbps, max_burst_kbps = excluded.max_burst_kbps, max_kpps = excluded.max_kpps
+                        """).execute(arguments: StatementArguments(
+                            [m.id.rawValue, m.projectID, m.name, m.description, m.portID, m.remoteIP, m.mirrorType.rawValue,
+                             m.snaplen.map { Int64($0) }] + Self.columns(m.rateLimit)))
                     for (d, key) in m.directions {
                         try db.cachedStatement(sql: "INSERT OR IGNORE INTO tap_mirror_key (key, tap_mirror_id, direction) VALUES (?, ?, ?)")
                             .execute(arguments: [Int64(key), m.id.rawValue, d.rawValue])
@@ -188,7 +201,8 @@ public final class SQLitePolicyStore: PolicyStore {
 
     static func service(_ row: Row) throws -> TapService {
         TapService(id: try id(row, "id"), projectID: row["project_id"], name: row["name"], description: row["description"],
-                   portID: row["port_id"], tunnelKey: UInt32(truncatingIfNeeded: row["tunnel_key"] as Int64? ?? 0), snaplen: snaplen(row))
+                   portID: row["port_id"], tunnelKey: UInt32(truncatingIfNeeded: row["tunnel_key"] as Int64? ?? 0), snaplen: snaplen(row),
+                   rateLimit: rateLimit(row))
     }
 
     static func flow(_ row: Row) throws -> TapFlow {
@@ -209,6 +223,17 @@ public final class SQLitePolicyStore: PolicyStore {
                        vlanFilter: filter, trafficFilter: traffic)
     }
 
+    /// The schema keeps them within 0–2^31-1.
+    static func rateLimit(_ row: Row) -> RateLimit? {
+        func value(_ c: String) -> UInt32? { (row[c] as Int64?).map { UInt32(clamping: $0) } }
+        let r = RateLimit(maxKbps: value("max_kbps"), maxBurstKbps: value("max_burst_kbps"), maxKpps: value("max_kpps"))
+        return r == RateLimit() ? nil : r
+    }
+
+    static func columns(_ r: RateLimit?) -> [(any DatabaseValueConvertible)?] {
+        [(r?.maxKbps).map { Int64($0) }, (r?.maxBurstKbps).map { Int64($0) }, (r?.maxKpps).map { Int64($0) }]
+    }
+
     /// A traffic filter's columns, in the order of the insert above.
     static func columns(_ t: TrafficFilter?) -> [(any DatabaseValueConvertible)?] {
         [t?.ethertype?.rawValue, t?.protocol, t?.sourceIPPrefix?.text, t?.destinationIPPrefix?.text,
@@ -221,7 +246,7 @@ public final class SQLitePolicyStore: PolicyStore {
         let mid = try id(row, "id")
         return TapMirror(id: mid, projectID: row["project_id"], name: row["name"], description: row["description"],
                          portID: row["port_id"], directions: keys[mid.rawValue] ?? [:], remoteIP: row["remote_ip"], mirrorType: type,
-                         snaplen: snaplen(row))
+                         snaplen: snaplen(row), rateLimit: rateLimit(row))
     }
 
     /// The schema keeps it within 14–65535.

@@ -56,7 +56,7 @@ import Testing
         let good = ReconcilePlan(desired: BridgeProgram(flows: Self.flows(6000)), installedFlows: [], installedGroups: [])
         try await BridgeSync.apply(good, to: connection, bundleID: 2)
         #expect(try node.flowCount() == 6000)
-        let (installed, _) = try await BridgeSync.installed(connection)
+        let (installed, _, _) = try await BridgeSync.installed(connection)
         let again = ReconcilePlan(desired: BridgeProgram(flows: Self.flows(6000)), installedFlows: installed, installedGroups: [])
         #expect(again.isEmpty, "read back, the bridge holds exactly its program")
     }

@@ -12,6 +12,8 @@ import Topology
 /// and after the step. (ovn-northd's tests hold incremental processing to a recompute the
 /// same way.)
 @Suite(.serialized) struct EngineModelTests {
+    static let rates: [RateLimit?] = [nil, nil, RateLimit(maxKbps: 1000), RateLimit(maxKbps: 500, maxBurstKbps: 50, maxKpps: 2),
+                                      RateLimit(maxKpps: 1)]
     static let trafficFilters: [TrafficFilter?] = [
         try? TrafficFilter.make(.init(protocol: "tcp", destinationPortMin: 443, destinationPortMax: 443)),
         try? TrafficFilter.make(.init(protocol: "tcp", destinationPortMin: 400, destinationPortMax: 500)),
@@ -56,7 +58,7 @@ import Topology
             let key = UInt32(0xf0_0000 + Int.random(in: 0..<4096, using: &g))
             guard !w.services.values.contains(where: { $0.tunnelKey == key }) else { break }
             let s = TapService(id: w.id(), projectID: "p", name: "", description: "", portID: port, tunnelKey: key,
-                               snaplen: pick([nil, nil, 64, 128]) ?? nil)
+                               snaplen: pick([nil, nil, 64, 128]) ?? nil, rateLimit: pick(Self.rates) ?? nil)
             w.services[s.id] = s
             d.tapServices[s.id] = .added(s)
         case 8..<11:
@@ -99,12 +101,14 @@ import Topology
                 guard var s = pick(Array(w.services.values)) else { break }
                 let old = s
                 s.snaplen = pick([nil, 64, 128, 200]) ?? nil
+                s.rateLimit = pick(Self.rates) ?? nil
                 w.services[s.id] = s
                 d.tapServices[s.id] = .updated(old: old, new: s)
             default:
                 guard var m = pick(Array(w.mirrors.values)) else { break }
                 let old = m
                 m.snaplen = pick([nil, 64, 96]) ?? nil
+                m.rateLimit = pick(Self.rates) ?? nil
                 w.mirrors[m.id] = m
                 d.tapMirrors[m.id] = .updated(old: old, new: m)
             }
@@ -114,7 +118,8 @@ import Topology
             var directions: [Direction: UInt32] = [:]
             for dir in pick(dirs) ?? [.both] { directions[dir] = UInt32(w.nextID * 2 + directions.count) }
             let m = TapMirror(id: w.id(), projectID: "p", name: "", description: "", portID: port, directions: directions,
-                              remoteIP: "198.51.100.1", mirrorType: .gre, snaplen: pick([nil, nil, 64]) ?? nil)
+                              remoteIP: "198.51.100.1", mirrorType: .gre, snaplen: pick([nil, nil, 64]) ?? nil,
+                              rateLimit: pick(Self.rates) ?? nil)
             w.mirrors[m.id] = m
             d.tapMirrors[m.id] = .added(m)
         case 55..<57:

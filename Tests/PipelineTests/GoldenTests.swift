@@ -19,7 +19,7 @@ import Testing
         let write = ProcessInfo.processInfo.environment["TAAS_WRITE_GOLDEN"] == "1"
         for node in scenario.nodes {
             let program = try #require(programs[node])
-            for (kind, text) in [("flows", program.flowText), ("groups", program.groupText)] {
+            for (kind, text) in [("flows", program.flowText), ("groups", program.groupText), ("meters", program.meterText)] {
                 let url = Self.file(name, node, kind)
                 let body = text.isEmpty ? "" : text + "\n"
                 if write {

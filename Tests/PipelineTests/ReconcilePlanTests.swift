@@ -11,6 +11,31 @@ import Testing
         #expect(plan.isEmpty)
     }
 
+    /// Meters go outside the bundle: added or changed before it, deleted after it; another
+    /// owner's meters are never named; a bridge that holds them gets nothing.
+    @Test func metersBeforeAndAfterTheBundle() throws {
+        let scenario = try #require(Scenarios.all.first { $0.name == "rate-limit" })
+        let program = try #require(Scenarios.programs(scenario)["node1"])
+        #expect(program.meters.count == 3)
+        let held = ReconcilePlan(desired: program, installedFlows: Array(program.flows.values), installedGroups: Array(program.groups.values),
+                                 installedMeters: Array(program.meters.values))
+        #expect(held.isEmpty)
+        var installed = Array(program.meters.values)
+        let changed = installed.removeFirst()
+        installed.append(MeterConfig(flags: changed.flags, meterID: changed.meterID, bands: [.drop(rate: 1, burstSize: 1)]))
+        installed.removeFirst()
+        installed.append(MeterConfig(flags: [.kbps], meterID: MeterIDs.base | 0x42, bands: [.drop(rate: 5, burstSize: 0)]))  // stale
+        installed.append(MeterConfig(flags: [.kbps], meterID: 7, bands: [.drop(rate: 5, burstSize: 0)]))  // not ours
+        let plan = ReconcilePlan(desired: program, installedFlows: Array(program.flows.values), installedGroups: Array(program.groups.values),
+                                 installedMeters: installed)
+        #expect(plan.count == 0 && !plan.isEmpty, "no flow changes: no bundle")
+        #expect(plan.metersAdded == 1 && plan.metersModified == 1 && plan.metersDeleted == 1)
+        let first = plan.metersFirst.compactMap { m -> MeterMod? in if case .meterMod(let mm) = m { mm } else { nil } }
+        let last = plan.metersLast.compactMap { m -> MeterMod? in if case .meterMod(let mm) = m { mm } else { nil } }
+        #expect(Set(first.map(\.command)) == [.add, .modify] && last.map(\.command) == [.delete] && last.first?.meterID == MeterIDs.base | 0x42)
+        #expect(plan.messages.isEmpty, "meters never ride in the bundle")
+    }
+
     @Test func onlyTheDifferenceAndNeverAnotherOwnersFlows() throws {
         var installed = Array(Self.program.flows.values)
         // One of ours is missing, one has other actions, one is no longer wanted; one is not ours.

@@ -54,8 +54,8 @@ enum Scenarios {
                         bridge: "br-int")
     }
 
-    static func service(_ n: Int, port: String, key: UInt32, snaplen: UInt16? = nil) -> TapService {
-        TapService(id: id(n), projectID: "p", name: "s\(n)", description: "", portID: port, tunnelKey: key, snaplen: snaplen)
+    static func service(_ n: Int, port: String, key: UInt32, snaplen: UInt16? = nil, rate: RateLimit? = nil) -> TapService {
+        TapService(id: id(n), projectID: "p", name: "s\(n)", description: "", portID: port, tunnelKey: key, snaplen: snaplen, rateLimit: rate)
     }
 
     static func flow(_ n: Int, _ source: String, _ service: Int, _ direction: Direction, filter: String? = nil,
@@ -99,6 +99,10 @@ enum Scenarios {
                  mirrors: [TapMirror(id: id(91), projectID: "p", name: "gre", description: "", portID: "vm-b", directions: [.both: 7],
                                      remoteIP: "198.51.100.2", mirrorType: .gre, snaplen: 64)],
                  nodes: ["node1", "node2"]),
+        Scenario(name: "rate-limit", summary: "vm-a BOTH → vm-s (node1, 20,000 kbit/s, burst 2,000) and → vm-s2 (node2, 1,000 kbit/s and 10 kpps)",
+                 services: [service(1, port: "vm-s", key: 0xf00000, rate: RateLimit(maxKbps: 20000, maxBurstKbps: 2000)),
+                            service(2, port: "vm-s2", key: 0xf00001, rate: RateLimit(maxKbps: 1000, maxKpps: 10))],
+                 flows: [flow(11, "vm-a", 1, .both), flow(12, "vm-a", 2, .both)], nodes: ["node1", "node2"]),
         Scenario(name: "filter", summary: "vm-a BOTH → vm-s, only TCP to port 443 (IPv4 and IPv6)",
                  services: [service(1, port: "vm-s", key: 0xf00000)], flows: [flow(11, "vm-a", 1, .both, traffic: tcp443)], nodes: ["node1"]),
         Scenario(name: "filter-overlap", summary: "vm-a OUT → vm-s twice (TCP 80-90 and 10.0.0.0/8 TCP) and vm-b IN → vm-s (everything): one copy per frame",

@@ -43,7 +43,7 @@ import Testing
             }
             try await client.execute(uri: "/v2.0/extensions", method: .get) { r in
                 let aliases = (Self.json(r.body)["extensions"] as? [[String: Any]])?.compactMap { $0["alias"] as? String }
-                #expect(Set(aliases ?? []) == ["taas", "taas-vlan-filter", "tap-mirror", "taas-snaplen", "taas-traffic-filter"])
+                #expect(Set(aliases ?? []) == ["taas", "taas-vlan-filter", "tap-mirror", "taas-snaplen", "taas-traffic-filter", "taas-rate-limit"])
             }
         }
     }
@@ -85,6 +85,51 @@ import Testing
             try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .delete) { r in #expect(r.status == .noContent) }
             try await client.execute(uri: "/v2.0/taas/tap_flows/\(flowID)", method: .get) { r in
                 #expect(r.status == .notFound && Self.errorType(r) == "TapFlowNotFound")
+            }
+        }
+    }
+
+    @Test func rateLimitsAreSetChangedClearedPersistedAndChecked() async throws {
+        let e = try Self.env()
+        let path = e.path
+        try await e.service.recordPorts(Self.ports)
+        try await e.app.test(.router) { client in
+            var serviceID = ""
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
+                                     body: Self.body(["tap_service": ["port_id": Self.ports[0].id, "max_kbps": 10000, "max_kpps": 5]])) { r in
+                #expect(r.status == .created, "\(String(buffer: r.body))")
+                let s = Self.json(r.body)["tap_service"] as? [String: Any]
+                #expect(s?["max_kbps"] as? Int == 10000 && s?["max_kpps"] as? Int == 5 && s?["max_burst_kbps"] is NSNull)
+                serviceID = s?["id"] as? String ?? ""
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
+                                     body: Self.body(["tap_service": ["max_burst_kbps": 500, "max_kpps": NSNull()]])) { r in
+                let s = Self.json(r.body)["tap_service"] as? [String: Any]
+                #expect(r.status == .ok && s?["max_kbps"] as? Int == 10000 && s?["max_burst_kbps"] as? Int == 500 && s?["max_kpps"] is NSNull)
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services?max_kbps=10000", method: .get) { r in
+                #expect((Self.json(r.body)["tap_services"] as? [[String: Any]])?.count == 1)
+            }
+            let reloaded = try SQLitePolicyStore(path: path).load().services.first { $0.id.rawValue == serviceID }
+            #expect(reloaded?.rateLimit == RateLimit(maxKbps: 10000, maxBurstKbps: 500))
+            // Clearing the rate clears its burst too; bad values name the field.
+            try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
+                                     body: Self.body(["tap_service": ["max_kbps": NSNull()]])) { r in
+                let s = Self.json(r.body)["tap_service"] as? [String: Any]
+                #expect(r.status == .ok && s?["max_kbps"] is NSNull && s?["max_burst_kbps"] is NSNull, "\(String(buffer: r.body))")
+            }
+            for (attrs, field) in [(["max_kbps": 0] as [String: Any], "max_kbps"), (["max_kpps": "fast"], "max_kpps"),
+                                   (["max_burst_kbps": 100], "max_burst_kbps")] {
+                var body = attrs
+                body["port_id"] = Self.ports[1].id
+                try await client.execute(uri: "/v2.0/taas/tap_services", method: .post, body: Self.body(["tap_service": body])) { r in
+                    #expect(r.status == .badRequest && String(buffer: r.body).contains(field), "\(String(buffer: r.body))")
+                }
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_mirrors", method: .post,
+                                     body: Self.body(["tap_mirror": ["port_id": Self.ports[1].id, "directions": ["BOTH": 7], "remote_ip": "198.51.100.1",
+                                                                     "mirror_type": "gre", "max_kbps": 2000]])) { r in
+                #expect(r.status == .created && (Self.json(r.body)["tap_mirror"] as? [String: Any])?["max_kbps"] as? Int == 2000)
             }
         }
     }

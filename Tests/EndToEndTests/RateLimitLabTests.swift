@@ -1,0 +1,86 @@
+import Foundation
+import OpenFlowText
+import TaaSTestSupport
+import Testing
+
+/// Rate limits on real Open vSwitch: iperf3 at full speed from a tapped port, copies to a service
+/// on the same node and to one on another node, each through its own meter on the sending node.
+/// The taps receive no more than rate × time + burst (10 % slack), and the original stream runs
+/// at many times the limits (it is never policed).
+@Suite(.serialized) final class RateLimitLabTests: @unchecked Sendable {
+    let lab: Lab
+    let runner: LabTests
+
+    init() async throws {
+        runner = try await LabTests()
+        lab = runner.lab
+    }
+
+    func rxBytes(_ vm: String) throws -> Int {
+        Int(try lab.inVM(vm, "cat", ["/sys/class/net/eth0/statistics/rx_bytes"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
+    @Test func copiesArePolicedWhereTheyAreMadeAndTheOriginalIsNot() async throws {
+        let taasd = try await runner.bringUp()
+        defer { taasd.stop() }
+        let local = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s", "max_kbps": 20000, "max_burst_kbps": 2000])
+        let remote = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s2", "max_kbps": 10000])
+        for service in [local, remote] {
+            let f = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": service, "direction": "BOTH"])
+            try await taasd.waitFor("tap_flows", "tap_flow", f, "ACTIVE")
+        }
+        // Both meters sit on vm-a's node, as taasd made them; none on node2.
+        let meters = try lab.nodes[0].ofctl("dump-meters")
+        #expect(meters.contains("kbps burst stats") && meters.contains("rate=20000 burst_size=2000") && meters.contains("rate=10000 burst_size=8000"),
+                "\(meters)")
+        #expect(!(try lab.nodes[1].ofctl("dump-meters")).contains("rate="), "no meter on the receiving node")
+
+        let (bps, elapsed, local0, local1, remote0, remote1) = try await Command.offPool { [self] in
+            let pidfile = "\(lab.dir)/iperf-rate.pid"
+            // A daemon: started the way the lab starts Open vSwitch's (a pipe would stay open).
+            let namespace = try #require(lab.vms["vm-b"]?.namespace)
+            try Command.startDaemon("ip", ["netns", "exec", namespace, try Command.tool("iperf3"), "-s", "-D", "-1", "--pidfile", pidfile])
+            // It exits after one client; if the client never came, it goes by its pid.
+            defer {
+                if let text = try? String(contentsOfFile: pidfile, encoding: .utf8),
+                   let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 { kill(pid, SIGKILL) }
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+            let l0 = try rxBytes("vm-s"), r0 = try rxBytes("vm-s2")
+            let start = Date()
+            let report = try lab.inVM("vm-a", "iperf3", ["-c", "10.0.0.2", "-t", "4", "-J"])
+            let seconds = Date().timeIntervalSince(start)
+            Thread.sleep(forTimeInterval: 0.3)
+            let l1 = try rxBytes("vm-s"), r1 = try rxBytes("vm-s2")
+            let json = try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any]
+            let bits = ((json?["end"] as? [String: Any])?["sum_received"] as? [String: Any])?["bits_per_second"] as? Double ?? 0
+            return (bits, seconds + 0.3, l0, l1, r0, r1)
+        }
+        print("rate limits: original \(Int(bps / 1e6)) Mbit/s; vm-s \(Int(Double(local1 - local0) * 8 / elapsed / 1000)) kbit/s (limit 20,000), "
+              + "vm-s2 \(Int(Double(remote1 - remote0) * 8 / elapsed / 1000)) kbit/s (limit 10,000) over \(String(format: "%.1f", elapsed)) s")
+        // The meter counts whole frames; rx_bytes counts them the same way (no FCS).
+        for (name, kbps, burst, got) in [("vm-s", 20000.0, 2000.0, local1 - local0), ("vm-s2", 10000.0, 8000.0, remote1 - remote0)] {
+            let ceiling = (kbps * 1000 * elapsed + burst * 1000) / 8 * 1.10
+            let floor = kbps * 1000 * (elapsed - 1.5) / 8 * 0.5
+            #expect(Double(got) <= ceiling, "\(name) received \(got) bytes in \(elapsed) s, above \(Int(ceiling))")
+            #expect(Double(got) >= floor, "\(name) received \(got) bytes: the meter let too little through")
+        }
+        #expect(bps > 5 * 20_000_000, "the original stream ran at \(Int(bps / 1e6)) Mbit/s")
+
+        // Read back as taasd wrote them: a restarted taasd finds nothing to change, meters included.
+        let before = try lab.nodes[0].ofctl("dump-meters")
+        try await taasd.restart(generation: 2)
+        try await taasd.daemon.waitForLine(containing: ["bridge already holds its program", "node1"], seconds: 30)
+        #expect(!taasd.daemon.log.contains("bridge programmed"), "\(taasd.daemon.log.suffix(3000))")
+        try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(remote)")
+        for _ in 0..<100 where try lab.nodes[0].ofctl("dump-meters").contains("rate=10000") { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!(try lab.nodes[0].ofctl("dump-meters")).contains("rate=10000"), "the remote service's meter went with it")
+        let after = try lab.nodes[0].ofctl("dump-meters")
+        #expect(before.contains("rate=20000") && after.contains("rate=20000"))
+        let (code, body) = try await taasd.api("PUT", "/v2.0/taas/tap_services/\(local)", ["tap_service": ["max_kbps": NSNull(), "max_burst_kbps": NSNull()]])
+        #expect(code == 200, "\(body)")
+        for _ in 0..<100 where try lab.nodes[0].ofctl("dump-meters").contains("rate=") { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!(try lab.nodes[0].ofctl("dump-meters")).contains("rate="), "no limit, no meter")
+        #expect(!(try lab.nodes[0].ofctl("dump-flows", ["table=1"])).contains("reg4"), "copies go straight out again")
+    }
+}
