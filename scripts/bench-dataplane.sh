@@ -2,8 +2,8 @@
 # Data-plane cost of mirroring, side by side in one run: iperf3 (TCP) between two VMs on one
 # userspace bridge with no mirror, with an Open vSwitch native mirror of the sender's port, with
 # a BOTH tap flow of the same port to a tap VM on the same bridge, with the same tap flow into a
-# tap service with snaplen 128, and with a tap flow whose filter (TCP to port 443) excludes the
-# iperf3 traffic. Rounds interleave the five.
+# tap service with snaplen 128, with a tap flow whose filter (TCP to port 443) excludes the
+# iperf3 traffic, and into a tap service limited to 100,000 kbit/s. Rounds interleave the six.
 # Needs root; builds taasd and taas-lab (debug: only the control plane runs them), installs iperf3
 # when missing. Usage: scripts/bench-dataplane.sh [ROUNDS] [SECONDS]      (default 3 rounds of 5 s)
 set -euo pipefail
@@ -62,6 +62,7 @@ for r in $(seq "$rounds"); do
     tap_flow taas '{"tap_service":{"name":"bench","port_id":"n1tap"}}'
     tap_flow taas128 '{"tap_service":{"name":"bench","port_id":"n1tap","snaplen":128}}'
     tap_flow taasfilt '{"tap_service":{"name":"bench","port_id":"n1tap"}}' '"protocol":"tcp","destination_port_range_min":443,"destination_port_range_max":443'
+    tap_flow taas100m '{"tap_service":{"name":"bench","port_id":"n1tap","max_kbps":100000}}'
 done
 python3 - "$results" "$rounds" "$secs" <<'PY'
 import sys, statistics
@@ -70,15 +71,17 @@ by = {}
 for name, bps, copies, size in rows:
     by.setdefault(name, []).append((int(bps), int(copies), int(size)))
 base = statistics.median(r[0] for r in by["none"])
-print(f"| mirror | Mbit/s median (min–max) | ratio to no mirror | packets at the tap VM per run (median) | bytes at the tap VM per run (median) | bytes per copy |")
-print("| --- | --- | --- | --- | --- | --- |")
+secs = float(sys.argv[3])
+print(f"| mirror | Mbit/s median (min–max) | ratio to no mirror | packets at the tap VM per run (median) | bytes at the tap VM per run (median) | bytes per copy | Mbit/s at the tap VM (median) |")
+print("| --- | --- | --- | --- | --- | --- | --- |")
 label = {"none": "none", "native": "Open vSwitch native mirror (select-src/dst-port, output-port)", "taas": "taasd BOTH tap flow",
-         "taas128": "taasd BOTH tap flow, snaplen 128", "taasfilt": "taasd BOTH tap flow filtered to TCP 443 (iperf3's traffic not copied)"}
-for k in ["none", "native", "taas", "taas128", "taasfilt"]:
+         "taas128": "taasd BOTH tap flow, snaplen 128", "taasfilt": "taasd BOTH tap flow filtered to TCP 443 (iperf3's traffic not copied)",
+         "taas100m": "taasd BOTH tap flow, max_kbps 100,000"}
+for k in ["none", "native", "taas", "taas128", "taasfilt", "taas100m"]:
     b = [r[0] for r in by[k]]
     c = statistics.median(r[1] for r in by[k])
     n = statistics.median(r[2] for r in by[k])
     per = f"{n / c:,.0f}" if c else "—"
-    print(f"| {label[k]} | {statistics.median(b)/1e6:,.0f} ({min(b)/1e6:,.0f}–{max(b)/1e6:,.0f}) | {statistics.median(b)/base:.2f} | {c:,.0f} | {n/1e6:,.1f} MB | {per} |")
+    print(f"| {label[k]} | {statistics.median(b)/1e6:,.0f} ({min(b)/1e6:,.0f}–{max(b)/1e6:,.0f}) | {statistics.median(b)/base:.2f} | {c:,.0f} | {n/1e6:,.1f} MB | {per} | {n * 8 / secs / 1e6:,.0f} |")
 print(f"\n{sys.argv[2]} interleaved rounds of {sys.argv[3]} s of iperf3 TCP each.")
 PY

@@ -73,6 +73,9 @@ public enum TapFlowCounters {
         case group(UInt32)
         case cutPort(UInt16)
         case cutTunnel(key: UInt64)
+        /// Through a meter (rate limit): what counts is the copies offered to the meter; the
+        /// switch's meter statistics say how many it dropped.
+        case metered(UInt32)
 
         public init?(_ action: Action) {
             switch action {
@@ -80,6 +83,10 @@ public enum TapFlowCounters {
             case .group(let g): self = .group(g)
             case .outputTruncated(let p, _): self = .cutPort(p)
             case .clone:
+                if let meter = action.meteredCopyMeter {
+                    self = .metered(meter)
+                    return
+                }
                 guard let key = action.cloneTunnelKey else { return nil }
                 self = .cutTunnel(key: key)
             default: return nil
@@ -92,7 +99,7 @@ public enum TapFlowCounters {
         public var switchSelects: Bool {
             switch self {
             case .port, .group: true
-            case .cutPort, .cutTunnel: false
+            case .cutPort, .cutTunnel, .metered: false
             }
         }
 

@@ -61,7 +61,7 @@ enum CounterRead {
                 switch read.delivery {
                 case .port(let port): request.outPort = PortNumber(port)
                 case .group(let id): request.outGroup = id
-                case .cutPort, .cutTunnel: break
+                case .cutPort, .cutTunnel, .metered: break
                 }
                 // Only counters are decoded; matches and instructions are most of the bytes.
                 sums.add(try await connection.flowStats(request, .countersOnly))

@@ -12,7 +12,8 @@ struct Kind {
     var truncates = false
 
     static let service = Kind(singular: "tap_service", plural: "tap_services", path: "/v2.0/taas/tap_services", what: "tap service",
-                              columns: ["id", "name", "port_id", "snaplen", "status", "project_id", "description"], truncates: true)
+                              columns: ["id", "name", "port_id", "snaplen", "max_kbps", "max_kpps", "status", "project_id", "description"],
+                              truncates: true)
     static let flow = Kind(singular: "tap_flow", plural: "tap_flows", path: "/v2.0/taas/tap_flows", what: "tap flow",
                            columns: ["id", "name", "tap_service_id", "source_port", "direction", "vlan_filter", "status", "status_reason"])
     static let mirror = Kind(singular: "tap_mirror", plural: "tap_mirrors", path: "/v2.0/taas/tap_mirrors", what: "tap mirror",
@@ -48,12 +49,15 @@ struct Kind {
         Output.show([item], columns: columns, format: c.format, single: true)
     }
 
-    func update(_ c: Connection, _ nameOrID: String, name: String?, description: String?, snaplen: Any? = nil) async throws {
-        var attributes: [String: Any] = [:]
+    func update(_ c: Connection, _ nameOrID: String, name: String?, description: String?, snaplen: Any? = nil,
+                extra: [String: Any] = [:]) async throws {
+        var attributes = extra
         if let name { attributes["name"] = name }
         if let description { attributes["description"] = description }
         if let snaplen { attributes["snaplen"] = snaplen }
-        guard !attributes.isEmpty else { throw ValidationError(truncates ? "give --name, --description or --snaplen" : "give --name and/or --description") }
+        guard !attributes.isEmpty else {
+            throw ValidationError(truncates ? "give --name, --description, --snaplen or a rate limit" : "give --name and/or --description")
+        }
         let id = try await c.client.resolve(plural, path, nameOrID, what: what)
         let item = try await c.client.call("PUT", "\(path)/\(id)", body: [singular: attributes])[singular] as? [String: Any] ?? [:]
         Output.show([item], columns: columns, format: c.format, single: true)
@@ -78,12 +82,15 @@ struct Service: AsyncParsableCommand {
         @Option var name: String = ""
         @Option(help: "The destination port (id or name).") var port: String
         @Option(help: "Cut every copy to this many bytes (14-65535); whole frames when not given.") var snaplen: Int?
+        @OptionGroup var rate: RateOptions
         @Option var description: String = ""
+        func validate() throws { try rate.validate() }
         func run() async throws {
             try await reporting {
                 let portID = try await c.client.resolve("ports", "/v2.0/ports", port, what: "port")
                 var a: [String: Any] = ["name": name, "port_id": portID, "description": description]
                 if let snaplen { a["snaplen"] = snaplen }
+                a.merge(rate.attributes) { $1 }
                 try await Kind.service.create(c, a)
             }
         }
@@ -173,6 +180,7 @@ struct Mirror: AsyncParsableCommand {
         @Option(help: "The analyzer's IPv4 or IPv6 address.") var remoteIp: String
         @Option(help: "erspanv1 or gre.") var mirrorType: String
         @Option(help: "Cut every copy to this many bytes (14-65535) before encapsulation; whole frames when not given.") var snaplen: Int?
+        @OptionGroup var rate: RateOptions
         @Option var description: String = ""
         func run() async throws {
             var dirs: [String: Any] = [:]
@@ -186,6 +194,7 @@ struct Mirror: AsyncParsableCommand {
                 var a: [String: Any] = ["name": name, "port_id": portID, "directions": dirs, "remote_ip": remoteIp,
                                         "mirror_type": mirrorType, "description": description]
                 if let snaplen { a["snaplen"] = snaplen }
+                a.merge(rate.attributes) { $1 }
                 try await Kind.mirror.create(c, a)
             }
         }
@@ -264,8 +273,11 @@ struct UpdateCommand<K: ResourceKind>: AsyncParsableCommand {
     @Option var name: String?
     @Option var description: String?
     @Option(help: "Tap services and tap mirrors: cut copies to this many bytes (14-65535), or \"none\" for whole frames.") var snaplen: String?
+    @OptionGroup var rate: RateOptions
 
     func validate() throws {
+        try rate.validate()
+        if !rate.attributes.isEmpty && !K.kind.truncates { throw ValidationError("a \(K.kind.what) has no rate limit") }
         guard let snaplen else { return }
         guard K.kind.truncates else { throw ValidationError("a \(K.kind.what) has no snap length") }
         guard snaplen == "none" || Int(snaplen) != nil else { throw ValidationError("--snaplen is a number of bytes or \"none\"") }
@@ -273,7 +285,29 @@ struct UpdateCommand<K: ResourceKind>: AsyncParsableCommand {
 
     func run() async throws {
         let value: Any? = snaplen.map { $0 == "none" ? NSNull() : Int($0) as Any }
-        try await reporting { try await K.kind.update(c, nameOrID, name: name, description: description, snaplen: value) }
+        try await reporting { try await K.kind.update(c, nameOrID, name: name, description: description, snaplen: value, extra: rate.attributes) }
+    }
+}
+
+/// Rate limits of tap services and tap mirrors (Neutron QoS's names); "none" clears one.
+struct RateOptions: ParsableArguments {
+    @Option(help: "Police copies to this many kbit/s where they are made (\"none\": no limit).") var maxKbps: String?
+    @Option(help: "Burst of the kbit/s limit, in kbit (default 80 % of --max-kbps).") var maxBurstKbps: String?
+    @Option(help: "Police copies to this many thousand packets/s (\"none\": no limit).") var maxKpps: String?
+
+    func validate() throws {
+        for (flag, v) in [("--max-kbps", maxKbps), ("--max-burst-kbps", maxBurstKbps), ("--max-kpps", maxKpps)] {
+            if let v, v != "none", Int(v) == nil { throw ValidationError("\(flag) is a number or \"none\"") }
+        }
+    }
+
+    var attributes: [String: Any] {
+        var a: [String: Any] = [:]
+        for (key, v) in [("max_kbps", maxKbps), ("max_burst_kbps", maxBurstKbps), ("max_kpps", maxKpps)] {
+            guard let v else { continue }
+            a[key] = v == "none" ? NSNull() : Int(v) as Any
+        }
+        return a
     }
 }
 

@@ -49,6 +49,15 @@ import Testing
             #expect(code == 1 && err.contains("snaplen: 9 is not from 14 to 65535"), "\(err)")
             (code, _, err) = try await ctl("tap", "flow", "update", "webflow", "--snaplen", "64")
             #expect(code == 64 && err.contains("has no snap length"), "\(err)")
+            // Rate limits: set, cleared with "none"; a tap flow has none.
+            (code, out, err) = try await ctl("tap", "service", "update", "an", "--max-kbps", "5000", "--max-kpps", "3", "-f", "json")
+            #expect(code == 0 && object(out)["max_kbps"] as? Int == 5000 && object(out)["max_kpps"] as? Int == 3, "\(out)\(err)")
+            (code, out, err) = try await ctl("tap", "service", "update", "an", "--max-kbps", "none", "-f", "json")
+            #expect(code == 0 && object(out)["max_kbps"] is NSNull && object(out)["max_kpps"] as? Int == 3, "\(out)\(err)")
+            (code, _, err) = try await ctl("tap", "flow", "update", "webflow", "--max-kbps", "64")
+            #expect(code == 64 && err.contains("has no rate limit"), "\(err)")
+            (code, _, err) = try await ctl("tap", "service", "update", "an", "--max-kbps", "0")
+            #expect(code == 1 && err.contains("max_kbps"), "\(err)")
             // Traffic filters: flags to attributes, ports as N or N-M; the API names a bad field.
             (code, out, err) = try await ctl("tap", "flow", "create", "--name", "tls", "--port", "db", "--tap-service", "an", "--direction", "OUT",
                                              "--protocol", "tcp", "--destination-port", "443", "--source-port", "1024-65535",

@@ -99,6 +99,15 @@ import Testing
         #expect(!TapFlowCounters.Delivery.cutTunnel(key: 0xf00001).isMade(by: [.applyActions([.outputTruncated(port: 9, maxLength: 128)])]))
     }
 
+    @Test func rateLimitedAndFilteredCopiesAreCounted() throws {
+        // Through a meter: the source's flows that offer copies to it, read by cookie.
+        let metered = try Self.totals("rate-limit", node: "node1", count: Self.count)
+        #expect(metered == [Scenarios.id(11): CopyCounts(packets: 8, bytes: 800), Scenarios.id(12): CopyCounts(packets: 8, bytes: 800)])
+        // Under a filter: table 5's flows of the source (OUT at priority 100, IN at 90).
+        let filtered = try Self.totals("filter", node: "node1", count: Self.count)
+        #expect(filtered[Scenarios.id(11)].map { $0.packets > 0 } == true, "\(filtered)")
+    }
+
     @Test func aTapFlowWithNothingCountedIsStillReported() throws {
         let t = try Self.totals("in-only", node: "node1") { _ in 0 }
         #expect(t == [Scenarios.id(11): CopyCounts()])
