@@ -32,13 +32,15 @@ struct PackedKey: Hashable, Sendable {
     var vlanValue: UInt16 = 0
     /// 0: an exact match.
     var vlanMask: UInt16 = 0
+    /// A traffic filter's L3/L4 fields (table 5 only), as `TrafficFields` numbers them (0: none):
+    /// a number, not the fields, so that keys stay plain bits (copied and hashed without
+    /// reference counting) and no larger.
+    var extra: UInt16 = 0
     var inPort: UInt32 = 0
     var network: UInt32 = 0
     var label: UInt32 = 0
     /// eth_dst, eth_src, tun_id or reg5: a flow of the pipeline matches one of them at most.
     var data: UInt64 = 0
-    /// A traffic filter's L3/L4 fields (table 5 only; nil elsewhere, so other flows pay a word).
-    var extra: [OXMField]?
 
     init(_ table: UInt8, _ priority: UInt16) {
         self.table = table
@@ -49,9 +51,8 @@ struct PackedKey: Hashable, Sendable {
     func hash(into h: inout Hasher) {
         h.combine(UInt64(table) | UInt64(fields.rawValue) << 8 | UInt64(priority) << 16 | UInt64(vlanValue) << 32 | UInt64(vlanMask) << 48)
         h.combine(UInt64(inPort) | UInt64(network) << 32)
-        h.combine(label)
+        h.combine(UInt64(label) | UInt64(extra) << 32)
         h.combine(data)
-        if let extra { h.combine(extra) }
     }
 
     func inPort(_ p: UInt32) -> Self { var k = self; k.fields.insert(.inPort); k.inPort = p; return k }
@@ -63,7 +64,7 @@ struct PackedKey: Hashable, Sendable {
     var multicast: Self { var k = self; k.fields.insert(.multicast); return k }
     func condition(_ c: UInt32) -> Self { var k = self; k.fields.insert(.condition); k.data = UInt64(c); return k }
     func meterKey(_ m: UInt32) -> Self { var k = self; k.fields.insert(.meterKey); k.data = UInt64(m); return k }
-    func traffic(_ fields: [OXMField]) -> Self { var k = self; k.extra = fields.isEmpty ? nil : fields; return k }
+    func traffic(_ fields: [OXMField]) -> Self { var k = self; k.extra = TrafficFields.number(fields); return k }
 
     /// With a VLAN class's match (nil: every VLAN, nothing added).
     func vlan(_ f: OXMField?) -> Self {
@@ -80,7 +81,8 @@ struct PackedKey: Hashable, Sendable {
     /// The match as OXM fields, in the normalized order.
     var match: Match {
         var m: [OXMField] = []
-        m.reserveCapacity(fields.rawValue.nonzeroBitCount + (extra?.count ?? 0))
+        let extraFields = extra == 0 ? [] : TrafficFields.fields(extra)
+        m.reserveCapacity(fields.rawValue.nonzeroBitCount + extraFields.count)
         if fields.contains(.inPort) { m.append(.inPort(PortNumber(inPort))) }
         if fields.contains(.ethDst) { m.append(.ethDst(EthernetAddress(rawValue: data))) }
         if fields.contains(.multicast) { m.append(.ethDst(Self.groupBit, mask: Self.groupBit)) }
@@ -91,7 +93,7 @@ struct PackedKey: Hashable, Sendable {
         if fields.contains(.label) { m.append(.register(SenderLabel.register, label)) }
         if fields.contains(.condition) { m.append(.register(CopyCondition.register, UInt32(truncatingIfNeeded: data))) }
         if fields.contains(.meterKey) { m.append(.register(MeterIDs.register, UInt32(truncatingIfNeeded: data))) }
-        if let extra { m += extra }
+        m += extraFields
         Match.normalize(&m)
         return Match(m)
     }

@@ -1,3 +1,4 @@
+import Synchronization
 import OpenFlow
 import TaaSPolicy
 
@@ -49,5 +50,34 @@ struct TrafficMatch: Hashable, Sendable {
         }
         let full = p.length == 128
         return OXMField(source ? .ipv6Src : .ipv6Dst, value: OXMValue(hi: hi, lo: lo), mask: full ? nil : OXMValue(hi: mhi, lo: mlo))
+    }
+}
+
+/// The L3/L4 match fields of filter flows, numbered for `PackedKey.extra`: one number per
+/// distinct list, shared by every engine of the process (equal lists get equal numbers, so keys
+/// compare as their matches do). Lists are never forgotten; a cloud has few distinct filters.
+enum TrafficFields {
+    private struct Table {
+        var numbers: [[OXMField]: UInt16] = [:]
+        var lists: [[OXMField]] = [[]]
+    }
+    private static let table = Mutex(Table())
+
+    /// The list's number (0: the empty list). Past 65,535 distinct lists the last number is
+    /// reused for every new one; the model tests would notice long before.
+    static func number(_ fields: [OXMField]) -> UInt16 {
+        guard !fields.isEmpty else { return 0 }
+        return table.withLock { t in
+            if let n = t.numbers[fields] { return n }
+            guard t.lists.count <= Int(UInt16.max) else { return UInt16.max }
+            let n = UInt16(t.lists.count)
+            t.lists.append(fields)
+            t.numbers[fields] = n
+            return n
+        }
+    }
+
+    static func fields(_ n: UInt16) -> [OXMField] {
+        table.withLock { t in Int(n) < t.lists.count ? t.lists[Int(n)] : [] }
     }
 }
