@@ -141,17 +141,23 @@ struct NodeStore: Sendable {
         held?.value.forEachMeteredCopy { countMeter($0, 1) }
     }
 
-    private mutating func countMeter(_ id: UInt32, _ n: Int) {
-        meterUses[id, default: 0] += n
-        if meterUses[id] == 0 { meterUses[id] = nil }
-        metersTouched.insert(id)
-    }
+    private mutating func countMeter(_ id: UInt32, _ n: Int) { Self.count(&meterUses, &metersTouched, id, n) }
 
     /// Sets a meter (nil: none), recording the change.
-    mutating func setMeter(_ id: UInt32, _ m: MeterConfig?) {
-        guard meters[id] != m else { return }
-        if metersBefore.index(forKey: id) == nil { metersBefore[id] = .some(meters[id]) }
-        meters[id] = m
+    mutating func setMeter(_ id: UInt32, _ m: MeterConfig?) { Self.set(&meters, &metersBefore, id, m) }
+
+    /// Counts a use of a group or meter, and marks it to be checked.
+    private static func count(_ uses: inout [UInt32: Int], _ touched: inout Set<UInt32>, _ id: UInt32, _ n: Int) {
+        uses[id, default: 0] += n
+        if uses[id] == 0 { uses[id] = nil }
+        touched.insert(id)
+    }
+
+    /// Sets a group or meter (nil: none), keeping what it was before this batch.
+    private static func set<V: Equatable>(_ values: inout [UInt32: V], _ before: inout [UInt32: V?], _ id: UInt32, _ v: V?) {
+        guard values[id] != v else { return }
+        if before.index(forKey: id) == nil { before[id] = .some(values[id]) }
+        values[id] = v
     }
 
     /// Marks a meter to be checked again (its rate or its copies' delivery may have changed).
@@ -160,18 +166,10 @@ struct NodeStore: Sendable {
     /// An access that inserts a dictionary's default value, and nothing else.
     private static func keep<T>(_ value: inout T) {}
 
-    private mutating func count(_ group: UInt32, _ n: Int) {
-        groupUses[group, default: 0] += n
-        if groupUses[group] == 0 { groupUses[group] = nil }
-        groupsTouched.insert(group)
-    }
+    private mutating func count(_ group: UInt32, _ n: Int) { Self.count(&groupUses, &groupsTouched, group, n) }
 
     /// Sets a group's buckets (nil: no group), recording the change.
-    mutating func setGroup(_ id: UInt32, _ g: GroupDescription?) {
-        guard groups[id] != g else { return }
-        if groupsBefore.index(forKey: id) == nil { groupsBefore[id] = .some(groups[id]) }
-        groups[id] = g
-    }
+    mutating func setGroup(_ id: UInt32, _ g: GroupDescription?) { Self.set(&groups, &groupsBefore, id, g) }
 
     /// Marks a group to be checked again (its buckets may have changed).
     mutating func touchGroup(_ id: UInt32) { groupsTouched.insert(id) }

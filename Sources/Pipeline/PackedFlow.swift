@@ -214,13 +214,7 @@ struct PackedValue: Hashable, Sendable {
     }
 
     /// The meters its copies go through (`meteredCopy` words).
-    func forEachMeteredCopy(_ body: (UInt32) -> Void) {
-        switch actions {
-        case .none: return
-        case .one(let a): if a >> 56 == Kind.meteredCopy.rawValue { body(UInt32(truncatingIfNeeded: a)) }
-        default: for p in actions.list where p >> 56 == Kind.meteredCopy.rawValue { body(UInt32(truncatingIfNeeded: p)) }
-        }
-    }
+    func forEachMeteredCopy(_ body: (UInt32) -> Void) { forEach(.meteredCopy, body) }
 
     /// The same value with a meter instruction first.
     func metered(_ id: UInt32) -> PackedValue {
@@ -231,11 +225,14 @@ struct PackedValue: Hashable, Sendable {
     }
 
     /// The groups its actions output to.
-    func forEachGroup(_ body: (UInt32) -> Void) {
+    func forEachGroup(_ body: (UInt32) -> Void) { forEach(.group, body) }
+
+    /// The value of each action word of one kind (without building the list for one or none).
+    private func forEach(_ kind: Kind, _ body: (UInt32) -> Void) {
         switch actions {
         case .none: return
-        case .one(let a): if a >> 56 == Kind.group.rawValue { body(UInt32(truncatingIfNeeded: a)) }
-        default: for p in actions.list where p >> 56 == Kind.group.rawValue { body(UInt32(truncatingIfNeeded: p)) }
+        case .one(let a): if a >> 56 == kind.rawValue { body(UInt32(truncatingIfNeeded: a)) }
+        default: for p in actions.list where p >> 56 == kind.rawValue { body(UInt32(truncatingIfNeeded: p)) }
         }
     }
 

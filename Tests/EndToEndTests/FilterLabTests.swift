@@ -40,13 +40,11 @@ struct FrameHeaders {
 /// IN copies without one do not repeat each other across nodes, IPv6 too; with `vlan_filter`,
 /// `ofproto/trace` shows the path (the kernel here cannot send tagged frames).
 @Suite(.serialized) final class FilterLabTests: @unchecked Sendable {
-    let lab: Lab
+    /// The scenario lab and its helpers (bring-up, captures), one per test.
     let runner: LabTests
+    var lab: Lab { runner.lab }
 
-    init() async throws {
-        runner = try await LabTests()
-        lab = runner.lab
-    }
+    init() async throws { runner = try await LabTests() }
 
     /// TCP connection attempts (each a SYN answered by a reset: nothing listens).
     func connect(_ from: String, _ to: String, _ port: Int) throws {

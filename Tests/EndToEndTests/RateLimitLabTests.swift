@@ -8,13 +8,11 @@ import Testing
 /// The taps receive no more than rate × time + burst (10 % slack), and the original stream runs
 /// at many times the limits (it is never policed).
 @Suite(.serialized) final class RateLimitLabTests: @unchecked Sendable {
-    let lab: Lab
+    /// The scenario lab and its helpers (bring-up, captures), one per test.
     let runner: LabTests
+    var lab: Lab { runner.lab }
 
-    init() async throws {
-        runner = try await LabTests()
-        lab = runner.lab
-    }
+    init() async throws { runner = try await LabTests() }
 
     func rxBytes(_ vm: String) throws -> Int {
         Int(try lab.inVM(vm, "cat", ["/sys/class/net/eth0/statistics/rx_bytes"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
