@@ -10,7 +10,7 @@ import Testing
 
 /// taasd's bundles against a real ovs-vswitchd: a plan large enough to go in many pieces is
 /// committed whole, and one the switch refuses is refused whole, naming the flow at fault.
-@Suite(.serialized) final class BridgeSyncTests {
+@Suite(.serialized, .offCooperativePool) final class BridgeSyncTests {
     /// Stopped (switch, database, namespace) when released, by `OVSNode`'s own deinit.
     let node: OVSNode
 

@@ -4,7 +4,7 @@ import Testing
 
 /// taasd as an operator runs it: a config file (and its mistakes), readiness, JSON logs, SIGHUP
 /// reload and SIGTERM shutdown.
-@Suite struct DaemonLifecycleTests {
+@Suite(.offCooperativePool) struct DaemonLifecycleTests {
     @Test func configFileReloadAndGracefulStop() async throws {
         let dir = "/tmp/taas-life-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -39,7 +39,7 @@ struct FrameHeaders {
 /// the frames its filter matches, overlapping filters give one copy, OUT copies with a filter and
 /// IN copies without one do not repeat each other across nodes, IPv6 too; with `vlan_filter`,
 /// `ofproto/trace` shows the path (the kernel here cannot send tagged frames).
-@Suite(.serialized) final class FilterLabTests: @unchecked Sendable {
+@Suite(.serialized, .offCooperativePool) final class FilterLabTests: @unchecked Sendable {
     /// The scenario lab and its helpers (bring-up, captures), one per test.
     let runner: LabTests
     var lab: Lab { runner.lab }

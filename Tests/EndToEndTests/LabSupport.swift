@@ -129,9 +129,10 @@ final class LabController: @unchecked Sendable {
     func waitFor(_ kind: String, _ singular: String, _ id: String, _ status: String, seconds: Double = 20) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         var last = ("", String?.none)
-        while Date() < deadline {
+        while true {
             last = try await self.status(kind, singular, id)
             if last.0 == status { return }
+            if Date() >= deadline { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw Command.Failure(description: "\(singular) \(id) is \(last), not \(status), after \(seconds) s\n\(daemon.log.suffix(3000))")

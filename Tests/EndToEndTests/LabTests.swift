@@ -4,7 +4,7 @@ import TaaSTestSupport
 import Testing
 
 /// The pipeline on a three-node lab of real Open vSwitch, with real traffic and tcpdump.
-@Suite(.serialized) final class LabTests: @unchecked Sendable {
+@Suite(.serialized, .offCooperativePool) final class LabTests: @unchecked Sendable {
     let lab: Lab
 
     /// Built off Swift's cooperative threads (it runs many programs), which other tests need.

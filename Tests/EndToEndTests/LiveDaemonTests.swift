@@ -3,7 +3,7 @@ import TaaSTestSupport
 import Testing
 
 /// The taasd executable serving its API on loopback, spoken to with curl.
-@Suite struct LiveDaemonTests {
+@Suite(.offCooperativePool) struct LiveDaemonTests {
     @Test func servesTheDescriptionAndEnforcesTokens() async throws {
         let dir = "/tmp/taas-live-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -16,7 +16,7 @@ import Topology
 
 /// The OVSDB client and topology against a real ovsdb-server and ovs-vswitchd, over the node's
 /// unix socket.
-@Suite(.serialized) final class OVSDBLiveTests {
+@Suite(.serialized, .offCooperativePool) final class OVSDBLiveTests {
     let node: OVSNode
 
     init() throws {

@@ -9,7 +9,7 @@ import Testing
 
 /// The stock OpenStack SDK (`openstacksdk` from PyPI, in the virtual environment scripts/test.sh
 /// makes) drives the API unchanged.
-@Suite struct OpenStackSDKTests {
+@Suite(.offCooperativePool) struct OpenStackSDKTests {
     static var python: String {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }

@@ -7,7 +7,7 @@ import Testing
 /// on the same node and to one on another node, each through its own meter on the sending node.
 /// The taps receive no more than rate × time + burst (10 % slack), and the original stream keeps
 /// its rate, many times the limits (it is never policed).
-@Suite(.serialized) final class RateLimitLabTests: @unchecked Sendable {
+@Suite(.serialized, .offCooperativePool) final class RateLimitLabTests: @unchecked Sendable {
     /// The scenario lab and its helpers (bring-up, captures), one per test.
     let runner: LabTests
     var lab: Lab { runner.lab }

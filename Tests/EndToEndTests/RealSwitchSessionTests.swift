@@ -11,7 +11,7 @@ import Testing
 /// Sessions with a real ovs-vswitchd (userspace datapath, private namespace): the bridge
 /// connects, its ports and their changes arrive as events, flows go in and read back, and a
 /// killed and restarted switch ends and renews the session.
-@Suite(.serialized) final class RealSwitchSessionTests {
+@Suite(.serialized, .offCooperativePool) final class RealSwitchSessionTests {
     let node: OVSNode
     let logger = Logger(label: "test")
 

@@ -7,7 +7,7 @@ import Testing
 /// The codec against a running ovs-vswitchd (userspace datapath, started privately): what we
 /// send is accepted and reads back as sent; everything the switch sends decodes and
 /// re-encodes to the identical bytes.
-@Suite(.serialized) final class RealSwitchTests {
+@Suite(.serialized, .offCooperativePool) final class RealSwitchTests {
     let node: OVSNode
     let client: OpenFlowTestClient
 

@@ -8,7 +8,7 @@ import Topology
 /// The taasd executable programming a fleet of simulated switches (declared topology, one VM
 /// port per node on a VLAN of its own): a change that touches every bridge reaches every one,
 /// and a restart sends nothing to bridges that already hold their program.
-@Suite struct SimulatedFleetTests {
+@Suite(.offCooperativePool) struct SimulatedFleetTests {
     static let nodes = 40
 
     static func topologyYAML() -> String {

@@ -4,7 +4,7 @@ import TaaSTestSupport
 
 /// `taas-lab up`, `demo`, `status`, `down` end to end, as a newcomer runs them; and `/metrics`
 /// after traffic, with the per-tap-flow counters grown by the packets sent.
-@Suite struct TaasLabTests {
+@Suite(.offCooperativePool) struct TaasLabTests {
     static let lab = BuiltProducts.path("taas-lab")
 
     /// Runs taas-lab off Swift's cooperative threads (it waits on real networks for seconds).

@@ -7,7 +7,7 @@ import TaaSTestSupport
 import Testing
 
 /// taasctl end to end against the API served live on loopback.
-@Suite struct TaasctlTests {
+@Suite(.offCooperativePool) struct TaasctlTests {
     static var taasctl: String {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }

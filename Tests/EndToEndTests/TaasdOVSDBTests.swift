@@ -5,7 +5,7 @@ import Testing
 /// The taasd executable reading a real node's database over TCP, actively and passively (the
 /// node dials in after `ovs-vsctl set-manager`). taasd runs inside the node's namespace, so every
 /// address is the namespace's own loopback.
-@Suite(.serialized) final class TaasdOVSDBTests {
+@Suite(.serialized, .offCooperativePool) final class TaasdOVSDBTests {
     let node: OVSNode
 
     init() throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// The taasd executable with real bridges over TCP and TLS. taasd runs inside the node's
 /// namespace so that every address used is the namespace's own loopback.
-@Suite(.serialized) final class TaasdTransportTests {
+@Suite(.serialized, .offCooperativePool) final class TaasdTransportTests {
     let node: OVSNode
 
     init() throws {

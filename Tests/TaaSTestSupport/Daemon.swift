@@ -26,8 +26,10 @@ public final class Daemon: @unchecked Sendable {
     /// of other tests running at the same time need.
     public func waitForLog(_ text: String, seconds: Double = 20) async throws {
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        // Looks once more after the deadline: a waiter resumed late must not miss what is there.
+        while true {
             if log.contains(text) { return }
+            if Date() >= deadline { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw Command.Failure(description: "«\(text)» not logged within \(seconds)s:\n\(log)")
@@ -36,8 +38,9 @@ public final class Daemon: @unchecked Sendable {
     /// Waits until one log line contains every one of `parts`.
     public func waitForLine(containing parts: [String], seconds: Double = 20) async throws {
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        while true {
             if log.split(separator: "\n").contains(where: { line in parts.allSatisfy { line.contains($0) } }) { return }
+            if Date() >= deadline { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw Command.Failure(description: "no line with \(parts) logged within \(seconds)s:\n\(log)")
