@@ -34,6 +34,7 @@ public enum ExperimenterID {
 /// Nicira action subtypes (`NXAST_*`) the codec decodes into typed cases.
 public enum NiciraActionSubtype {
     public static let resubmit: UInt16 = 1
+    public static let multipath: UInt16 = 10
     public static let resubmitTable: UInt16 = 14
     public static let outputTrunc: UInt16 = 39
     public static let clone: UInt16 = 42
@@ -67,6 +68,9 @@ public indirect enum Action: Hashable, Sendable {
     /// `NXAST_CLONE`: runs the actions on a copy of the packet, so that what they change (tunnel
     /// destination and key, say) never reaches the actions after it.
     case clone([Action])
+    /// `NXAST_MULTIPATH`: picks one of several links by a hash of the packet's fields and stores
+    /// its number in bits of a register (typed when the register is one of reg0–reg15).
+    case multipath(Multipath)
     /// Any other experimenter action: `body` is every byte after the experimenter id.
     case experimenter(id: UInt32, body: [UInt8])
     /// An action type this codec does not know: `body` is every byte after type and length.
@@ -86,6 +90,7 @@ public indirect enum Action: Hashable, Sendable {
     @inlinable public var wireLength: Int {
         switch self {
         case .output, .resubmit, .outputTruncated: 16
+        case .multipath: 32
         case .clone(let inner): 16 + inner.reduce(0) { $0 + $1.wireLength }
         case .setField(let f): paddedTo8(4 + f.wireLength)
         case .experimenter(_, let body): 8 + body.count
@@ -164,6 +169,9 @@ extension RawReader {
                 return .clone(list)
             }
         }
+        if exp == ExperimenterID.nicira, remaining == 24, peek(UInt16.self) == NiciraActionSubtype.multipath, let m = Multipath(peeking: self) {
+            return .multipath(m)
+        }
         if exp == ExperimenterID.nicira, remaining == 8, let subtype = peek(UInt16.self) {
             switch subtype {
             case NiciraActionSubtype.resubmit:
@@ -173,6 +181,8 @@ extension RawReader {
                 if let port = peek(UInt16.self, at: 2), let word = peek(UInt32.self, at: 4), word & 0x00ff_ffff == 0 {
                     return .resubmit(inPort: port, table: UInt8(word >> 24))
                 }
+            case NiciraActionSubtype.multipath:
+                break
             case NiciraActionSubtype.outputTrunc:
                 if let port = peek(UInt16.self, at: 2), let maxLen = peek(UInt32.self, at: 4) {
                     return .outputTruncated(port: port, maxLength: maxLen)
@@ -224,6 +234,11 @@ extension RawWriter {
         case .clone(let inner):
             nicira(NiciraActionSubtype.clone, len); zeros(6)
             actions(inner)
+        case .multipath(let m):
+            nicira(NiciraActionSubtype.multipath, len)
+            write(m.fields.rawValue); write(m.basis); zeros(2)
+            write(m.algorithm.rawValue); write(UInt16(truncatingIfNeeded: max(m.links, 1) - 1)); write(m.argument); zeros(2)
+            write(UInt16(m.offset) << 6 | UInt16((m.bits &- 1) & 0x3f)); write(Multipath.registerHeader(m.register))
         case .experimenter(let id, let body):
             actionHeader(.experimenter, len); write(id); bytes(body)
         case .unknown(let type, let body):

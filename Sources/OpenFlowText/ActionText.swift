@@ -42,6 +42,9 @@ enum ActionText {
             return "output(port=" + PortText.render16(port) + ",max_len=\(maxLength))"
         case .clone(let inner):
             return "clone(" + inner.map { render($0, ctx: ctx) }.joined(separator: ",") + ")"
+        case .multipath(let m):
+            let bits = m.offset == 0 && m.bits == 32 ? "[]" : "[\(m.offset)..\(Int(m.offset) + Int(m.bits) - 1)]"
+            return "multipath(\(m.fields.name),\(m.basis),\(m.algorithm.name),\(m.links),\(m.argument),NXM_NX_REG\(m.register)\(bits))"
         case .experimenter(let id, let body):
             return "experimenter(" + Fmt.padded(UInt64(id), 8) + "," + Fmt.plainHex(body) + ")"
         case .unknown(let type, let body):
@@ -163,6 +166,39 @@ enum ActionText {
     }
 
     /// One action token (not an instruction).
+    /// `FIELDS,BASIS,ALGORITHM,N_LINKS,ARG,NXM_NX_REGn[START..END]` (or `[]`: the whole register).
+    static func parseMultipath(_ arg: String, _ tok: Token) throws(TextParseError) -> Multipath {
+        let parts = arg.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 6 else { throw tok.error("multipath needs 6 arguments, got \"\(tok.text)\"") }
+        guard let fields = Multipath.Fields.allCases.first(where: { $0.name == parts[0] }) else {
+            throw tok.error("unknown multipath fields \"\(parts[0])\"")
+        }
+        guard let algorithm = Multipath.Algorithm.allCases.first(where: { $0.name == parts[2] }) else {
+            throw tok.error("unknown multipath algorithm \"\(parts[2])\"")
+        }
+        let basis: UInt16 = try num(parts[1], tok, "basis")
+        let links: UInt32 = try num(parts[3], tok, "n_links")
+        guard (1...65536).contains(links) else { throw tok.error("multipath n_links \(links) is not from 1 to 65536") }
+        let argument: UInt32 = try num(parts[4], tok, "arg")
+        let dst = parts[5]
+        guard dst.hasPrefix("NXM_NX_REG"), let open = dst.firstIndex(of: "["), dst.hasSuffix("]"),
+              let register = UInt8(dst[dst.index(dst.startIndex, offsetBy: 10)..<open]), register < 16 else {
+            throw tok.error("multipath destination \"\(dst)\" is not NXM_NX_REGn[START..END]")
+        }
+        let range = dst[dst.index(after: open)..<dst.index(before: dst.endIndex)]
+        var offset = 0, bits = 32
+        if !range.isEmpty {
+            let ends = range.split(separator: ".", omittingEmptySubsequences: true)
+            guard ends.count == 2, let a = Int(ends[0]), let b = Int(ends[1]), a <= b, b < 32, range.contains("..") else {
+                throw tok.error("bad bit range in \"\(dst)\"")
+            }
+            offset = a
+            bits = b - a + 1
+        }
+        return Multipath(fields: fields, basis: basis, algorithm: algorithm, links: Int(links), argument: argument, register: register,
+                         offset: UInt8(offset), bits: UInt8(bits))
+    }
+
     static func parseAction(_ tok: Token, ctx: MatchContext) throws(TextParseError) -> Action {
         let (name, arg, paren) = split(tok.text)
         let argOffset = tok.offset + name.utf8.count + 1
@@ -233,6 +269,9 @@ enum ActionText {
         case "clone":
             guard paren else { break }
             return .clone(try parseActionList(arg ?? "", offset: argOffset, ctx: ctx))
+        case "multipath":
+            guard paren else { break }
+            return .multipath(try parseMultipath(arg ?? "", tok))
         case "experimenter":
             guard paren else { break }
             let (id, body) = try opaque(arg, tok, idMax: UInt64(UInt32.max))

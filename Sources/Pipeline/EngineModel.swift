@@ -67,6 +67,8 @@ struct PortTopo: Hashable, Sendable {
     var ofport: UInt32?
     var mac: EthernetAddress?
     var vlan: VLANCode
+    /// Link up (and its node reachable): only a load-balanced service's tools depend on it.
+    var up = true
 }
 
 struct PortSlot: Sendable {
@@ -99,11 +101,29 @@ struct DestSlot: Sendable {
     var snaplen: UInt16?
     /// Copies are policed to this rate on the node that makes them (nil: no limit).
     var rate: RateLimit?
+    /// A tap service's tools when it has more than one (the first is `kind`'s port and key);
+    /// empty otherwise.
+    var legs: [Leg] = []
 
-    var groupID: UInt32? {
-        if case .service(_, _, let key) = kind { return GroupIDs.service(key: key) }
-        return nil
+    struct Leg: Hashable, Sendable {
+        var port: PortRef
+        var key: UInt32
     }
+
+    /// A load-balanced service's selector (nil: one tool, or not a service).
+    var balanceSelector: UInt32? {
+        guard legs.count > 1, case .service(_, _, let key) = kind else { return nil }
+        return Balance.selector(key: key)
+    }
+
+    /// Every tool of a service (its one port, or its legs).
+    var tools: [Leg] {
+        guard case .service(_, let port, let key) = kind else { return [] }
+        return legs.isEmpty ? [Leg(port: port, key: key)] : legs
+    }
+
+    /// The groups that tunnel copies to its tools on other nodes, one per tool.
+    var groupIDs: [UInt32] { tools.map { GroupIDs.service(key: $0.key) } }
 }
 
 /// A set of copies that a sender's OUT copies went to, and its 31-bit label.

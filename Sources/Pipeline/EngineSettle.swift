@@ -42,10 +42,11 @@ extension PipelineEngine {
 
         // Groups and meters whose use, buckets or rates may have changed.
         for d in deliveries {
-            let gid = dests[d].groupID, meter = MeterIDs.of(dests[d].wireName)
+            let gids = dests[d].groupIDs, meter = MeterIDs.of(dests[d].wireName), selector = dests[d].balanceSelector
             func touch(_ n: NodeRef) {
-                if let gid { nodes[n].store.touchGroup(gid) }
+                for gid in gids { nodes[n].store.touchGroup(gid) }
                 nodes[n].store.touchMeter(meter)
+                if let selector { nodes[n].store.touchBalance(selector) }
                 nodesTouched.insert(n)
             }
             for n in (destOut[d] ?? [:]).keys { touch(n) }
@@ -60,6 +61,13 @@ extension PipelineEngine {
                 nodes[n].store.replace(.metered(meter), with: flows)
                 nodes[n].store.setMeter(meter, meters.first { $0.meterID == meter })
                 nodes[n].store.setMeter(meter | MeterIDs.packets, meters.first { $0.meterID == meter | MeterIDs.packets })
+            }
+        }
+        // Load-balanced copies: table 8, once the metered units are in (they may copy to them).
+        for n in nodesTouched where nodes[n].present {
+            for selector in nodes[n].store.balancesTouched {
+                unitsCompiled += 1
+                nodes[n].store.replace(.balanced(selector), with: compileBalanced(n, selector))
             }
         }
         for n in nodesTouched where nodes[n].present {
@@ -177,7 +185,7 @@ extension PipelineEngine {
     /// Every unit the node has or should have.
     mutating func markAll(_ n: NodeRef) {
         guard nodes[n].present else { return }
-        var units = Set(nodes[n].store.unitKeys.filter { $0.kind != .metered })
+        var units = Set(nodes[n].store.unitKeys.filter { $0.kind != .metered && $0.kind != .balanced })
         units.insert(.base)
         for d in nodes[n].services { units.insert(.service(d)) }
         for ofport in nodes[n].portTags.keys { units.insert(.classify(ofport)) }
@@ -197,6 +205,8 @@ extension PipelineEngine {
         for gid in nodes[n].store.groupUses.keys { nodes[n].store.touchGroup(gid) }
         for id in nodes[n].store.meters.keys { nodes[n].store.touchMeter(id & ~MeterIDs.packets) }
         for id in nodes[n].store.meterUses.keys { nodes[n].store.touchMeter(id) }
+        for u in nodes[n].store.unitKeys where u.kind == .balanced { nodes[n].store.touchBalance(UInt32(bitPattern: u.a)) }
+        for selector in nodes[n].store.balanceUses.keys { nodes[n].store.touchBalance(selector) }
     }
 
     // MARK: Labels
@@ -254,10 +264,10 @@ extension PipelineEngine {
 
     /// The group that tunnels copies from node `n` to a remote tap service's node.
     func groupContent(_ n: NodeRef, _ gid: UInt32) -> GroupDescription? {
-        guard let d = groupService[gid], case .service(_, let port, let key) = dests[d].kind, let t = ports[port].topo,
-              nodes[t.node].present, let ip = nodes[t.node].encap, let tunnel = nodes[n].tunnel else { return nil }
+        guard let d = groupService[gid], let tool = dests[d].tools.first(where: { GroupIDs.service(key: $0.key) == gid }),
+              let t = ports[tool.port].topo, nodes[t.node].present, let ip = nodes[t.node].encap, let tunnel = nodes[n].tunnel else { return nil }
         return GroupDescription(type: .all, groupID: gid, buckets: [Bucket(actions: [
-            .setField(.tunnelIPv4Dst(ip)), .setField(.tunnelID(UInt64(key))), .output(PortNumber(tunnel)),
+            .setField(.tunnelIPv4Dst(ip)), .setField(.tunnelID(UInt64(tool.key))), .output(PortNumber(tunnel)),
         ])])
     }
 

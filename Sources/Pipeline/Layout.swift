@@ -19,6 +19,25 @@ public enum Table {
     /// it); a second table when both a bit rate and a packet rate are limited.
     public static let metered: UInt8 = 6
     public static let meteredPackets: UInt8 = 7
+    /// Copies to a tap service with several tool ports: reg3 holds the service's selector and
+    /// the tool its hash chose (reached by `resubmit` from a `balancedCopy`).
+    public static let balance: UInt8 = 8
+}
+
+/// A load-balanced tap service's copies: reg3 := its selector (its first tunnel key << 8), then
+/// `multipath(symmetric_l3l4+udp, …, hrw, TOOLS, …)` writes the chosen tool into reg3's low 7
+/// bits and table 8 delivers to that tool. The hash covers IP addresses, protocol and
+/// TCP/UDP/SCTP ports, symmetric in source and destination, so both directions of a connection
+/// reach the same tool. When a tool is down, its first choices hash again (bit 7 set, another
+/// basis) over the live tools only: its share spreads over them, every other copy stays put.
+public enum Balance {
+    static let register: UInt8 = 3
+    /// Set in reg3 for the second choice among live tools.
+    static let again: UInt32 = 0x80
+    static func selector(key: UInt32) -> UInt32 { (key & 0x00ff_ffff) << 8 }
+    static func multipath(tools: Int, basis: UInt16) -> Multipath {
+        Multipath(fields: .symmetricL3L4UDP, basis: basis, algorithm: .hrw, links: tools, register: register, offset: 0, bits: 7)
+    }
 }
 
 /// Meters taasd owns: per rate-limited destination, a bit-rate meter `0x7a000000 | H` and a
@@ -135,6 +154,23 @@ extension Action {
     static func meteredCopy(meter: UInt32) -> Action {
         .clone([.outputTruncated(port: 0xfff8, maxLength: 65535), .setField(.register(MeterIDs.register, meter)),
                 .resubmit(inPort: Action.niciraInPort, table: Table.metered)])
+    }
+
+    /// A copy to one of a load-balanced service's tools: in a clone (reg3 stays the frame's
+    /// own), reg3 := `selector`, the hash picks one of `tools` into reg3's low bits, and table 8
+    /// delivers. `basis` 0 is the first choice; a down tool's flow hashes again with basis
+    /// tool + 1 over the live tools, with `Balance.again` in the selector.
+    static func balancedCopy(selector: UInt32, tools: Int, basis: UInt16) -> Action {
+        .clone([.setField(.register(Balance.register, selector)), .multipath(Balance.multipath(tools: tools, basis: basis)),
+                .resubmit(inPort: Action.niciraInPort, table: Table.balance)])
+    }
+
+    /// The selector, tool count and basis of a `balancedCopy` (nil: not one).
+    var balancedCopy: (selector: UInt32, tools: Int, basis: UInt16)? {
+        guard case .clone(let inner) = self, inner.count == 3, case .setField(let f) = inner[0], f.id == .nxRegister(Balance.register),
+              case .multipath(let m) = inner[1], m == Balance.multipath(tools: m.links, basis: m.basis),
+              case .resubmit(Action.niciraInPort, Table.balance) = inner[2] else { return nil }
+        return (UInt32(truncatingIfNeeded: f.value.integer), m.links, m.basis)
     }
 
     /// The meter of a `meteredCopy` (nil: not one).

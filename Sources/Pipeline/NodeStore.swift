@@ -46,6 +46,8 @@ struct NodeStore: Sendable {
     /// Held flows that copy through each meter (by its bit-rate id), and the meters.
     private(set) var meterUses: [UInt32: Int] = [:]
     private(set) var meters: [UInt32: MeterConfig] = [:]
+    /// Held flows that copy to each load-balanced service (by selector).
+    private(set) var balanceUses: [UInt32: Int] = [:]
 
     /// Each key, group and meter touched since the last `takeDelta`, as it was before.
     private var before: [PackedKey: PackedValue?] = [:]
@@ -55,6 +57,8 @@ struct NodeStore: Sendable {
     private(set) var groupsTouched: Set<UInt32> = []
     /// Meters (bit-rate ids) whose use count changed or that were marked to be checked.
     private(set) var metersTouched: Set<UInt32> = []
+    /// Load-balanced services (selectors) whose use count changed or that were marked.
+    private(set) var balancesTouched: Set<UInt32> = []
 
     var flowCount: Int { flows.count }
 
@@ -136,10 +140,15 @@ struct NodeStore: Sendable {
         Self.keep(&before[key, default: old?.value])
         old?.value.forEachGroup { count($0, -1) }
         old?.value.forEachMeteredCopy { countMeter($0, -1) }
+        old?.value.forEachBalancedCopy { Self.count(&balanceUses, &balancesTouched, $0, -1) }
         flows[key] = held
         held?.value.forEachGroup { count($0, 1) }
         held?.value.forEachMeteredCopy { countMeter($0, 1) }
+        held?.value.forEachBalancedCopy { Self.count(&balanceUses, &balancesTouched, $0, 1) }
     }
+
+    /// Marks a load-balanced service to be checked again (its tools' deliveries may have changed).
+    mutating func touchBalance(_ selector: UInt32) { balancesTouched.insert(selector) }
 
     private mutating func countMeter(_ id: UInt32, _ n: Int) { Self.count(&meterUses, &metersTouched, id, n) }
 
@@ -190,6 +199,7 @@ struct NodeStore: Sendable {
         groupsTouched = []
         metersBefore = [:]
         metersTouched = []
+        balancesTouched = []
         return d
     }
 

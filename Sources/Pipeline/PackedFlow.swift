@@ -24,6 +24,8 @@ struct PackedKey: Hashable, Sendable {
         static let condition = Fields(rawValue: 256)
         /// reg4: a rate-limited destination's meter (held in `data`).
         static let meterKey = Fields(rawValue: 512)
+        /// reg3: a load-balanced service's selector and tool (held in `data`).
+        static let balance = Fields(rawValue: 1024)
     }
 
     var table: UInt8
@@ -64,6 +66,7 @@ struct PackedKey: Hashable, Sendable {
     var multicast: Self { var k = self; k.fields.insert(.multicast); return k }
     func condition(_ c: UInt32) -> Self { var k = self; k.fields.insert(.condition); k.data = UInt64(c); return k }
     func meterKey(_ m: UInt32) -> Self { var k = self; k.fields.insert(.meterKey); k.data = UInt64(m); return k }
+    func balance(_ b: UInt32) -> Self { var k = self; k.fields.insert(.balance); k.data = UInt64(b); return k }
     func traffic(_ fields: [OXMField]) -> Self { var k = self; k.extra = TrafficFields.number(fields); return k }
 
     /// With a VLAN class's match (nil: every VLAN, nothing added).
@@ -93,6 +96,7 @@ struct PackedKey: Hashable, Sendable {
         if fields.contains(.label) { m.append(.register(SenderLabel.register, label)) }
         if fields.contains(.condition) { m.append(.register(CopyCondition.register, UInt32(truncatingIfNeeded: data))) }
         if fields.contains(.meterKey) { m.append(.register(MeterIDs.register, UInt32(truncatingIfNeeded: data))) }
+        if fields.contains(.balance) { m.append(.register(Balance.register, UInt32(truncatingIfNeeded: data))) }
         m += extraFields
         Match.normalize(&m)
         return Match(m)
@@ -135,6 +139,9 @@ struct PackedValue: Hashable, Sendable {
         /// A copy toward a rate-limited destination (`Action.meteredCopy`, its meter's id), and a
         /// flow's meter instruction (the first word when there is one).
         case meteredCopy = 11, meter = 12
+        /// A copy to a load-balanced service (`Action.balancedCopy`): selector in bits 0–31,
+        /// tools in 32–39, basis in 40–47.
+        case balancedCopy = 13
     }
 
     init(cookie: UInt64, actions: [Action], goto next: UInt8?) {
@@ -163,6 +170,9 @@ struct PackedValue: Hashable, Sendable {
         case .resubmit(let port, let table?) where port == Action.niciraInPort: out.append(word(.resubmit, UInt64(table)))
         case .clone where a.meteredCopyMeter != nil:
             out.append(word(.meteredCopy, UInt64(a.meteredCopyMeter ?? 0)))
+        case .clone where a.balancedCopy != nil:
+            let b = a.balancedCopy ?? (0, 0, 0)
+            out.append(word(.balancedCopy, UInt64(b.basis & 0xff) << 40 | UInt64(b.tools & 0xff) << 32 | UInt64(b.selector)))
         case .clone(let inner):
             // The other clone the pipeline makes: tun_dst, tun_id, a truncating output.
             guard inner.count == 3, case .setField(let ip) = inner[0], ip.id == .nxTunnelIPv4Dst,
@@ -194,6 +204,7 @@ struct PackedValue: Hashable, Sendable {
             case .setCondition: out.append(.setField(.register(CopyCondition.register, value)))
             case .resubmit: out.append(.resubmit(inPort: Action.niciraInPort, table: UInt8(truncatingIfNeeded: value)))
             case .meteredCopy: out.append(.meteredCopy(meter: value))
+            case .balancedCopy: out.append(.balancedCopy(selector: value, tools: Int(p >> 32 & 0xff), basis: UInt16(p >> 40 & 0xff)))
             case .meter: break
             case .outputTruncated: out.append(.outputTruncated(port: UInt16(truncatingIfNeeded: value), maxLength: length))
             case .cloneTunnel where i + 1 < words.count:
@@ -222,6 +233,12 @@ struct PackedValue: Hashable, Sendable {
         let words = [Kind.meter.rawValue << 56 | UInt64(id)] + actions.list
         v.actions = words.count == 1 ? .one(words[0]) : words.count == 2 ? .two(words[0], words[1]) : .many(words)
         return v
+    }
+
+    /// The load-balanced services its copies go to, by selector (first choices only: a down
+    /// tool's second choice is the balance unit's own).
+    func forEachBalancedCopy(_ body: (UInt32) -> Void) {
+        forEach(.balancedCopy) { if $0 & Balance.again == 0 { body($0) } }
     }
 
     /// The groups its actions output to.

@@ -37,6 +37,8 @@ public struct PipelineEngine: Sendable {
     /// Bit-rate meter id → the rate-limited destination it polices (checked against the
     /// destination's name when used: a released handle may have been reused).
     var meterDest: [UInt32: DestRef] = [:]
+    /// Load-balanced service's selector → its destination.
+    var balanceDest: [UInt32: DestRef] = [:]
 
     // Indexes across nodes.
     /// Ports known to the topology with OUT rules into a destination, by their network.
@@ -203,9 +205,18 @@ public struct PipelineEngine: Sendable {
 
     mutating func setPort(_ id: String, _ t: Topology.Port?) {
         let p = portRef(id)
-        let topo = t.map { PortTopo(node: nodeRef($0.node), ofport: $0.ofport, mac: EthernetAddress($0.mac), vlan: VLANCode($0.vlan)) }
+        let topo = t.map { PortTopo(node: nodeRef($0.node), ofport: $0.ofport, mac: EthernetAddress($0.mac), vlan: VLANCode($0.vlan), up: $0.up) }
         let old = ports[p].topo
         guard old != topo else { return }
+        // Only its link went up or down: that matters to load-balanced services' tools alone.
+        if var o = old, let t = topo {
+            o.up = t.up
+            if o == t {
+                ports[p].topo = topo
+                for d in ports[p].services where dests[d].legs.count > 1 { deliveryChanged.insert(d) }
+                return
+            }
+        }
         if let o = old {
             nodes[o.node].ports -= 1
             releaseNodes.insert(o.node)
@@ -213,7 +224,7 @@ public struct PipelineEngine: Sendable {
         if let t = topo { nodes[t.node].ports += 1 }
         // A tap service's port: where its copies go changed.
         for d in ports[p].services {
-            detachService(d, from: old)
+            detachService(d, from: old, port: p)
             attachService(d, to: topo)
             deliveryChanged.insert(d)
         }
@@ -221,10 +232,12 @@ public struct PipelineEngine: Sendable {
         touched.insert(p)
     }
 
-    /// A service's port `topo` stops (or starts) being where the service is.
-    mutating func detachService(_ d: DestRef, from topo: PortTopo?) {
+    /// A service's port `p` at `topo` stops (or starts) being where the service is.
+    mutating func detachService(_ d: DestRef, from topo: PortTopo?, port p: PortRef) {
         guard let t = topo else { return }
-        nodes[t.node].services.remove(d)
+        // The service stays on the node while another of its tools is there.
+        let another = dests[d].tools.contains { $0.port != p && ports[$0.port].services.contains(d) && ports[$0.port].topo?.node == t.node }
+        if !another { nodes[t.node].services.remove(d) }
         mark(t.node, .service(d))
         if let ofport = t.ofport {
             nodes[t.node].servicePorts[ofport, default: 0] -= 1
@@ -248,7 +261,7 @@ public struct PipelineEngine: Sendable {
     mutating func apply(_ delta: PolicyDelta) {
         // Services first (flows name them), flows and mirrors, then services gone.
         for (id, c) in delta.tapServices.sorted(by: { $0.key < $1.key }) {
-            if let s = c.new { setService(id, port: s.portID, key: s.tunnelKey, snaplen: s.snaplen, rate: s.rateLimit) }
+            if let s = c.new { setService(id, port: s.portID, key: s.tunnelKey, snaplen: s.snaplen, rate: s.rateLimit, more: s.moreTools) }
         }
         for (id, c) in delta.tapFlows.sorted(by: { $0.key < $1.key }) {
             let old = c.old.map(Self.relevant), new = c.new.map(Self.relevant)
@@ -323,40 +336,51 @@ public struct PipelineEngine: Sendable {
         deliveryChanged.insert(d)
     }
 
-    mutating func setService(_ id: ResourceID, port: String, key: UInt32, snaplen: UInt16? = nil, rate: RateLimit? = nil) {
+    mutating func setService(_ id: ResourceID, port: String, key: UInt32, snaplen: UInt16? = nil, rate: RateLimit? = nil,
+                             more: [ServiceTool] = []) {
         defer { setRate(destRef(.service(id)), rate) }
         let d = destRef(.service(id))
         let p = portRef(port)
+        var legs: [DestSlot.Leg] = []
+        if !more.isEmpty { legs = [DestSlot.Leg(port: p, key: key)] + more.map { DestSlot.Leg(port: portRef($0.portID), key: $0.tunnelKey) } }
         setSnaplen(d, snaplen)
         if case .service(_, let oldPort, let oldKey) = dests[d].kind {
-            guard oldPort != p || oldKey != key else { return }
-            // Never done by TaaS (a service's port and key are fixed): recompile everything.
+            guard oldPort != p || oldKey != key || dests[d].legs != legs else { return }
+            // Never done by TaaS (a service's ports and keys are fixed): recompile everything.
             detach(d)
             for n in nodes.all where nodes[n].present { fullNodes.insert(n) }
         } else {
             dests[d].uses += 1
         }
         dests[d].kind = .service(id: id, port: p, key: key)
+        dests[d].legs = legs
         dests[d].wireName = "key:\(key)"
-        groupService[GroupIDs.service(key: key)] = d
-        ports[p].services.append(d)
-        attachService(d, to: ports[p].topo)
+        if let selector = dests[d].balanceSelector { balanceDest[selector] = d }
+        for tool in dests[d].tools {
+            groupService[GroupIDs.service(key: tool.key)] = d
+            ports[tool.port].services.append(d)
+            attachService(d, to: ports[tool.port].topo)
+        }
         deliveryChanged.insert(d)
     }
 
-    /// Takes a service's destination off its port.
+    /// Takes a service's destination off its ports.
     mutating func detach(_ d: DestRef) {
-        guard case .service(_, let p, let key) = dests[d].kind else { return }
-        detachService(d, from: ports[p].topo)
-        ports[p].services.removeAll { $0 == d }
-        if groupService[GroupIDs.service(key: key)] == d { groupService[GroupIDs.service(key: key)] = nil }
-        touched.insert(p)
+        guard case .service = dests[d].kind else { return }
+        for tool in dests[d].tools {
+            ports[tool.port].services.removeAll { $0 == d }
+            detachService(d, from: ports[tool.port].topo, port: tool.port)
+            if groupService[GroupIDs.service(key: tool.key)] == d { groupService[GroupIDs.service(key: tool.key)] = nil }
+            touched.insert(tool.port)
+        }
+        if let selector = dests[d].balanceSelector, balanceDest[selector] == d { balanceDest[selector] = nil }
     }
 
     mutating func removeService(_ id: ResourceID) {
         guard let d = dests.find(.service(id)), case .service = dests[d].kind else { return }
         detach(d)
         dests[d].kind = .none
+        dests[d].legs = []
         if dests[d].rate != nil { meterDest[MeterIDs.of(dests[d].wireName)] = nil }
         dests[d].rate = nil
         dests[d].wireName = id.rawValue

@@ -23,6 +23,9 @@ struct UnitKey: Hashable, Sendable {
         /// Table 6 (and 7): a rate-limited destination's copies through its meters (`a`: the
         /// bit-rate meter id). Compiled with the meters, after every other unit.
         case metered
+        /// Table 8: a load-balanced service's copies to its tools (`a`: its selector). Compiled
+        /// after the metered units (whose flows may copy to it).
+        case balanced
     }
 
     var kind: Kind
@@ -47,5 +50,6 @@ struct UnitKey: Hashable, Sendable {
     static func labelMulticast(_ v: VLANCode, _ l: LabelRef) -> UnitKey { UnitKey(.labelMulticast, vlan: v, l) }
     static func labelReceiver(_ v: VLANCode, _ l: LabelRef, _ p: PortRef) -> UnitKey { UnitKey(.labelReceiver, vlan: v, l, p) }
     static func metered(_ meter: UInt32) -> UnitKey { UnitKey(.metered, Int32(bitPattern: meter)) }
+    static func balanced(_ selector: UInt32) -> UnitKey { UnitKey(.balanced, Int32(bitPattern: selector)) }
 
 }

@@ -40,22 +40,56 @@ extension PipelineEngine {
 
     /// The copy's delivery itself, unmetered.
     func rawDeliver(_ n: NodeRef, _ d: DestRef) -> Action? {
-        let snaplen = dests[d].snaplen
-        // Truncating outputs name 16-bit ports (all Open vSwitch gives); a larger number cannot be cut.
-        func output(_ port: UInt32) -> Action? {
-            guard let snaplen else { return .output(PortNumber(port)) }
-            return UInt16(exactly: port).map { .outputTruncated(port: $0, maxLength: UInt32(snaplen)) }
-        }
         switch dests[d].kind {
         case .none: return nil
-        case .mirror(let name): return nodes[n].managedPorts[name].flatMap(output)
+        case .mirror(let name): return nodes[n].managedPorts[name].flatMap { output(d, $0) }
         case .service(_, let port, let key):
-            guard let t = ports[port].topo, let number = t.ofport else { return nil }
-            if t.node == n { return output(number) }
-            guard let tunnel = nodes[n].tunnel, nodes[t.node].present, let encap = nodes[t.node].encap else { return nil }
-            guard snaplen != nil else { return .group(GroupIDs.service(key: key)) }
-            return output(tunnel).map { .clone([.setField(.tunnelIPv4Dst(encap)), .setField(.tunnelID(UInt64(key))), $0]) }
+            // Several tools: table 8 delivers to the one the hash picks (none while every tool is down).
+            if let selector = dests[d].balanceSelector {
+                guard dests[d].legs.contains(where: { toolDeliver(n, d, $0) != nil }) else { return nil }
+                return .balancedCopy(selector: selector, tools: dests[d].legs.count, basis: 0)
+            }
+            return toolDeliver(n, d, DestSlot.Leg(port: port, key: key))
         }
+    }
+
+    /// Output to a port of this node, cut to the destination's snap length. Truncating outputs
+    /// name 16-bit ports (all Open vSwitch gives); a larger number cannot be cut.
+    func output(_ d: DestRef, _ port: UInt32) -> Action? {
+        guard let snaplen = dests[d].snaplen else { return .output(PortNumber(port)) }
+        return UInt16(exactly: port).map { .outputTruncated(port: $0, maxLength: UInt32(snaplen)) }
+    }
+
+    /// A copy to one tool port of service `d` from node `n` (nil: not possible now). A tool of a
+    /// load-balanced service must also be up: a down tool's share goes to the others.
+    func toolDeliver(_ n: NodeRef, _ d: DestRef, _ tool: DestSlot.Leg) -> Action? {
+        guard let t = ports[tool.port].topo, let number = t.ofport, t.up || dests[d].legs.count <= 1 else { return nil }
+        if t.node == n { return output(d, number) }
+        guard let tunnel = nodes[n].tunnel, nodes[t.node].present, let encap = nodes[t.node].encap else { return nil }
+        guard dests[d].snaplen != nil else { return .group(GroupIDs.service(key: tool.key)) }
+        return output(d, tunnel).map { .clone([.setField(.tunnelIPv4Dst(encap)), .setField(.tunnelID(UInt64(tool.key))), $0]) }
+    }
+
+    /// A load-balanced service's table 8 on node `n` (while flows there copy to it): per tool,
+    /// reg3 = selector | tool → the copy to that tool; a down tool's flow hashes again over the
+    /// live tools (bit 7 set, basis tool + 1), and reg3 = selector | 0x80 | i → the i-th live tool.
+    func compileBalanced(_ n: NodeRef, _ selector: UInt32) -> [(key: PackedKey, value: PackedValue)] {
+        guard nodes[n].present, (nodes[n].store.balanceUses[selector] ?? 0) > 0, let d = balanceDest[selector], dests.key(d) != nil,
+              dests[d].balanceSelector == selector else { return [] }
+        let legs = dests[d].legs
+        let deliveries = legs.map { toolDeliver(n, d, $0) }
+        let live = deliveries.compactMap { $0 }
+        guard !live.isEmpty else { return [] }
+        let cookie = Cookie.make(.service, "balance:" + dests[d].wireName)
+        var b = FlowBuilder()
+        for (i, a) in deliveries.enumerated() {
+            let again = Action.balancedCopy(selector: selector | Balance.again, tools: live.count, basis: UInt16(i + 1))
+            b.add(PackedKey(Table.balance, 100).balance(selector | UInt32(i)), cookie, [a ?? again], goto: nil)
+        }
+        if live.count < legs.count {
+            for (i, a) in live.enumerated() { b.add(PackedKey(Table.balance, 100).balance(selector | Balance.again | UInt32(i)), cookie, [a], goto: nil) }
+        }
+        return b.flows
     }
 
     /// The actions that copy to these destinations, in a fixed order: local ports by number, then groups.
@@ -133,7 +167,7 @@ extension PipelineEngine {
         case .group(let id): (1, UInt64(id), 0)
         // Where the service's group would be: by its tunnel key; copies through a meter after, by meter.
         case .clone:
-            if let meter = a.meteredCopyMeter { (1, UInt64(meter), 2) } else {
+            if let meter = a.meteredCopyMeter { (1, UInt64(meter), 2) } else if let b = a.balancedCopy { (1, UInt64(b.selector), 3) } else {
                 (1, a.cloneTunnelKey.map { UInt64(GroupIDs.service(key: UInt32(truncatingIfNeeded: $0))) } ?? 0, 1)
             }
         default: (2, 0, 0)
@@ -182,13 +216,15 @@ extension PipelineEngine {
             if let tunnel = node.tunnel { b.add(PackedKey(Table.ingress, 190).inPort(tunnel), base, [], goto: nil) }
 
         case .service:
-            // A tap service whose port is here: receive-only, and the end of its tunnel.
-            guard case .service(let id, let port, let key) = dests[u.a].kind, let t = ports[port].topo, t.node == n,
-                  let number = t.ofport else { break }
+            // A tap service's tool ports here: receive-only, and each the end of its tunnel key.
+            guard case .service(let id, _, _) = dests[u.a].kind else { break }
             let cookie = Cookie.make(.service, id.rawValue)
-            b.add(PackedKey(Table.ingress, 180).inPort(number), cookie, [], goto: nil)
-            if let tunnel = node.tunnel {
-                b.add(PackedKey(Table.ingress, 200).inPort(tunnel).tunnelID(UInt64(key)), cookie, [.output(PortNumber(number))], goto: nil)
+            for tool in dests[u.a].tools {
+                guard let t = ports[tool.port].topo, t.node == n, let number = t.ofport else { continue }
+                b.add(PackedKey(Table.ingress, 180).inPort(number), cookie, [], goto: nil)
+                if let tunnel = node.tunnel {
+                    b.add(PackedKey(Table.ingress, 200).inPort(tunnel).tunnelID(UInt64(tool.key)), cookie, [.output(PortNumber(number))], goto: nil)
+                }
             }
 
         case .classify:
@@ -227,6 +263,9 @@ extension PipelineEngine {
 
         case .metered:
             return compileMetered(n, UInt32(bitPattern: u.a)).flows
+
+        case .balanced:
+            return compileBalanced(n, UInt32(bitPattern: u.a))
 
         case .labelMulticast:
             guard let net = node.networks[u.vlan], net.labels[u.a] != nil else { break }

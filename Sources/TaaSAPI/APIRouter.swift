@@ -43,6 +43,9 @@ public enum TaaSAPI {
                 ["alias": "taas-rate-limit", "name": "Rate limits for TaaS",
                  "description": "max_kbps, max_burst_kbps, max_kpps on tap services and tap mirrors: copies policed by a meter where they are made",
                  "updated": "2026-12-06T00:00:00Z", "links": []],
+                ["alias": "taas-tool-balancing", "name": "Load-balanced tools for TaaS",
+                 "description": "port_ids on tap services: each copy goes to exactly one tool port, by a symmetric hash of its 5-tuple",
+                 "updated": "2026-12-07T00:00:00Z", "links": []],
                 ["alias": "taas-traffic-filter", "name": "Traffic filters for TaaS",
                  "description": "ethertype, protocol, source/destination IP prefixes and port ranges on tap flows: only matching frames are copied",
                  "updated": "2026-12-06T00:00:00Z", "links": []],
@@ -51,20 +54,21 @@ public enum TaaSAPI {
         }
 
         ResourceRoutes(plural: "tap_services", singular: "tap_service", service: service, maxBody: maxBodySize,
-                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "snaplen", "max_kbps", "max_burst_kbps",
-                                "max_kpps", "status", "status_reason"],
+                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "port_ids", "snaplen", "max_kbps",
+                                "max_burst_kbps", "max_kpps", "status", "status_reason"],
                        list: { t, c in Render.services(t.tapServices(by: c), statuses) },
                        show: { t, id, c in Render.service(try t.tapService(id, by: c), statuses.state(.tapService, id)) },
                        create: { t, a, c, rng in
+                           let ports = try a.toolPorts()
                            let s = try t.createTapService(.init(projectID: try a.project(), name: try a.string("name") ?? "",
                                                                 description: try a.string("description") ?? "",
-                                                                portID: try a.string("port_id", required: true) ?? "",
-                                                                snaplen: try a.snaplen() ?? nil, rateLimit: try a.rateLimit()),
+                                                                portID: ports[0], snaplen: try a.snaplen() ?? nil,
+                                                                rateLimit: try a.rateLimit(), morePortIDs: Array(ports.dropFirst())),
                                                           id: .random(using: &rng), by: c)
                            return Render.service(s, .down)
                        },
-                       createAllowed: ["name", "description", "port_id", "snaplen", "max_kbps", "max_burst_kbps", "max_kpps", "project_id",
-                                       "tenant_id"],
+                       createAllowed: ["name", "description", "port_id", "port_ids", "snaplen", "max_kbps", "max_burst_kbps", "max_kpps",
+                                       "project_id", "tenant_id"],
                        updateAllowed: ["name", "description", "snaplen", "max_kbps", "max_burst_kbps", "max_kpps"],
                        update: { t, id, u, c in
                            Render.service(try t.updateTapService(id, u, by: c), statuses.state(.tapService, id))

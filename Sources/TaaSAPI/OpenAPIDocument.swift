@@ -171,6 +171,9 @@ public enum OpenAPIDocument {
     nonisolated(unsafe) static let resources: [Resource] = [
         Resource(plural: "tap_services", singular: "tap_service", title: "TapService",
                  create: common + [("port_id", text.merging(["description": "Destination port (its iface-id); receives the copies"]) { $1 }),
+                                   ("port_ids", ["type": "array", "minItems": 1, "maxItems": 16,
+                                                 "items": ["type": "string", "minLength": 1, "maxLength": 255],
+                                                 "description": "Tool ports (extension taas-tool-balancing), the first being port_id: each copy goes to exactly one, chosen by a symmetric hash of its IP addresses, protocol and TCP/UDP/SCTP ports, so both directions of a connection reach the same tool; a tool whose port is down gives its share to the others"]),
                                    ("snaplen", snaplen)] + rateLimit,
                  required: ["port_id"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)],
                  updatable: [("snaplen", snaplen)] + rateLimit),

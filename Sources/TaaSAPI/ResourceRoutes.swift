@@ -165,6 +165,25 @@ extension Attributes {
         return RateLimit.Change(maxKbps: try int("max_kbps"), maxBurstKbps: try int("max_burst_kbps"), maxKpps: try int("max_kpps"))
     }
 
+    /// A tap service's tool ports: `port_ids` (a non-empty list, its first equal to `port_id` when
+    /// both are given) or `port_id` alone. Checked further (count, repeats) by the policy.
+    func toolPorts() throws -> [String] {
+        guard let raw = values["port_ids"], !(raw is NSNull) else { return [try string("port_id", required: true) ?? ""] }
+        guard let list = raw as? [Any], !list.isEmpty else {
+            throw APIError.badRequest("Invalid input for port_ids. Reason: '\(raw)' is not a non-empty list of port ids.")
+        }
+        let ports = try list.map { item -> String in
+            guard let s = item as? String, !s.isEmpty, s.count <= 255 else {
+                throw APIError.badRequest("Invalid input for port_ids. Reason: '\(item)' is not a valid port id.")
+            }
+            return s
+        }
+        if let first = try string("port_id"), first != ports[0] {
+            throw APIError.badRequest("Invalid input for port_id. Reason: '\(first)' is not the first of port_ids ('\(ports[0])').")
+        }
+        return ports
+    }
+
     /// nil: not given; `.some(nil)`: null (whole frames); else the number, checked by the policy.
     func snaplen() throws -> Int?? {
         guard let raw = values["snaplen"] else { return nil }

@@ -78,6 +78,7 @@ struct CommonFields: Sendable {
 struct TapServiceView: ResourceView {
     var common: CommonFields
     var portID: String
+    var portIDs: [String]
     var snaplen: Int?
     var rate: RateLimit?
     var id: String { common.id }
@@ -85,6 +86,7 @@ struct TapServiceView: ResourceView {
     init(_ s: TapService, _ state: ResourceState) {
         common = CommonFields(id: s.id, projectID: s.projectID, name: s.name, description: s.description, state: state)
         portID = s.portID
+        portIDs = s.portIDs
         snaplen = s.snaplen.map(Int.init)
         rate = s.rateLimit
     }
@@ -92,6 +94,7 @@ struct TapServiceView: ResourceView {
     func text(_ field: String) -> String? {
         switch field {
         case "port_id": portID
+        case "port_ids": portIDs.joined(separator: ",")
         case "snaplen": snaplen.map(String.init) ?? ""
         default: RateFields.text(rate, field) ?? common.text(field)
         }
@@ -101,6 +104,7 @@ struct TapServiceView: ResourceView {
         var w = FieldWriter(encoder)
         try common.putHead(&w)
         try w.put("port_id", portID)
+        try w.put("port_ids", portIDs)
         try w.put("snaplen", snaplen)
         try RateFields.put(rate, &w)
         try common.putStatus(&w)

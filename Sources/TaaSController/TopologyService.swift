@@ -124,9 +124,9 @@ public actor TopologyService {
             mirrors[id] = c.new
             for m in [c.old, c.new].compactMap({ $0 }) { ports.insert(m.portID) }
         }
-        for (_, c) in d.tapServices where c.old?.portID != c.new?.portID {
-            if let old = c.old { servicePorts.remove(old.portID); ports.insert(old.portID) }
-            if let new = c.new { servicePorts.insert(new.portID); ports.insert(new.portID) }
+        for (_, c) in d.tapServices where c.old?.portIDs != c.new?.portIDs {
+            for p in c.old?.portIDs ?? [] { servicePorts.remove(p); ports.insert(p) }
+            for p in c.new?.portIDs ?? [] { servicePorts.insert(p); ports.insert(p) }
         }
         guard !ports.isEmpty else { return }
         ensureManagedPorts(sessions(ofPorts: ports))

@@ -94,15 +94,19 @@ public struct PolicyTable: Sendable {
         let old = services[id]
         if journal != nil, journal?.services.keys.contains(id) == false { journal?.services[id] = .some(old) }
         if let old {
-            serviceByPort[old.portID] = nil
-            usedKeys.remove(old.tunnelKey)
-            keyCursor = min(keyCursor, UInt64(old.tunnelKey))
+            for t in old.tools {
+                serviceByPort[t.portID] = nil
+                usedKeys.remove(t.tunnelKey)
+                keyCursor = min(keyCursor, UInt64(t.tunnelKey))
+            }
             counts[old.projectID, default: .init()].services -= 1
         }
         services[id] = new
         if let new {
-            serviceByPort[new.portID] = id
-            usedKeys.insert(new.tunnelKey)
+            for t in new.tools {
+                serviceByPort[t.portID] = id
+                usedKeys.insert(t.tunnelKey)
+            }
             counts[new.projectID, default: .init()].services += 1
         }
     }
@@ -150,10 +154,12 @@ public struct PolicyTable: Sendable {
         public var portID: String
         public var snaplen: Int?
         public var rateLimit: RateLimit.Change
+        /// Tool ports after `portID` (`port_ids` less its first), to balance copies over.
+        public var morePortIDs: [String]
         public init(projectID: String? = nil, name: String = "", description: String = "", portID: String, snaplen: Int? = nil,
-                    rateLimit: RateLimit.Change = .init()) {
+                    rateLimit: RateLimit.Change = .init(), morePortIDs: [String] = []) {
             self.projectID = projectID; self.name = name; self.description = description; self.portID = portID; self.snaplen = snaplen
-            self.rateLimit = rateLimit
+            self.rateLimit = rateLimit; self.morePortIDs = morePortIDs
         }
     }
 
@@ -242,27 +248,46 @@ public struct PolicyTable: Sendable {
         let project = try owningProject(r.projectID, caller)
         let snaplen = try Self.checkSnaplen(r.snaplen)
         let rate = try RateLimit.applying(r.rateLimit, to: nil)
-        let port = try visiblePort(r.portID, caller)
-        if let other = serviceByPort[port.id] {
-            throw PolicyError(.conflict, "PortInUse", "port \(port.id) is already the destination of tap service \(other)")
+        let portIDs = [r.portID] + r.morePortIDs
+        guard portIDs.count <= ServiceTools.maximum else {
+            throw PolicyError(.badRequest, "InvalidInput", "port_ids: \(portIDs.count) ports, at most \(ServiceTools.maximum) tools per tap service")
+        }
+        var seen: Set<String> = []
+        for p in portIDs where !seen.insert(p).inserted {
+            throw PolicyError(.badRequest, "InvalidInput", "port_ids: port \(p) is listed twice")
+        }
+        var ports: [PortRecord] = []
+        for p in portIDs {
+            let port = try visiblePort(p, caller)
+            if let other = serviceByPort[port.id] {
+                throw PolicyError(.conflict, "PortInUse", "port \(port.id) is already the destination of tap service \(other)")
+            }
+            ports.append(port)
         }
         try checkQuota(configuration.quotas.tapServices, counts[project]?.services ?? 0, "tap services", project)
         guard services[id] == nil else { throw PolicyError(.conflict, "TapServiceExists", "tap service \(id) already exists") }
-        guard let key = freeKey() else {
-            throw PolicyError(.conflict, "TunnelKeysExhausted", "no free tunnel key left in \(configuration.tunnelKeys)")
+        // One key per tool: copies for a tool on another node name it on the wire.
+        var keys: [UInt32] = []
+        for _ in ports {
+            guard let key = freeKey(skipping: keys) else {
+                throw PolicyError(.conflict, "TunnelKeysExhausted", "no free tunnel key left in \(configuration.tunnelKeys)")
+            }
+            keys.append(key)
         }
-        let s = TapService(id: id, projectID: project, name: r.name, description: r.description, portID: port.id, tunnelKey: key,
-                           snaplen: snaplen, rateLimit: rate)
+        let more = zip(ports, keys).dropFirst().map { ServiceTool(portID: $0.0.id, tunnelKey: $0.1) }
+        let s = TapService(id: id, projectID: project, name: r.name, description: r.description, portID: ports[0].id, tunnelKey: keys[0],
+                           snaplen: snaplen, rateLimit: rate, moreTools: more)
         setService(id, s)
         return s
     }
 
     /// The lowest free tunnel key: the search starts at the cursor, below which none is free.
-    private mutating func freeKey() -> UInt32? {
+    /// `skipping`: keys handed out for the same service, not yet in use.
+    private mutating func freeKey(skipping taken: [UInt32] = []) -> UInt32? {
         let keys = configuration.tunnelKeys
         var k = max(keyCursor, UInt64(keys.lowerBound))
-        while k <= UInt64(keys.upperBound), usedKeys.contains(UInt32(k)) { k += 1 }
-        keyCursor = k
+        while k <= UInt64(keys.upperBound), usedKeys.contains(UInt32(k)) || taken.contains(UInt32(k)) { k += 1 }
+        if taken.isEmpty { keyCursor = k }
         return k <= UInt64(keys.upperBound) ? UInt32(k) : nil
     }
 
@@ -302,7 +327,7 @@ public struct PolicyTable: Sendable {
         let project = try owningProject(r.projectID, caller)
         let service = try tapService(r.tapServiceID, by: caller)
         let port = try visiblePort(r.sourcePort, caller)
-        if port.id == service.portID {
+        if service.portIDs.contains(port.id) {
             throw PolicyError(.conflict, "PortIsTapServiceDestination",
                               "port \(port.id) is the destination of tap service \(service.id) and cannot also be its source")
         }

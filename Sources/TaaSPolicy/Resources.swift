@@ -103,12 +103,32 @@ public struct TapService: Hashable, Sendable, Codable {
     public var snaplen: UInt16?
     /// Copies to this service are policed to this rate where they are made (nil: no limit).
     public var rateLimit: RateLimit?
+    /// Tool ports beyond `portID` (`port_ids` after the first): each copy goes to exactly one of
+    /// them all, chosen by a symmetric hash of its 5-tuple. Empty: every copy to `portID`.
+    public var moreTools: [ServiceTool]
 
     public init(id: ResourceID, projectID: String, name: String, description: String, portID: String, tunnelKey: UInt32,
-                snaplen: UInt16? = nil, rateLimit: RateLimit? = nil) {
+                snaplen: UInt16? = nil, rateLimit: RateLimit? = nil, moreTools: [ServiceTool] = []) {
         self.id = id; self.projectID = projectID; self.name = name; self.description = description; self.portID = portID
-        self.tunnelKey = tunnelKey; self.snaplen = snaplen; self.rateLimit = rateLimit
+        self.tunnelKey = tunnelKey; self.snaplen = snaplen; self.rateLimit = rateLimit; self.moreTools = moreTools
     }
+
+    /// Every tool port, the first one (`port_id`) first.
+    public var portIDs: [String] { [portID] + moreTools.map(\.portID) }
+    /// Every tool port with the tunnel key that names it between nodes.
+    public var tools: [ServiceTool] { [ServiceTool(portID: portID, tunnelKey: tunnelKey)] + moreTools }
+}
+
+/// A tool port of a tap service and its own tunnel key (copies for it from other nodes carry it).
+public struct ServiceTool: Hashable, Sendable, Codable {
+    public var portID: String
+    public var tunnelKey: UInt32
+    public init(portID: String, tunnelKey: UInt32) { self.portID = portID; self.tunnelKey = tunnelKey }
+}
+
+/// How many tool ports one tap service may spread its copies over.
+public enum ServiceTools {
+    public static let maximum = 16
 }
 
 /// How short a copy may be cut: Open vSwitch refuses less than an Ethernet header.

@@ -107,12 +107,28 @@ public final class SQLitePolicyStore: PolicyStore {
                 }
             }
         }
+        m.registerMigration("v6: more tool ports of load-balanced tap services") { db in
+            try db.execute(sql: """
+                CREATE TABLE tap_service_tool (
+                    tap_service_id TEXT NOT NULL REFERENCES tap_service(id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL CHECK (position BETWEEN 1 AND 15),
+                    port_id TEXT NOT NULL UNIQUE,
+                    tunnel_key INTEGER NOT NULL UNIQUE,
+                    PRIMARY KEY (tap_service_id, position)
+                )
+                """)
+        }
         return m
     }
 
     public func load() throws -> PolicySnapshot {
         try pool.read { db in
-            let services = try Row.fetchAll(db, sql: "SELECT * FROM tap_service ORDER BY id").map(Self.service)
+            var tools: [String: [ServiceTool]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM tap_service_tool ORDER BY tap_service_id, position") {
+                tools[row["tap_service_id"], default: []].append(ServiceTool(portID: row["port_id"],
+                                                                             tunnelKey: UInt32(truncatingIfNeeded: row["tunnel_key"] as Int64)))
+            }
+            let services = try Row.fetchAll(db, sql: "SELECT * FROM tap_service ORDER BY id").map { try Self.service($0, tools) }
             let flows = try Row.fetchAll(db, sql: "SELECT * FROM tap_flow ORDER BY id").map(Self.flow)
             var keys: [String: [Direction: UInt32]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM tap_mirror_key") {
@@ -142,6 +158,13 @@ public final class SQLitePolicyStore: PolicyStore {
                         """).execute(arguments: StatementArguments(
                             [s.id.rawValue, s.projectID, s.name, s.description, s.portID, Int64(s.tunnelKey), s.snaplen.map { Int64($0) }]
                                 + Self.columns(s.rateLimit)))
+                    // A service's tools are set at creation; an update leaves them as they are.
+                    for (i, t) in s.moreTools.enumerated() {
+                        try db.cachedStatement(sql: """
+                            INSERT INTO tap_service_tool (tap_service_id, position, port_id, tunnel_key) VALUES (?, ?, ?, ?)
+                            ON CONFLICT(tap_service_id, position) DO NOTHING
+                            """).execute(arguments: [s.id.rawValue, i + 1, t.portID, Int64(t.tunnelKey)])
+                    }
                 case .deleteTapService(let id):
                     try db.cachedStatement(sql: "DELETE FROM tap_service WHERE id = ?").execute(arguments: [id.rawValue])
                 case .saveTapFlow(let f):
@@ -199,10 +222,11 @@ public final class SQLitePolicyStore: PolicyStore {
         return id
     }
 
-    static func service(_ row: Row) throws -> TapService {
-        TapService(id: try id(row, "id"), projectID: row["project_id"], name: row["name"], description: row["description"],
-                   portID: row["port_id"], tunnelKey: UInt32(truncatingIfNeeded: row["tunnel_key"] as Int64? ?? 0), snaplen: snaplen(row),
-                   rateLimit: rateLimit(row))
+    static func service(_ row: Row, _ tools: [String: [ServiceTool]]) throws -> TapService {
+        let sid = try id(row, "id")
+        return TapService(id: sid, projectID: row["project_id"], name: row["name"], description: row["description"],
+                          portID: row["port_id"], tunnelKey: UInt32(truncatingIfNeeded: row["tunnel_key"] as Int64? ?? 0), snaplen: snaplen(row),
+                          rateLimit: rateLimit(row), moreTools: tools[sid.rawValue] ?? [])
     }
 
     static func flow(_ row: Row) throws -> TapFlow {

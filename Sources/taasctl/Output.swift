@@ -31,6 +31,7 @@ enum Output {
         case .none, is NSNull: return ""
         case let s as String: return s
         case let d as [String: Any]: return d.keys.sorted().map { "\($0)=\(text(d[$0]))" }.joined(separator: ", ")
+        case let l as [Any]: return l.map { text($0) }.joined(separator: ",")
         case .some(let x): return "\(x)"
         }
     }
@@ -40,6 +41,7 @@ enum Output {
         case .none, is NSNull: return "null"
         case let s as String: return "\"\(s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\""
         case let d as [String: Any]: return "{" + d.keys.sorted().map { "\($0): \(yaml(d[$0]))" }.joined(separator: ", ") + "}"
+        case let l as [Any]: return "[" + l.map { yaml($0) }.joined(separator: ", ") + "]"
         case .some(let x): return "\(x)"
         }
     }

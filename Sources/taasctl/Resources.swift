@@ -12,7 +12,7 @@ struct Kind {
     var truncates = false
 
     static let service = Kind(singular: "tap_service", plural: "tap_services", path: "/v2.0/taas/tap_services", what: "tap service",
-                              columns: ["id", "name", "port_id", "snaplen", "max_kbps", "max_kpps", "status", "project_id", "description"],
+                              columns: ["id", "name", "port_ids", "snaplen", "max_kbps", "max_kpps", "status", "project_id", "description"],
                               truncates: true)
     static let flow = Kind(singular: "tap_flow", plural: "tap_flows", path: "/v2.0/taas/tap_flows", what: "tap flow",
                            columns: ["id", "name", "tap_service_id", "source_port", "direction", "vlan_filter", "status", "status_reason"])
@@ -80,15 +80,22 @@ struct Service: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tap service on a port.")
         @OptionGroup var c: Connection
         @Option var name: String = ""
-        @Option(help: "The destination port (id or name).") var port: String
+        @Option(help: ArgumentHelp("The destination port (id or name). Repeat it to spread the copies over several tool ports: "
+                                   + "each copy goes to one of them, both directions of a connection to the same one.", valueName: "port"))
+        var port: [String]
         @Option(help: "Cut every copy to this many bytes (14-65535); whole frames when not given.") var snaplen: Int?
         @OptionGroup var rate: RateOptions
         @Option var description: String = ""
-        func validate() throws { try rate.validate() }
+        func validate() throws {
+            guard !port.isEmpty else { throw ValidationError("Missing expected argument '--port <port>'") }
+            try rate.validate()
+        }
         func run() async throws {
             try await reporting {
-                let portID = try await c.client.resolve("ports", "/v2.0/ports", port, what: "port")
-                var a: [String: Any] = ["name": name, "port_id": portID, "description": description]
+                var portIDs: [String] = []
+                for p in port { portIDs.append(try await c.client.resolve("ports", "/v2.0/ports", p, what: "port")) }
+                var a: [String: Any] = ["name": name, "port_id": portIDs[0], "description": description]
+                if portIDs.count > 1 { a["port_ids"] = portIDs }
                 if let snaplen { a["snaplen"] = snaplen }
                 a.merge(rate.attributes) { $1 }
                 try await Kind.service.create(c, a)

@@ -74,6 +74,15 @@ import Testing
             #expect(code == 64 && err.contains("--source-port"), "\(err)")
             (code, out, _) = try await ctl("port", "list")
             #expect(code == 0 && out.contains("binding:host_id") && out.contains("node2"))
+            // Several tool ports: --port repeated, shown as port_ids.
+            (code, out, err) = try await ctl("tap", "service", "create", "--name", "ids", "--port", "web", "--port", "analyzer", "-f", "json")
+            #expect(code == 1 && err.contains("PortInUse"), "analyzer is an's port: \(out)\(err)")
+            (code, out, err) = try await ctl("tap", "service", "create", "--name", "ids", "--port", "web", "--port", "db", "-f", "json")
+            #expect(code == 0 && object(out)["port_ids"] as? [String] == [APIFixture.ports[1].id, APIFixture.ports[2].id], "\(out)\(err)")
+            (code, out, _) = try await ctl("tap", "service", "list")
+            #expect(code == 0 && out.contains("\(APIFixture.ports[1].id),\(APIFixture.ports[2].id)"), "\(out)")
+            (code, _, err) = try await ctl("tap", "service", "delete", "ids")
+            #expect(code == 0, "\(err)")
 
             // Ambiguous names are an error that lists the candidates.
             _ = try await ctl("tap", "service", "create", "--name", "dup", "--port", "web")

@@ -47,6 +47,8 @@ struct OVSComparisonTests {
         "in_port=4 actions=write_actions(set_field:0x5->reg3,group:1),goto_table:9",
         "in_port=4 actions=clear_actions",
         "in_port=4 actions=set_field:0x1005->vlan_tci,output:1",
+        "in_port=1 actions=clone(set_field:0xf0000100->reg3,multipath(symmetric_l3l4+udp,0,hrw,3,0,NXM_NX_REG3[0..6]),resubmit(,8)),output:2",
+        "reg3=0xf0000181 actions=multipath(eth_src,7,modulo_n,128,0,NXM_NX_REG0[]),multipath(symmetric_l4,65535,iter_hash,2,5,NXM_NX_REG15[8..15])",
     ]
 
     @Test("render(parse(line)) is what ovs-ofctl prints back", arguments: flows)

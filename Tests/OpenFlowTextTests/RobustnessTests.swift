@@ -119,7 +119,7 @@ struct RobustnessTests {
     static func randomAction(_ rng: inout SplitMix, depth: Int = 0) -> Action {
         let port = PortNumber([1, 7, 0xff05, 0xffff_ff05, 0xffff_fff8, 0xffff_fffd, 0xffff_ffff, 70000].randomElement(using: &rng)!)
         let u16 = UInt16.random(in: 0...UInt16.max, using: &rng), u8 = UInt8.random(in: 0...255, using: &rng)
-        switch Int.random(in: 0..<25, using: &rng) {
+        switch Int.random(in: 0..<26, using: &rng) {
         case 0: return .output(port: port, maxLength: Bool.random(using: &rng) ? 0 : u16)
         case 1: return .copyTTLOut
         case 2: return .copyTTLIn
@@ -140,6 +140,12 @@ struct RobustnessTests {
         case 19: return .outputTruncated(port: u16, maxLength: UInt32.random(in: 0...UInt32.max, using: &rng))
         case 20: return .experimenter(id: UInt32.random(in: 0...UInt32.max, using: &rng), body: randomBytes(Int.random(in: 0...12, using: &rng), &rng))
         case 21 where depth < 2: return .clone((0..<Int.random(in: 0...3, using: &rng)).map { _ in randomAction(&rng, depth: depth + 1) })
+        case 22:
+            let offset = UInt8.random(in: 0...31, using: &rng)
+            return .multipath(Multipath(fields: Multipath.Fields.allCases.randomElement(using: &rng)!, basis: u16,
+                                        algorithm: Multipath.Algorithm.allCases.randomElement(using: &rng)!, links: Int.random(in: 1...65536, using: &rng),
+                                        argument: UInt32.random(in: 0...UInt32.max, using: &rng), register: UInt8.random(in: 0...15, using: &rng),
+                                        offset: offset, bits: UInt8.random(in: 1...(32 - offset), using: &rng)))
         default: return .unknown(type: u16, body: randomBytes(4, &rng))
         }
     }

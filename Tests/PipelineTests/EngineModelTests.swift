@@ -53,12 +53,19 @@ import Topology
         switch roll {
         case 0..<8:
             // A tap service on a port that has none.
-            let used = Set(w.services.values.map(\.portID))
+            let used = Set(w.services.values.flatMap(\.portIDs))
             guard let port = pick(w.portIDs.filter { !used.contains($0) }) else { break }
-            let key = UInt32(0xf0_0000 + Int.random(in: 0..<4096, using: &g))
-            guard !w.services.values.contains(where: { $0.tunnelKey == key }) else { break }
+            let key = UInt32(0xf0_0000 + Int.random(in: 0..<4096, using: &g) * 4)
+            guard !w.services.values.contains(where: { $0.tools.contains { $0.tunnelKey >> 2 == key >> 2 } }) else { break }
+            // Sometimes load-balanced over one or two more tools (keys key+1, key+2).
+            var more: [ServiceTool] = []
+            for i in 0..<(Int.random(in: 0..<3, using: &g) == 0 ? Int.random(in: 1...2, using: &g) : 0) {
+                let taken = used.union([port] + more.map(\.portID))
+                guard let extra = pick(w.portIDs.filter { !taken.contains($0) }) else { break }
+                more.append(ServiceTool(portID: extra, tunnelKey: key + UInt32(i) + 1))
+            }
             let s = TapService(id: w.id(), projectID: "p", name: "", description: "", portID: port, tunnelKey: key,
-                               snaplen: pick([nil, nil, 64, 128]) ?? nil, rateLimit: pick(Self.rates) ?? nil)
+                               snaplen: pick([nil, nil, 64, 128]) ?? nil, rateLimit: pick(Self.rates) ?? nil, moreTools: more)
             w.services[s.id] = s
             d.tapServices[s.id] = .added(s)
         case 8..<11:
@@ -73,7 +80,7 @@ import Topology
         case 11..<36:
             // A tap flow (sometimes several at once, as a bulk create).
             for _ in 0..<(Int.random(in: 0..<5, using: &g) == 0 ? 4 : 1) {
-                guard let s = pick(Array(w.services.values)), let source = pick(w.portIDs.filter { $0 != s.portID }) else { break }
+                guard let s = pick(Array(w.services.values)), let source = pick(w.portIDs.filter { !s.portIDs.contains($0) }) else { break }
                 let direction = pick(Direction.allCases) ?? .both
                 let filter = Int.random(in: 0..<3, using: &g) == 0 ? (pick(w.filters) ?? nil) : nil
                 // Traffic filters from a small set, so that tap flows share and overlap them.

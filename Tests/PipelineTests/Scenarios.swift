@@ -14,6 +14,8 @@ enum Scenarios {
         var mirrors: [TapMirror] = []
         /// Nodes whose programs go into the golden files.
         var nodes: [String]
+        /// Ports whose link is down.
+        var down: Set<String> = []
     }
 
     static func id(_ n: Int) -> ResourceID { ResourceID(String(format: "00000000-0000-4000-8000-%012x", n))! }
@@ -21,13 +23,13 @@ enum Scenarios {
     /// node1, node2, node3, each with a tunnel port 100; VMs with fixed numbers and MACs; the
     /// scenario's service ports isolated in VLAN 4095 as taasd leaves them. (The real-OVS lab
     /// builds the same.)
-    static func topology(servicePorts: Set<String>) -> Topology {
+    static func topology(servicePorts: Set<String>, down: Set<String> = []) -> Topology {
         func port(_ name: String, _ node: Int, _ ofport: UInt32, vlan: UInt16? = nil) -> NodeView.Port {
             let vlan = servicePorts.contains(name) ? 4095 : vlan
             let mac = String(format: "02:00:00:00:%02x:%02x", node, ofport)
             return NodeView.Port(uuid: name, name: name, tag: vlan, interfaces: [
                 NodeView.Interface(uuid: name, name: name, type: "", ofport: Int64(ofport),
-                                   externalIDs: ["iface-id": name, "attached-mac": mac], linkState: "up"),
+                                   externalIDs: ["iface-id": name, "attached-mac": mac], linkState: down.contains(name) ? "down" : "up"),
             ])
         }
         func tunnel() -> NodeView.Port {
@@ -54,9 +56,14 @@ enum Scenarios {
                         bridge: "br-int")
     }
 
-    static func service(_ n: Int, port: String, key: UInt32, snaplen: UInt16? = nil, rate: RateLimit? = nil) -> TapService {
-        TapService(id: id(n), projectID: "p", name: "s\(n)", description: "", portID: port, tunnelKey: key, snaplen: snaplen, rateLimit: rate)
+    static func service(_ n: Int, port: String, key: UInt32, snaplen: UInt16? = nil, rate: RateLimit? = nil,
+                        more: [ServiceTool] = []) -> TapService {
+        TapService(id: id(n), projectID: "p", name: "s\(n)", description: "", portID: port, tunnelKey: key, snaplen: snaplen, rateLimit: rate,
+                   moreTools: more)
     }
+
+    /// Tools vm-s (node1), vm-t (node1) and vm-s2 (node2).
+    static let threeTools = [ServiceTool(portID: "vm-t", tunnelKey: 0xf00001), ServiceTool(portID: "vm-s2", tunnelKey: 0xf00002)]
 
     static func flow(_ n: Int, _ source: String, _ service: Int, _ direction: Direction, filter: String? = nil,
                      traffic: TrafficFilter.Request? = nil) -> TapFlow {
@@ -119,10 +126,20 @@ enum Scenarios {
                  services: [service(2, port: "vm-s2", key: 0xf00000)],
                  flows: [flow(11, "vm-a", 2, .out, traffic: .init(ethertype: "IPv4", protocol: "icmp")), flow(12, "vm-e", 2, .in)],
                  nodes: ["node1", "node2"]),
+        Scenario(name: "balance", summary: "vm-a (node1) BOTH and vm-e (node2) IN → one service with three tools: vm-s and vm-t (node1), vm-s2 (node2)",
+                 services: [service(1, port: "vm-s", key: 0xf00000, more: threeTools)],
+                 flows: [flow(11, "vm-a", 1, .both), flow(12, "vm-e", 1, .in)], nodes: ["node1", "node2"]),
+        Scenario(name: "balance-down", summary: "balance with vm-t's link down: its share hashes again over vm-s and vm-s2",
+                 services: [service(1, port: "vm-s", key: 0xf00000, more: threeTools)],
+                 flows: [flow(11, "vm-a", 1, .both), flow(12, "vm-e", 1, .in)], nodes: ["node1", "node2"], down: ["vm-t"]),
+        Scenario(name: "balance-limited", summary: "vm-a BOTH → vm-s, vm-t and vm-s2 balanced, snaplen 128 and 50,000 kbit/s",
+                 services: [service(1, port: "vm-s", key: 0xf00000, snaplen: 128, rate: RateLimit(maxKbps: 50000), more: threeTools)],
+                 flows: [flow(11, "vm-a", 1, .both)], nodes: ["node1", "node2"]),
     ]
 
     static func programs(_ s: Scenario) -> [String: BridgeProgram] {
-        Compiler(services: s.services, flows: s.flows, mirrors: s.mirrors, topology: topology(servicePorts: Set(s.services.map(\.portID))))
+        Compiler(services: s.services, flows: s.flows, mirrors: s.mirrors,
+                 topology: topology(servicePorts: Set(s.services.flatMap(\.portIDs)), down: s.down))
             .programs()
     }
 }

@@ -43,7 +43,7 @@ import Testing
             }
             try await client.execute(uri: "/v2.0/extensions", method: .get) { r in
                 let aliases = (Self.json(r.body)["extensions"] as? [[String: Any]])?.compactMap { $0["alias"] as? String }
-                #expect(Set(aliases ?? []) == ["taas", "taas-vlan-filter", "tap-mirror", "taas-snaplen", "taas-traffic-filter", "taas-rate-limit"])
+                #expect(Set(aliases ?? []) == ["taas", "taas-vlan-filter", "tap-mirror", "taas-snaplen", "taas-traffic-filter", "taas-rate-limit", "taas-tool-balancing"])
             }
         }
     }
@@ -179,6 +179,47 @@ import Testing
                                      body: Self.body(["tap_flow": ["protocol": "udp"]])) { r in
                 #expect(r.status == .badRequest && String(buffer: r.body).contains("protocol"))
             }
+        }
+    }
+
+    @Test func portIDsAreSetShownStoredAndChecked() async throws {
+        let e = try Self.env()
+        let path = e.path
+        try await e.service.recordPorts(Self.ports)
+        let (a, b) = (Self.ports[0].id, Self.ports[1].id)
+        try await e.app.test(.router) { client in
+            let bad: [(Any, String)] = [
+                (["port_ids": [a, a]], "port_ids: port \(a) is listed twice"),
+                (["port_ids": []], "Invalid input for port_ids"),
+                (["port_ids": a], "Invalid input for port_ids"),
+                (["port_ids": [a, 7]], "Invalid input for port_ids"),
+                (["port_id": b, "port_ids": [a, b]], "is not the first of port_ids"),
+                (["port_ids": [a, "no-such-port"]], "no-such-port could not be found"),
+            ]
+            for (body, text) in bad {
+                try await client.execute(uri: "/v2.0/taas/tap_services", method: .post, body: Self.body(["tap_service": body])) { r in
+                    #expect(r.status.code / 100 == 4 && Self.errorMessage(r).contains(text), "\(body): \(String(buffer: r.body))")
+                }
+            }
+            var serviceID = ""
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
+                                     body: Self.body(["tap_service": ["port_id": a, "port_ids": [a, b]]])) { r in
+                #expect(r.status == .created, "\(String(buffer: r.body))")
+                let s = Self.json(r.body)["tap_service"] as? [String: Any]
+                #expect(s?["port_ids"] as? [String] == [a, b] && s?["port_id"] as? String == a)
+                serviceID = s?["id"] as? String ?? ""
+            }
+            // A service that names one port shows it as its only tool.
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
+                                     body: Self.body(["tap_service": ["port_id": Self.ports[2].id, "project_id": "bob"]])) { r in
+                #expect((Self.json(r.body)["tap_service"] as? [String: Any])?["port_ids"] as? [String] == [Self.ports[2].id] || r.status != .created)
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
+                                     body: Self.body(["tap_service": ["port_ids": [a]]])) { r in
+                #expect(r.status == .badRequest && Self.errorMessage(r).contains("port_ids"), "set at creation only")
+            }
+            let stored = try SQLitePolicyStore(path: path).load().services.first { $0.id.rawValue == serviceID }
+            #expect(stored?.portIDs == [a, b] && stored?.tools.map(\.tunnelKey).count == 2)
         }
     }
 

@@ -42,6 +42,33 @@ import Testing
         #expect(try t.createTapService(.init(portID: "p-a1"), id: Self.id(4), by: Self.alice).tunnelKey == 0xf0_0000)
     }
 
+    @Test func serviceWithSeveralToolsTakesAKeyPerToolAndEveryPort() throws {
+        var t = Self.table()
+        let s = try t.createTapService(.init(portID: "p-a1", morePortIDs: ["p-a2", "p-a3"]), id: Self.id(1), by: Self.alice)
+        #expect(s.portIDs == ["p-a1", "p-a2", "p-a3"])
+        #expect(s.tools.map(\.tunnelKey) == [0xf0_0000, 0xf0_0001, 0xf0_0002])
+        // Every tool port is taken, and every key.
+        expectError(.conflict, "PortInUse") { _ = try t.createTapService(.init(portID: "p-a3"), id: Self.id(2), by: Self.alice) }
+        expectError(.badRequest, "InvalidInput") {
+            _ = try t.createTapService(.init(portID: "p-b1", morePortIDs: ["p-b1"]), id: Self.id(3), by: Self.bob)
+        }
+        expectError(.notFound, "PortNotFound") {
+            _ = try t.createTapService(.init(portID: "p-b1", morePortIDs: ["p-a9"]), id: Self.id(3), by: Self.bob)
+        }
+        expectError(.badRequest, "InvalidInput") {
+            _ = try t.createTapService(.init(portID: "p-b1", morePortIDs: (1...16).map { "x\($0)" }), id: Self.id(3), by: Self.bob)
+        }
+        #expect(t.services.count == 1, "refusals changed nothing")
+        expectError(.conflict, "PortIsTapServiceDestination") {
+            _ = try t.createTapFlow(.init(tapServiceID: s.id, sourcePort: "p-a2", direction: .both), id: Self.id(6), by: Self.alice)
+        }
+        #expect(try t.createTapService(.init(portID: "p-b1"), id: Self.id(4), by: Self.bob).tunnelKey == 0xf0_0003)
+        // Deleting frees every port and key.
+        try t.deleteTapService(s.id, by: Self.alice)
+        let again = try t.createTapService(.init(portID: "p-a3", morePortIDs: ["p-a1"]), id: Self.id(5), by: Self.alice)
+        #expect(again.tools.map(\.tunnelKey) == [0xf0_0000, 0xf0_0001])
+    }
+
     @Test func snaplenOnServicesAndMirrorsOnly() throws {
         var t = Self.table()
         let s = try t.createTapService(.init(portID: "p-a1", snaplen: 14), id: Self.id(1), by: Self.alice)
