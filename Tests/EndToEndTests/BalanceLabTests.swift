@@ -128,7 +128,7 @@ import Testing
 
         // vm-t's link goes down: its connections (the same ports again) go to vm-s and vm-s2, and
         // every other connection stays at its tool.
-        try await Command.offPool { [self] in try lab.inVM("vm-t", "ip", ["link", "set", "eth0", "down"]) }
+        _ = try await Command.offPool { [self] in try lab.inVM("vm-t", "ip", ["link", "set", "eth0", "down"]) }
         for _ in 0..<100 where !(try lab.nodes[0].ofctl("dump-flows", ["table=8"])).contains("multipath(symmetric_l3l4+udp,2,") {
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -141,7 +141,7 @@ import Testing
         #expect(changed.isEmpty, "\(changed.count) of \(stayed.count) connections on vm-s and vm-s2 moved when vm-t went down")
 
         // Up again: every connection back where it first was.
-        try await Command.offPool { [self] in try lab.inVM("vm-t", "ip", ["link", "set", "eth0", "up"]) }
+        _ = try await Command.offPool { [self] in try lab.inVM("vm-t", "ip", ["link", "set", "eth0", "up"]) }
         for _ in 0..<100 where (try lab.nodes[0].ofctl("dump-flows", ["table=8"])).contains("multipath(symmetric_l3l4+udp,2,") {
             try await Task.sleep(for: .milliseconds(100))
         }
