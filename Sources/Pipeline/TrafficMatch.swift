@@ -4,8 +4,10 @@ import TaaSPolicy
 
 /// A tap flow's traffic filter as the switch matches it: alternatives, each a list of OXM fields
 /// (one per ethertype left open and per masked block of each port range); a frame matches the
-/// filter when it matches any alternative. Identified by the filter's text alone.
-struct TrafficMatch: Hashable, Sendable {
+/// filter when it matches any alternative. Identified by the filter's text alone. A class: rules,
+/// copies and counted IN rules hold an optional one each, mostly nil, and a reference costs a
+/// word where the value would cost three.
+final class TrafficMatch: Hashable, Sendable {
     let text: String
     let alternatives: [[OXMField]]
 
@@ -40,7 +42,7 @@ struct TrafficMatch: Hashable, Sendable {
         alternatives = out
     }
 
-    static func == (a: Self, b: Self) -> Bool { a.text == b.text }
+    static func == (a: TrafficMatch, b: TrafficMatch) -> Bool { a === b || a.text == b.text }
     func hash(into h: inout Hasher) { h.combine(text) }
 
     static func prefix(_ p: IPPrefix, source: Bool) -> OXMField {

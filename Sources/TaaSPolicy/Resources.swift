@@ -147,12 +147,23 @@ public struct TapFlow: Hashable, Sendable, Codable {
     public var direction: Direction
     public var vlanFilter: VLANFilter?
     /// Only frames matching it are copied (nil: every frame).
-    public var trafficFilter: TrafficFilter?
+    public var trafficFilter: TrafficFilter? {
+        get { boxedTrafficFilter?.value }
+        set { boxedTrafficFilter = newValue.map(Boxed.init) }
+    }
+    /// Boxed: a filter is some 140 bytes, and most of a hundred thousand tap flows have none.
+    private var boxedTrafficFilter: Boxed<TrafficFilter>?
+
+    enum CodingKeys: String, CodingKey {
+        case id, projectID, name, description, tapServiceID, sourcePort, direction, vlanFilter
+        case boxedTrafficFilter = "trafficFilter"
+    }
 
     public init(id: ResourceID, projectID: String, name: String, description: String, tapServiceID: ResourceID, sourcePort: String,
                 direction: Direction, vlanFilter: VLANFilter?, trafficFilter: TrafficFilter? = nil) {
         self.id = id; self.projectID = projectID; self.name = name; self.description = description; self.tapServiceID = tapServiceID
-        self.sourcePort = sourcePort; self.direction = direction; self.vlanFilter = vlanFilter; self.trafficFilter = trafficFilter
+        self.sourcePort = sourcePort; self.direction = direction; self.vlanFilter = vlanFilter
+        boxedTrafficFilter = trafficFilter.map(Boxed.init)
     }
 }
 
