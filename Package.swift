@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -119,7 +120,10 @@ let package = Package(
         // deltas, the store protocol, the status board, what the controller reports.
         .target(name: "TaaSState", dependencies: ["TaaSPolicy"]),
         // Durable storage of the policy: SQLite through GRDB.
-        .target(name: "TaaSStore", dependencies: ["TaaSPolicy", "TaaSState", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "TaaSStore", dependencies: [
+            "TaaSPolicy", "TaaSState", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+        ]),
         // Writes to a store as fast as it can, printing each acknowledged id (the crash test's child).
         .executableTarget(name: "store-crash-writer", dependencies: ["TaaSStore", "TaaSState", "TaaSPolicy"]),
         // The Neutron-TaaS-compatible REST API (Hummingbird): routes, JSON, auth, errors.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project. On a fresh Debian machine it first installs what the
-# tests drive for real: Open vSwitch, tcpdump, iproute2, ethtool, ping; and SQLite's headers for GRDB.
+# tests drive for real: Open vSwitch, tcpdump, iproute2, ethtool, ping, iperf3, PostgreSQL (the tests
+# start private servers of their own); and SQLite's headers for GRDB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ have ethtool || missing+=(ethtool)
 have iperf3 || missing+=(iperf3)
 have ping || missing+=(iputils-ping)
 have curl || missing+=(curl)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 [ -e /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
 have python3 || missing+=(python3)
 python3 -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)

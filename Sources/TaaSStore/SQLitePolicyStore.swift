@@ -122,24 +122,7 @@ public final class SQLitePolicyStore: PolicyStore {
     }
 
     public func load() throws -> PolicySnapshot {
-        try pool.read { db in
-            var tools: [String: [ServiceTool]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM tap_service_tool ORDER BY tap_service_id, position") {
-                tools[row["tap_service_id"], default: []].append(ServiceTool(portID: row["port_id"],
-                                                                             tunnelKey: UInt32(truncatingIfNeeded: row["tunnel_key"] as Int64)))
-            }
-            let services = try Row.fetchAll(db, sql: "SELECT * FROM tap_service ORDER BY id").map { try Self.service($0, tools) }
-            let flows = try Row.fetchAll(db, sql: "SELECT * FROM tap_flow ORDER BY id").map(Self.flow)
-            var keys: [String: [Direction: UInt32]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM tap_mirror_key") {
-                let id: String = row["tap_mirror_id"]
-                guard let d = Direction(rawValue: row["direction"]) else { throw StoreError("bad direction in tap_mirror_key") }
-                keys[id, default: [:]][d] = UInt32(row["key"] as Int64)
-            }
-            let mirrors = try Row.fetchAll(db, sql: "SELECT * FROM tap_mirror ORDER BY id").map { try Self.mirror($0, keys) }
-            let ports = try Row.fetchAll(db, sql: "SELECT * FROM port ORDER BY id").map(Self.port)
-            return PolicySnapshot(services: services, flows: flows, mirrors: mirrors, ports: ports)
-        }
+        try pool.read { db in try StoreStatements.snapshot { sql in try Row.fetchAll(db, sql: sql) } }
     }
 
     /// Statements are prepared once per connection (GRDB's cache): a bulk create writes
@@ -147,142 +130,27 @@ public final class SQLitePolicyStore: PolicyStore {
     public func apply(_ changes: [PolicyChange]) throws {
         try pool.write { db in
             for change in changes {
-                switch change {
-                case .saveTapService(let s):
-                    try db.cachedStatement(sql: """
-                        INSERT INTO tap_service (id, project_id, name, description, port_id, tunnel_key, snaplen, max_kbps, max_burst_kbps,
-                                                 max_kpps)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description, snaplen = excluded.snaplen,
-                            max_kbps = excluded.max_kbps, max_burst_kbps = excluded.max_burst_kbps, max_kpps = excluded.max_kpps
-                        """).execute(arguments: StatementArguments(
-                            [s.id.rawValue, s.projectID, s.name, s.description, s.portID, Int64(s.tunnelKey), s.snaplen.map { Int64($0) }]
-                                + Self.columns(s.rateLimit)))
-                    // A service's tools are set at creation; an update leaves them as they are.
-                    for (i, t) in s.moreTools.enumerated() {
-                        try db.cachedStatement(sql: """
-                            INSERT INTO tap_service_tool (tap_service_id, position, port_id, tunnel_key) VALUES (?, ?, ?, ?)
-                            ON CONFLICT(tap_service_id, position) DO NOTHING
-                            """).execute(arguments: [s.id.rawValue, i + 1, t.portID, Int64(t.tunnelKey)])
-                    }
-                case .deleteTapService(let id):
-                    try db.cachedStatement(sql: "DELETE FROM tap_service WHERE id = ?").execute(arguments: [id.rawValue])
-                case .saveTapFlow(let f):
-                    try db.cachedStatement(sql: """
-                        INSERT INTO tap_flow (id, project_id, name, description, tap_service_id, source_port, direction, vlan_filter,
-                                              ethertype, protocol, source_ip_prefix, destination_ip_prefix, source_port_range_min,
-                                              source_port_range_max, destination_port_range_min, destination_port_range_max)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description
-                        """).execute(arguments: StatementArguments(
-                            [f.id.rawValue, f.projectID, f.name, f.description, f.tapServiceID.rawValue, f.sourcePort, f.direction.rawValue,
-                             f.vlanFilter?.description] + Self.columns(f.trafficFilter)))
-                case .deleteTapFlow(let id):
-                    try db.cachedStatement(sql: "DELETE FROM tap_flow WHERE id = ?").execute(arguments: [id.rawValue])
-                case .saveTapMirror(let m):
-                    try db.cachedStatement(sql: """
-                        INSERT INTO tap_mirror (id, project_id, name, description, port_id, remote_ip, mirror_type, snaplen, max_kbps,
-                                                max_burst_kbps, max_kpps)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description, snaplen = excluded.snaplen,
-                            max_kbps = excluded.max_kbps, max_burst_kbps = excluded.max_burst_kbps, max_kpps = excluded.max_kpps
-                        """).execute(arguments: StatementArguments(
-                            [m.id.rawValue, m.projectID, m.name, m.description, m.portID, m.remoteIP, m.mirrorType.rawValue,
-                             m.snaplen.map { Int64($0) }] + Self.columns(m.rateLimit)))
-                    for (d, key) in m.directions {
-                        try db.cachedStatement(sql: "INSERT OR IGNORE INTO tap_mirror_key (key, tap_mirror_id, direction) VALUES (?, ?, ?)")
-                            .execute(arguments: [Int64(key), m.id.rawValue, d.rawValue])
-                    }
-                case .deleteTapMirror(let id):
-                    try db.cachedStatement(sql: "DELETE FROM tap_mirror WHERE id = ?").execute(arguments: [id.rawValue])
-                case .savePort(let p):
-                    try db.cachedStatement(sql: """
-                        INSERT INTO port (id, name, mac_address, host_id, openflow_port, vlan, project_id, up)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET name = excluded.name, mac_address = excluded.mac_address,
-                            host_id = excluded.host_id, openflow_port = excluded.openflow_port, vlan = excluded.vlan,
-                            project_id = excluded.project_id, up = excluded.up
-                        """).execute(arguments: [p.id, p.name, p.macAddress, p.hostID, p.openflowPort.map { Int64($0) }, p.vlan.map { Int64($0) },
-                                         p.projectID, p.up])
+                for (sql, values) in StoreStatements.statements(change) {
+                    try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values.map(\.sqlite)))
                 }
             }
         }
     }
+}
 
-    // MARK: Rows
+extension Row: StoreRow {
+    func text(_ column: String) throws -> String? { self[column] }
+    func integer(_ column: String) throws -> Int64? { self[column] }
+    func bool(_ column: String) throws -> Bool? { self[column] }
+}
 
-    struct StoreError: Error, CustomStringConvertible {
-        var description: String
-        init(_ d: String) { description = d }
-    }
-
-    static func id(_ row: Row, _ column: String) throws -> ResourceID {
-        let text: String = row[column]
-        guard let id = ResourceID(text) else { throw StoreError("\(column) \(text) is not a UUID") }
-        return id
-    }
-
-    static func service(_ row: Row, _ tools: [String: [ServiceTool]]) throws -> TapService {
-        let sid = try id(row, "id")
-        return TapService(id: sid, projectID: row["project_id"], name: row["name"], description: row["description"],
-                          portID: row["port_id"], tunnelKey: UInt32(truncatingIfNeeded: row["tunnel_key"] as Int64? ?? 0), snaplen: snaplen(row),
-                          rateLimit: rateLimit(row), moreTools: tools[sid.rawValue] ?? [])
-    }
-
-    static func flow(_ row: Row) throws -> TapFlow {
-        guard let direction = Direction(rawValue: row["direction"]) else { throw StoreError("bad direction") }
-        let filterText: String? = row["vlan_filter"]
-        let filter = try filterText.map { t throws in
-            do { return try VLANFilter(parsing: t) } catch { throw StoreError("bad vlan_filter \(t)") }
+extension StoreValue {
+    var sqlite: (any DatabaseValueConvertible)? {
+        switch self {
+        case .text(let s): s
+        case .integer(let n): n
+        case .bool(let b): b
+        case .null: nil
         }
-        let request = TrafficFilter.Request(
-            ethertype: row["ethertype"], protocol: row["protocol"], sourceIPPrefix: row["source_ip_prefix"],
-            destinationIPPrefix: row["destination_ip_prefix"], sourcePortMin: row["source_port_range_min"],
-            sourcePortMax: row["source_port_range_max"], destinationPortMin: row["destination_port_range_min"],
-            destinationPortMax: row["destination_port_range_max"])
-        let traffic: TrafficFilter?
-        do { traffic = try TrafficFilter.make(request) } catch { throw StoreError("bad traffic filter: \(error.message)") }
-        return TapFlow(id: try id(row, "id"), projectID: row["project_id"], name: row["name"], description: row["description"],
-                       tapServiceID: try id(row, "tap_service_id"), sourcePort: row["source_port"], direction: direction,
-                       vlanFilter: filter, trafficFilter: traffic)
-    }
-
-    /// The schema keeps them within 0–2^31-1.
-    static func rateLimit(_ row: Row) -> RateLimit? {
-        func value(_ c: String) -> UInt32? { (row[c] as Int64?).map { UInt32(clamping: $0) } }
-        let r = RateLimit(maxKbps: value("max_kbps"), maxBurstKbps: value("max_burst_kbps"), maxKpps: value("max_kpps"))
-        return r == RateLimit() ? nil : r
-    }
-
-    static func columns(_ r: RateLimit?) -> [(any DatabaseValueConvertible)?] {
-        [(r?.maxKbps).map { Int64($0) }, (r?.maxBurstKbps).map { Int64($0) }, (r?.maxKpps).map { Int64($0) }]
-    }
-
-    /// A traffic filter's columns, in the order of the insert above.
-    static func columns(_ t: TrafficFilter?) -> [(any DatabaseValueConvertible)?] {
-        [t?.ethertype?.rawValue, t?.protocol, t?.sourceIPPrefix?.text, t?.destinationIPPrefix?.text,
-         (t?.sourcePorts?.min).map { Int64($0) }, (t?.sourcePorts?.max).map { Int64($0) },
-         (t?.destinationPorts?.min).map { Int64($0) }, (t?.destinationPorts?.max).map { Int64($0) }]
-    }
-
-    static func mirror(_ row: Row, _ keys: [String: [Direction: UInt32]]) throws -> TapMirror {
-        guard let type = TapMirror.MirrorType(rawValue: row["mirror_type"]) else { throw StoreError("bad mirror_type") }
-        let mid = try id(row, "id")
-        return TapMirror(id: mid, projectID: row["project_id"], name: row["name"], description: row["description"],
-                         portID: row["port_id"], directions: keys[mid.rawValue] ?? [:], remoteIP: row["remote_ip"], mirrorType: type,
-                         snaplen: snaplen(row), rateLimit: rateLimit(row))
-    }
-
-    /// The schema keeps it within 14–65535.
-    static func snaplen(_ row: Row) -> UInt16? {
-        (row["snaplen"] as Int64?).map { UInt16(clamping: $0) }
-    }
-
-    static func port(_ row: Row) throws -> PortRecord {
-        let ofport: Int64? = row["openflow_port"]
-        let vlan: Int64? = row["vlan"]
-        return PortRecord(id: row["id"], name: row["name"], macAddress: row["mac_address"], hostID: row["host_id"],
-                          openflowPort: ofport.map { UInt32(truncatingIfNeeded: $0) }, vlan: vlan.map { UInt16(truncatingIfNeeded: $0) },
-                          projectID: row["project_id"], up: row["up"])
     }
 }

@@ -83,7 +83,9 @@ struct Taasd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address of the REST API, /metrics and /healthz (default 127.0.0.1:9696).", valueName: "host:port"))
     var api: String?
 
-    @Option(help: ArgumentHelp("SQLite database of the policy (default \(SQLitePolicyStore.defaultPath)).", valueName: "path"))
+    @Option(help: ArgumentHelp("Where the policy is kept: an SQLite file (default \(SQLitePolicyStore.defaultPath)), or a PostgreSQL "
+                               + "database, postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE (or ?host=/socket/directory).",
+                               valueName: "path|url"))
     var db: String?
 
     @Option(help: ArgumentHelp("none (every caller is admin; for labs; the default) or tokens:FILE (lines of TOKEN PROJECT ROLES).",
@@ -153,9 +155,7 @@ struct Taasd: AsyncParsableCommand {
         logger.info("taasd starting", metadata: ["version": "\(TaaSVersion.string)", "config": "\(config ?? "none")"])
 
         // The policy: durable store first, then the API on top of it.
-        let db = s[text: "db"] ?? SQLitePolicyStore.defaultPath
-        try FileManager.default.createDirectory(atPath: (db as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let policy = try PolicyService(store: try SQLitePolicyStore(path: db))
+        let policy = try PolicyService(store: try Self.store(s[text: "db"] ?? SQLitePolicyStore.defaultPath, logger: logger))
         let authSource = AuthSource(try Self.authMode(s[text: "auth"] ?? "none"))
         let (apiHost, apiPort) = TaasdSettings.hostPort(s[text: "api"] ?? "") ?? ("127.0.0.1", 9696)
         let ovsdbTargets = try s[list: "ovsdb"].map { t throws in try OVSDBManager.target(t) }
@@ -220,6 +220,17 @@ struct Taasd: AsyncParsableCommand {
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("taasd stopped")
+    }
+
+    /// The policy store `--db` names: a PostgreSQL URL, or an SQLite file (its directory made).
+    static func store(_ db: String, logger: Logger) throws -> PolicyStore {
+        if db.hasPrefix("postgresql://") || db.hasPrefix("postgres://") {
+            let store = try PostgresPolicyStore(url: db, logger: logger)
+            logger.info("policy store", metadata: ["postgresql": "\(store.location)"])
+            return store
+        }
+        try FileManager.default.createDirectory(atPath: (db as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        return try SQLitePolicyStore(path: db)
     }
 
     static func authMode(_ text: String) throws -> AuthMode {

@@ -19,7 +19,7 @@ import Testing
     static func id(_ n: Int) -> ResourceID { ResourceID("00000000-0000-4000-8000-\(String(repeating: "0", count: 12 - String(n).count))\(n)")! }
     static let alice = Caller(projectID: "alice", isAdmin: false)
     static func table() -> PolicyTable {
-        PolicyTable(ports: ["p-a1", "p-a2", "p-a3"].map {
+        PolicyTable(ports: ["p-a1", "p-a2", "p-a3", "p-b1", "p-b2"].map {
             PortRecord(id: $0, name: "tap-\($0)", macAddress: "02:00:00:00:00:01", hostID: "node1", openflowPort: 1, vlan: nil, projectID: "alice", up: true)
         })
     }
@@ -27,31 +27,49 @@ import Testing
     @Test func policyRoundTripsThroughAFileDatabase() throws {
         let path = Self.tempDB()
         defer { Self.cleanup(path) }
+        try Self.roundTrip { try SQLitePolicyStore(path: path) }
+    }
+
+    @Test func schemaEnforcesCascadesAndUniqueness() throws {
+        let path = Self.tempDB()
+        defer { Self.cleanup(path) }
+        try Self.constraints(try SQLitePolicyStore(path: path))
+    }
+
+    /// Every resource, with every optional attribute, written and read back by a store opened
+    /// again (`open`), as a new process would.
+    static func roundTrip(_ open: () throws -> PolicyStore) throws {
         var table = Self.table()
         let s = try table.createTapService(.init(name: "an", description: "analyzer", portID: "p-a1"), id: Self.id(1), by: Self.alice)
         let f = try table.createTapFlow(.init(name: "web", tapServiceID: s.id, sourcePort: "p-a2", direction: .both,
                                               vlanFilter: try VLANFilter(parsing: "9,18,27-36")), id: Self.id(2), by: Self.alice)
-        let m = try table.createTapMirror(.init(portID: "p-a3", directions: [.in: 100, .out: 101], remoteIP: "2001:db8::9", mirrorType: .erspanv1),
+        let m = try table.createTapMirror(.init(portID: "p-a3", directions: [.in: 100, .out: 101], remoteIP: "2001:db8::9", mirrorType: .erspanv1,
+                                                snaplen: 96, rateLimit: .init(maxKbps: .some(1000))),
                                           id: Self.id(3), by: Self.alice)
+        // Every optional attribute: a filter, limits, a snap length, several tools.
+        let s2 = try table.createTapService(.init(portID: "p-b1", snaplen: 128, rateLimit: .init(maxKbps: .some(5000), maxKpps: .some(3)),
+                                                  morePortIDs: ["p-b2"]), id: Self.id(4), by: Self.alice)
+        let f2 = try table.createTapFlow(.init(tapServiceID: s2.id, sourcePort: "p-a2", direction: .out,
+                                               trafficFilter: try TrafficFilter.make(.init(protocol: "tcp", sourceIPPrefix: "10.0.0.0/8",
+                                                                                           destinationPortMin: 80, destinationPortMax: 90))),
+                                         id: Self.id(5), by: Self.alice)
         do {
-            let store = try SQLitePolicyStore(path: path)
+            let store = try open()
             try store.apply(table.ports.values.map { .savePort($0) })
-            try store.apply([.saveTapService(s), .saveTapFlow(table.flows[f.id]!), .saveTapMirror(m)])
+            try store.apply([.saveTapService(s), .saveTapFlow(table.flows[f.id]!), .saveTapMirror(m), .saveTapService(s2), .saveTapFlow(f2)])
         }
-        // A new process would open the file again: everything is there.
-        let loaded = try SQLitePolicyStore(path: path).load()
-        #expect(loaded.services == [s])
-        #expect(loaded.flows == [table.flows[f.id]!])
+        // A new process would open the store again: everything is there.
+        let loaded = try open().load()
+        #expect(loaded.services == [s, s2])
+        #expect(loaded.flows == [table.flows[f.id]!, f2])
         #expect(loaded.mirrors == [m])
         #expect(Set(loaded.ports) == Set(table.ports.values))
         let rebuilt = PolicyTable(services: loaded.services, flows: loaded.flows, mirrors: loaded.mirrors, ports: loaded.ports)
         #expect(rebuilt.services == table.services && rebuilt.flows == table.flows && rebuilt.mirrors == table.mirrors)
     }
 
-    @Test func schemaEnforcesCascadesAndUniqueness() throws {
-        let path = Self.tempDB()
-        defer { Self.cleanup(path) }
-        let store = try SQLitePolicyStore(path: path)
+    /// The schema refuses what the policy never writes, and a refused batch leaves nothing.
+    static func constraints(_ store: PolicyStore) throws {
         let s = TapService(id: Self.id(1), projectID: "p", name: "", description: "", portID: "port1", tunnelKey: 7)
         let f = TapFlow(id: Self.id(2), projectID: "p", name: "", description: "", tapServiceID: s.id, sourcePort: "port2", direction: .in,
                         vlanFilter: nil)
@@ -106,5 +124,52 @@ import Testing
         let stored = Set(try SQLitePolicyStore(path: path).load().services.map(\.id.rawValue))
         let lost = acked.filter { !stored.contains($0) }
         #expect(lost.isEmpty, "\(lost.count) acknowledged writes lost of \(acked.count)")
+    }
+}
+
+/// The same store tests against a real PostgreSQL (a private server per test), plus what only
+/// a server store has: migrations applied once however many replicas open it, and a lost
+/// connection opened again.
+@Suite(.serialized) final class PostgresStoreTests {
+    let server: PrivatePostgres
+
+    init() throws { server = try PrivatePostgres() }
+    deinit { server.stop() }
+
+    @Test func policyRoundTripsThroughPostgreSQL() throws {
+        try StoreTests.roundTrip { try PostgresPolicyStore(url: server.url) }
+    }
+
+    @Test func schemaEnforcesCascadesAndUniqueness() throws {
+        try StoreTests.constraints(try PostgresPolicyStore(url: server.url))
+    }
+
+    @Test func migrationsRunOnceAndAConnectionLostIsOpenedAgain() throws {
+        let a = try PostgresPolicyStore(url: server.url), b = try PostgresPolicyStore(url: server.url)
+        let applied = try Command.check(try PrivatePostgres.binary("psql"),
+                                        ["-h", server.dir, "-U", "postgres", "-At", "-c", "SELECT count(*) FROM taas_migration"])
+        #expect(applied.trimmingCharacters(in: .whitespacesAndNewlines) == "6", "every named migration once: \(applied)")
+        let s = TapService(id: StoreTests.id(1), projectID: "p", name: "", description: "", portID: "port1", tunnelKey: 7)
+        try a.apply([.saveTapService(s)])
+        #expect(try b.load().services == [s], "a write through one replica's store is read by another's")
+        // The server ends both stores' sessions (as a restart would): their next calls reconnect.
+        let ended = try Command.check(try PrivatePostgres.binary("psql"), [
+            "-h", server.dir, "-U", "postgres", "-At", "-c",
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'",
+        ])
+        #expect(ended.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "both sessions ended: \(ended)")
+        usleep(200_000)
+        var s2 = s
+        s2.name = "renamed"
+        try a.apply([.saveTapService(s2)])
+        #expect(try b.load().services == [s2])
+    }
+
+    @Test func badURLsAreRefusedWithTheReason() {
+        for (url, text) in [("mysql://u@h/d", "not a postgresql://"), ("postgresql://h/d", "give a user"), ("postgresql://u@/d", "give a host")] {
+            #expect(throws: (any Error).self) { _ = try PostgresPolicyStore(url: url) }
+            do { _ = try PostgresPolicyStore(url: url) } catch { #expect("\(error)".contains(text), "\(url): \(error)") }
+        }
+        #expect(throws: (any Error).self) { _ = try PostgresPolicyStore(url: "postgresql://postgres@/postgres?host=/tmp/no-such-dir") }
     }
 }
