@@ -122,7 +122,8 @@ let package = Package(
         // Durable storage of the policy: SQLite through GRDB.
         .target(name: "TaaSStore", dependencies: [
             "TaaSPolicy", "TaaSState", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Writes to a store as fast as it can, printing each acknowledged id (the crash test's child).
         .executableTarget(name: "store-crash-writer", dependencies: ["TaaSStore", "TaaSState", "TaaSPolicy"]),

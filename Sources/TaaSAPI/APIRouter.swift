@@ -159,6 +159,9 @@ struct NeutronMiddleware: RouterMiddleware {
             return e.response
         } catch let e as PolicyError {
             return APIError(e).response
+        } catch let e as StoreFailure {
+            return APIError(.serviceUnavailable, "PolicyStoreUnavailable", "the policy store did not take the write, nothing was changed: \(e)")
+                .response
         } catch let e as HTTPError {
             switch e.status {
             case .notFound: return APIError(.notFound, "HTTPNotFound", "no such path: \(request.method) \(request.uri.path)").response

@@ -279,7 +279,7 @@ public enum OpenAPIDocument {
                 "responses": ok(201, "Created (DOWN until the switches confirm)", ["oneOf": [
                     envelope(r.singular, ref(r.title)),
                     envelope(r.plural, ["type": "array", "items": ref(r.title)]),
-                ]], errors: ["400", "403", "404", "409", "413"]),
+                ]], errors: ["400", "403", "404", "409", "413", "503"]),
             ],
         ]
     }
@@ -296,12 +296,12 @@ public enum OpenAPIDocument {
                 "operationId": "update" + r.title, "summary": r.updatable.isEmpty ? "Update name and description (nothing else can change)"
                     : "Update name, description or " + r.updatable.map(\.0).joined(separator: ", "),
                 "requestBody": ["required": true, "content": json(envelope(r.singular, ref(r.title + "Update")))],
-                "responses": ok(200, "The updated resource", envelope(r.singular, ref(r.title)), errors: ["400", "403", "404", "413"]),
+                "responses": ok(200, "The updated resource", envelope(r.singular, ref(r.title)), errors: ["400", "403", "404", "413", "503"]),
             ],
             "delete": [
                 "operationId": "delete" + r.title,
                 "summary": r.plural == "tap_services" ? "Delete; its tap flows are deleted with it" : "Delete",
-                "responses": ["204": ["description": "Deleted"]].merging(errorResponses(["400", "403", "404"])) { $1 },
+                "responses": ["204": ["description": "Deleted"]].merging(errorResponses(["400", "403", "404", "503"])) { $1 },
             ],
         ]
     }
@@ -344,7 +344,8 @@ public enum OpenAPIDocument {
 
     static let errorMeaning = ["400": "Bad input; the message names the field and the problem", "401": "Missing or unknown X-Auth-Token",
                                "403": "The caller's role does not allow it", "404": "No such resource visible to the caller",
-                               "409": "Conflicts with existing policy (port in use, key taken, quota)", "413": "Body too large"]
+                               "409": "Conflicts with existing policy (port in use, key taken, quota)", "413": "Body too large",
+                               "503": "The policy store did not take the write (its database unreachable or not answering); nothing was changed"]
 
     static func errorResponses(_ codes: [String]) -> [String: Any] {
         var out: [String: Any] = [:]

@@ -28,7 +28,9 @@ public actor PolicyService {
         do {
             result = try body(&table, &rng)
             delta = table.journaled
-            if !delta.isEmpty { try store.apply(delta.storeChanges) }
+            if !delta.isEmpty {
+                do { try store.apply(delta.storeChanges) } catch { throw StoreFailure("\(error)") }
+            }
         } catch {
             table.rollback()
             throw error

@@ -26,6 +26,13 @@ public struct PolicySnapshot: Hashable, Sendable {
     }
 }
 
+/// A write the store could not make durable (its database unreachable, or refusing): nothing
+/// of the change was kept. The API answers 503, never a success.
+public struct StoreFailure: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// Where the policy lives. `apply` returns only once the changes are durable, so an
 /// acknowledged API write survives a crash; changes apply atomically, all or none.
 public protocol PolicyStore: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PostgresNIO
@@ -7,7 +8,7 @@ import TaaSPolicy
 import TaaSState
 
 /// The policy in PostgreSQL (postgres-nio), for several taasd replicas on one database: the
-/// schema and named migrations of the SQLite store, in PostgreSQL's types; each `apply` one
+/// schema and named migrations of the SQLite store (`Schema`), in PostgreSQL's types; each `apply` one
 /// transaction, acknowledged only once PostgreSQL has committed it (`synchronous_commit` as the
 /// server has it, `on` by default: on disk). The store protocol is synchronous, as SQLite's
 /// is: a call waits on postgres-nio's event loop, never on Swift's cooperative pool. One
@@ -19,6 +20,9 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
     private let logger: Logger
     private let lock = NSLock()
     private var connection: PostgresConnection?
+    /// The longest a statement, or opening the connection, may take: a database that stops
+    /// answering fails the call (the API answers 503) rather than hanging it.
+    public static let timeout = TimeAmount.seconds(5)
 
     /// `postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, or with `?host=/run/postgresql` (a
     /// socket directory, as libpq takes it) for a unix socket.
@@ -78,15 +82,48 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
         defer { lock.unlock() }
         if connection?.isClosed ?? true {
             do {
-                connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
-                                                            id: 1, logger: logger).wait()
+                // A connection that comes up after the wait gave up is closed at once.
+                connection = try Self.wait(PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
+                                                                      id: 1, logger: logger), "connecting",
+                                           late: { let _: EventLoopFuture<Void> = $0.close() })
+            } catch let e as TimedOut {
+                connection = nil
+                throw StoreError("PostgreSQL at \(location) did not answer within \(Self.timeout.nanoseconds / 1_000_000_000) s (\(e.what))")
             } catch {
                 connection = nil
                 throw StoreError("cannot reach PostgreSQL at \(location): \(String(reflecting: error))")
             }
         }
         guard let c = connection else { throw StoreError("no connection to \(location)") }
-        return try body(c)
+        do {
+            return try body(c)
+        } catch let e as TimedOut {
+            // Whatever the server does with it later, this connection is not used again.
+            let _: EventLoopFuture<Void> = c.close()
+            connection = nil
+            throw StoreError("PostgreSQL at \(location) did not answer within \(Self.timeout.nanoseconds / 1_000_000_000) s (\(e.what))")
+        }
+    }
+
+    struct TimedOut: Error {
+        var what: String
+    }
+
+    /// Waits for `f`, at most `timeout`; a value that arrives after that goes to `late`.
+    static func wait<T: Sendable>(_ f: EventLoopFuture<T>, _ what: String, late: @escaping @Sendable (T) -> Void = { _ in }) throws -> T {
+        let promise = f.eventLoop.makePromise(of: T.self)
+        let done = NIOLockedValueBox(false)
+        func finish(_ r: Result<T, any Error>) -> Bool {
+            guard done.withLockedValue({ d in defer { d = true }; return !d }) else { return false }
+            promise.completeWith(r)
+            return true
+        }
+        let timer = f.eventLoop.scheduleTask(in: timeout) { _ = finish(.failure(TimedOut(what: what))) }
+        f.whenComplete { r in
+            timer.cancel()
+            if !finish(r), case .success(let value) = r { late(value) }
+        }
+        return try promise.futureResult.wait()
     }
 
     /// One statement, its `?` placeholders numbered as PostgreSQL wants them.
@@ -96,7 +133,6 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
             switch v {
             case .text(let s): try bindings.append(s)
             case .integer(let n): try bindings.append(n)
-            case .bool(let b): try bindings.append(b)
             case .null: bindings.appendNull()
             }
         }
@@ -110,113 +146,38 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
             }
         }
         do {
-            return try c.query(PostgresQuery(unsafeSQL: numbered, binds: bindings), logger: logger).wait().rows
+            return try wait(c.query(PostgresQuery(unsafeSQL: numbered, binds: bindings), logger: logger), String(numbered.prefix(40))).rows
+        } catch let e as TimedOut {
+            throw e
         } catch {
             throw StoreError("PostgreSQL refused \(numbered.prefix(60))…: \(String(reflecting: error))")
         }
     }
 
     /// BEGIN, `body`, COMMIT; ROLLBACK when `body` throws (the connection is closed when even
-    /// that fails, so the next call starts clean).
+    /// that fails, or the server stopped answering, so the next call starts clean). A COMMIT
+    /// that times out may still have happened: the call fails (nothing acknowledged), and the
+    /// database may hold the write; it is read back at the next start.
     static func transaction(_ c: PostgresConnection, _ logger: Logger, _ body: () throws -> Void) throws {
         _ = try run(c, "BEGIN", [], logger)
         do {
             try body()
             _ = try run(c, "COMMIT", [], logger)
+        } catch let e as TimedOut {
+            throw e
         } catch {
-            do { _ = try run(c, "ROLLBACK", [], logger) } catch { try? c.close().wait() }
+            do { _ = try run(c, "ROLLBACK", [], logger) } catch { let _: EventLoopFuture<Void> = c.close() }
             throw error
         }
     }
 
     // MARK: Schema
 
-    /// Named migrations, as the SQLite store's, in PostgreSQL's types; applied once each, in
-    /// order, under an advisory lock so that replicas starting together do not race.
-    static let migrations: [(name: String, sql: [String])] = [
-        ("v1: tap services, tap flows, tap mirrors, ports", ["""
-            CREATE TABLE tap_service (
-                id TEXT PRIMARY KEY NOT NULL,
-                project_id TEXT NOT NULL,
-                name TEXT NOT NULL,
-                description TEXT NOT NULL,
-                port_id TEXT NOT NULL UNIQUE,
-                status TEXT NOT NULL CHECK (status IN ('ACTIVE', 'DOWN', 'ERROR')),
-                status_reason TEXT,
-                tunnel_key BIGINT NOT NULL UNIQUE
-            )
-            """, """
-            CREATE TABLE tap_flow (
-                id TEXT PRIMARY KEY NOT NULL,
-                project_id TEXT NOT NULL,
-                name TEXT NOT NULL,
-                description TEXT NOT NULL,
-                tap_service_id TEXT NOT NULL REFERENCES tap_service(id) ON DELETE CASCADE,
-                source_port TEXT NOT NULL,
-                direction TEXT NOT NULL CHECK (direction IN ('IN', 'OUT', 'BOTH')),
-                vlan_filter TEXT,
-                status TEXT NOT NULL CHECK (status IN ('ACTIVE', 'DOWN', 'ERROR')),
-                status_reason TEXT
-            )
-            """, "CREATE INDEX tap_flow_service ON tap_flow(tap_service_id)", """
-            CREATE TABLE tap_mirror (
-                id TEXT PRIMARY KEY NOT NULL,
-                project_id TEXT NOT NULL,
-                name TEXT NOT NULL,
-                description TEXT NOT NULL,
-                port_id TEXT NOT NULL,
-                remote_ip TEXT NOT NULL,
-                mirror_type TEXT NOT NULL CHECK (mirror_type IN ('erspanv1', 'gre')),
-                status TEXT NOT NULL CHECK (status IN ('ACTIVE', 'DOWN', 'ERROR')),
-                status_reason TEXT
-            )
-            """, """
-            CREATE TABLE tap_mirror_key (
-                key BIGINT PRIMARY KEY NOT NULL,
-                tap_mirror_id TEXT NOT NULL REFERENCES tap_mirror(id) ON DELETE CASCADE,
-                direction TEXT NOT NULL CHECK (direction IN ('IN', 'OUT', 'BOTH')),
-                UNIQUE (tap_mirror_id, direction)
-            )
-            """, """
-            CREATE TABLE port (
-                id TEXT PRIMARY KEY NOT NULL,
-                name TEXT NOT NULL,
-                mac_address TEXT NOT NULL,
-                host_id TEXT NOT NULL,
-                openflow_port BIGINT,
-                vlan BIGINT CHECK (vlan IS NULL OR vlan BETWEEN 0 AND 4095),
-                project_id TEXT NOT NULL,
-                up BOOLEAN NOT NULL
-            )
-            """]),
-        ("v2: statuses are runtime state, not stored", ["tap_service", "tap_flow", "tap_mirror"].map {
-            "ALTER TABLE \($0) DROP COLUMN status_reason, DROP COLUMN status"
-        }),
-        ("v3: snap lengths of tap services and tap mirrors", ["tap_service", "tap_mirror"].map {
-            "ALTER TABLE \($0) ADD COLUMN snaplen BIGINT CHECK (snaplen IS NULL OR snaplen BETWEEN 14 AND 65535)"
-        }),
-        ("v4: traffic filters of tap flows", [
-            "ALTER TABLE tap_flow ADD COLUMN ethertype TEXT CHECK (ethertype IS NULL OR ethertype IN ('IPv4', 'IPv6')), "
-                + "ADD COLUMN protocol TEXT, ADD COLUMN source_ip_prefix TEXT, ADD COLUMN destination_ip_prefix TEXT, "
-                + ["source_port_range_min", "source_port_range_max", "destination_port_range_min", "destination_port_range_max"].map {
-                    "ADD COLUMN \($0) BIGINT CHECK (\($0) IS NULL OR \($0) BETWEEN 0 AND 65535)"
-                }.joined(separator: ", "),
-        ]),
-        ("v5: rate limits of tap services and tap mirrors", ["tap_service", "tap_mirror"].map { table in
-            "ALTER TABLE \(table) " + ["max_kbps", "max_burst_kbps", "max_kpps"].map {
-                "ADD COLUMN \($0) BIGINT CHECK (\($0) IS NULL OR \($0) BETWEEN 0 AND 2147483647)"
-            }.joined(separator: ", ")
-        }),
-        ("v6: more tool ports of load-balanced tap services", ["""
-            CREATE TABLE tap_service_tool (
-                tap_service_id TEXT NOT NULL REFERENCES tap_service(id) ON DELETE CASCADE,
-                position BIGINT NOT NULL CHECK (position BETWEEN 1 AND 15),
-                port_id TEXT NOT NULL UNIQUE,
-                tunnel_key BIGINT NOT NULL UNIQUE,
-                PRIMARY KEY (tap_service_id, position)
-            )
-            """]),
-    ]
+    /// The schema's named migrations in PostgreSQL's types: SQLite's INTEGER is 64-bit, and
+    /// PostgreSQL's is not (tunnel keys and port numbers are unsigned 32-bit).
+    static let postgres: [(name: String, statements: [String])] = Schema.migrations.map { m in
+        (m.name, m.statements.map { $0.replacingOccurrences(of: "INTEGER", with: "BIGINT") })
+    }
 
     /// A key for `pg_advisory_xact_lock`: taasd's migrations, whichever replica runs them.
     static let migrationLock: Int64 = 0x7aa5_0000_0001
@@ -226,8 +187,8 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
             _ = try run(c, "SELECT pg_advisory_xact_lock(?)", [.integer(migrationLock)], logger)
             _ = try run(c, "CREATE TABLE IF NOT EXISTS taas_migration (name TEXT PRIMARY KEY NOT NULL)", [], logger)
             let done = Set(try run(c, "SELECT name FROM taas_migration", [], logger).map { try PostgresRandomAccessRow($0).text("name") ?? "" })
-            for m in migrations where !done.contains(m.name) {
-                for sql in m.sql { _ = try run(c, sql, [], logger) }
+            for m in postgres where !done.contains(m.name) {
+                for sql in m.statements { _ = try run(c, sql, [], logger) }
                 _ = try run(c, "INSERT INTO taas_migration (name) VALUES (?)", [.text(m.name)], logger)
                 logger.info("store migrated", metadata: ["migration": "\(m.name)"])
             }
@@ -238,7 +199,6 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
 extension PostgresRandomAccessRow: StoreRow {
     func text(_ column: String) throws -> String? { try cell(column)?.decode(String?.self) ?? nil }
     func integer(_ column: String) throws -> Int64? { try cell(column)?.decode(Int64?.self) ?? nil }
-    func bool(_ column: String) throws -> Bool? { try cell(column)?.decode(Bool?.self) ?? nil }
 
     /// nil when the row has no such column.
     private func cell(_ column: String) -> PostgresCell? { contains(column) ? self[column] : nil }

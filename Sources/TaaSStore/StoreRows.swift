@@ -5,7 +5,6 @@ import TaaSState
 enum StoreValue: Sendable {
     case text(String)
     case integer(Int64)
-    case bool(Bool)
     case null
 
     static func text(_ s: String?) -> StoreValue { s.map { .text($0) } ?? .null }
@@ -16,7 +15,6 @@ enum StoreValue: Sendable {
 protocol StoreRow {
     func text(_ column: String) throws -> String?
     func integer(_ column: String) throws -> Int64?
-    func bool(_ column: String) throws -> Bool?
 }
 
 struct StoreError: Error, CustomStringConvertible {
@@ -89,7 +87,7 @@ enum StoreStatements {
                     host_id = excluded.host_id, openflow_port = excluded.openflow_port, vlan = excluded.vlan,
                     project_id = excluded.project_id, up = excluded.up
                 """, [.text(p.id), .text(p.name), .text(p.macAddress), .text(p.hostID), .integer(p.openflowPort), .integer(p.vlan),
-                      .text(p.projectID), .bool(p.up)])]
+                      .text(p.projectID), .integer(p.up ? 1 : 0)])]
         }
     }
 
@@ -159,7 +157,7 @@ enum StoreStatements {
         PortRecord(id: try required(row, "id"), name: try required(row, "name"), macAddress: try required(row, "mac_address"),
                    hostID: try required(row, "host_id"), openflowPort: try row.integer("openflow_port").map { UInt32(truncatingIfNeeded: $0) },
                    vlan: try row.integer("vlan").map { UInt16(truncatingIfNeeded: $0) }, projectID: try required(row, "project_id"),
-                   up: try row.bool("up") ?? false)
+                   up: (try row.integer("up") ?? 0) != 0)
     }
 
     /// The schema keeps it within 14–65535.

@@ -28,25 +28,82 @@ import Testing
                                                   "--topology", topology], logPath: "\(server.dir)/\(name).log")
     }
 
-    func curl(_ api: Int, _ args: [String]) throws -> [String: Any] {
-        let out = try Command.check("curl", ["-s", "--max-time", "5", "-H", "Content-Type: application/json"] + args.dropLast()
-                                        + ["http://127.0.0.1:\(api)\(args.last ?? "")"])
-        return (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any] ?? ["unparsed": out]
+    func curl(_ api: Int, _ args: [String]) throws -> [String: Any] { try request(api, args).body }
+
+    /// The HTTP status and the JSON body of a request to the API on loopback.
+    func request(_ api: Int, _ args: [String]) throws -> (code: Int, body: [String: Any]) {
+        let out = try Command.check("curl", ["-s", "--max-time", "30", "-w", "\n%{http_code}", "-H", "Content-Type: application/json"]
+                                        + args.dropLast() + ["http://127.0.0.1:\(api)\(args.last ?? "")"])
+        let lines = out.split(separator: "\n", omittingEmptySubsequences: false)
+        let body = lines.dropLast().joined(separator: "\n")
+        return (Int(lines.last ?? "") ?? 0, (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? ["unparsed": body])
+    }
+
+    /// taasd with a simulated bridge of the declared node, once the bridge's ports are in the
+    /// inventory.
+    func start(_ name: String, api: Int) async throws -> (Daemon, Daemon) {
+        let d = try taasd(name, api: api)
+        try await d.waitForLog("listening on 127.0.0.1:\(api)")
+        let bridge = try Daemon(BuiltProducts.path("switch-sim"), ["--port", "\(api + 1)", "--topology", topology, "--rounds", "0",
+                                                                  "--hold", "600"], logPath: "\(server.dir)/\(name)-switch-sim.log")
+        for _ in 0..<100 where !((try curl(api, ["/v2.0/ports"])["ports"] as? [[String: Any]])?.contains { $0["id"] as? String == "tool" } ?? false) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return (d, bridge)
+    }
+
+    @Test func aLostDatabaseGets503AndWritesResumeWhenItIsBack() async throws {
+        let api = Int.random(in: 20000...60000) & ~1
+        let (d, bridge) = try await start("outage", api: api)
+        defer { d.stop(); bridge.stop() }
+        let created = try request(api, ["-X", "POST", "-d", #"{"tap_service": {"name": "ids", "port_id": "tool"}}"#, "/v2.0/taas/tap_services"])
+        let sid = try #require((created.body["tap_service"] as? [String: Any])?["id"] as? String, "\(created)")
+        let flow = #"{"tap_flow": {"tap_service_id": "\#(sid)", "source_port": "vm1", "direction": "IN"}}"#
+
+        // PostgreSQL stops: a write is refused with 503 (and a reason) within the store's
+        // timeout, and nothing of it is kept; reads still answer from memory.
+        server.pause()
+        let began = Date()
+        let refused = try request(api, ["-X", "POST", "-d", flow, "/v2.0/taas/tap_flows"])
+        let seconds = Date().timeIntervalSince(began)
+        #expect(refused.code == 503 && "\(refused.body)".contains("PolicyStoreUnavailable"), "\(refused)")
+        #expect(seconds < 12, "answered after \(seconds) s")
+        #expect((try request(api, ["/v2.0/taas/tap_flows"]).body["tap_flows"] as? [[String: Any]])?.isEmpty == true)
+        #expect(try request(api, ["/v2.0/taas/tap_services/\(sid)"]).code == 200)
+
+        // Back, then frozen (SIGSTOP, as a hung host): the write waits out the store's timeout,
+        // then 503; thawed, the next write opens a new connection.
+        try server.start()
+        try server.signalAll(SIGSTOP)
+        let frozeAt = Date()
+        let hung = try request(api, ["-X", "POST", "-d", flow, "/v2.0/taas/tap_flows"])
+        let waited = Date().timeIntervalSince(frozeAt)
+        try server.signalAll(SIGCONT)
+        #expect(hung.code == 503 && "\(hung.body)".contains("did not answer within"), "\(hung)")
+        #expect(waited >= 4 && waited < 12, "answered after \(waited) s (the store's timeout is 5 s)")
+        print("PostgreSQL outage: stopped → 503 after \(String(format: "%.2f", seconds)) s; frozen → 503 after \(String(format: "%.2f", waited)) s")
+
+        // Every later write goes through; a restart reads exactly the acknowledged writes.
+        let accepted: (code: Int, body: [String: Any])
+        do { accepted = try request(api, ["-X", "POST", "-d", flow, "/v2.0/taas/tap_flows"]) } catch {
+            Issue.record("\(error)\n\(d.log.components(separatedBy: "\n").filter { $0.contains("Fatal") || $0.contains("Crash") || $0.contains(" at /work") }.prefix(14).joined(separator: "\n"))")
+            return
+        }
+        #expect(accepted.code == 201, "\(accepted)")
+        d.stop()
+        let again = try taasd("outage-2", api: api)
+        defer { again.stop() }
+        try await again.waitForLog("listening on 127.0.0.1:\(api)")
+        let flows = try curl(api, ["/v2.0/taas/tap_flows"])["tap_flows"] as? [[String: Any]]
+        #expect(flows?.count == 1 && flows?.first?["id"] as? String == (accepted.body["tap_flow"] as? [String: Any])?["id"] as? String,
+                "\(String(describing: flows))")
     }
 
     @Test func replicasShareThePolicyAndAKillLosesNothing() async throws {
         let (apiA, apiB) = (Int.random(in: 20000...40000) & ~1, Int.random(in: 40002...60000) & ~1)
-        let a = try taasd("a", api: apiA)
-        defer { a.stop() }
-        try await a.waitForLog("listening on 127.0.0.1:\(apiA)")
+        let (a, bridge) = try await start("a", api: apiA)
+        defer { a.stop(); bridge.stop() }
         #expect(a.log.contains("policy store") && a.log.contains("postgresql://postgres@"), "\(a.log.suffix(2000))")
-        // A simulated bridge of the declared node connects: its ports reach the port inventory.
-        let bridge = try Daemon(BuiltProducts.path("switch-sim"), ["--port", "\(apiA + 1)", "--topology", topology, "--rounds", "0",
-                                                                  "--hold", "600"], logPath: "\(server.dir)/switch-sim.log")
-        defer { bridge.stop() }
-        for _ in 0..<100 where !((try curl(apiA, ["/v2.0/ports"])["ports"] as? [[String: Any]])?.contains { $0["id"] as? String == "tool" } ?? false) {
-            try await Task.sleep(for: .milliseconds(100))
-        }
         let service = try curl(apiA, ["-X", "POST", "-d", #"{"tap_service": {"name": "ids", "port_id": "tool"}}"#, "/v2.0/taas/tap_services"])
         let sid = try #require((service["tap_service"] as? [String: Any])?["id"] as? String, "\(service)")
         let flow = try curl(apiA, ["-X", "POST", "-d", #"{"tap_flow": {"tap_service_id": "\#(sid)", "source_port": "vm1", "direction": "BOTH", "protocol": "tcp"}}"#,

@@ -58,7 +58,8 @@ import Testing
         let service = try PolicyService(store: store)
         let (_, changes) = await service.subscribe()
         store.failing.withLock { $0 = true }
-        await #expect(throws: MemoryStore.Refused.self) {
+        // The store's refusal reaches the caller as a StoreFailure (the API's 503).
+        await #expect(throws: StoreFailure.self) {
             try await service.mutate { t, _ in _ = try t.createTapService(.init(projectID: "p", portID: "a"), id: Self.id(1), by: .admin) }
         }
         #expect(await service.read { $0.services.isEmpty })

@@ -6,11 +6,12 @@ import Foundation
 /// Stopped by its pid, its directory removed.
 public final class PrivatePostgres: @unchecked Sendable {
     public let dir: String
-    public let pid: pid_t
-    private var stopped = false
+    public private(set) var pid: pid_t = 0
+    private var removed = false
 
     /// Its `postgres` database, as the stores take it.
     public var url: String { "postgresql://postgres@/postgres?host=\(dir)" }
+    var socket: String { "\(dir)/.s.PGSQL.5432" }
 
     public static func binary(_ name: String) throws -> String {
         let root = "/usr/lib/postgresql"
@@ -19,34 +20,43 @@ public final class PrivatePostgres: @unchecked Sendable {
         return "\(root)/\(v)/bin/\(name)"
     }
 
+    /// A PostgreSQL program as `postgres` when running as root (setpriv execs it: the pid is the program's).
+    static func argv(_ program: String, _ args: [String]) throws -> (String, [String]) {
+        let path = try binary(program)
+        guard getuid() == 0 else { return (path, args) }
+        return (try Command.tool("setpriv"), ["--reuid=postgres", "--regid=postgres", "--init-groups", path] + args)
+    }
+
     public init() throws {
         dir = "/tmp/taas-pg-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let asRoot = getuid() == 0
-        if asRoot { try Command.check("chown", ["postgres:postgres", dir]) }
-        // Runs a PostgreSQL program as `postgres` (setpriv execs it: the pid is the program's).
-        func argv(_ program: String, _ args: [String]) throws -> (String, [String]) {
-            let path = try Self.binary(program)
-            guard asRoot else { return (path, args) }
-            return (try Command.tool("setpriv"), ["--reuid=postgres", "--regid=postgres", "--init-groups", path] + args)
-        }
-        let (initdb, initArgs) = try argv("initdb", ["-D", "\(dir)/data", "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"])
-        try Command.check(initdb, initArgs)
-        let (server, serverArgs) = try argv("postgres", ["-D", "\(dir)/data", "-k", dir, "-c", "listen_addresses=", "-c", "fsync=on"])
-        pid = try Command.startBackground(server, serverArgs, logPath: "\(dir)/postgres.log")
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(dir)/.s.PGSQL.5432") { usleep(50_000) }
-        guard FileManager.default.fileExists(atPath: "\(dir)/.s.PGSQL.5432") else {
+        if getuid() == 0 { try Command.check("chown", ["postgres:postgres", dir]) }
+        let (initdb, args) = try Self.argv("initdb", ["-D", "\(dir)/data", "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"])
+        do {
+            try Command.check(initdb, args)
+            try start()
+        } catch {
             stop()
+            throw error
+        }
+    }
+
+    /// Starts the server on its cluster (again, after `pause`).
+    public func start() throws {
+        let (server, args) = try Self.argv("postgres", ["-D", "\(dir)/data", "-k", dir, "-c", "listen_addresses=", "-c", "fsync=on"])
+        pid = try Command.startBackground(server, args, logPath: "\(dir)/postgres.log")
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(50_000) }
+        guard FileManager.default.fileExists(atPath: socket) else {
             throw Command.Failure(description: "PostgreSQL did not start: \((try? String(contentsOfFile: "\(dir)/postgres.log", encoding: .utf8)) ?? "")")
         }
         // The socket exists a moment before connections are accepted.
         usleep(200_000)
     }
 
-    /// Fast shutdown (SIGINT), waited for; then its files go.
-    public func stop() {
-        guard !stopped else { return }
-        stopped = true
+    /// Stops the server (fast shutdown, SIGINT, waited for), keeping its cluster.
+    public func pause() {
+        guard pid > 0 else { return }
+        try? signalAll(SIGCONT)
         kill(pid, SIGINT)
         var status: Int32 = 0
         for _ in 0..<200 {
@@ -57,6 +67,21 @@ public final class PrivatePostgres: @unchecked Sendable {
             kill(pid, SIGKILL)
             waitpid(pid, &status, 0)
         }
+        pid = 0
+    }
+
+    /// Sends `signal` to the server and each of its processes (found by parent pid): SIGSTOP
+    /// freezes it whole, as a hung database host would be, and SIGCONT wakes it.
+    public func signalAll(_ signal: Int32) throws {
+        let children = try Command.check("ps", ["-o", "pid=", "--ppid", "\(pid)"]).split(separator: "\n").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
+        for p in [pid] + children { kill(p, signal) }
+    }
+
+    /// Stops the server; its files go.
+    public func stop() {
+        pause()
+        guard !removed else { return }
+        removed = true
         try? FileManager.default.removeItem(atPath: dir)
     }
 
