@@ -38,11 +38,11 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
 
     static func parse(_ url: String) throws -> (PostgresConnection.Configuration, String) {
         guard let c = URLComponents(string: url), ["postgresql", "postgres"].contains(c.scheme ?? "") else {
-            throw StoreError("\(url): not a postgresql://USER@HOST/DATABASE URL")
+            throw StoreError("--db: not a postgresql://USER@HOST/DATABASE URL")
         }
         let database = c.path.hasPrefix("/") ? String(c.path.dropFirst()) : c.path
         guard let user = c.user, !user.isEmpty, !database.isEmpty else {
-            throw StoreError("\(url): give a user and a database (postgresql://USER@HOST/DATABASE)")
+            throw StoreError("--db: give a user and a database (postgresql://USER@HOST/DATABASE)")
         }
         let socketDirectory = c.queryItems?.first { $0.name == "host" }?.value
         let port = c.port ?? 5432
@@ -51,7 +51,7 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
         if let dir = socketDirectory, dir.hasPrefix("/") {
             return (.init(unixSocketPath: "\(dir)/.s.PGSQL.\(port)", username: user, password: c.password, database: database), shown)
         }
-        guard let host = c.host, !host.isEmpty else { throw StoreError("\(url): give a host, or ?host=/socket/directory") }
+        guard let host = c.host, !host.isEmpty else { throw StoreError("--db \(shown): give a host, or ?host=/socket/directory") }
         return (.init(host: host, port: port, username: user, password: c.password, database: database, tls: .disable), shown)
     }
 
@@ -88,21 +88,29 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
                                            late: { let _: EventLoopFuture<Void> = $0.close() })
             } catch let e as TimedOut {
                 connection = nil
-                throw StoreError("PostgreSQL at \(location) did not answer within \(Self.timeout.nanoseconds / 1_000_000_000) s (\(e.what))")
+                throw timedOut(e)
             } catch {
                 connection = nil
-                throw StoreError("cannot reach PostgreSQL at \(location): \(String(reflecting: error))")
+                logger.error("cannot reach PostgreSQL", metadata: ["postgresql": "\(location)", "error": "\(String(reflecting: error))"])
+                throw StoreError("cannot reach PostgreSQL (taasd's log has the details)")
             }
         }
-        guard let c = connection else { throw StoreError("no connection to \(location)") }
+        guard let c = connection else { throw StoreError("no connection to PostgreSQL") }
         do {
             return try body(c)
         } catch let e as TimedOut {
             // Whatever the server does with it later, this connection is not used again.
             let _: EventLoopFuture<Void> = c.close()
             connection = nil
-            throw StoreError("PostgreSQL at \(location) did not answer within \(Self.timeout.nanoseconds / 1_000_000_000) s (\(e.what))")
+            throw timedOut(e)
         }
+    }
+
+    /// The error a caller (and through the API, a client) sees: no address, no password; the
+    /// log has where.
+    private func timedOut(_ e: TimedOut) -> StoreError {
+        logger.error("PostgreSQL did not answer", metadata: ["postgresql": "\(location)", "waiting for": "\(e.what)"])
+        return StoreError("PostgreSQL did not answer within \(Self.timeout.nanoseconds / 1_000_000_000) s (\(e.what))")
     }
 
     struct TimedOut: Error {
@@ -150,7 +158,9 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
         } catch let e as TimedOut {
             throw e
         } catch {
-            throw StoreError("PostgreSQL refused \(numbered.prefix(60))…: \(String(reflecting: error))")
+            // The full error (with the server's message) goes to the log, not to API clients.
+            logger.error("PostgreSQL refused a statement", metadata: ["statement": "\(numbered.prefix(60))", "error": "\(String(reflecting: error))"])
+            throw StoreError("PostgreSQL refused \(numbered.prefix(60))… (taasd's log has the server's reason)")
         }
     }
 

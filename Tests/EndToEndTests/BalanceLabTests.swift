@@ -55,8 +55,7 @@ import Testing
     /// Runs the client from vm-a against vm-b (whose server is up), capturing at vm-a and the
     /// tools; returns the test connections' frames at vm-a and, per tool, those it received.
     func exchange(tools: [String], base: Int) async throws -> (atSource: [String], atTools: [String: [String]]) {
-        var frames: [String: [String]] = [:]
-        frames = try await runner.capture(["vm-a"] + tools) {
+        let frames = try await runner.capture(["vm-a"] + tools) {
             let done = try await Command.offPool { [self] in
                 try lab.inVM("vm-a", "python3", ["\(lab.dir)/balance-client.py", "10.0.0.2", "\(base)", "128"])
             }
