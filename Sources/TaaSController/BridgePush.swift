@@ -3,11 +3,12 @@ import OpenFlow
 import OpenFlowServer
 import Pipeline
 import TaaSPolicy
+import TaaSState
 
 /// Carries out one push the core decided (`ControllerCore.Push`): a delta as one bundle, or a
 /// whole program after reading back what the bridge holds.
 enum BridgePush {
-    static func run(_ p: ControllerCore.Push, registry: SwitchRegistry, logger: Logger) async -> ControllerCore.Outcome {
+    static func run(_ p: ControllerCore.Push, registry: SwitchRegistry, leadership: Leadership, logger: Logger) async -> ControllerCore.Outcome {
         var log = logger
         log[metadataKey: "node"] = "\(p.node)"
         guard let connection = registry.connection(datapathID: p.datapathID) else { return .failed("not connected") }
@@ -17,6 +18,7 @@ enum BridgePush {
             case .delta(let delta):
                 plan = ReconcilePlan(delta: delta)
             case .program(let program):
+                if let epoch = p.claim { try await SwitchRoles.claim(connection, epoch: epoch, leadership: leadership) }
                 let (flows, groups, meters) = try await BridgeSync.installed(connection)
                 plan = ReconcilePlan(desired: program, installedFlows: flows, installedGroups: groups, installedMeters: meters)
                 guard !plan.isEmpty else {
@@ -25,6 +27,9 @@ enum BridgePush {
                 }
             }
             guard !plan.isEmpty else { return .alreadyHeld }
+            // A leader whose lease ran out sends nothing more (the switch would refuse it
+            // anyway once another replica has claimed it).
+            guard leadership.mayProgram else { return .failed("no longer the leader") }
             try await BridgeSync.apply(plan, to: connection, bundleID: UInt32(truncatingIfNeeded: p.ticket))
             let c = plan.counts
             log.info("bridge programmed", metadata: [
@@ -34,6 +39,9 @@ enum BridgePush {
                 "meters_added": "\(c.metersAdded)", "meters_modified": "\(c.metersModified)", "meters_deleted": "\(c.metersDeleted)",
             ])
             return .programmed(c)
+        } catch let e as SwitchRoles.Stale {
+            log.warning("switch refused this replica's claim", metadata: ["error": "\(e.description)"])
+            return .failed(e.description)
         } catch let e as BridgeSync.Refused {
             log.error("switch refused the program", metadata: ["error": "\(e.description)"])
             return .refused(e.description)

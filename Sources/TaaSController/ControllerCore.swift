@@ -28,6 +28,9 @@ public struct ControllerCore: Sendable {
         public var version: Int
         /// Names this push when its outcome comes back.
         public var ticket: Int
+        /// The epoch to claim the switch with (`ROLE_REQUEST` MASTER) before reading it back;
+        /// nil for a sole controller, which claims nothing.
+        public var claim: UInt64?
     }
 
     /// What became of a push.
@@ -90,6 +93,9 @@ public struct ControllerCore: Sendable {
     /// The version of the last plans made.
     public private(set) var plansVersion = 0
 
+    /// Whether this replica programs the switches, and with which epoch.
+    public private(set) var role: Role = .sole
+
     /// Counters for tests and metrics.
     public private(set) var pushes = 0, modsSent = 0, bundlesCommitted = 0, refusals = 0
 
@@ -142,6 +148,20 @@ public struct ControllerCore: Sendable {
             guard let id = byDatapath[dpid] else { continue }
             reset(id)
             if case .connected = e, bridges[id]?.connected == true { enqueue(id) }
+        }
+        return start() + statuses()
+    }
+
+    /// This replica became leader, or stopped being one (or the epoch changed): what every
+    /// bridge holds is unknown again; a leader reads each back (and claims it) before sending
+    /// only the difference, a follower sends nothing.
+    public mutating func lead(_ role: Role) -> [Action] {
+        guard role != self.role else { return [] }
+        self.role = role
+        plansCache = nil
+        for id in bridges.keys.sorted() {
+            reset(id)
+            if role.programs { enqueue(id) }
         }
         return start() + statuses()
     }
@@ -301,6 +321,7 @@ public struct ControllerCore: Sendable {
     /// Starts pushes while there is room. A bridge with a push on its way waits for it: it is
     /// queued again when that push comes back.
     mutating func start() -> [Action] {
+        guard role.programs else { return [] }
         if !settled {
             guard missingPorts.isEmpty else { return [] }
             settled = true
@@ -329,7 +350,8 @@ public struct ControllerCore: Sendable {
             nextTicket += 1
             b.running = nextTicket
             inFlight += 1
-            actions.append(.push(Push(node: id, datapathID: dpid, content: content, version: versions[id] ?? 0, ticket: nextTicket)))
+            actions.append(.push(Push(node: id, datapathID: dpid, content: content, version: versions[id] ?? 0, ticket: nextTicket,
+                                        claim: b.unknown ? role.epoch : nil)))
         }
         queueHead += taken
         if queueHead == queue.count {

@@ -36,6 +36,8 @@ public struct ControllerService: Service {
         case finished(ControllerCore.Push, ControllerCore.Outcome)
         case retry(String)
         case settleDeadline
+        /// The lease loop's verdict on this replica.
+        case role(Role)
         case readCounters
         case countersRead
         /// A large batch is over: time to give its memory back (see `Heap`).
@@ -47,6 +49,9 @@ public struct ControllerService: Service {
     let topology: TopologyService
     let registry: SwitchRegistry
     let ovsdb: AsyncStream<OVSDBEvent>?
+    /// This replica's standing among replicas (sole when alone), and its changes.
+    let leadership: Leadership
+    let roles: AsyncStream<Role>?
     public let statuses: StatusBoard
     public let counters: CounterBoard
     let logger: Logger
@@ -69,8 +74,10 @@ public struct ControllerService: Service {
     }
 
     public init(configuration: Configuration, policy: PolicyService, topology: TopologyService, registry: SwitchRegistry,
-                ovsdb: AsyncStream<OVSDBEvent>?, statuses: StatusBoard, counters: CounterBoard, observer: Observer = Observer(),
-                logger: Logger) {
+                ovsdb: AsyncStream<OVSDBEvent>?, leadership: Leadership = Leadership(), roles: AsyncStream<Role>? = nil,
+                statuses: StatusBoard, counters: CounterBoard, observer: Observer = Observer(), logger: Logger) {
+        self.leadership = leadership
+        self.roles = roles
         self.configuration = configuration
         self.policy = policy
         self.topology = topology
@@ -97,6 +104,7 @@ public struct ControllerService: Service {
             group.addTask { for await d in policyChanges { input.yield(.policy(d)) } }
             group.addTask { for await e in switchEvents { input.yield(.switched(e)) } }
             if let ovsdb { group.addTask { for await e in ovsdb { input.yield(.ovsdb(e)) } } }
+            if let roles { group.addTask { for await r in roles { input.yield(.role(r)) } } }
             if configuration.settle > .zero {
                 let settle = configuration.settle
                 group.addTask {
@@ -152,6 +160,21 @@ public struct ControllerService: Service {
                     case .switched(let e):
                         switched.append(e)
                         Self.log(e, logger)
+                        if case .connected(let info) = e, case .follower(let epoch) = core.role,
+                           let c = registry.connection(datapathID: info.datapathID) {
+                            group.addTask { await SwitchRoles.yield(c, epoch: epoch, logger: logger) }
+                        }
+                    case .role(let r):
+                        let was = core.role
+                        guard r != was else { continue }
+                        logger.notice("replica role changed", metadata: ["role": "\(r.name)", "epoch": "\(r.epoch.map(String.init) ?? "-")",
+                                                                        "was": "\(was.name)"])
+                        actions += core.lead(r)
+                        if case .follower(let epoch) = r {
+                            for c in registry.connections { group.addTask { await SwitchRoles.yield(c, epoch: epoch, logger: logger) } }
+                        } else if !was.programs {
+                            await topology.tookOver()
+                        }
                     case .finished(let p, let o):
                         actions += core.finished(p, o)
                     case .retry(let node):
@@ -209,8 +232,9 @@ public struct ControllerService: Service {
         for a in actions {
             switch a {
             case .push(let p):
+                let leadership = leadership
                 group.addTask {
-                    let outcome = await BridgePush.run(p, registry: registry, logger: logger)
+                    let outcome = await BridgePush.run(p, registry: registry, leadership: leadership, logger: logger)
                     if case .programmed(let c) = outcome {
                         Self.metrics.flowMods.increment(by: Int64(c.flowsAdded + c.flowsModified + c.flowsDeleted))
                         Self.metrics.groupMods.increment(by: Int64(c.groupsAdded + c.groupsModified + c.groupsDeleted))

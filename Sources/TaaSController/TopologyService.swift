@@ -35,6 +35,8 @@ public actor TopologyService {
     let policy: PolicyService
     let logger: Logger
     let transact: @Sendable (String, [JSONValue]) async throws -> [JSONValue]
+    /// Only a replica that programs the switches records ports and changes OVSDB.
+    let leadership: Leadership
 
     private var join: TopologyJoin
     /// Each connected datapath's ports by name (numbers for declared ports).
@@ -47,8 +49,9 @@ public actor TopologyService {
     private var attempted: [String: [JSONValue]] = [:]
     private var warnedNoEncap: Set<String> = []
 
-    public init(configuration: Configuration, policy: PolicyService, logger: Logger,
+    public init(configuration: Configuration, policy: PolicyService, leadership: Leadership = Leadership(), logger: Logger,
                 transact: @escaping @Sendable (String, [JSONValue]) async throws -> [JSONValue]) {
+        self.leadership = leadership
         self.configuration = configuration
         self.policy = policy
         self.logger = logger
@@ -160,7 +163,7 @@ public actor TopologyService {
         // A mirror's or service's port that moved takes its managed ports along.
         let managed = moved.filter { p in servicePorts.contains(p) || mirrors.values.contains { $0.portID == p } }
         sessions.formUnion(self.sessions(ofPorts: managed))
-        if !records.isEmpty {
+        if !records.isEmpty && leadership.mayProgram {
             do { try await policy.recordPorts(records) } catch {
                 logger.error("cannot record ports in the store", metadata: ["error": "\(error)"])
             }
@@ -172,7 +175,21 @@ public actor TopologyService {
         PortRecord(id: p.id, name: p.name, macAddress: p.mac, hostID: p.node, openflowPort: p.ofport, vlan: p.vlan, projectID: p.projectID, up: up)
     }
 
+    /// This replica now programs the switches: the ports and managed ports it saw as a
+    /// follower (and left to the leader) are its to record and keep.
+    public func tookOver() async {
+        let records = join.topology.ports.values.map { Self.record($0, up: true) }
+        if !records.isEmpty {
+            do { try await policy.recordPorts(records) } catch {
+                logger.error("cannot record ports in the store", metadata: ["error": "\(error)"])
+            }
+        }
+        attempted = [:]
+        ensureManagedPorts(Set(join.topology.nodes.keys.compactMap { join.session(of: $0) }))
+    }
+
     private func ensureManagedPorts(_ sessions: Set<String>) {
+        guard leadership.mayProgram else { return }
         for session in sessions.sorted() {
             guard let id = join.node(ofSession: session), let view = join.view(session: session),
                   let bridge = view.bridge(configuration.bridge) else { continue }

@@ -145,6 +145,23 @@ public struct PolicyTable: Sendable {
         ports[id] = new
     }
 
+    // MARK: What other writers did
+
+    /// Takes resources as another writer of a shared store committed them (checked there):
+    /// each value replaces the table's, nil removes it. Journaled like any change, so
+    /// `journaled` is what this changed; values equal to the table's change nothing.
+    public mutating func adopt(services: [ResourceID: TapService?] = [:], flows: [ResourceID: TapFlow?] = [:],
+                               mirrors: [ResourceID: TapMirror?] = [:], ports: [String: PortRecord?] = [:]) {
+        for (id, p) in ports where self.ports[id] != p { setPort(id, p) }
+        // Removals first, so a key or a port freed by one resource is free when another takes it.
+        for (id, m) in mirrors where m == nil && self.mirrors[id] != nil { setMirror(id, nil) }
+        for (id, f) in flows where f == nil && self.flows[id] != nil { setFlow(id, nil) }
+        for (id, s) in services where s == nil && self.services[id] != nil { setService(id, nil) }
+        for (id, s) in services { if let s, self.services[id] != s { setService(id, s) } }
+        for (id, f) in flows { if let f, self.flows[id] != f { setFlow(id, f) } }
+        for (id, m) in mirrors { if let m, self.mirrors[id] != m { setMirror(id, m) } }
+    }
+
     // MARK: Requests
 
     public struct NewTapService: Sendable {

@@ -21,23 +21,63 @@ public actor PolicyService {
     public func read<T: Sendable>(_ body: @Sendable (PolicyTable) throws -> T) rethrows -> T { try body(table) }
 
     /// Applies a change: `body` edits the table; what it changed is stored, then published.
+    /// With a shared store, what other replicas committed is taken (and published) first.
     public func mutate<T: Sendable>(_ body: @Sendable (inout PolicyTable, inout SystemRandomNumberGenerator) throws -> T) throws -> T {
-        table.begin()
-        let result: T
-        let delta: PolicyDelta
+        var result: T?
+        var delta = PolicyDelta()
+        var refused: (any Error)?
         do {
-            result = try body(&table, &rng)
-            delta = table.journaled
-            if !delta.isEmpty {
-                do { try store.apply(delta.storeChanges) } catch { throw StoreFailure("\(error)") }
+            try store.write { remote in
+                adopt(remote)
+                table.begin()
+                do { result = try body(&table, &rng) } catch { refused = error; throw error }
+                delta = table.journaled
+                return delta.storeChanges
             }
         } catch {
             table.rollback()
-            throw error
+            throw refused ?? StoreFailure("\(error)")
         }
         table.commit()
-        if !delta.isEmpty { for s in subscribers { s.yield(delta) } }
+        publish(delta)
+        guard let result else { throw StoreFailure("the store did not run the change") }
         return result
+    }
+
+    /// Takes what other replicas committed since this one last looked (after a notification
+    /// from the store, and now and then in case one was lost).
+    public func refresh() throws {
+        let remote: RemoteChanges
+        do { remote = try store.catchUp() } catch { throw StoreFailure("\(error)") }
+        adopt(remote)
+    }
+
+    private func adopt(_ remote: RemoteChanges) {
+        table.begin()
+        switch remote {
+        case .changed(let services, let flows, let mirrors, let ports):
+            if services.isEmpty && flows.isEmpty && mirrors.isEmpty && ports.isEmpty {
+                table.commit()
+                return
+            }
+            table.adopt(services: services, flows: flows, mirrors: mirrors, ports: ports)
+        case .everything(let s):
+            func all<K, V>(_ new: [V], _ id: (V) -> K, _ old: some Sequence<K>) -> [K: V?] {
+                var out: [K: V?] = [:]
+                for k in old { out[k] = .some(nil) }
+                for v in new { out[id(v)] = .some(v) }
+                return out
+            }
+            table.adopt(services: all(s.services, \.id, table.services.keys), flows: all(s.flows, \.id, table.flows.keys),
+                        mirrors: all(s.mirrors, \.id, table.mirrors.keys), ports: all(s.ports, \.id, table.ports.keys))
+        }
+        let delta = table.journaled
+        table.commit()
+        publish(delta)
+    }
+
+    private func publish(_ delta: PolicyDelta) {
+        if !delta.isEmpty { for s in subscribers { s.yield(delta) } }
     }
 
     /// The policy as it stands, as one delta of additions, and every commit's delta after it:

@@ -33,11 +33,41 @@ public struct StoreFailure: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
+/// What other writers of a shared store committed since this replica last looked.
+public enum RemoteChanges: Sendable {
+    /// These resources, as they now are (nil: gone).
+    case changed(services: [ResourceID: TapService?], flows: [ResourceID: TapFlow?], mirrors: [ResourceID: TapMirror?],
+                 ports: [String: PortRecord?])
+    /// Too much to say change by change (the log was pruned past what this replica saw): all of it.
+    case everything(PolicySnapshot)
+
+    public static let none = RemoteChanges.changed(services: [:], flows: [:], mirrors: [:], ports: [:])
+}
+
 /// Where the policy lives. `apply` returns only once the changes are durable, so an
 /// acknowledged API write survives a crash; changes apply atomically, all or none.
+///
+/// A store several replicas share also serializes their writes: `write` hands its body what the
+/// others committed since, so checks (a port already tapped, a tunnel key taken) are made
+/// against the whole policy, and stores what the body returns in the same transaction.
 public protocol PolicyStore: Sendable {
     func load() throws -> PolicySnapshot
     func apply(_ changes: [PolicyChange]) throws
+    /// One write, after every other writer's: `body` gets what they committed since this store
+    /// last looked and returns what to store.
+    func write(_ body: (RemoteChanges) throws -> [PolicyChange]) throws
+    /// What other writers committed since this store last looked (outside a write).
+    func catchUp() throws -> RemoteChanges
+}
+
+extension PolicyStore {
+    /// A store with one writer: nobody else commits.
+    public func write(_ body: (RemoteChanges) throws -> [PolicyChange]) throws {
+        let changes = try body(.none)
+        if !changes.isEmpty { try apply(changes) }
+    }
+
+    public func catchUp() throws -> RemoteChanges { .none }
 }
 
 extension PolicyDelta {

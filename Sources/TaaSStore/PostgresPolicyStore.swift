@@ -1,6 +1,4 @@
-import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PostgresNIO
@@ -8,208 +6,219 @@ import TaaSPolicy
 import TaaSState
 
 /// The policy in PostgreSQL (postgres-nio), for several taasd replicas on one database: the
-/// schema and named migrations of the SQLite store (`Schema`), in PostgreSQL's types; each `apply` one
-/// transaction, acknowledged only once PostgreSQL has committed it (`synchronous_commit` as the
-/// server has it, `on` by default: on disk). The store protocol is synchronous, as SQLite's
-/// is: a call waits on postgres-nio's event loop, never on Swift's cooperative pool. One
-/// connection, used by one caller at a time (the policy service); it is opened again when lost.
+/// schema and named migrations of the SQLite store (`Schema`), in PostgreSQL's types, plus a
+/// change log. Each write is one transaction, acknowledged only once PostgreSQL has committed
+/// it (`synchronous_commit` as the server has it, `on` by default: on disk).
+///
+/// Writers take one advisory lock for the length of their transaction, so every replica checks
+/// a change against the whole policy (it first takes what the others committed, from the log)
+/// and the log's sequence numbers become visible in order: a replica that has read up to N has
+/// seen every change up to N. Each commit notifies `taas_policy`; `catchUp` reads the log
+/// after what this replica has seen.
 public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
-    public let configuration: PostgresConnection.Configuration
+    public var configuration: PostgresConnection.Configuration { link.configuration }
     /// The URL without its password, for logs and errors.
-    public let location: String
-    private let logger: Logger
-    private let lock = NSLock()
-    private var connection: PostgresConnection?
-    /// The longest a statement, or opening the connection, may take: a database that stops
-    /// answering fails the call (the API answers 503) rather than hanging it.
+    public var location: String { link.location }
+    let link: PostgresLink
+    private var logger: Logger { link.logger }
+    /// The last change-log entry this replica has taken (guarded by the link's lock: only
+    /// touched inside `link.with`).
+    private var seen: Int64 = 0
+
+    /// The longest a statement, or opening the connection, may take (the API answers 503 then).
     public static let timeout = TimeAmount.seconds(5)
+    /// The channel every commit notifies.
+    public static let channel = "taas_policy"
 
-    /// `postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, or with `?host=/run/postgresql` (a
-    /// socket directory, as libpq takes it) for a unix socket.
     public init(url: String, logger: Logger = Logger(label: "taasd.postgres")) throws {
-        (configuration, location) = try Self.parse(url)
-        self.logger = logger
-        try withConnection { c in try Self.migrate(c, logger) }
+        let (configuration, location) = try PostgresLink.parse(url)
+        link = PostgresLink(configuration: configuration, location: location, timeout: Self.timeout, logger: logger)
+        try link.with { c in try Self.migrate(c, link) }
     }
 
-    deinit { try? connection?.close().wait() }
-
-    // MARK: URL
-
-    static func parse(_ url: String) throws -> (PostgresConnection.Configuration, String) {
-        guard let c = URLComponents(string: url), ["postgresql", "postgres"].contains(c.scheme ?? "") else {
-            throw StoreError("--db: not a postgresql://USER@HOST/DATABASE URL")
-        }
-        let database = c.path.hasPrefix("/") ? String(c.path.dropFirst()) : c.path
-        guard let user = c.user, !user.isEmpty, !database.isEmpty else {
-            throw StoreError("--db: give a user and a database (postgresql://USER@HOST/DATABASE)")
-        }
-        let socketDirectory = c.queryItems?.first { $0.name == "host" }?.value
-        let port = c.port ?? 5432
-        let shown = "postgresql://\(user)@\(c.host ?? "")\(c.port.map { ":\($0)" } ?? "")/\(database)"
-            + (socketDirectory.map { "?host=\($0)" } ?? "")
-        if let dir = socketDirectory, dir.hasPrefix("/") {
-            return (.init(unixSocketPath: "\(dir)/.s.PGSQL.\(port)", username: user, password: c.password, database: database), shown)
-        }
-        guard let host = c.host, !host.isEmpty else { throw StoreError("--db \(shown): give a host, or ?host=/socket/directory") }
-        return (.init(host: host, port: port, username: user, password: c.password, database: database, tls: .disable), shown)
-    }
+    static func parse(_ url: String) throws -> (PostgresConnection.Configuration, String) { try PostgresLink.parse(url) }
 
     // MARK: Store
 
+    /// Everything, and the change log's position it corresponds to (under the writers' lock).
     public func load() throws -> PolicySnapshot {
-        try withConnection { c in
-            try StoreStatements.snapshot { sql in try Self.run(c, sql, [], logger).map { PostgresRandomAccessRow($0) } }
+        try link.with { c in
+            try link.transaction(c) {
+                _ = try link.run(c, "SELECT pg_advisory_xact_lock(?)", [.integer(Self.writersLock)])
+                let (snapshot, top) = try everything(c)
+                seen = top
+                return snapshot
+            }
         }
     }
 
     public func apply(_ changes: [PolicyChange]) throws {
         guard !changes.isEmpty else { return }
-        try withConnection { c in
-            try Self.transaction(c, logger) {
+        try write { _ in changes }
+    }
+
+    public func write(_ body: (RemoteChanges) throws -> [PolicyChange]) throws {
+        try link.with { c in
+            let top: Int64? = try link.transaction(c) {
+                _ = try link.run(c, "SELECT pg_advisory_xact_lock(?)", [.integer(Self.writersLock)])
+                // What others committed is taken whatever becomes of this write.
+                let remote = try changes(c)
+                let changes = try body(remote)
+                guard !changes.isEmpty else { return nil }
                 for change in changes {
-                    for (sql, values) in StoreStatements.statements(change) { _ = try Self.run(c, sql, values, logger) }
+                    for (sql, values) in StoreStatements.statements(change) { _ = try link.run(c, sql, values) }
                 }
+                let subjects = changes.map(StoreStatements.subject)
+                var bindings = PostgresBindings(capacity: 2)
+                try bindings.append(subjects.map(\.kind.rawValue))
+                try bindings.append(subjects.map(\.id))
+                let rows = try link.run(c, """
+                    WITH logged AS (INSERT INTO taas_change (kind, id) SELECT * FROM unnest(?::text[], ?::text[]) RETURNING seq)
+                    SELECT max(seq) AS top FROM logged
+                    """, bindings)
+                let top = try rows.first.map { try PostgresRandomAccessRow($0).integer("top") } ?? nil
+                _ = try link.run(c, "SELECT pg_notify(?, ?)", [.text(Self.channel), .text(String(top ?? 0))])
+                return top
             }
+            // Nobody else wrote between what was taken and this write's entries.
+            if let top { seen = max(seen, top) }
         }
     }
 
-    // MARK: Connection
-
-    /// Runs `body` on the connection, opening it first when there is none or it was lost.
-    private func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        if connection?.isClosed ?? true {
+    /// What others committed since this replica last looked, in one consistent snapshot.
+    public func catchUp() throws -> RemoteChanges {
+        try link.with { c in
+            // Taken only if the transaction ends well: the caller adopts what this returns.
+            let before = seen
             do {
-                // A connection that comes up after the wait gave up is closed at once.
-                connection = try Self.wait(PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
-                                                                      id: 1, logger: logger), "connecting",
-                                           late: { let _: EventLoopFuture<Void> = $0.close() })
-            } catch let e as TimedOut {
-                connection = nil
-                throw timedOut(e)
+                return try link.transaction(c, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { try changes(c) }
             } catch {
-                connection = nil
-                logger.error("cannot reach PostgreSQL", metadata: ["postgresql": "\(location)", "error": "\(String(reflecting: error))"])
-                throw StoreError("cannot reach PostgreSQL (taasd's log has the details)")
+                seen = before
+                throw error
             }
         }
-        guard let c = connection else { throw StoreError("no connection to PostgreSQL") }
-        do {
-            return try body(c)
-        } catch let e as TimedOut {
-            // Whatever the server does with it later, this connection is not used again.
-            let _: EventLoopFuture<Void> = c.close()
-            connection = nil
-            throw timedOut(e)
-        }
     }
 
-    /// The error a caller (and through the API, a client) sees: no address, no password; the
-    /// log has where.
-    private func timedOut(_ e: TimedOut) -> StoreError {
-        logger.error("PostgreSQL did not answer", metadata: ["postgresql": "\(location)", "waiting for": "\(e.what)"])
-        return StoreError("PostgreSQL did not answer within \(Self.timeout.nanoseconds / 1_000_000_000) s (\(e.what))")
-    }
-
-    struct TimedOut: Error {
-        var what: String
-    }
-
-    /// Waits for `f`, at most `timeout`; a value that arrives after that goes to `late`.
-    static func wait<T: Sendable>(_ f: EventLoopFuture<T>, _ what: String, late: @escaping @Sendable (T) -> Void = { _ in }) throws -> T {
-        let promise = f.eventLoop.makePromise(of: T.self)
-        let done = NIOLockedValueBox(false)
-        func finish(_ r: Result<T, any Error>) -> Bool {
-            guard done.withLockedValue({ d in defer { d = true }; return !d }) else { return false }
-            promise.completeWith(r)
-            return true
-        }
-        let timer = f.eventLoop.scheduleTask(in: timeout) { _ = finish(.failure(TimedOut(what: what))) }
-        f.whenComplete { r in
-            timer.cancel()
-            if !finish(r), case .success(let value) = r { late(value) }
-        }
-        return try promise.futureResult.wait()
-    }
-
-    /// One statement, its `?` placeholders numbered as PostgreSQL wants them.
-    static func run(_ c: PostgresConnection, _ sql: String, _ values: [StoreValue], _ logger: Logger) throws -> [PostgresRow] {
-        var bindings = PostgresBindings(capacity: values.count)
-        for v in values {
-            switch v {
-            case .text(let s): try bindings.append(s)
-            case .integer(let n): try bindings.append(n)
-            case .null: bindings.appendNull()
+    /// Forgets change-log entries older than `age` (every replica has long taken them; one that
+    /// had not reads everything again).
+    public func prune(olderThan age: Duration) throws {
+        try link.with { c in
+            try link.transaction(c) {
+                _ = try link.run(c, "SELECT pg_advisory_xact_lock(?)", [.integer(Self.writersLock)])
+                _ = try link.run(c, """
+                    WITH gone AS (DELETE FROM taas_change WHERE at < now() - make_interval(secs => ?) RETURNING seq)
+                    UPDATE taas_change_horizon SET upto = greatest(upto, (SELECT coalesce(max(seq), 0) FROM gone))
+                    """, [.integer(age.components.seconds)])
             }
         }
-        var numbered = "", n = 0
-        for ch in sql {
-            if ch == "?" {
-                n += 1
-                numbered += "$\(n)"
-            } else {
-                numbered.append(ch)
+    }
+
+    /// Wakes `onChange` at every commit on any replica, until cancelled; a lost connection is
+    /// opened again (what was missed meanwhile is in the log: callers catch up after each wake
+    /// and now and then anyway).
+    public func listen(_ onChange: @Sendable () async -> Void) async {
+        while !Task.isCancelled {
+            do {
+                let c = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
+                                                             id: 2, logger: logger).get()
+                defer { let _: EventLoopFuture<Void> = c.close() }
+                await onChange()
+                for try await _ in try await c.listen(Self.channel) { await onChange() }
+            } catch {
+                logger.warning("listening for policy changes failed; again in 1 s", metadata: ["error": "\(error)"])
             }
-        }
-        do {
-            return try wait(c.query(PostgresQuery(unsafeSQL: numbered, binds: bindings), logger: logger), String(numbered.prefix(40))).rows
-        } catch let e as TimedOut {
-            throw e
-        } catch {
-            // The full error (with the server's message) goes to the log, not to API clients.
-            logger.error("PostgreSQL refused a statement", metadata: ["statement": "\(numbered.prefix(60))", "error": "\(String(reflecting: error))"])
-            throw StoreError("PostgreSQL refused \(numbered.prefix(60))… (taasd's log has the server's reason)")
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 
-    /// BEGIN, `body`, COMMIT; ROLLBACK when `body` throws (the connection is closed when even
-    /// that fails, or the server stopped answering, so the next call starts clean). A COMMIT
-    /// that times out may still have happened: the call fails (nothing acknowledged), and the
-    /// database may hold the write; it is read back at the next start.
-    static func transaction(_ c: PostgresConnection, _ logger: Logger, _ body: () throws -> Void) throws {
-        _ = try run(c, "BEGIN", [], logger)
-        do {
-            try body()
-            _ = try run(c, "COMMIT", [], logger)
-        } catch let e as TimedOut {
-            throw e
-        } catch {
-            do { _ = try run(c, "ROLLBACK", [], logger) } catch { let _: EventLoopFuture<Void> = c.close() }
-            throw error
+    // MARK: Change log
+
+    /// Everything, and the newest change-log entry it includes.
+    private func everything(_ c: PostgresConnection) throws -> (PolicySnapshot, Int64) {
+        let top = try link.run(c, "SELECT coalesce(max(seq), 0) AS top FROM taas_change", []).first
+            .map { try PostgresRandomAccessRow($0).integer("top") } ?? nil
+        let snapshot = try StoreStatements.snapshot { sql, _ in try link.run(c, sql, []).map { PostgresRandomAccessRow($0) } }
+        return (snapshot, top ?? 0)
+    }
+
+    /// The log after `seen`, as the resources it names now are.
+    private func changes(_ c: PostgresConnection) throws -> RemoteChanges {
+        let horizon = try link.run(c, "SELECT upto FROM taas_change_horizon", []).first.map { try PostgresRandomAccessRow($0).integer("upto") } ?? nil
+        if let horizon, horizon > seen {
+            let (snapshot, top) = try everything(c)
+            logger.info("change log pruned past what this replica had seen: read everything again", metadata: ["seen": "\(seen)"])
+            seen = top
+            return .everything(snapshot)
         }
+        var named: [StoreStatements.Kind: Set<String>] = [:]
+        var top = seen
+        for row in try link.run(c, "SELECT seq, kind, id FROM taas_change WHERE seq > ? ORDER BY seq", [.integer(seen)]) {
+            let r = PostgresRandomAccessRow(row)
+            guard let seq = try r.integer("seq"), let k = try r.text("kind").flatMap(StoreStatements.Kind.init), let id = try r.text("id") else {
+                continue
+            }
+            named[k, default: []].insert(id)
+            top = max(top, seq)
+        }
+        guard !named.isEmpty else { return .none }
+        let found = try StoreStatements.snapshot(only: true) { sql, kind in
+            var bindings = PostgresBindings(capacity: 1)
+            try bindings.append(Array(named[kind] ?? []))
+            return try link.run(c, sql, bindings).map { PostgresRandomAccessRow($0) }
+        }
+        seen = top
+        func now<V>(_ kind: StoreStatements.Kind, _ values: [V], _ id: (V) -> String, _ make: (String) -> ResourceID?) -> [ResourceID: V?] {
+            var out: [ResourceID: V?] = [:]
+            for text in named[kind] ?? [] { if let rid = make(text) { out[rid] = .some(nil) } }
+            for v in values { if let rid = make(id(v)) { out[rid] = .some(v) } }
+            return out
+        }
+        var ports: [String: PortRecord?] = [:]
+        for id in named[.port] ?? [] { ports[id] = .some(nil) }
+        for p in found.ports { ports[p.id] = .some(p) }
+        return .changed(services: now(.service, found.services, \.id.rawValue, ResourceID.init),
+                        flows: now(.flow, found.flows, \.id.rawValue, ResourceID.init),
+                        mirrors: now(.mirror, found.mirrors, \.id.rawValue, ResourceID.init), ports: ports)
     }
 
     // MARK: Schema
 
-    /// The schema's named migrations in PostgreSQL's types: SQLite's INTEGER is 64-bit, and
-    /// PostgreSQL's is not (tunnel keys and port numbers are unsigned 32-bit).
+    /// The schema's named migrations in PostgreSQL's types (SQLite's INTEGER is 64-bit, and
+    /// PostgreSQL's is not: tunnel keys and port numbers are unsigned 32-bit), then what only
+    /// replicas sharing a database need.
     static let postgres: [(name: String, statements: [String])] = Schema.migrations.map { m in
         (m.name, m.statements.map { $0.replacingOccurrences(of: "INTEGER", with: "BIGINT") })
-    }
+    } + [
+        ("pg1: change log, leader lease, replicas", [
+            "CREATE TABLE taas_change (seq BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, id TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now())",
+            "CREATE INDEX taas_change_at ON taas_change(at)",
+            "CREATE TABLE taas_change_horizon (id INT PRIMARY KEY CHECK (id = 1), upto BIGINT NOT NULL)",
+            "INSERT INTO taas_change_horizon VALUES (1, 0)",
+            """
+            CREATE TABLE taas_leader (id INT PRIMARY KEY CHECK (id = 1), holder TEXT NOT NULL, epoch BIGINT NOT NULL,
+                                      expires TIMESTAMPTZ NOT NULL)
+            """,
+            """
+            CREATE TABLE taas_replica (id TEXT PRIMARY KEY, name TEXT NOT NULL, api TEXT NOT NULL, started TIMESTAMPTZ NOT NULL,
+                                       seen TIMESTAMPTZ NOT NULL)
+            """,
+        ]),
+    ]
 
-    /// A key for `pg_advisory_xact_lock`: taasd's migrations, whichever replica runs them.
+    /// Keys for `pg_advisory_xact_lock`: taasd's migrations; every write.
     static let migrationLock: Int64 = 0x7aa5_0000_0001
+    static let writersLock: Int64 = 0x7aa5_0000_0002
 
-    static func migrate(_ c: PostgresConnection, _ logger: Logger) throws {
-        try transaction(c, logger) {
-            _ = try run(c, "SELECT pg_advisory_xact_lock(?)", [.integer(migrationLock)], logger)
-            _ = try run(c, "CREATE TABLE IF NOT EXISTS taas_migration (name TEXT PRIMARY KEY NOT NULL)", [], logger)
-            let done = Set(try run(c, "SELECT name FROM taas_migration", [], logger).map { try PostgresRandomAccessRow($0).text("name") ?? "" })
+    static func migrate(_ c: PostgresConnection, _ link: PostgresLink) throws {
+        try link.transaction(c) {
+            _ = try link.run(c, "SELECT pg_advisory_xact_lock(?)", [.integer(migrationLock)])
+            _ = try link.run(c, "CREATE TABLE IF NOT EXISTS taas_migration (name TEXT PRIMARY KEY NOT NULL)", [])
+            let done = Set(try link.run(c, "SELECT name FROM taas_migration", []).map { try PostgresRandomAccessRow($0).text("name") ?? "" })
             for m in postgres where !done.contains(m.name) {
-                for sql in m.statements { _ = try run(c, sql, [], logger) }
-                _ = try run(c, "INSERT INTO taas_migration (name) VALUES (?)", [.text(m.name)], logger)
-                logger.info("store migrated", metadata: ["migration": "\(m.name)"])
+                for sql in m.statements { _ = try link.run(c, sql, []) }
+                _ = try link.run(c, "INSERT INTO taas_migration (name) VALUES (?)", [.text(m.name)])
+                link.logger.info("store migrated", metadata: ["migration": "\(m.name)"])
             }
         }
     }
-}
-
-extension PostgresRandomAccessRow: StoreRow {
-    func text(_ column: String) throws -> String? { try cell(column)?.decode(String?.self) ?? nil }
-    func integer(_ column: String) throws -> Int64? { try cell(column)?.decode(Int64?.self) ?? nil }
-
-    /// nil when the row has no such column.
-    private func cell(_ column: String) -> PostgresCell? { contains(column) ? self[column] : nil }
 }

@@ -35,7 +35,7 @@ public final class SQLitePolicyStore: PolicyStore {
     }
 
     public func load() throws -> PolicySnapshot {
-        try pool.read { db in try StoreStatements.snapshot { sql in try Row.fetchAll(db, sql: sql) } }
+        try pool.read { db in try StoreStatements.snapshot { sql, _ in try Row.fetchAll(db, sql: sql) } }
     }
 
     /// Statements are prepared once per connection (GRDB's cache): a bulk create writes

@@ -170,22 +170,43 @@ enum StoreStatements {
         return r == RateLimit() ? nil : r
     }
 
-    /// Every table's rows, in the order the snapshot needs them, from `select` (a query's rows).
-    static func snapshot(_ select: (String) throws -> [StoreRow]) throws -> PolicySnapshot {
+    /// The resource kinds a change names, as the PostgreSQL store's change log spells them.
+    enum Kind: String, CaseIterable {
+        case service = "tap_service", flow = "tap_flow", mirror = "tap_mirror", port
+    }
+
+    /// The resource a change is about.
+    static func subject(_ change: PolicyChange) -> (kind: Kind, id: String) {
+        switch change {
+        case .saveTapService(let s): (.service, s.id.rawValue)
+        case .deleteTapService(let id): (.service, id.rawValue)
+        case .saveTapFlow(let f): (.flow, f.id.rawValue)
+        case .deleteTapFlow(let id): (.flow, id.rawValue)
+        case .saveTapMirror(let m): (.mirror, m.id.rawValue)
+        case .deleteTapMirror(let id): (.mirror, id.rawValue)
+        case .savePort(let p): (.port, p.id)
+        }
+    }
+
+    /// Every table's rows, in the order the snapshot needs them, from `select` (a query's rows
+    /// and the kind of resource it reads). `only`: the statements end in `WHERE … = ANY(?)`,
+    /// for `select` to bind the ids of that kind it wants (PostgreSQL).
+    static func snapshot(only: Bool = false, _ select: (String, Kind) throws -> [StoreRow]) throws -> PolicySnapshot {
+        func ids(_ column: String) -> String { only ? " WHERE \(column) = ANY(?)" : "" }
         var tools: [String: [ServiceTool]] = [:]
-        for row in try select("SELECT * FROM tap_service_tool ORDER BY tap_service_id, position") {
+        for row in try select("SELECT * FROM tap_service_tool\(ids("tap_service_id")) ORDER BY tap_service_id, position", .service) {
             let (service, tool) = try Self.tool(row)
             tools[service, default: []].append(tool)
         }
-        let services = try select("SELECT * FROM tap_service ORDER BY id").map { try service($0, tools) }
-        let flows = try select("SELECT * FROM tap_flow ORDER BY id").map(flow)
+        let services = try select("SELECT * FROM tap_service\(ids("id")) ORDER BY id", .service).map { try service($0, tools) }
+        let flows = try select("SELECT * FROM tap_flow\(ids("id")) ORDER BY id", .flow).map(flow)
         var keys: [String: [Direction: UInt32]] = [:]
-        for row in try select("SELECT * FROM tap_mirror_key") {
+        for row in try select("SELECT * FROM tap_mirror_key\(ids("tap_mirror_id"))", .mirror) {
             let (m, d, key) = try mirrorKey(row)
             keys[m, default: [:]][d] = key
         }
-        let mirrors = try select("SELECT * FROM tap_mirror ORDER BY id").map { try mirror($0, keys) }
-        let ports = try select("SELECT * FROM port ORDER BY id").map(port)
+        let mirrors = try select("SELECT * FROM tap_mirror\(ids("id")) ORDER BY id", .mirror).map { try mirror($0, keys) }
+        let ports = try select("SELECT * FROM port\(ids("id")) ORDER BY id", .port).map(port)
         return PolicySnapshot(services: services, flows: flows, mirrors: mirrors, ports: ports)
     }
 }

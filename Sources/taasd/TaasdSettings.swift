@@ -26,6 +26,8 @@ enum TaasdSettings {
         SettingKey("log-format", .text, default: .text("text")),
         SettingKey("stats-interval", .number, default: .number(10)),
         SettingKey("settle", .number, default: .number(10)),
+        SettingKey("replica-name", .text),
+        SettingKey("lease", .number, default: .number(1.5)),
     ]
 
     static let checks: [String: Settings.Check] = [
@@ -41,6 +43,8 @@ enum TaasdSettings {
         "echo-timeout": { seconds($0, "echo-timeout") },
         "stats-interval": { seconds($0, "stats-interval") },
         "settle": { t in Double(t).map { (0...600).contains($0) } == true ? nil : "settle is seconds from 0 to 600, not '\(t)'" },
+        "lease": { t in Double(t).map { (0.5...60).contains($0) } == true ? nil : "lease is seconds from 0.5 to 60, not '\(t)'" },
+        "replica-name": { $0.isEmpty ? "needs a name" : nil },
         "api": { hostPort($0) == nil ? "must be HOST:PORT, e.g. 127.0.0.1:9696, not '\($0)'" : nil },
         "auth": { $0 == "none" || $0.hasPrefix("tokens:") ? nil : "is none or tokens:FILE, not '\($0)'" },
         "log-level": { Logger.Level(rawValue: $0) == nil ? "is trace, debug, info, notice, warning, error or critical, not '\($0)'" : nil },

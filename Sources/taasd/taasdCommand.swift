@@ -107,12 +107,21 @@ struct Taasd: AsyncParsableCommand {
                                valueName: "seconds"))
     var settle: String?
 
+    @Option(help: ArgumentHelp("With a PostgreSQL --db: this replica's name in /v2.0/taas/status (default: the host name).",
+                               valueName: "name"))
+    var replicaName: String?
+
+    @Option(help: ArgumentHelp("With a PostgreSQL --db: seconds a leader's lease lasts unless renewed; a replica takes over within about "
+                               + "this long after the leader dies (default 1.5).", valueName: "seconds"))
+    var lease: String?
+
     /// The settings, resolved from file, environment and flags.
     func settings() throws -> Settings {
         let flags: [String: String?] = [
             "bridge": bridge, "tunnel-type": tunnelType, "topology": topology, "ssl-private-key": sslPrivateKey,
             "ssl-certificate": sslCertificate, "ssl-ca-cert": sslCaCert, "echo-interval": echoInterval, "echo-timeout": echoTimeout,
             "api": api, "db": db, "auth": auth, "log-level": logLevel, "log-format": logFormat, "stats-interval": statsInterval, "settle": settle,
+            "replica-name": replicaName, "lease": lease,
         ]
         return try TaasdSettings.resolve(file: config, environment: ProcessInfo.processInfo.environment,
                                          flags: flags.compactMapValues { $0 }, lists: ["openflow": openflow, "ovsdb": ovsdb])
@@ -155,9 +164,26 @@ struct Taasd: AsyncParsableCommand {
         logger.info("taasd starting", metadata: ["version": "\(TaaSVersion.string)", "config": "\(config ?? "none")"])
 
         // The policy: durable store first, then the API on top of it.
-        let policy = try PolicyService(store: try Self.store(s[text: "db"] ?? SQLitePolicyStore.defaultPath, logger: logger))
+        let store = try Self.store(s[text: "db"] ?? SQLitePolicyStore.defaultPath, logger: logger)
+        let policy = try PolicyService(store: store)
         let authSource = AuthSource(try Self.authMode(s[text: "auth"] ?? "none"))
         let (apiHost, apiPort) = TaasdSettings.hostPort(s[text: "api"] ?? "") ?? ("127.0.0.1", 9696)
+        // Replicas on a shared store: a lease says which one programs the switches.
+        let leadership: Leadership
+        var replicaServices: [any Service] = []
+        var roles: AsyncStream<Role>?
+        if let shared = store as? PostgresPolicyStore, let url = s[text: "db"] {
+            let lease = try PostgresLease(url: url, name: s[text: "replica-name"] ?? ProcessInfo.processInfo.hostName, api: "\(apiHost):\(apiPort)",
+                                          duration: .milliseconds(Int64((s[number: "lease"] ?? 1.5) * 1000)), logger: logger)
+            leadership = Leadership(.init(role: .follower(epoch: 0), replica: lease.replicaID))
+            let (stream, continuation) = AsyncStream<Role>.makeStream()
+            roles = stream
+            replicaServices = [LeaseKeeper(lease: lease, leadership: leadership, roles: continuation, logger: logger),
+                               PolicyFollower(store: shared, policy: policy, logger: logger)]
+            logger.info("replica", metadata: ["id": "\(lease.replicaID)", "name": "\(lease.name)", "lease": "\(lease.duration)"])
+        } else {
+            leadership = Leadership()
+        }
         let ovsdbTargets = try s[list: "ovsdb"].map { t throws in try OVSDBManager.target(t) }
         let manager = ovsdbTargets.isEmpty ? nil : try OVSDBManager(
             configuration: .init(targets: ovsdbTargets, probeInterval: .milliseconds(Int64(echoInterval * 1000)), tls: tls),
@@ -171,7 +197,8 @@ struct Taasd: AsyncParsableCommand {
             }
         }
         let topology = TopologyService(configuration: .init(bridge: s[text: "bridge"] ?? "br-int", tunnelType: s[text: "tunnel-type"] ?? "vxlan",
-                                                             declared: declared), policy: policy, logger: logger) { session, ops in
+                                                             declared: declared), policy: policy, leadership: leadership,
+                                        logger: logger) { session, ops in
             guard let manager else { throw OVSDBCallError.closed }
             return try await manager.transact(session: session, ops)
         }
@@ -179,8 +206,8 @@ struct Taasd: AsyncParsableCommand {
         let controller = ControllerService(
             configuration: .init(settle: .milliseconds(Int64((s[number: "settle"] ?? 10) * 1000)),
                                  statisticsInterval: .milliseconds(Int64((s[number: "stats-interval"] ?? 10) * 1000))),
-            policy: policy, topology: topology, registry: server.registry, ovsdb: manager?.events, statuses: statuses, counters: counters,
-            logger: logger)
+            policy: policy, topology: topology, registry: server.registry, ovsdb: manager?.events, leadership: leadership, roles: roles,
+            statuses: statuses, counters: counters, logger: logger)
         let readiness = Readiness(waitingFor: Set(["api", "openflow"] + (manager == nil ? [] : ["ovsdb"])))
         let operations = RunningController(topology: topology, counters: counters, prometheus: prometheus, readiness: readiness)
         let app = Application(router: TaaSAPI.makeRouter(service: policy, statuses: statuses, auth: .reloadable(authSource), nodes: topology,
@@ -206,7 +233,7 @@ struct Taasd: AsyncParsableCommand {
                 }
             })
         }
-        services += [
+        services += replicaServices + [
             controller,
             ClosureService {
                 for await _ in Self.signals(SIGHUP).cancelOnGracefulShutdown() {

@@ -148,7 +148,7 @@ import Testing
         let a = try PostgresPolicyStore(url: server.url), b = try PostgresPolicyStore(url: server.url)
         let applied = try Command.check(try PrivatePostgres.binary("psql"),
                                         ["-h", server.dir, "-U", "postgres", "-At", "-c", "SELECT count(*) FROM taas_migration"])
-        #expect(applied.trimmingCharacters(in: .whitespacesAndNewlines) == "6", "every named migration once: \(applied)")
+        #expect(applied.trimmingCharacters(in: .whitespacesAndNewlines) == "7", "every named migration once: \(applied)")
         let s = TapService(id: StoreTests.id(1), projectID: "p", name: "", description: "", portID: "port1", tunnelKey: 7)
         try a.apply([.saveTapService(s)])
         #expect(try b.load().services == [s], "a write through one replica's store is read by another's")
@@ -163,6 +163,90 @@ import Testing
         s2.name = "renamed"
         try a.apply([.saveTapService(s2)])
         #expect(try b.load().services == [s2])
+    }
+
+    static let ports = (1...40).map {
+        PortRecord(id: "p\($0)", name: "tap\($0)", macAddress: "02:00:00:00:00:01", hostID: "node1", openflowPort: UInt32($0), vlan: nil,
+                   projectID: "alice", up: true)
+    }
+
+    /// Two replicas' policy services on one database: each write is checked against the whole
+    /// policy (what the other committed is taken first, under the writers' lock), and each
+    /// replica's table ends up as the database holds it, with deltas to its subscribers.
+    @Test func replicasCheckEveryWriteAgainstTheWholePolicyAndSeeEachOthersWrites() async throws {
+        let a = try PolicyService(store: try PostgresPolicyStore(url: server.url))
+        let b = try PolicyService(store: try PostgresPolicyStore(url: server.url))
+        try await a.recordPorts(Self.ports)
+        let (_, changes) = await b.subscribe()
+        var seen = changes.makeAsyncIterator()
+        let s = try await a.mutate { t, _ in try t.createTapService(.init(projectID: "alice", portID: "p1"), id: StoreTests.id(1), by: .admin) }
+        // B has not looked yet, and still refuses a second service on the same port.
+        await #expect(throws: PolicyError.self) {
+            try await b.mutate { t, _ in try t.createTapService(.init(projectID: "alice", portID: "p1"), id: StoreTests.id(2), by: .admin) }
+        }
+        // What B took before checking was published, as one delta (its own write published nothing).
+        let d1 = try #require(await seen.next())
+        #expect(d1.ports.count == Self.ports.count && d1.tapServices == [s.id: .added(s)] && d1.tapFlows.isEmpty)
+        // Both create at once: every write lands once, no tunnel key twice.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (replica, range) in [(a, 2...20), (b, 21...39)] {
+                group.addTask {
+                    for n in range {
+                        _ = try await replica.mutate { t, _ in
+                            try t.createTapService(.init(projectID: "alice", portID: "p\(n)"), id: StoreTests.id(n), by: .admin)
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await a.refresh()
+        try await b.refresh()
+        let stored = try PostgresPolicyStore(url: server.url).load()
+        #expect(stored.services.count == 39)
+        #expect(Set(stored.services.map(\.tunnelKey)).count == 39, "no tunnel key given twice")
+        for replica in [a, b] {
+            let held = await replica.read { t in t.services.values.sorted { $0.id.rawValue < $1.id.rawValue } }
+            #expect(held == stored.services, "each replica holds what the database holds")
+        }
+        // A deletion reaches the other replica too.
+        try await a.mutate { t, _ in _ = try t.deleteTapService(StoreTests.id(5), by: .admin) }
+        try await b.refresh()
+        #expect(await b.read { $0.services[StoreTests.id(5)] } == nil)
+    }
+
+    /// A replica that was away longer than the change log keeps reads everything again.
+    @Test func aReplicaBehindAPrunedLogReadsEverythingAgain() async throws {
+        let store = try PostgresPolicyStore(url: server.url)
+        let a = try PolicyService(store: store)
+        let b = try PolicyService(store: try PostgresPolicyStore(url: server.url))
+        try await a.recordPorts(Self.ports)
+        let s = try await a.mutate { t, _ in try t.createTapService(.init(projectID: "alice", portID: "p3"), id: StoreTests.id(3), by: .admin) }
+        try store.prune(olderThan: .zero)
+        try await b.refresh()
+        #expect(await b.read { $0.services.values } == [s])
+        #expect(await b.read { $0.ports.count } == Self.ports.count)
+    }
+
+    /// The lease: one holder at a time, by the database's clock; a takeover is a new epoch; a
+    /// released lease is free at once; every replica is listed.
+    @Test func oneReplicaHoldsTheLeaseAndAnotherTakesOverWhenItLapses() throws {
+        let a = try PostgresLease(url: server.url, name: "a", api: "127.0.0.1:1", duration: .milliseconds(600), logger: .init(label: "a"))
+        let b = try PostgresLease(url: server.url, name: "b", api: "127.0.0.1:2", duration: .milliseconds(600), logger: .init(label: "b"))
+        let first = try a.round()
+        #expect(first.leading)
+        let other = try b.round()
+        #expect(!other.leading && other.holder == a.replicaID && other.epoch == first.epoch)
+        #expect(Set(other.replicas.map(\.name)) == ["a", "b"] && other.replicas.first { $0.leader }?.name == "a")
+        #expect(try a.round().epoch == first.epoch, "renewing keeps the epoch")
+        usleep(800_000)
+        let taken = try b.round()
+        #expect(taken.leading && taken.epoch == first.epoch + 1, "a lapsed lease is taken, with the next epoch")
+        #expect(try !a.round().leading)
+        try b.release()
+        let back = try a.round()
+        #expect(back.leading && back.epoch == first.epoch + 2)
+        #expect(back.replicas.map(\.name) == ["a"], "a released replica is no longer listed")
     }
 
     @Test func badURLsAreRefusedWithTheReason() {
