@@ -155,11 +155,18 @@ public final class Lab: @unchecked Sendable {
     /// sockets inside its own run directory.
     public func controllerSocket(_ i: Int) -> String { "\(nodes[i - 1].dir)/taasd.sock" }
 
-    /// Points every node's br-int at the controller's socket for it, out of band.
-    public func connect() throws {
+    /// Where replica `r` (from 1) of several listens for node `i`'s bridge.
+    public func controllerSocket(_ i: Int, replica r: Int) -> String { "\(nodes[i - 1].dir)/taasd-\(r).sock" }
+
+    /// Points every node's br-int at the controller's socket for it (or at each of `replicas`
+    /// controllers' sockets), out of band.
+    public func connect(replicas: Int = 0) throws {
         for (i, node) in nodes.enumerated() {
-            try node.vsctl(["set-controller", "br-int", "unix:\(controllerSocket(i + 1))", "--", "set", "controller", "br-int",
-                            "connection-mode=out-of-band"])
+            let targets = replicas == 0 ? ["unix:\(controllerSocket(i + 1))"] : (1...replicas).map { "unix:\(controllerSocket(i + 1, replica: $0))" }
+            try node.vsctl(["set-controller", "br-int"] + targets)
+            // Each controller record: out of band, and back within a second when its controller is (a restarted replica).
+            let ids = try node.vsctl(["--bare", "--columns=_uuid", "list", "controller"]).split(whereSeparator: \.isWhitespace)
+            for id in ids { try node.vsctl(["set", "controller", String(id), "connection-mode=out-of-band", "max_backoff=1000"]) }
         }
     }
 

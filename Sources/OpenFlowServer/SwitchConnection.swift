@@ -12,6 +12,7 @@ public final class SwitchConnection: Sendable, Hashable, CustomStringConvertible
     let handler: NIOLoopBound<SessionHandler>
     private let state = NIOLockedValueBox<SwitchInfo?>(nil)
     private let lastToken = NIOLockedValueBox<UInt64>(0)
+    private let roleBox = NIOLockedValueBox<RoleMessage.Role>(.equal)
 
     init(id: UInt64, channel: Channel, peer: String, handler: SessionHandler) {
         self.id = id
@@ -23,6 +24,11 @@ public final class SwitchConnection: Sendable, Hashable, CustomStringConvertible
     /// Datapath id, description and current ports, once the handshake is done.
     public var info: SwitchInfo? { state.withLockedValue { $0 } }
     public var datapathID: UInt64? { info?.datapathID }
+
+    /// The role this controller last obtained on this connection: EQUAL until it asks
+    /// (OpenFlow 1.3 does not tell a master that another controller's claim made it a slave).
+    public var role: RoleMessage.Role { roleBox.withLockedValue { $0 } }
+    public func noteRole(_ role: RoleMessage.Role) { roleBox.withLockedValue { $0 = role } }
 
     func setInfo(_ info: SwitchInfo) { state.withLockedValue { $0 = info } }
 

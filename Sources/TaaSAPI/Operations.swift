@@ -37,12 +37,23 @@ enum OperationRoutes {
                 return [ResourceStatus.active.rawValue: active, ResourceStatus.error.rawValue: error,
                         ResourceStatus.down.rawValue: max(0, total - active - error)]
             }
-            return JSON.response(.ok, ["status": [
+            var body: [String: Any] = [
                 "nodes": s.nodes, "openflow_connected": s.openflowConnected, "ovsdb_connected": s.ovsdbConnected,
                 "statistics_reads": s.statisticsReads,
                 "tap_services": byStatus(.tapService, totals.services), "tap_flows": byStatus(.tapFlow, totals.flows),
                 "tap_mirrors": byStatus(.tapMirror, totals.mirrors),
-            ] as [String: Any]])
+            ]
+            if let r = s.replication {
+                let st = r.standing
+                body["replication"] = [
+                    "replica": st.replica ?? "", "role": st.role.name, "epoch": Int(clamping: st.role.epoch ?? 0),
+                    "leader": st.leaderID.map { $0 as Any } ?? NSNull(), "takeovers": st.takeovers,
+                    "replicas": st.replicas.map { ["id": $0.id, "name": $0.name, "api": $0.api, "leader": $0.leader,
+                                                   "last_seen_ms": Int($0.lastSeenMilliseconds)] as [String: Any] },
+                    "bridges": r.bridgeRoles.sorted { $0.key < $1.key }.map { ["datapath_id": $0.key, "role": $0.value] },
+                ] as [String: Any]
+            }
+            return JSON.response(.ok, ["status": body])
         }
     }
 }

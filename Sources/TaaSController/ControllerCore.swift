@@ -163,7 +163,14 @@ public struct ControllerCore: Sendable {
             reset(id)
             if role.programs { enqueue(id) }
         }
+        tracker.reevaluateAll()
         return start() + statuses()
+    }
+
+    /// Connected bridges this replica has not read back yet (after a takeover: until none is
+    /// left, its statuses are not the switches' yet).
+    public var unread: Int {
+        bridges.values.filter { $0.connected && $0.unknown && $0.refused == nil }.count
     }
 
     /// A push came back.

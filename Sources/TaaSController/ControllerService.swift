@@ -40,6 +40,8 @@ public struct ControllerService: Service {
         case role(Role)
         case readCounters
         case countersRead
+        /// A new leader's wait for its read-backs before it states statuses is over.
+        case holdOver
         /// A large batch is over: time to give its memory back (see `Heap`).
         case trim
     }
@@ -52,6 +54,8 @@ public struct ControllerService: Service {
     /// This replica's standing among replicas (sole when alone), and its changes.
     let leadership: Leadership
     let roles: AsyncStream<Role>?
+    /// Where a leader's statuses go for the other replicas (nil: alone).
+    let shareStatuses: (@Sendable ([(ResourceKind, ResourceID, ResourceState)]) -> Void)?
     public let statuses: StatusBoard
     public let counters: CounterBoard
     let logger: Logger
@@ -75,9 +79,10 @@ public struct ControllerService: Service {
 
     public init(configuration: Configuration, policy: PolicyService, topology: TopologyService, registry: SwitchRegistry,
                 ovsdb: AsyncStream<OVSDBEvent>?, leadership: Leadership = Leadership(), roles: AsyncStream<Role>? = nil,
-                statuses: StatusBoard, counters: CounterBoard, observer: Observer = Observer(), logger: Logger) {
+                shareStatuses: (@Sendable ([(ResourceKind, ResourceID, ResourceState)]) -> Void)? = nil, statuses: StatusBoard, counters: CounterBoard, observer: Observer = Observer(), logger: Logger) {
         self.leadership = leadership
         self.roles = roles
+        self.shareStatuses = shareStatuses
         self.configuration = configuration
         self.policy = policy
         self.topology = topology
@@ -101,6 +106,8 @@ public struct ControllerService: Service {
         // child's result until it is awaited, and this one awaits its inputs instead).
         await withDiscardingTaskGroup { group in
             var core = ControllerCore(maxPushes: configuration.maxPushes, settle: configuration.settle > .zero)
+            // A replica starts as whatever the lease says (a follower until it holds it).
+            _ = core.lead(leadership.role)
             group.addTask { for await d in policyChanges { input.yield(.policy(d)) } }
             group.addTask { for await e in switchEvents { input.yield(.switched(e)) } }
             if let ovsdb { group.addTask { for await e in ovsdb { input.yield(.ovsdb(e)) } } }
@@ -132,9 +139,13 @@ public struct ControllerService: Service {
             }
             // OVSDB sessions up, for /metrics: a session counts from its first view to its disconnect.
             var ovsdbSessions: Set<String> = []
+            var publisher = StatusPublisher(board: statuses, share: shareStatuses)
+            publisher.roleChanged(to: core.role)
             var batches = Coalesced(inputs).makeAsyncIterator()
             while true {
-                perform(actions, input, &group)
+                let changed = perform(actions, input, &group)
+                if !changed.isEmpty { publisher.take(changed, role: core.role) }
+                publisher.release(unread: core.unread)
                 actions = []
                 publish(core)
                 guard let batch = await batches.next() else { break }
@@ -170,6 +181,13 @@ public struct ControllerService: Service {
                         logger.notice("replica role changed", metadata: ["role": "\(r.name)", "epoch": "\(r.epoch.map(String.init) ?? "-")",
                                                                         "was": "\(was.name)"])
                         actions += core.lead(r)
+                        publisher.roleChanged(to: r)
+                        if r.programs {
+                            group.addTask {
+                                try? await Task.sleep(for: StatusPublisher.hold)
+                                input.yield(.holdOver)
+                            }
+                        }
                         if case .follower(let epoch) = r {
                             for c in registry.connections { group.addTask { await SwitchRoles.yield(c, epoch: epoch, logger: logger) } }
                         } else if !was.programs {
@@ -197,6 +215,8 @@ public struct ControllerService: Service {
                             await Self.readCounters(plans, registry: registry, counters: counters, logger: logger)
                             input.yield(.countersRead)
                         }
+                    case .holdOver:
+                        publisher.release(unread: 0)
                     case .countersRead:
                         reading = false
                     case .trim:
@@ -226,7 +246,8 @@ public struct ControllerService: Service {
     }
 
     /// Does what the core decided.
-    private func perform(_ actions: [ControllerCore.Action], _ inputs: AsyncStream<Input>.Continuation, _ group: inout DiscardingTaskGroup) {
+    private func perform(_ actions: [ControllerCore.Action], _ inputs: AsyncStream<Input>.Continuation,
+                         _ group: inout DiscardingTaskGroup) -> [(ResourceKind, ResourceID, ResourceState)] {
         let registry = registry, logger = logger
         var changes: [(ResourceKind, ResourceID, ResourceState)] = []
         for a in actions {
@@ -253,7 +274,7 @@ public struct ControllerService: Service {
                 }
             }
         }
-        statuses.set(changes)
+        return changes
     }
 
     /// What the service shows of itself, after each batch.

@@ -155,6 +155,9 @@ struct StatusTracker {
         touched = []
     }
 
+    /// Every resource is worked out again at the next `evaluate` (a new leader states them all).
+    mutating func reevaluateAll() { pending.formUnion(needs.keys) }
+
     // MARK: Output
 
     /// The statuses of the resources an event may have changed since the last call (the board

@@ -22,6 +22,7 @@ enum SwitchRoles {
             guard case .roleReply(let r)? = reply.first?.payload, r.role == .master else {
                 throw Stale(description: "the switch answered the MASTER claim with something else")
             }
+            connection.noteRole(.master)
         } catch SessionStateMachine.RequestError.switchError(let e) {
             throw Stale(description: "the switch refused the MASTER claim with epoch \(epoch): \(e.code)")
         }
@@ -32,7 +33,8 @@ enum SwitchRoles {
     /// an equal that never writes; either way it is logged, not retried.
     static func yield(_ connection: SwitchConnection, epoch: UInt64, logger: Logger) async {
         do {
-            _ = try await connection.request(.roleRequest(RoleMessage(role: .slave, generationID: epoch)))
+            let reply = try await connection.request(.roleRequest(RoleMessage(role: .slave, generationID: epoch)))
+            if case .roleReply(let r)? = reply.first?.payload { connection.noteRole(r.role) }
         } catch {
             logger.debug("switch did not take the SLAVE role", metadata: ["switch": "\(connection)", "error": "\(error)"])
         }

@@ -16,11 +16,25 @@ public struct ControllerSummary: Hashable, Sendable {
     public var openflowConnected: Int
     public var ovsdbConnected: Int
     public var statisticsReads: Int
-    public init(nodes: Int, openflowConnected: Int, ovsdbConnected: Int, statisticsReads: Int) {
+    /// Replicas on a shared store (nil: alone).
+    public var replication: Replication?
+
+    public init(nodes: Int, openflowConnected: Int, ovsdbConnected: Int, statisticsReads: Int, replication: Replication? = nil) {
         self.nodes = nodes
         self.openflowConnected = openflowConnected
         self.ovsdbConnected = ovsdbConnected
         self.statisticsReads = statisticsReads
+        self.replication = replication
+    }
+
+    public struct Replication: Hashable, Sendable {
+        public var standing: Leadership.Standing
+        /// This replica's role on each connected bridge, by datapath id ("master", "slave", "equal").
+        public var bridgeRoles: [String: String]
+        public init(standing: Leadership.Standing, bridgeRoles: [String: String]) {
+            self.standing = standing
+            self.bridgeRoles = bridgeRoles
+        }
     }
 }
 

@@ -24,6 +24,19 @@ public struct LeaseKeeper: Service {
 
     public var interval: Duration { lease.duration / 5 }
 
+    /// Hands a changed role to the controller, and says so.
+    private func announce(_ role: Role, _ published: inout Role?) {
+        guard role != published else { return }
+        if case .leader = published, !role.programs {
+            logger.warning("lease lost or not renewed in time: stepped down", metadata: ["epoch": "\(role.epoch ?? 0)"])
+        } else if case .leader(let e) = role {
+            logger.notice("took the lease: leading", metadata: ["epoch": "\(e)"])
+        }
+        published = role
+        roles.yield(role)
+        LeaseMetrics.shared.record(role)
+    }
+
     public func run() async throws {
         var published: Role?
         var takeovers = 0
@@ -47,23 +60,16 @@ public struct LeaseKeeper: Service {
                 logger.warning("cannot renew the lease", metadata: ["error": "\(e)"])
             }
             let role = leadership.role
-            if role != published {
-                published = role
-                roles.yield(role)
-                LeaseMetrics.shared.record(role)
-            }
+            announce(role, &published)
             // Wake at the next round, or when the term ends if that comes first.
             var wait = interval
             if case .leader = role, let left = leadership.termLeft, left < wait { wait = max(left, .milliseconds(1)) }
             try? await Task.sleep(for: wait)
-            if case .leader = published, !leadership.role.programs {
-                published = leadership.role
-                roles.yield(leadership.role)
-                LeaseMetrics.shared.record(leadership.role)
-                logger.warning("lease not renewed in time: stepped down")
-            }
+            // A term that ended while waiting (or while the process was stopped) ends now.
+            announce(leadership.role, &published)
         }
         roles.finish()
+        // Not announced: the controller is stopping too.
         if leadership.role.programs {
             // Nothing more goes to a switch from here, then the next leader need not wait.
             standing.role = .follower(epoch: standing.role.epoch ?? 0)

@@ -203,11 +203,20 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
                                        seen TIMESTAMPTZ NOT NULL)
             """,
         ]),
+        ("pg2: statuses as the leader states them", [
+            "CREATE SEQUENCE taas_status_version",
+            """
+            CREATE TABLE taas_status (kind TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, version BIGINT NOT NULL,
+                                      PRIMARY KEY (kind, id))
+            """,
+            "CREATE INDEX taas_status_by_version ON taas_status(version)",
+        ]),
     ]
 
-    /// Keys for `pg_advisory_xact_lock`: taasd's migrations; every write.
+    /// Keys for `pg_advisory_xact_lock`: taasd's migrations; every write; status writes.
     static let migrationLock: Int64 = 0x7aa5_0000_0001
     static let writersLock: Int64 = 0x7aa5_0000_0002
+    static let statusLock: Int64 = 0x7aa5_0000_0003
 
     static func migrate(_ c: PostgresConnection, _ link: PostgresLink) throws {
         try link.transaction(c) {

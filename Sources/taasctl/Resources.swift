@@ -242,8 +242,22 @@ struct StatusCommand: AsyncParsableCommand {
                 "tap_services": counts("tap_services"), "tap_flows": counts("tap_flows"), "tap_mirrors": counts("tap_mirrors"),
                 "statistics_reads": s["statistics_reads"] ?? 0,
             ]
-            Output.show([item], columns: ["nodes", "openflow_connected", "ovsdb_connected", "tap_services", "tap_flows", "tap_mirrors",
-                                          "statistics_reads"], format: c.format, single: true)
+            var columns = ["nodes", "openflow_connected", "ovsdb_connected", "tap_services", "tap_flows", "tap_mirrors", "statistics_reads"]
+            var shown = item
+            if let r = s["replication"] as? [String: Any] {
+                // Replicas on a shared store: who leads, with which epoch, and this replica's role on each bridge.
+                let replicas = (r["replicas"] as? [[String: Any]] ?? []).map { p in
+                    "\(p["name"] as? String ?? "?") \(p["api"] as? String ?? "")\(p["leader"] as? Bool == true ? " (leader)" : "")"
+                }
+                let bridges = (r["bridges"] as? [[String: Any]] ?? []).map { "\($0["datapath_id"] as? String ?? "?") \($0["role"] as? String ?? "?")" }
+                shown["role"] = r["role"] ?? ""
+                shown["epoch"] = r["epoch"] ?? 0
+                shown["leader"] = r["leader"] ?? ""
+                shown["replicas"] = replicas
+                shown["bridge_roles"] = bridges
+                columns += ["role", "epoch", "leader", "replicas", "bridge_roles"]
+            }
+            Output.show([shown], columns: columns, format: c.format, single: true)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OpenFlowServer
 import Prometheus
 import TaaSController
 import TaaSPolicy
@@ -10,6 +11,8 @@ struct RunningController: ControllerOperations {
     let counters: CounterBoard
     let prometheus: PrometheusCollectorRegistry
     let readiness: Readiness
+    let leadership: Leadership
+    let registry: SwitchRegistry
 
     func statistics(tapFlow: ResourceID) async -> TapFlowStatistics? {
         counters.counts(tapFlow).map { TapFlowStatistics(packets: $0.packets, bytes: $0.bytes) }
@@ -17,8 +20,25 @@ struct RunningController: ControllerOperations {
 
     func summary() async -> ControllerSummary {
         let nodes = await topology.topology.nodes.values
+        var replication: ControllerSummary.Replication?
+        let standing = leadership.standing
+        if standing.replica != nil {
+            var roles: [String: String] = [:]
+            for c in registry.connections {
+                guard let info = c.info else { continue }
+                roles[info.datapathIDString] = switch c.role {
+                case .master: "master"
+                case .slave: "slave"
+                case .equal: "equal"
+                default: "unknown"
+                }
+            }
+            var now = standing
+            now.role = leadership.role
+            replication = .init(standing: now, bridgeRoles: roles)
+        }
         return ControllerSummary(nodes: nodes.count, openflowConnected: nodes.filter(\.openflowConnected).count,
-                                 ovsdbConnected: nodes.filter(\.ovsdbConnected).count, statisticsReads: counters.reads)
+                                 ovsdbConnected: nodes.filter(\.ovsdbConnected).count, statisticsReads: counters.reads, replication: replication)
     }
 
     func ready() async -> Bool { readiness.isReady }

@@ -172,14 +172,20 @@ struct Taasd: AsyncParsableCommand {
         let leadership: Leadership
         var replicaServices: [any Service] = []
         var roles: AsyncStream<Role>?
+        var shareStatuses: (@Sendable ([(ResourceKind, ResourceID, ResourceState)]) -> Void)?
+        let statuses = StatusBoard(), counters = CounterBoard()
         if let shared = store as? PostgresPolicyStore, let url = s[text: "db"] {
             let lease = try PostgresLease(url: url, name: s[text: "replica-name"] ?? ProcessInfo.processInfo.hostName, api: "\(apiHost):\(apiPort)",
                                           duration: .milliseconds(Int64((s[number: "lease"] ?? 1.5) * 1000)), logger: logger)
             leadership = Leadership(.init(role: .follower(epoch: 0), replica: lease.replicaID))
             let (stream, continuation) = AsyncStream<Role>.makeStream()
             roles = stream
+            let (outgoing, send) = StatusSharing.makeStream()
+            shareStatuses = send
             replicaServices = [LeaseKeeper(lease: lease, leadership: leadership, roles: continuation, logger: logger),
-                               PolicyFollower(store: shared, policy: policy, logger: logger)]
+                               PolicyFollower(store: shared, policy: policy, logger: logger),
+                               StatusSharing(share: try PostgresStatusShare(url: url, replicaID: lease.replicaID, logger: logger),
+                                             leadership: leadership, board: statuses, outgoing: outgoing, logger: logger)]
             logger.info("replica", metadata: ["id": "\(lease.replicaID)", "name": "\(lease.name)", "lease": "\(lease.duration)"])
         } else {
             leadership = Leadership()
@@ -202,14 +208,14 @@ struct Taasd: AsyncParsableCommand {
             guard let manager else { throw OVSDBCallError.closed }
             return try await manager.transact(session: session, ops)
         }
-        let statuses = StatusBoard(), counters = CounterBoard()
         let controller = ControllerService(
             configuration: .init(settle: .milliseconds(Int64((s[number: "settle"] ?? 10) * 1000)),
                                  statisticsInterval: .milliseconds(Int64((s[number: "stats-interval"] ?? 10) * 1000))),
             policy: policy, topology: topology, registry: server.registry, ovsdb: manager?.events, leadership: leadership, roles: roles,
-            statuses: statuses, counters: counters, logger: logger)
+            shareStatuses: shareStatuses, statuses: statuses, counters: counters, logger: logger)
         let readiness = Readiness(waitingFor: Set(["api", "openflow"] + (manager == nil ? [] : ["ovsdb"])))
-        let operations = RunningController(topology: topology, counters: counters, prometheus: prometheus, readiness: readiness)
+        let operations = RunningController(topology: topology, counters: counters, prometheus: prometheus, readiness: readiness,
+                                           leadership: leadership, registry: server.registry)
         let app = Application(router: TaaSAPI.makeRouter(service: policy, statuses: statuses, auth: .reloadable(authSource), nodes: topology,
                                                          operations: operations),
                               configuration: .init(address: .hostname(apiHost, port: apiPort), serverName: "taasd"),

@@ -121,6 +121,39 @@ import Testing
         _ = try await events.next("reconnected") { if case .connected(let i) = $0 { i.datapathID == 0xb1 } else { false } }
     }
 
+    /// The fence between replicas, as Open vSwitch keeps it: with two controllers, the one that
+    /// claims MASTER with the newer generation id makes the other a slave, whose flow mods are
+    /// refused (OFPBRC_IS_SLAVE) and whose claim with its older id is refused (OFPRRFC_STALE).
+    @Test func aNewerMasterClaimFencesTheOlderController() async throws {
+        let servers = try ["a", "b"].map { try makeServer([.passiveUnix(path: "\(node.dir)/taasd-\($0).sock")]) }
+        let waiters = servers.map { EventWaiter($0.registry) }
+        for s in servers { try await s.listen() }
+        defer { for s in servers { Task { await s.shutdown() } } }
+        try node.vsctl(["set-controller", "br-int", "unix:\(node.dir)/taasd-a.sock", "unix:\(node.dir)/taasd-b.sock"])
+        for w in waiters { _ = try await w.next("connected", where: { if case .connected = $0 { true } else { false } }) }
+        let old = try #require(servers[0].registry.connection(datapathID: 0xb1))
+        let new = try #require(servers[1].registry.connection(datapathID: 0xb1))
+        let flow = FlowMod(cookie: 0x7c, priority: 100, match: [.inPort(7)], instructions: [.applyActions([.output(.normal)])])
+
+        func claim(_ c: SwitchConnection, _ role: RoleMessage.Role, _ generation: UInt64) async throws -> RoleMessage.Role? {
+            let reply = try await c.request(.roleRequest(RoleMessage(role: role, generationID: generation)))
+            if case .roleReply(let r)? = reply.first?.payload { return r.role }
+            return nil
+        }
+        #expect(try await claim(old, .master, 5) == .master)
+        #expect(try await old.transaction([.flowMod(flow)]).isEmpty, "the master writes")
+        #expect(try await claim(new, .master, 6) == .master)
+        let refused = try await old.transaction([.flowMod(flow)])
+        #expect(refused[0]?.code == .badRequestIsSlave, "\(refused)")
+        do {
+            _ = try await claim(old, .master, 5)
+            Issue.record("a claim with an older generation id was granted")
+        } catch SessionStateMachine.RequestError.switchError(let e) {
+            #expect(e.code == .roleRequestFailedStale, "\(e.code)")
+        }
+        #expect(try await new.transaction([.flowMod(flow)]).isEmpty, "the new master writes")
+    }
+
     @Test func activeUnixTargetDialsTheBridge() async throws {
         // The bridge's management socket listens like `ptcp:`; the controller dials it and
         // reconnects after the switch restarts.

@@ -1,0 +1,59 @@
+import TaaSPolicy
+import TaaSState
+
+/// Where the statuses the core works out go, by role. Alone or leading: to this replica's board
+/// and to the other replicas (`share`). Following: nowhere (the leader's reach the board
+/// through the store). A new leader holds them back until it has read back every bridge (or
+/// `hold` has passed): its core starts from "nothing confirmed", and what the switches already
+/// hold must not show as DOWN meanwhile; then it states the last of each, which differs from
+/// the board only where the switches do.
+struct StatusPublisher {
+    typealias Change = (ResourceKind, ResourceID, ResourceState)
+    let board: StatusBoard
+    let share: (@Sendable ([Change]) -> Void)?
+    private var held: [Key: ResourceState]?
+    static let hold = Duration.seconds(5)
+
+    struct Key: Hashable {
+        var kind: ResourceKind
+        var id: ResourceID
+    }
+
+    init(board: StatusBoard, share: (@Sendable ([Change]) -> Void)?) {
+        self.board = board
+        self.share = share
+    }
+
+    mutating func roleChanged(to role: Role) {
+        held = role.programs ? [:] : nil
+    }
+
+    mutating func take(_ changes: [Change], role: Role) {
+        guard role.programs else { return }
+        if held != nil {
+            for (kind, id, state) in changes { held?[Key(kind: kind, id: id)] = state }
+            return
+        }
+        publish(changes)
+    }
+
+    /// Ends the hold once no connected bridge is left to read back.
+    mutating func release(unread: Int) {
+        guard let h = held, unread == 0 else { return }
+        held = nil
+        let changes = h.map { ($0.key.kind, $0.key.id, $0.value) }
+        var differing: [Change] = []
+        for kind in ResourceKind.allCases {
+            let ofKind = changes.filter { $0.0 == kind }
+            let now = board.states(kind, ofKind.map(\.1))
+            for (c, shown) in zip(ofKind, now) where c.2 != shown { differing.append(c) }
+        }
+        publish(differing)
+    }
+
+    private func publish(_ changes: [Change]) {
+        guard !changes.isEmpty else { return }
+        board.set(changes)
+        share?(changes)
+    }
+}
