@@ -48,6 +48,7 @@ enum OperationRoutes {
                 body["replication"] = [
                     "replica": st.replica ?? "", "role": st.role.name, "epoch": Int(clamping: st.role.epoch ?? 0),
                     "leader": st.leaderID.map { $0 as Any } ?? NSNull(), "takeovers": st.takeovers,
+                    "leader_name": st.replicas.first { $0.id == st.leaderID }.map { $0.name as Any } ?? NSNull(),
                     "replicas": st.replicas.map { ["id": $0.id, "name": $0.name, "api": $0.api, "leader": $0.leader,
                                                    "last_seen_ms": Int($0.lastSeenMilliseconds)] as [String: Any] },
                     "bridges": r.bridgeRoles.sorted { $0.key < $1.key }.map { ["datapath_id": $0.key, "role": $0.value] },

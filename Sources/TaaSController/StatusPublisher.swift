@@ -25,7 +25,8 @@ struct StatusPublisher {
     }
 
     mutating func roleChanged(to role: Role) {
-        held = role.programs ? [:] : nil
+        // Leading again (a new epoch) keeps what was held; a follower states nothing.
+        held = role.programs ? (held ?? [:]) : nil
     }
 
     mutating func take(_ changes: [Change], role: Role) {

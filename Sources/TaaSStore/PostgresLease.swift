@@ -61,8 +61,8 @@ public final class PostgresLease: Sendable {
             let epoch = UInt64(clamping: try lease?.integer("epoch") ?? 0)
             let replicas = try link.run(c, """
                 SELECT id, name, api, (extract(epoch FROM now() - seen) * 1000)::bigint AS age FROM taas_replica
-                WHERE seen > now() - interval '30 seconds' ORDER BY name, id
-                """, []).map(PostgresRandomAccessRow.init).map { r in
+                WHERE seen > now() - ? * interval '1 millisecond' ORDER BY name, id
+                """, [.integer(3 * duration.milliseconds)]).map(PostgresRandomAccessRow.init).map { r in
                     let id = try r.text("id") ?? ""
                     return ReplicaInfo(id: id, name: try r.text("name") ?? "", api: try r.text("api") ?? "", leader: live && id == holder,
                                        lastSeenMilliseconds: try r.integer("age") ?? 0)

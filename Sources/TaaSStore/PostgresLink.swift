@@ -53,7 +53,7 @@ final class PostgresLink: @unchecked Sendable {
     func open(id: Int) throws -> PostgresConnection {
         try Self.wait(PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
                                                  id: id, logger: logger), "connecting", timeout: timeout,
-                      late: { let _: EventLoopFuture<Void> = $0.close() })
+                      late: { Self.discard($0) })
     }
 
     /// Runs `body` on the connection, opening it first when there is none or it was lost.
@@ -64,10 +64,16 @@ final class PostgresLink: @unchecked Sendable {
             do {
                 // A connection that comes up after the wait gave up is closed at once.
                 let c = try open(id: 1)
+                do {
+                    // A replica stopped inside a transaction (SIGSTOP, a hung host) would hold the
+                    // writers' lock for ever: the server ends such a session instead.
+                    _ = try run(c, "SET idle_in_transaction_session_timeout = \(Self.idleInTransaction)", [])
+                } catch {
+                    // Never dropped unclosed (postgres-nio traps on that in debug builds).
+                    Self.discard(c)
+                    throw error
+                }
                 connection = c
-                // A replica stopped inside a transaction (SIGSTOP, a hung host) would hold the
-                // writers' lock for ever: the server ends such a session instead.
-                _ = try run(c, "SET idle_in_transaction_session_timeout = \(Self.idleInTransaction)", [])
             } catch let e as TimedOut {
                 connection = nil
                 throw timedOut(e)
@@ -85,10 +91,16 @@ final class PostgresLink: @unchecked Sendable {
             return try body(c)
         } catch let e as TimedOut {
             // Whatever the server does with it later, this connection is not used again.
-            let _: EventLoopFuture<Void> = c.close()
+            Self.discard(c)
             connection = nil
             throw timedOut(e)
         }
+    }
+
+    /// Closes a connection without waiting, keeping it alive until it is closed (postgres-nio
+    /// traps, in debug builds, on a connection freed before its close completed).
+    static func discard(_ c: PostgresConnection) {
+        c.close().whenComplete { _ in withExtendedLifetime(c) {} }
     }
 
     /// Milliseconds a session may sit idle inside a transaction before the server ends it.
@@ -171,7 +183,7 @@ final class PostgresLink: @unchecked Sendable {
         } catch let e as TimedOut {
             throw e
         } catch {
-            do { _ = try run(c, "ROLLBACK", []) } catch { let _: EventLoopFuture<Void> = c.close() }
+            do { _ = try run(c, "ROLLBACK", []) } catch { Self.discard(c) }
             throw error
         }
     }

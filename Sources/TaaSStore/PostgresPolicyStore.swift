@@ -70,8 +70,8 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
                 }
                 let subjects = changes.map(StoreStatements.subject)
                 var bindings = PostgresBindings(capacity: 2)
-                try bindings.append(subjects.map(\.kind.rawValue))
-                try bindings.append(subjects.map(\.id))
+                bindings.append(subjects.map(\.kind.rawValue))
+                bindings.append(subjects.map(\.id))
                 let rows = try link.run(c, """
                     WITH logged AS (INSERT INTO taas_change (kind, id) SELECT * FROM unnest(?::text[], ?::text[]) RETURNING seq)
                     SELECT max(seq) AS top FROM logged
@@ -121,9 +121,11 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
             do {
                 let c = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
                                                              id: 2, logger: logger).get()
-                defer { let _: EventLoopFuture<Void> = c.close() }
+                defer { PostgresLink.discard(c) }
                 await onChange()
-                for try await _ in try await c.listen(Self.channel) { await onChange() }
+                try await c.listen(on: Self.channel) { notifications in
+                    for try await _ in notifications { await onChange() }
+                }
             } catch {
                 logger.warning("listening for policy changes failed; again in 1 s", metadata: ["error": "\(error)"])
             }
@@ -163,7 +165,7 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
         guard !named.isEmpty else { return .none }
         let found = try StoreStatements.snapshot(only: true) { sql, kind in
             var bindings = PostgresBindings(capacity: 1)
-            try bindings.append(Array(named[kind] ?? []))
+            bindings.append(Array(named[kind] ?? []))
             return try link.run(c, sql, bindings).map { PostgresRandomAccessRow($0) }
         }
         seen = top

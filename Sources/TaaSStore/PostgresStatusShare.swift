@@ -36,10 +36,10 @@ public final class PostgresStatusShare: @unchecked Sendable {
                     let part = changes[start..<min(start + Self.chunk, changes.count)]
                     start += Self.chunk
                     var b = PostgresBindings(capacity: 4)
-                    try b.append(part.map(\.0.rawValue))
-                    try b.append(part.map(\.1.rawValue))
-                    try b.append(part.map(\.2.status.rawValue))
-                    try b.append(part.map { $0.2.reason ?? "" })
+                    b.append(part.map(\.0.rawValue))
+                    b.append(part.map(\.1.rawValue))
+                    b.append(part.map(\.2.status.rawValue))
+                    b.append(part.map { $0.2.reason ?? "" })
                     _ = try link.run(c, """
                         INSERT INTO taas_status (kind, id, status, reason, version)
                         SELECT k, i, s, nullif(r, ''), nextval('taas_status_version') FROM unnest(?::text[], ?::text[], ?::text[], ?::text[]) AS u(k, i, s, r)

@@ -11,11 +11,13 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         try Preflight.requireRoot("demo")
-        let record = try location.load()
+        var record = try location.load()
         guard let port = record.apiPort, let pid = record.taasdPID, kill(pid, 0) == 0 else {
             throw LabError("the lab's taasd is not running; rebuild with `sudo taas-lab down && sudo taas-lab up`")
         }
-        let api = LabAPI(port: port)
+        var api = LabAPI(port: port)
+        // With replicas, the leader is killed while the pings go: the copies must not stop.
+        let failover = (record.replicas?.count ?? 0) > 1
         let vms = Dictionary(record.vms.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let nodeCount = record.nodes.count
         guard let tap = vms[Names.tap(node: 1)], let source = vms[Names.vm(node: min(2, nodeCount), index: 1)],
@@ -40,17 +42,36 @@ struct Demo: ParsableCommand {
             ((try? api.must("GET", "/v2.0/taas/tap_flows/\(flowID)"))?["tap_flow"] as? [String: Any])?["status"] as? String == "ACTIVE"
         }
 
-        step("capturing at \(Names.display(tap)) while \(Names.display(source)) pings \(Names.display(peer)) (\(peer.ip)) \(count) times")
-        let capture = try Capture(namespace: tap.namespace, interface: "eth0", filter: "icmp") { line in print("    mirrored> \(line)") }
-        let ping = try Command.run("ip", ["netns", "exec", source.namespace, "ping", "-c", "\(count)", "-i", "0.2", "-W", "2", peer.ip])
+        let pings = failover ? max(count, 50) : count
+        step("capturing at \(Names.display(tap)) while \(Names.display(source)) pings \(Names.display(peer)) (\(peer.ip)) \(pings) times"
+             + (failover ? ", killing the leading taasd meanwhile" : ""))
+        let capture = try Capture(namespace: tap.namespace, interface: "eth0", filter: "icmp") { line in
+            if !failover { print("    mirrored> \(line)") }
+        }
+        let pingArgs = ["netns", "exec", source.namespace, "ping", "-c", "\(pings)", "-i", failover ? "0.1" : "0.2", "-W", "2", peer.ip]
+        let pingOut: String
+        if failover {
+            let log = "\(location.dir)/demo-ping.log"
+            try? FileManager.default.removeItem(atPath: log)
+            let pid = try Command.startBackground(try Command.tool("ip"), pingArgs, logPath: log)
+            usleep(1_000_000)
+            api = LabAPI(port: try FailoverRun.perform(&record, location: location))
+            for _ in 0..<300 where kill(pid, 0) == 0 { usleep(50_000) }
+            pingOut = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        } else {
+            pingOut = try Command.run("ip", pingArgs).stdout
+        }
         usleep(700_000)
         let lines = capture.stop()
-        let replies = ping.stdout.split(separator: "\n").filter { $0.contains("bytes from") }.count
-        note("ping: \(replies) of \(count) replies (the original traffic is untouched)")
+        let replies = pingOut.split(separator: "\n").filter { $0.contains("bytes from") }.count
+        note("ping: \(replies) of \(pings) replies (the original traffic is untouched)")
         let requests = lines.filter { $0.contains("\(source.ip) > \(peer.ip)") && $0.contains("echo request") }.count
         let answers = lines.filter { $0.contains("\(peer.ip) > \(source.ip)") && $0.contains("echo reply") }.count
         print("    \(lines.count) mirrored packets reached \(Names.display(tap)): \(requests) echo requests \(Names.display(source)) sent (OUT), "
             + "\(answers) echo replies it received (IN)")
+        if failover {
+            note(requests == pings ? "no copy was lost across the failover" : "\(pings - requests) echo requests were not copied")
+        }
 
         step("the flows taasd installed on node\(source.node) (ovs-ofctl dump-flows, taasd's cookies only)")
         let node = OVSNode(attaching: record.nodes[source.node - 1].name, dir: record.nodes[source.node - 1].dir)

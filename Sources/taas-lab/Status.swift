@@ -19,6 +19,16 @@ struct Status: ParsableCommand {
         for vm in record.vms.sorted(by: { ($0.node, $0.name) < ($1.node, $1.name) }) {
             note("\(Names.display(vm))  \(vm.ip)  \(vm.mac)  OpenFlow port \(vm.ofport)  (sudo taas-lab shell \(Names.display(vm)))")
         }
+        if let replicas = record.replicas {
+            step("replicas (PostgreSQL in \(record.postgresDir ?? "?"))")
+            for r in replicas {
+                let up = LabRecord.isLabTaasd(r.pid, dir: record.dir)
+                let rep = ((try? LabAPI(port: r.apiPort).must("GET", "/v2.0/taas/status"))?["status"] as? [String: Any])?["replication"]
+                    as? [String: Any]
+                note("\(r.name)  pid \(r.pid) \(up ? "running" : "NOT RUNNING")  API 127.0.0.1:\(r.apiPort)  "
+                     + "\(rep.map { "\($0["role"] ?? "?") (epoch \($0["epoch"] ?? "?"))" } ?? "no answer")  log \(r.log)")
+            }
+        }
         step("taasd")
         guard let pid = record.taasdPID, let port = record.apiPort, kill(pid, 0) == 0 else {
             note("not running; its log is \(location.dir)/taasd.log")

@@ -11,14 +11,15 @@ struct TaasLab: ParsableCommand {
         discussion: """
             Each node is its own ovsdb-server and userspace ovs-vswitchd in a network namespace, with VMs (namespaces with an interface on br-int) and an underlay between the nodes. taasd runs with every bridge and OVSDB pointed at it.
 
-              sudo taas-lab up          build it (3 nodes, 2 VMs each, VXLAN)
+              sudo taas-lab up          build it (3 nodes, 2 VMs each, VXLAN; --replicas 3 for three taasd on a PostgreSQL)
               sudo taas-lab demo        mirror one VM's traffic to a tap VM on another node, live
+              sudo taas-lab failover    with replicas: kill -9 the leader and watch another take over
               sudo taas-lab status      what is running
               sudo taas-lab shell node2/vm1
               sudo taas-lab down        remove everything it created, and nothing else
             """,
         version: TaaSVersion.string,
-        subcommands: [Up.self, Demo.self, Status.self, Shell.self, Down.self]
+        subcommands: [Up.self, Demo.self, Failover.self, Status.self, Shell.self, Down.self]
     )
 
     /// Signals start unblocked and at their defaults: a parent (a test runner) may have blocked
@@ -74,17 +75,21 @@ enum Preflight {
     ]
 
     /// Installs missing packages with apt-get, saying so; fails with the list where apt-get is absent.
-    static func installMissing(_ say: (String) -> Void) throws {
-        let missing = Set(tools.filter { (try? Command.tool($0.tool)) == nil }.map(\.package)).sorted()
-        guard !missing.isEmpty else { return }
-        guard (try? Command.tool("apt-get")) != nil else {
-            throw LabError("missing tools; install these packages: \(missing.joined(separator: " "))")
+    static func installMissing(_ say: (String) -> Void, postgres: Bool = false) throws {
+        var missing = Set(tools.filter { (try? Command.tool($0.tool)) == nil }.map(\.package))
+        if postgres && (try? PrivatePostgres.binary("initdb")).map({ FileManager.default.isExecutableFile(atPath: $0) }) != true {
+            missing.insert("postgresql")
         }
-        say("installing \(missing.joined(separator: ", ")) with apt-get")
+        let missingList = missing.sorted()
+        guard !missingList.isEmpty else { return }
+        guard (try? Command.tool("apt-get")) != nil else {
+            throw LabError("missing tools; install these packages: \(missingList.joined(separator: " "))")
+        }
+        say("installing \(missingList.joined(separator: ", ")) with apt-get")
         let env = ["DEBIAN_FRONTEND": "noninteractive"]
         _ = try? Command.run("apt-get", ["update", "-qq"], environment: env)
-        let o = try Command.run("apt-get", ["install", "-y", "-qq", "--no-install-recommends"] + missing, environment: env)
-        guard o.status == 0 else { throw LabError("apt-get install \(missing.joined(separator: " ")) failed:\n\(o.stderr)") }
+        let o = try Command.run("apt-get", ["install", "-y", "-qq", "--no-install-recommends"] + missingList, environment: env)
+        guard o.status == 0 else { throw LabError("apt-get install \(missingList.joined(separator: " ")) failed:\n\(o.stderr)") }
     }
 }
 

@@ -252,7 +252,7 @@ struct StatusCommand: AsyncParsableCommand {
                 let bridges = (r["bridges"] as? [[String: Any]] ?? []).map { "\($0["datapath_id"] as? String ?? "?") \($0["role"] as? String ?? "?")" }
                 shown["role"] = r["role"] ?? ""
                 shown["epoch"] = r["epoch"] ?? 0
-                shown["leader"] = r["leader"] ?? ""
+                shown["leader"] = r["leader_name"] as? String ?? r["leader"] ?? ""
                 shown["replicas"] = replicas
                 shown["bridge_roles"] = bridges
                 columns += ["role", "epoch", "leader", "replicas", "bridge_roles"]

@@ -199,7 +199,9 @@ import Testing
             #expect((sorted.last ?? 99) < 10, "failovers: \(failovers)")
             return out
         }
-        ping.stop()
+        // SIGINT: ping prints its statistics.
+        kill(ping.process.processIdentifier, SIGINT)
+        ping.process.waitUntilExit()
         try await Task.sleep(for: .milliseconds(300))
         let frames = try capture.stop()
         try #expect(ourFlows() == before, "the bridges hold exactly what they held before the first kill")
@@ -212,6 +214,7 @@ import Testing
         #expect(requests.count > 1000 && missing.isEmpty, "\(missing.count) echo requests not mirrored, e.g. \(missing.sorted().prefix(10))")
 
         // Every acknowledged write is there, on every replica; no write is there twice.
+        print("acknowledged writes per client: \(writes.map(\.count)), unknown fate: \(writes.map(\.unknown.count))")
         for (w, (flow, field)) in fields.enumerated() {
             let done = writes[w]
             #expect(done.count > 50, "writer \(w) got \(done.count) writes through")

@@ -1,13 +1,15 @@
 import Foundation
 
-/// A PostgreSQL server of a test's own: Debian's `postgresql` binaries, a cluster made with
-/// `initdb` in a temporary directory, listening only on a unix socket in that directory (no
-/// TCP), run as the `postgres` user when the tests run as root (PostgreSQL refuses root).
-/// Stopped by its pid, its directory removed.
+/// A PostgreSQL server of a test's (or a lab's) own: Debian's `postgresql` binaries, a cluster
+/// made with `initdb` in a temporary directory, listening only on a unix socket in that
+/// directory (no TCP), run as the `postgres` user when running as root (PostgreSQL refuses
+/// root). Stopped by its pid, its directory removed, unless detached (a lab left running).
 public final class PrivatePostgres: @unchecked Sendable {
     public let dir: String
     public private(set) var pid: pid_t = 0
     private var removed = false
+    /// Left running when this value goes away (`taas-lab up`; `taas-lab down` stops it by pid).
+    public var detached = false
 
     /// Its `postgres` database, as the stores take it.
     public var url: String { "postgresql://postgres@/postgres?host=\(dir)" }
@@ -28,6 +30,7 @@ public final class PrivatePostgres: @unchecked Sendable {
     }
 
     public init() throws {
+        // Under /tmp: the postgres user must reach it, and a lab's own directory may be root's alone.
         dir = "/tmp/taas-pg-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         if getuid() == 0 { try Command.check("chown", ["postgres:postgres", dir]) }
@@ -49,8 +52,12 @@ public final class PrivatePostgres: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: socket) else {
             throw Command.Failure(description: "PostgreSQL did not start: \((try? String(contentsOfFile: "\(dir)/postgres.log", encoding: .utf8)) ?? "")")
         }
-        // The socket exists a moment before connections are accepted.
-        usleep(200_000)
+        // The socket exists a moment before connections are accepted (longer on a busy machine).
+        for _ in 0..<100 {
+            if let ready = try? Command.run(try Self.binary("pg_isready"), ["-q", "-h", dir, "-U", "postgres"]), ready.status == 0 { return }
+            usleep(100_000)
+        }
+        throw Command.Failure(description: "PostgreSQL does not accept connections: \((try? String(contentsOfFile: "\(dir)/postgres.log", encoding: .utf8)) ?? "")")
     }
 
     /// Stops the server (fast shutdown, SIGINT, waited for), keeping its cluster.
@@ -82,8 +89,24 @@ public final class PrivatePostgres: @unchecked Sendable {
         pause()
         guard !removed else { return }
         removed = true
-        try? FileManager.default.removeItem(atPath: dir)
+        // TAAS_KEEP_LOGS=1 keeps the directory (the server's log, and the logs tests put there).
+        if ProcessInfo.processInfo.environment["TAAS_KEEP_LOGS"] != "1" { try? FileManager.default.removeItem(atPath: dir) }
     }
 
-    deinit { stop() }
+    deinit { if !detached { stop() } }
+
+    /// Stops a server left running by an earlier process, by the pid in its data directory
+    /// (only if that process is a postgres of this directory), and removes the directory.
+    public static func stop(dir: String) {
+        let pidFile = (try? String(contentsOfFile: "\(dir)/data/postmaster.pid", encoding: .utf8)) ?? ""
+        if let pid = pidFile.split(separator: "\n").first.flatMap({ pid_t($0) }), kill(pid, 0) == 0 {
+            let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? ""
+            if cmdline.contains(dir) {
+                kill(pid, SIGINT)
+                for _ in 0..<200 where kill(pid, 0) == 0 { usleep(50_000) }
+                if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+            }
+        }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
 }
