@@ -4,6 +4,7 @@
   bench-sim.py sessions COUNT...            sessions held, memory, echoes, and pushing a change to all
   bench-sim.py latency NODES CREATIONS      POST tap flow → ACTIVE with NODES connected bridges
   bench-sim.py scale NODES VMS SIZE...      one change's cost with SIZE tap flows installed (scripts/bench-scale.sh)
+  bench-sim.py store NODES CREATIONS        POST tap flow → ACTIVE with the policy in SQLite, then in PostgreSQL (scripts/bench-store.sh)
 
 Runs the release builds in .build/release (scripts/bench-sessions.sh and bench-latency-sim.sh
 build them; TAAS_BIN=DIR runs others, TAAS_BENCH_LOG=info makes taasd's log verbose). Each run
@@ -40,10 +41,11 @@ def rss_kb(pid, field="VmRSS"):
 class Run:
     """taasd with a topology of NODES nodes (VMS ports each), and switch-sim playing its bridges."""
 
-    def __init__(self, nodes, vms, echo_rounds=0, quiet_echo=True, extra=()):
+    def __init__(self, nodes, vms, echo_rounds=0, quiet_echo=True, extra=(), db=None):
         self.dir = tempfile.mkdtemp(prefix="taas-bench-sim-")
         self.procs = []
         self.sim = self.log = None
+        self.db = db or os.path.join(self.dir, "taasd.sqlite")
         try:
             self.start_all(nodes, vms, echo_rounds, quiet_echo, extra)
         except BaseException:
@@ -58,7 +60,7 @@ class Run:
         self.of_port = 20000 + 2 * random.randrange(6000)
         self.base = f"http://127.0.0.1:{self.of_port + 1}"
         args = [os.path.join(BIN, "taasd"), "--openflow", f"ptcp:{self.of_port}:127.0.0.1", "--api", f"127.0.0.1:{self.of_port + 1}",
-                "--db", os.path.join(self.dir, "taasd.sqlite"), "--topology", topo, "--log-level", os.environ.get("TAAS_BENCH_LOG", "warning")]
+                "--db", self.db, "--topology", topo, "--log-level", os.environ.get("TAAS_BENCH_LOG", "warning")]
         if quiet_echo:  # measure sessions, not taasd's own idle echoes
             args += ["--echo-interval", "60", "--echo-timeout", "60"]
         args += list(extra)
@@ -404,6 +406,86 @@ def fresh_preload(nodes, vms, size, bulk):
         run.close()
 
 
+class PrivatePostgres:
+    """Debian's PostgreSQL on a cluster of its own (initdb in a temporary directory), on a unix
+    socket only, as the postgres user when run as root; stopped by pid, its directory removed."""
+
+    def __init__(self):
+        versions = sorted(int(v) for v in os.listdir("/usr/lib/postgresql") if v.isdigit()) if os.path.isdir("/usr/lib/postgresql") else []
+        if not versions:
+            raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+        self.bin = f"/usr/lib/postgresql/{versions[-1]}/bin"
+        self.dir = tempfile.mkdtemp(prefix="taas-bench-pg-")
+        self.proc = None
+        self.as_postgres = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"] if os.getuid() == 0 else []
+        if os.getuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        try:
+            subprocess.run(self.as_postgres + [f"{self.bin}/initdb", "-D", f"{self.dir}/data", "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                                               "--locale=C", "--no-sync"], check=True, stdout=subprocess.DEVNULL)
+            log = open(f"{self.dir}/postgres.log", "w")
+            self.proc = subprocess.Popen(self.as_postgres + [f"{self.bin}/postgres", "-D", f"{self.dir}/data", "-k", self.dir,
+                                                             "-c", "listen_addresses="], stdout=log, stderr=log)
+            for _ in range(200):
+                if subprocess.run([f"{self.bin}/pg_isready", "-q", "-h", self.dir, "-U", "postgres"]).returncode == 0:
+                    break
+                time.sleep(0.1)
+            else:
+                raise SystemExit(f"PostgreSQL did not start; see {self.dir}/postgres.log")
+        except BaseException:
+            self.close()
+            raise
+        self.url = f"postgresql://postgres@/postgres?host={self.dir}"
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def store(nodes, creations):
+    """POST tap flow → ACTIVE and the POST alone, one taasd with NODES simulated bridges, its
+    policy in SQLite, then in PostgreSQL (a private server on a unix socket; the taasd holds the
+    replicas' lease alone), side by side."""
+    vms = max(2, -(-creations // nodes) + 1)
+    rows = []
+    for backend in ("SQLite", "PostgreSQL"):
+        pg = PrivatePostgres() if backend == "PostgreSQL" else None
+        try:
+            run = Run(nodes, vms, quiet_echo=False, db=pg.url if pg else None)
+            try:
+                api = wait_for_service_port(run)
+                sid = create_service(api)
+                total, alone = [], []
+                for i in range(creations):
+                    port = f"n{i % nodes + 1}-vm{i // nodes + 1}"
+                    t = time.perf_counter()
+                    fid = api.call("POST", "/v2.0/taas/tap_flows",
+                                   {"tap_flow": {"tap_service_id": sid, "source_port": port, "direction": "BOTH"}})["tap_flow"]["id"]
+                    alone.append((time.perf_counter() - t) * 1000)
+                    while api.call("GET", f"/v2.0/taas/tap_flows/{fid}")["tap_flow"]["status"] != "ACTIVE":
+                        pass
+                    total.append((time.perf_counter() - t) * 1000)
+                rows.append((backend, quantile(total, 0.5), quantile(total, 0.99), quantile(alone, 0.5), quantile(alone, 0.99)))
+                progress(f"{backend}: POST→ACTIVE p50 {rows[-1][1]:.1f} ms")
+            finally:
+                run.close()
+        finally:
+            if pg:
+                pg.close()
+    print(f"| store ({nodes} simulated bridges, {creations} tap flows created one by one) | POST→ACTIVE p50 | p99 | POST alone p50 | p99 |")
+    print("| --- | --- | --- | --- | --- |")
+    for b, p50, p99, a50, a99 in rows:
+        print(f"| {b} | {p50:.1f} ms | {p99:.1f} ms | {a50:.1f} ms | {a99:.1f} ms |")
+    s, p = rows[0], rows[1]
+    print(f"| PostgreSQL / SQLite | {p[1] / s[1]:.2f}× | {p[2] / s[2]:.2f}× | {p[3] / s[3]:.2f}× | {p[4] / s[4]:.2f}× |")
+
+
 def main(argv):
     # A signal ends the run through its cleanup.
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -413,6 +495,8 @@ def main(argv):
             return sessions([int(a) for a in argv[1:]])
         if len(argv) == 3 and argv[0] == "latency":
             return latency(int(argv[1]), int(argv[2]))
+        if len(argv) == 3 and argv[0] == "store":
+            return store(int(argv[1]), int(argv[2]))
         if len(argv) >= 4 and argv[0] == "scale":
             return scale(int(argv[1]), int(argv[2]), [int(a) for a in argv[3:]])
     except ValueError:

@@ -231,7 +231,23 @@ public enum OpenAPIDocument {
                 "nodes": ["type": "integer"], "openflow_connected": ["type": "integer"], "ovsdb_connected": ["type": "integer"],
                 "statistics_reads": ["type": "integer"],
                 "tap_services": ref("StatusCounts"), "tap_flows": ref("StatusCounts"), "tap_mirrors": ref("StatusCounts"),
+                "replication": ref("Replication"),
             ], required: ["nodes", "openflow_connected", "ovsdb_connected", "statistics_reads", "tap_services", "tap_flows", "tap_mirrors"]),
+            "Replication": object([
+                "replica": ["type": "string", "description": "This replica's id (new at every start)"],
+                "role": ["type": "string", "enum": ["leader", "follower"]],
+                "epoch": ["type": "integer", "description": "The lease's epoch: one more at every takeover; the leader's generation_id"],
+                "leader": ["type": ["string", "null"], "description": "The lease holder's id, while someone holds it"],
+                "leader_name": ["type": ["string", "null"]],
+                "takeovers": ["type": "integer", "description": "Times this replica took the lease"],
+                "replicas": ["type": "array", "items": object([
+                    "id": ["type": "string"], "name": ["type": "string"], "api": ["type": "string"], "leader": ["type": "boolean"],
+                    "last_seen_ms": ["type": "integer"],
+                ], required: ["id", "name", "api", "leader", "last_seen_ms"])],
+                "bridges": ["type": "array", "description": "This replica's OpenFlow role on each connected bridge", "items": object([
+                    "datapath_id": ["type": "string"], "role": ["type": "string", "enum": ["master", "slave", "equal", "unknown"]],
+                ], required: ["datapath_id", "role"])],
+            ], required: ["replica", "role", "epoch", "leader", "leader_name", "takeovers", "replicas", "bridges"]),
             "StatusCounts": object(["ACTIVE": ["type": "integer"], "DOWN": ["type": "integer"], "ERROR": ["type": "integer"]],
                                    required: ["ACTIVE", "DOWN", "ERROR"]),
             "Node": object([
