@@ -1,7 +1,7 @@
 import OpenFlow
 
 /// How a simulated switch answers a controller or `ovs-ofctl`: the replies a client waits for
-/// (features, echo, barrier, bundle control, the multipart dumps), from fixed tables.
+/// (features, echo, barrier, bundle control, role, the multipart dumps), from fixed tables.
 public struct SwitchResponder: Sendable {
     public var datapathID: UInt64
     public var description: SwitchDescription
@@ -24,6 +24,8 @@ public struct SwitchResponder: Sendable {
         case .featuresRequest: return reply(.featuresReply(SwitchFeatures(datapathID: datapathID, nTables: 254)))
         case .echoRequest(let d): return reply(.echoReply(d))
         case .barrierRequest: return reply(.barrierReply)
+        // One controller at a time: every role asked for is granted.
+        case .roleRequest(let r): return reply(.roleReply(r))
         case .bundleControl(let c): return reply(.bundleControl(BundleControl(bundleID: c.bundleID, type: c.type.reply, flags: [])))
         case .multipartRequest(let r):
             switch r.body {

@@ -16,6 +16,7 @@ enum BridgePush {
             let plan: ReconcilePlan
             switch p.content {
             case .delta(let delta):
+                guard !p.claimedOnly || connection.role == .master else { return .failed("this connection was not claimed") }
                 plan = ReconcilePlan(delta: delta)
             case .program(let program):
                 if let epoch = p.claim { try await SwitchRoles.claim(connection, epoch: epoch, leadership: leadership) }

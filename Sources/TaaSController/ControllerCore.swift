@@ -31,6 +31,9 @@ public struct ControllerCore: Sendable {
         /// The epoch to claim the switch with (`ROLE_REQUEST` MASTER) before reading it back;
         /// nil for a sole controller, which claims nothing.
         public var claim: UInt64?
+        /// Sent only on a connection this replica claimed (replicas: a switch that reconnected
+        /// since the push was planned is an EQUAL there, which the fence does not cover).
+        public var claimedOnly: Bool
     }
 
     /// What became of a push.
@@ -358,7 +361,7 @@ public struct ControllerCore: Sendable {
             b.running = nextTicket
             inFlight += 1
             actions.append(.push(Push(node: id, datapathID: dpid, content: content, version: versions[id] ?? 0, ticket: nextTicket,
-                                        claim: b.unknown ? role.epoch : nil)))
+                                        claim: b.unknown ? role.epoch : nil, claimedOnly: role.epoch != nil)))
         }
         queueHead += taken
         if queueHead == queue.count {

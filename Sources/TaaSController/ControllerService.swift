@@ -180,6 +180,13 @@ public struct ControllerService: Service {
                         guard r != was else { continue }
                         logger.notice("replica role changed", metadata: ["role": "\(r.name)", "epoch": "\(r.epoch.map(String.init) ?? "-")",
                                                                         "was": "\(was.name)"])
+                        if r.programs && !was.programs {
+                            // What other replicas committed, taken now rather than at the next
+                            // notification (its delta follows the read-backs as a delta).
+                            do { try await policy.refresh() } catch {
+                                logger.warning("taking the lease without the latest policy", metadata: ["error": "\(error)"])
+                            }
+                        }
                         actions += core.lead(r)
                         publisher.roleChanged(to: r)
                         if r.programs {
@@ -191,7 +198,8 @@ public struct ControllerService: Service {
                         if case .follower(let epoch) = r {
                             for c in registry.connections { group.addTask { await SwitchRoles.yield(c, epoch: epoch, logger: logger) } }
                         } else if !was.programs {
-                            await topology.tookOver()
+                            let topology = topology
+                            group.addTask { await topology.tookOver() }
                         }
                     case .finished(let p, let o):
                         actions += core.finished(p, o)

@@ -5,8 +5,8 @@ import TaaSState
 /// and to the other replicas (`share`). Following: nowhere (the leader's reach the board
 /// through the store). A new leader holds them back until it has read back every bridge (or
 /// `hold` has passed): its core starts from "nothing confirmed", and what the switches already
-/// hold must not show as DOWN meanwhile; then it states the last of each, which differs from
-/// the board only where the switches do.
+/// hold must not show as DOWN meanwhile; then it states the last of each, all of them (its own
+/// board, read from the store while it followed, may lag the store).
 struct StatusPublisher {
     typealias Change = (ResourceKind, ResourceID, ResourceState)
     let board: StatusBoard
@@ -42,14 +42,7 @@ struct StatusPublisher {
     mutating func release(unread: Int) {
         guard let h = held, unread == 0 else { return }
         held = nil
-        let changes = h.map { ($0.key.kind, $0.key.id, $0.value) }
-        var differing: [Change] = []
-        for kind in ResourceKind.allCases {
-            let ofKind = changes.filter { $0.0 == kind }
-            let now = board.states(kind, ofKind.map(\.1))
-            for (c, shown) in zip(ofKind, now) where c.2 != shown { differing.append(c) }
-        }
-        publish(differing)
+        publish(h.map { ($0.key.kind, $0.key.id, $0.value) })
     }
 
     private func publish(_ changes: [Change]) {

@@ -164,7 +164,7 @@ public actor TopologyService {
         let managed = moved.filter { p in servicePorts.contains(p) || mirrors.values.contains { $0.portID == p } }
         sessions.formUnion(self.sessions(ofPorts: managed))
         if !records.isEmpty && leadership.mayProgram {
-            do { try await policy.recordPorts(records) } catch {
+            do { try await policy.recordPorts(records, fence: leadership.fence) } catch {
                 logger.error("cannot record ports in the store", metadata: ["error": "\(error)"])
             }
         }
@@ -180,7 +180,7 @@ public actor TopologyService {
     public func tookOver() async {
         let records = join.topology.ports.values.map { Self.record($0, up: true) }
         if !records.isEmpty {
-            do { try await policy.recordPorts(records) } catch {
+            do { try await policy.recordPorts(records, fence: leadership.fence) } catch {
                 logger.error("cannot record ports in the store", metadata: ["error": "\(error)"])
             }
         }

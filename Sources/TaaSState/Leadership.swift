@@ -105,6 +105,14 @@ public final class Leadership: Sendable {
         }
     }
 
+    /// What a leader-only write must be fenced with (nil: alone, no fence needed).
+    public var fence: WriteFence? {
+        state.withLock { s in
+            guard let replica = s.standing.replica, case .leader(let e) = s.standing.role else { return nil }
+            return WriteFence(replica: replica, epoch: e)
+        }
+    }
+
     /// Whether a message to a switch may go now.
     public var mayProgram: Bool { role.programs }
 

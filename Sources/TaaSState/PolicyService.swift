@@ -22,12 +22,13 @@ public actor PolicyService {
 
     /// Applies a change: `body` edits the table; what it changed is stored, then published.
     /// With a shared store, what other replicas committed is taken (and published) first.
-    public func mutate<T: Sendable>(_ body: @Sendable (inout PolicyTable, inout SystemRandomNumberGenerator) throws -> T) throws -> T {
+    public func mutate<T: Sendable>(fence: WriteFence? = nil,
+                                    _ body: @Sendable (inout PolicyTable, inout SystemRandomNumberGenerator) throws -> T) throws -> T {
         var result: T?
         var delta = PolicyDelta()
         var refused: (any Error)?
         do {
-            try store.write { remote in
+            try store.write(fence: fence) { remote in
                 adopt(remote)
                 table.begin()
                 do { result = try body(&table, &rng) } catch { refused = error; throw error }
@@ -90,9 +91,10 @@ public actor PolicyService {
         return (current, stream)
     }
 
-    /// Records ports the topology reports.
-    public func recordPorts(_ ports: [PortRecord]) throws {
-        try mutate { t, _ in ports.forEach { t.recordPort($0) } }
+    /// Records ports the topology reports (with replicas, only while `fence` still leads: a
+    /// leader's view that arrives after another took over must not overwrite the newer one's).
+    public func recordPorts(_ ports: [PortRecord], fence: WriteFence? = nil) throws {
+        try mutate(fence: fence) { t, _ in ports.forEach { t.recordPort($0) } }
     }
 
     /// How many resources of each kind there are (statuses are counted against these).

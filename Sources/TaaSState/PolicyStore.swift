@@ -54,15 +54,26 @@ public protocol PolicyStore: Sendable {
     func load() throws -> PolicySnapshot
     func apply(_ changes: [PolicyChange]) throws
     /// One write, after every other writer's: `body` gets what they committed since this store
-    /// last looked and returns what to store.
-    func write(_ body: (RemoteChanges) throws -> [PolicyChange]) throws
+    /// last looked and returns what to store. With a `fence`, the write is made only while that
+    /// replica holds the lease with that epoch (what only the leader may write: ports it saw).
+    func write(fence: WriteFence?, _ body: (RemoteChanges) throws -> [PolicyChange]) throws
     /// What other writers committed since this store last looked (outside a write).
     func catchUp() throws -> RemoteChanges
 }
 
+/// Who must still lead for a write to be made.
+public struct WriteFence: Hashable, Sendable {
+    public var replica: String
+    public var epoch: UInt64
+    public init(replica: String, epoch: UInt64) {
+        self.replica = replica
+        self.epoch = epoch
+    }
+}
+
 extension PolicyStore {
-    /// A store with one writer: nobody else commits.
-    public func write(_ body: (RemoteChanges) throws -> [PolicyChange]) throws {
+    /// A store with one writer: nobody else commits, nobody else leads.
+    public func write(fence: WriteFence?, _ body: (RemoteChanges) throws -> [PolicyChange]) throws {
         let changes = try body(.none)
         if !changes.isEmpty { try apply(changes) }
     }

@@ -44,13 +44,20 @@ public final class PostgresLease: Sendable {
     /// reads who is who.
     public func round() throws -> Round {
         try link.with { c in
+            // A new epoch is at least the database's clock in milliseconds: the switches keep the
+            // highest generation_id they saw for as long as they run, so an epoch must grow even
+            // when the lease's row starts again (a database recreated or restored from a backup).
             _ = try link.run(c, """
-                INSERT INTO taas_leader (id, holder, epoch, expires) VALUES (1, ?, 1, now() + ? * interval '1 millisecond')
+                INSERT INTO taas_leader (id, holder, epoch, expires)
+                VALUES (1, ?, (extract(epoch FROM clock_timestamp()) * 1000)::bigint, now() + ? * interval '1 millisecond')
                 ON CONFLICT (id) DO UPDATE SET
-                    epoch = CASE WHEN taas_leader.holder = excluded.holder THEN taas_leader.epoch ELSE taas_leader.epoch + 1 END,
+                    epoch = CASE WHEN taas_leader.holder = excluded.holder THEN taas_leader.epoch
+                                 ELSE greatest(taas_leader.epoch + 1, excluded.epoch) END,
                     holder = excluded.holder, expires = excluded.expires
                 WHERE taas_leader.holder = excluded.holder OR taas_leader.expires < now()
                 """, [.text(replicaID), .integer(duration.milliseconds)])
+            // Replicas that died without a word are forgotten after a day.
+            _ = try link.run(c, "DELETE FROM taas_replica WHERE seen < now() - interval '1 day'", [])
             _ = try link.run(c, """
                 INSERT INTO taas_replica (id, name, api, started, seen) VALUES (?, ?, ?, now(), now())
                 ON CONFLICT (id) DO UPDATE SET seen = now()
@@ -76,7 +83,7 @@ public final class PostgresLease: Sendable {
     public func release() throws {
         try link.with { c in
             _ = try link.run(c, "UPDATE taas_leader SET expires = now() - interval '1 millisecond' WHERE holder = ?", [.text(replicaID)])
-            _ = try link.run(c, "DELETE FROM taas_replica WHERE id = ? OR seen < now() - interval '1 day'", [.text(replicaID)])
+            _ = try link.run(c, "DELETE FROM taas_replica WHERE id = ?", [.text(replicaID)])
         }
     }
 }

@@ -52,15 +52,26 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
         }
     }
 
+    /// Writes changes made without looking at what other replicas committed: for a store no
+    /// other replica writes to (tests, the crash test's writer); refused otherwise, since what
+    /// the others committed would be skipped.
     public func apply(_ changes: [PolicyChange]) throws {
         guard !changes.isEmpty else { return }
-        try write { _ in changes }
+        try write(fence: nil) { remote in
+            if case .changed(let s, let f, let m, let p) = remote, s.isEmpty && f.isEmpty && m.isEmpty && p.isEmpty { return changes }
+            throw StoreError("other replicas wrote to this database: use write(fence:_:), which takes their changes first")
+        }
     }
 
-    public func write(_ body: (RemoteChanges) throws -> [PolicyChange]) throws {
+    public func write(fence: WriteFence?, _ body: (RemoteChanges) throws -> [PolicyChange]) throws {
         try link.with { c in
             let top: Int64? = try link.transaction(c) {
                 _ = try link.run(c, "SELECT pg_advisory_xact_lock(?)", [.integer(Self.writersLock)])
+                if let fence {
+                    let holds = try link.run(c, "SELECT 1 AS one FROM taas_leader WHERE holder = ? AND epoch = ? AND expires > now()",
+                                             [.text(fence.replica), .integer(Int64(clamping: fence.epoch))])
+                    guard !holds.isEmpty else { throw StoreError("this replica no longer leads (epoch \(fence.epoch)): not written") }
+                }
                 // What others committed is taken whatever becomes of this write.
                 let remote = try changes(c)
                 let changes = try body(remote)
@@ -209,7 +220,7 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
             "CREATE SEQUENCE taas_status_version",
             """
             CREATE TABLE taas_status (kind TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, version BIGINT NOT NULL,
-                                      PRIMARY KEY (kind, id))
+                                      at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (kind, id))
             """,
             "CREATE INDEX taas_status_by_version ON taas_status(version)",
         ]),

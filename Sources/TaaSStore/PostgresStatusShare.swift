@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import NIOCore
 import PostgresNIO
 import TaaSPolicy
@@ -11,8 +12,8 @@ import TaaSState
 public final class PostgresStatusShare: @unchecked Sendable {
     let link: PostgresLink
     let replicaID: String
-    /// The newest version read (only touched inside `link.with`).
-    private var seen: Int64 = 0
+    /// The newest version read.
+    private let seen = Mutex<Int64>(0)
 
     public init(url: String, replicaID: String, logger: Logger) throws {
         let (configuration, location) = try PostgresLink.parse(url)
@@ -43,7 +44,8 @@ public final class PostgresStatusShare: @unchecked Sendable {
                     _ = try link.run(c, """
                         INSERT INTO taas_status (kind, id, status, reason, version)
                         SELECT k, i, s, nullif(r, ''), nextval('taas_status_version') FROM unnest(?::text[], ?::text[], ?::text[], ?::text[]) AS u(k, i, s, r)
-                        ON CONFLICT (kind, id) DO UPDATE SET status = excluded.status, reason = excluded.reason, version = excluded.version
+                        ON CONFLICT (kind, id) DO UPDATE SET status = excluded.status, reason = excluded.reason, version = excluded.version,
+                            at = now()
                         """, b)
                 }
                 return true
@@ -53,20 +55,34 @@ public final class PostgresStatusShare: @unchecked Sendable {
 
     static let chunk = 5000
 
+    /// Reads everything again at the next `changes` (a replica that stops leading: its board
+    /// holds its own view, which the store may have refused).
+    public func readAllAgain() { seen.withLock { $0 = 0 } }
+
+    /// Forgets DOWN statuses (deleted resources among them) older than `age`.
+    public func prune(olderThan age: Duration) throws {
+        try link.with { c in
+            _ = try link.run(c, "DELETE FROM taas_status WHERE status = 'DOWN' AND at < now() - make_interval(secs => ?)",
+                             [.integer(age.components.seconds)])
+        }
+    }
+
     /// What the leader stated since the last call.
     public func changes() throws -> [(ResourceKind, ResourceID, ResourceState)] {
         try link.with { c in
             var out: [(ResourceKind, ResourceID, ResourceState)] = []
-            var top = seen
+            let from = seen.withLock { $0 }
+            var top = from
             for row in try link.run(c, "SELECT kind, id, status, reason, version FROM taas_status WHERE version > ? ORDER BY version",
-                                    [.integer(seen)]) {
+                                    [.integer(from)]) {
                 let r = PostgresRandomAccessRow(row)
                 top = max(top, try r.integer("version") ?? top)
                 guard let kind = try r.text("kind").flatMap(ResourceKind.init), let id = try r.text("id").flatMap(ResourceID.init),
                       let status = try r.text("status").flatMap(ResourceStatus.init) else { continue }
                 out.append((kind, id, ResourceState(status, reason: try r.text("reason"))))
             }
-            seen = top
+            // Unless `readAllAgain` came meanwhile.
+            seen.withLock { if $0 == from { $0 = top } }
             return out
         }
     }

@@ -33,8 +33,8 @@ struct PolicyFollower: Service {
                 }
                 n += 1
                 if n % Self.pruneEvery == 0 {
-                    do { try store.prune(olderThan: Self.keep) } catch {
-                        logger.warning("cannot prune the change log", metadata: ["error": "\(error)"])
+                    if case .failure(let e) = await StatusSharing.offPool({ try store.prune(olderThan: Self.keep) }) {
+                        logger.warning("cannot prune the change log", metadata: ["error": "\(e)"])
                     }
                 }
             }
