@@ -3,7 +3,12 @@ import Yams
 /// One setting of taasd: its name (the long flag without dashes, also the config file's key and,
 /// upper-cased with underscores, the environment variable after `TAASD_`), its kind and default.
 public struct SettingKey: Sendable {
-    public enum Kind: Sendable { case text, list, number }
+    public enum Kind: Sendable {
+        case text, list, number
+        /// A mapping of these fields to strings (`postgres: {host: db, user: taas}`; in the
+        /// environment and on the command line `host=db,user=taas`).
+        case section([String])
+    }
     public var name: String
     public var kind: Kind
     /// What an unset setting is (nil: absent).
@@ -23,8 +28,10 @@ public enum SettingValue: Hashable, Sendable {
     case text(String)
     case list([String])
     case number(Double)
+    case fields([String: String])
 
     public var text: String? { if case .text(let s) = self { s } else { nil } }
+    public var fields: [String: String]? { if case .fields(let f) = self { f } else { nil } }
     public var list: [String]? { if case .list(let l) = self { l } else { nil } }
     public var number: Double? { if case .number(let n) = self { n } else { nil } }
 }
@@ -120,6 +127,17 @@ public struct Settings: Sendable {
             case (.text, .scalar(let s)):
                 if let problem = check(name, s.string) { throw fail(valueNode, problem) }
                 value = .text(s.string)
+            case (.section(let allowed), .mapping(let m)):
+                var fields: [String: String] = [:]
+                for (k, v) in m {
+                    let field = k.string ?? ""
+                    guard allowed.contains(field) else {
+                        throw fail(k, "'\(name)' has no field '\(field)'; its fields: \(allowed.joined(separator: ", "))")
+                    }
+                    guard case .scalar(let s) = v else { throw fail(v, "'\(name).\(field)' takes a string") }
+                    fields[field] = s.string
+                }
+                value = .fields(fields)
             default:
                 throw fail(valueNode, "'\(name)' takes \(Self.describe(key.kind))")
             }
@@ -164,6 +182,18 @@ public struct Settings: Sendable {
         case .number:
             guard let n = Double(text) else { throw ConfigError(source: origin, message: "'\(key.name)' takes a number, not '\(text)'") }
             value = .number(n)
+        case .section(let allowed):
+            var fields: [String: String] = [:]
+            for part in text.split(separator: ",") {
+                let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard kv.count == 2, allowed.contains(kv[0]) else {
+                    throw ConfigError(source: origin, message: "'\(key.name)' takes FIELD=VALUE,… with fields \(allowed.joined(separator: ", ")), not '\(part)'")
+                }
+                fields[kv[0]] = kv[1]
+            }
+            values[key.name] = .fields(fields)
+            origins[key.name] = origin
+            return
         }
         for item in value.list ?? [text] { if let problem = check(key.name, item) { throw ConfigError(source: origin, message: problem) } }
         values[key.name] = value
@@ -175,12 +205,14 @@ public struct Settings: Sendable {
     public subscript(text name: String) -> String? { values[name]?.text }
     public subscript(list name: String) -> [String] { values[name]?.list ?? [] }
     public subscript(number name: String) -> Double? { values[name]?.number }
+    public subscript(fields name: String) -> [String: String]? { values[name]?.fields }
 
     static func describe(_ kind: SettingKey.Kind) -> String {
         switch kind {
         case .text: "a string"
         case .list: "a list of strings (or one string)"
         case .number: "a number"
+        case .section(let fields): "a mapping of \(fields.joined(separator: ", "))"
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -37,6 +38,31 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
     }
 
     static func parse(_ url: String) throws -> (PostgresConnection.Configuration, String) { try PostgresLink.parse(url) }
+
+    /// The fields of a `postgres:` section of taasd's configuration.
+    public static let urlFields = ["host", "port", "user", "password", "database", "socket-dir"]
+
+    /// The URL a `postgres:` section stands for: `user` and `database` are needed, `host` or
+    /// `socket-dir` (a unix socket's directory); user and password are percent-encoded.
+    public static func url(fields f: [String: String]) throws -> String {
+        guard let user = f["user"], !user.isEmpty, let database = f["database"], !database.isEmpty else {
+            throw StoreError("postgres: give at least user and database (and host or socket-dir)")
+        }
+        func encoded(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? s }
+        var url = "postgresql://\(encoded(user))"
+        if let pw = f["password"], !pw.isEmpty { url += ":" + (pw.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed) ?? pw) }
+        url += "@\(f["host"] ?? "")"
+        if let port = f["port"] {
+            guard let n = Int(port), (1...65535).contains(n) else { throw StoreError("postgres: port is 1 to 65535, not '\(port)'") }
+            url += ":\(n)"
+        }
+        url += "/" + (database.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? database)
+        if let dir = f["socket-dir"] { url += "?host=" + (dir.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? dir) }
+        else if (f["host"] ?? "").isEmpty { throw StoreError("postgres: give host, or socket-dir for a unix socket") }
+        // Checked as any URL is.
+        _ = try PostgresLink.parse(url)
+        return url
+    }
 
     // MARK: Store
 

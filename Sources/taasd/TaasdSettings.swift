@@ -28,6 +28,8 @@ enum TaasdSettings {
         SettingKey("settle", .number, default: .number(10)),
         SettingKey("replica-name", .text),
         SettingKey("lease", .number, default: .number(1.5)),
+        // The PostgreSQL database as fields, instead of a URL in `db`.
+        SettingKey("postgres", .section(PostgresPolicyStore.urlFields)),
     ]
 
     static let checks: [String: Settings.Check] = [

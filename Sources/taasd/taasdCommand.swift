@@ -164,7 +164,8 @@ struct Taasd: AsyncParsableCommand {
         logger.info("taasd starting", metadata: ["version": "\(TaaSVersion.string)", "config": "\(config ?? "none")"])
 
         // The policy: durable store first, then the API on top of it.
-        let store = try Self.store(s[text: "db"] ?? SQLitePolicyStore.defaultPath, logger: logger)
+        let database = try Self.database(s)
+        let store = try Self.store(database, logger: logger)
         let policy = try PolicyService(store: store)
         let authSource = AuthSource(try Self.authMode(s[text: "auth"] ?? "none"))
         let (apiHost, apiPort) = TaasdSettings.hostPort(s[text: "api"] ?? "") ?? ("127.0.0.1", 9696)
@@ -174,7 +175,8 @@ struct Taasd: AsyncParsableCommand {
         var roles: AsyncStream<Role>?
         var shareStatuses: (@Sendable ([(ResourceKind, ResourceID, ResourceState)]) -> Void)?
         let statuses = StatusBoard(), counters = CounterBoard()
-        if let shared = store as? PostgresPolicyStore, let url = s[text: "db"] {
+        if let shared = store as? PostgresPolicyStore {
+            let url = database
             let lease = try PostgresLease(url: url, name: s[text: "replica-name"] ?? ProcessInfo.processInfo.hostName, api: "\(apiHost):\(apiPort)",
                                           duration: .milliseconds(Int64((s[number: "lease"] ?? 1.5) * 1000)), logger: logger)
             leadership = Leadership(.init(role: .follower(epoch: 0), replica: lease.replicaID))
@@ -253,6 +255,15 @@ struct Taasd: AsyncParsableCommand {
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("taasd stopped")
+    }
+
+    /// Where the policy is: `db` when given, else a `postgres:` section's database, else the
+    /// default SQLite file.
+    static func database(_ s: Settings) throws -> String {
+        if s.origins["db"] == "default", let fields = s[fields: "postgres"] {
+            do { return try PostgresPolicyStore.url(fields: fields) } catch { throw ValidationError("\(error)") }
+        }
+        return s[text: "db"] ?? SQLitePolicyStore.defaultPath
     }
 
     /// The policy store `--db` names: a PostgreSQL URL, or an SQLite file (its directory made).

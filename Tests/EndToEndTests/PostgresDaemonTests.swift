@@ -52,6 +52,32 @@ import Testing
         return (d, bridge)
     }
 
+    /// The database as a `postgres:` section of the config file rather than a URL: taasd opens
+    /// it, takes the lease alone, and says so in /v2.0/taas/status.
+    @Test func aPostgresSectionInTheConfigFileNamesTheDatabase() async throws {
+        let api = Int.random(in: 20000...60000) & ~1
+        let config = "\(server.dir)/taasd.yaml"
+        try """
+            postgres:
+              user: postgres
+              database: postgres
+              socket-dir: \(server.dir)
+            replica-name: from-config
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let d = try Daemon(BuiltProducts.path("taasd"), ["--config", config, "--api", "127.0.0.1:\(api)", "--openflow", "ptcp:\(api + 1):127.0.0.1"],
+                           logPath: "\(server.dir)/section.log")
+        defer { d.stop() }
+        try await d.waitForLog("listening on 127.0.0.1:\(api)")
+        var replication: [String: Any]?
+        for _ in 0..<50 {
+            replication = (try curl(api, ["/v2.0/taas/status"])["status"] as? [String: Any])?["replication"] as? [String: Any]
+            if replication?["role"] as? String == "leader" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(replication?["role"] as? String == "leader" && replication?["leader_name"] as? String == "from-config", "\(replication ?? [:])")
+        #expect(d.log.contains("postgresql://postgres@/postgres?host=\(server.dir)"), "the log names the database")
+    }
+
     @Test func aLostDatabaseGets503AndWritesResumeWhenItIsBack() async throws {
         let api = Int.random(in: 20000...60000) & ~1
         let (d, bridge) = try await start("outage", api: api)

@@ -38,6 +38,23 @@ import TaaSConfig
         #expect(s.origins["log-level"] == "command line")
     }
 
+    /// A section: fields from a YAML mapping, or FIELD=VALUE,… from the environment; unknown
+    /// fields and wrong shapes are errors naming where.
+    @Test func aSectionTakesItsFieldsFromAMappingOrTheEnvironment() throws {
+        let keys = Self.keys + [SettingKey("postgres", .section(["host", "user", "database"]))]
+        var s = Settings(keys: keys)
+        try s.apply(yaml: "postgres:\n  host: db.example.org\n  user: taas\n", source: "f.yaml")
+        #expect(s[fields: "postgres"] == ["host": "db.example.org", "user": "taas"])
+        try s.apply(environment: ["TAASD_POSTGRES": "user=ops, database=taas"])
+        #expect(s[fields: "postgres"] == ["user": "ops", "database": "taas"])
+        #expect(throws: ConfigError.self) { try s.apply(yaml: "postgres:\n  hots: x\n", source: "f.yaml") }
+        do { try s.apply(yaml: "postgres:\n  hots: x\n", source: "f.yaml") } catch {
+            #expect(error.description.contains("f.yaml:2") && error.description.contains("no field 'hots'"), "\(error)")
+        }
+        #expect(throws: ConfigError.self) { try s.apply(yaml: "postgres: db.example.org\n", source: "f.yaml") }
+        #expect(throws: ConfigError.self) { try s.apply(environment: ["TAASD_POSTGRES": "host"]) }
+    }
+
     @Test func aSingleValueIsAListOfOne() throws {
         var s = Self.settings()
         try s.apply(yaml: "openflow: ptcp:9\n", source: "f")

@@ -253,6 +253,22 @@ import Testing
         #expect(back.replicas.map(\.name) == ["a"], "a released replica is no longer listed")
     }
 
+    /// A `postgres:` section of taasd's configuration, as the URL it stands for.
+    @Test func aPostgresSectionIsAURL() throws {
+        #expect(try PostgresPolicyStore.url(fields: ["host": "db", "port": "5433", "user": "taas", "password": "p@ss:w/rd", "database": "taas"])
+                == "postgresql://taas:p%40ss%3Aw%2Frd@db:5433/taas")
+        #expect(try PostgresPolicyStore.url(fields: ["user": "postgres", "database": "postgres", "socket-dir": "/run/postgresql"])
+                == "postgresql://postgres@/postgres?host=/run/postgresql")
+        for bad in [["host": "db", "database": "taas"], ["host": "db", "user": "taas"], ["user": "taas", "database": "taas"],
+                    ["host": "db", "user": "taas", "database": "taas", "port": "0"]] {
+            #expect(throws: (any Error).self, "\(bad)") { _ = try PostgresPolicyStore.url(fields: bad) }
+        }
+        // The password reaches the server decoded: the store opens with it.
+        let store = try PostgresPolicyStore(url: try PostgresPolicyStore.url(fields: ["user": "postgres", "database": "postgres",
+                                                                                     "password": "p@ss", "socket-dir": server.dir]))
+        #expect(store.configuration.password == "p@ss")
+    }
+
     @Test func badURLsAreRefusedWithTheReason() {
         for (url, text) in [("mysql://u@h/d", "not a postgresql://"), ("postgresql://h/d", "give a user"), ("postgresql://u@/d", "give a host")] {
             #expect(throws: (any Error).self) { _ = try PostgresPolicyStore(url: url) }
