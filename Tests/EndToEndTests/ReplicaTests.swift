@@ -148,10 +148,7 @@ import Testing
     @Test func theLeaderKilledTwentyTimesLosesNoMirroredFrameAndNoWrite() async throws {
         var (leader, _, flows) = try await setUp()
         let before = try ourFlows()
-        let capture = try await Capture(lab, namespace: try #require(lab.vms["vm-t"]).namespace, interface: "eth0", name: "tool",
-                                        filter: ["icmp"])
-        let ping = try Daemon(try Command.tool("ip"), ["netns", "exec", try #require(lab.vms["vm-a"]).namespace, "ping", "-i", "0.02",
-                                                       "-w", "600", "10.0.0.2"], logPath: "\(lab.dir)/ping.log")
+        let pings = try await MirroredPings(lab, seconds: 600)
         let stop = StopFlag()
         // Writer w owns one field: the name or the description of one of the two tap flows.
         let fields = [(flows[0], "name"), (flows[0], "description"), (flows[1], "name"), (flows[1], "description")]
@@ -199,19 +196,10 @@ import Testing
             #expect((sorted.last ?? 99) < 10, "failovers: \(failovers)")
             return out
         }
-        // SIGINT: ping prints its statistics.
-        kill(ping.process.processIdentifier, SIGINT)
-        ping.process.waitUntilExit()
-        try await Task.sleep(for: .milliseconds(300))
-        let frames = try capture.stop()
-        try #expect(ourFlows() == before, "the bridges hold exactly what they held before the first kill")
-
         // Every echo request vm-a sent reached the tool: its sequence numbers have no hole.
-        let requests = frames.compactMap(Self.echoRequestSequence)
-        let sent = try String(contentsOfFile: "\(lab.dir)/ping.log", encoding: .utf8)
-        print("mirrored echo requests: \(requests.count); ping: \(sent.split(separator: "\n").last { $0.contains("transmitted") } ?? "")")
-        let missing = Set((requests.min() ?? 0)...(requests.max() ?? 0)).subtracting(requests)
-        #expect(requests.count > 1000 && missing.isEmpty, "\(missing.count) echo requests not mirrored, e.g. \(missing.sorted().prefix(10))")
+        let (requests, missing) = try await pings.stop()
+        try #expect(ourFlows() == before, "the bridges hold exactly what they held before the first kill")
+        #expect(requests > 1000 && missing.isEmpty, "\(missing.count) echo requests not mirrored, e.g. \(missing.sorted().prefix(10))")
 
         // Every acknowledged write is there, on every replica; no write is there twice.
         print("acknowledged writes per client: \(writes.map(\.count)), unknown fate: \(writes.map(\.unknown.count))")
@@ -226,6 +214,16 @@ import Testing
             }
         }
         for r in 1...3 { for f in flows { try await waitActive(r, "tap_flows", "tap_flow", f, seconds: 5) } }
+        // Counters too, on every replica: each reads the switches itself (a slave may read).
+        for r in 1...3 {
+            var stats: [String: Any] = [:]
+            for _ in 0..<40 {
+                stats = (try await api(r, "GET", "/v2.0/taas/tap_flows/\(flows[0])/statistics")).1["statistics"] as? [String: Any] ?? [:]
+                if stats["counted"] as? Bool == true, (stats["packets"] as? Int ?? 0) > 1000 { break }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            #expect(stats["counted"] as? Bool == true && (stats["packets"] as? Int ?? 0) > 1000, "r\(r): \(stats)")
+        }
     }
 
     /// A leader frozen past its lease (SIGSTOP) is replaced; resumed (SIGCONT), it finds its term
@@ -275,10 +273,7 @@ import Testing
     @Test func aPostgreSQLRestartRefusesWritesCleanlyAndMirroringGoesOn() async throws {
         let (_, _, flows) = try await setUp()
         let before = try ourFlows()
-        let capture = try await Capture(lab, namespace: try #require(lab.vms["vm-t"]).namespace, interface: "eth0", name: "tool",
-                                        filter: ["icmp"])
-        let ping = try Daemon(try Command.tool("ip"), ["netns", "exec", try #require(lab.vms["vm-a"]).namespace, "ping", "-i", "0.02",
-                                                       "-w", "120", "10.0.0.2"], logPath: "\(lab.dir)/ping.log")
+        let pings = try await MirroredPings(lab, seconds: 120)
         _ = try await api(1, "PUT", "/v2.0/taas/tap_flows/\(flows[0])", ["tap_flow": ["name": "before"]])
         var sent: [Int: Int] = [:]
         for r in 1...3 { sent[r] = Int(try await metric(r, "taas_flow_mods_sent_total")) }
@@ -317,14 +312,45 @@ import Testing
             #expect(name == "after", "r\(r) shows \(name ?? "nil")")
         }
 
+        let (requests, missing) = try await pings.stop()
+        #expect(requests > 200 && missing.isEmpty, "\(requests) mirrored, \(missing.count) missing")
+        try #expect(ourFlows() == before)
+        for r in 1...3 { for f in flows { try await waitActive(r, "tap_flows", "tap_flow", f, seconds: 10) } }
+    }
+}
+
+/// Raised once, read by many tasks.
+final class StopFlag: Sendable {
+    private let state = Mutex(false)
+    var raised: Bool { state.withLock { $0 } }
+    func raise() { state.withLock { $0 = true } }
+}
+
+/// vm-a pinging vm-b every 20 ms, its traffic mirrored to vm-t (tap flows the test made), with
+/// tcpdump at vm-t: which echo requests the tool got.
+final class MirroredPings: @unchecked Sendable {
+    let lab: Lab
+    let capture: Capture
+    let ping: Daemon
+
+    init(_ lab: Lab, seconds: Int) async throws {
+        self.lab = lab
+        guard let tool = lab.vms["vm-t"], let source = lab.vms["vm-a"] else { throw Command.Failure(description: "no vm-t or vm-a") }
+        capture = try await Capture(lab, namespace: tool.namespace, interface: "eth0", name: "tool", filter: ["icmp"])
+        ping = try Daemon(try Command.tool("ip"), ["netns", "exec", source.namespace, "ping", "-i", "0.02", "-w", "\(seconds)", "10.0.0.2"],
+                          logPath: "\(lab.dir)/ping.log")
+    }
+
+    /// Stops both; the echo requests mirrored, and the sequence numbers missing between the first and the last.
+    func stop() async throws -> (Int, Set<Int>) {
+        // SIGINT: ping prints its statistics.
         kill(ping.process.processIdentifier, SIGINT)
         ping.process.waitUntilExit()
         try await Task.sleep(for: .milliseconds(300))
         let requests = try capture.stop().compactMap(Self.echoRequestSequence)
-        let missing = Set((requests.min() ?? 0)...(requests.max() ?? 0)).subtracting(requests)
-        #expect(requests.count > 200 && missing.isEmpty, "\(requests.count) mirrored, \(missing.count) missing")
-        try #expect(ourFlows() == before)
-        for r in 1...3 { for f in flows { try await waitActive(r, "tap_flows", "tap_flow", f, seconds: 10) } }
+        let sent = (try? String(contentsOfFile: "\(lab.dir)/ping.log", encoding: .utf8)) ?? ""
+        print("mirrored echo requests: \(requests.count); ping: \(sent.split(separator: "\n").last { $0.contains("transmitted") } ?? "")")
+        return (requests.count, Set((requests.min() ?? 0)...(requests.max() ?? 0)).subtracting(requests))
     }
 
     /// The ICMP echo request sequence number of a frame from 10.0.0.1 to 10.0.0.2, if it is one.
@@ -338,11 +364,4 @@ import Testing
         guard Array(b[26..<30]) == [10, 0, 0, 1], Array(b[30..<34]) == [10, 0, 0, 2], b.count >= 14 + ihl + 8, b[14 + ihl] == 8 else { return nil }
         return Int(b[14 + ihl + 6]) << 8 | Int(b[14 + ihl + 7])
     }
-}
-
-/// Raised once, read by many tasks.
-final class StopFlag: Sendable {
-    private let state = Mutex(false)
-    var raised: Bool { state.withLock { $0 } }
-    func raise() { state.withLock { $0 = true } }
 }

@@ -70,4 +70,38 @@ import TaaSTestSupport
         #expect(!FileManager.default.fileExists(atPath: dir))
         #expect(kill(Int32(taasd), 0) != 0, "taasd (pid \(taasd)) still running")
     }
+
+    /// `up --replicas 3`: a PostgreSQL and three taasd; the demo goes through a kill -9 of the
+    /// leader with no copy lost; `failover` again on its own; `down` stops all of it, PostgreSQL
+    /// included.
+    @Test func replicasFailOverInTheDemoAndDownStopsEverything() async throws {
+        let name = "tr" + String(UInt16.random(in: 0...UInt16.max), radix: 16)
+        let dir = "/tmp/\(name)"
+        let port = Int.random(in: 20000...40000)
+        let location = ["--dir", dir]
+        defer { _ = try? Command.run(Self.lab, ["down"] + location) }
+
+        let up = try await Self.run(["up", "--name", name, "--api-port", "\(port)", "--nodes", "3", "--vms", "1", "--replicas", "3"] + location)
+        #expect(up.status == 0, "taas-lab up failed:\n\(up.stdout)\n\(up.stderr)")
+        let demo = try await Self.run(["demo"] + location)
+        #expect(demo.status == 0, "taas-lab demo failed:\n\(demo.stdout)\n\(demo.stderr)")
+        #expect(demo.stdout.contains("kill -9 of the leader") && demo.stdout.contains("no copy was lost across the failover"), "\(demo.stdout)")
+        #expect(demo.stdout.contains("50 of 50 replies"), "\(demo.stdout)")
+        let failover = try await Self.run(["failover"] + location)
+        #expect(failover.status == 0 && failover.stdout.contains("is master of all 3 bridges"), "\(failover.stdout)\n\(failover.stderr)")
+
+        let record = try #require(try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/lab.json")))
+            as? [String: Any])
+        let pids = (record["replicas"] as? [[String: Any]] ?? []).compactMap { $0["pid"] as? Int }
+        let postgresDir = try #require(record["postgresDir"] as? String)
+        #expect(pids.count == 3 && pids.allSatisfy { kill(Int32($0), 0) == 0 }, "\(pids)")
+        let status = try await Self.run(["status"] + location)
+        #expect(status.stdout.components(separatedBy: " leader (epoch").count == 2, "one leader: \(status.stdout)")
+
+        let down = try await Self.run(["down"] + location)
+        #expect(down.status == 0, "\(down.stdout)\n\(down.stderr)")
+        #expect(pids.allSatisfy { kill(Int32($0), 0) != 0 }, "a replica still runs")
+        #expect(!FileManager.default.fileExists(atPath: postgresDir), "PostgreSQL's directory is left")
+        #expect(try Command.check("ip", ["netns", "list"]).split(separator: "\n").filter { $0.hasPrefix(name) }.isEmpty)
+    }
 }
