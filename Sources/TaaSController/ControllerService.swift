@@ -79,7 +79,8 @@ public struct ControllerService: Service {
 
     public init(configuration: Configuration, policy: PolicyService, topology: TopologyService, registry: SwitchRegistry,
                 ovsdb: AsyncStream<OVSDBEvent>?, leadership: Leadership = Leadership(), roles: AsyncStream<Role>? = nil,
-                shareStatuses: (@Sendable ([(ResourceKind, ResourceID, ResourceState)]) -> Void)? = nil, statuses: StatusBoard, counters: CounterBoard, observer: Observer = Observer(), logger: Logger) {
+                shareStatuses: (@Sendable ([(ResourceKind, ResourceID, ResourceState)]) -> Void)? = nil, statuses: StatusBoard,
+                counters: CounterBoard, observer: Observer = Observer(), logger: Logger) {
         self.leadership = leadership
         self.roles = roles
         self.shareStatuses = shareStatuses
@@ -145,7 +146,8 @@ public struct ControllerService: Service {
             while true {
                 let changed = perform(actions, input, &group)
                 if !changed.isEmpty { publisher.take(changed, role: core.role) }
-                publisher.release(unread: core.unread)
+                // Counting unread bridges costs one look at each: only while a new leader holds.
+                if publisher.holding { publisher.release(unread: core.unread) }
                 actions = []
                 publish(core)
                 guard let batch = await batches.next() else { break }

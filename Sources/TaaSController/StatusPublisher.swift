@@ -24,6 +24,9 @@ struct StatusPublisher {
         self.share = share
     }
 
+    /// A new leader waiting for its read-backs.
+    var holding: Bool { held != nil }
+
     mutating func roleChanged(to role: Role) {
         // Leading again (a new epoch) keeps what was held; a follower states nothing.
         held = role.programs ? (held ?? [:]) : nil
