@@ -35,13 +35,32 @@ public enum AuthMode: Sendable {
             return .admin
         case .tokens(let map):
             let token = request.headers.first { $0.name.canonicalName == "x-auth-token" }?.value
-            guard let token, let caller = map[token] else {
+            guard let token, let caller = Self.lookUp(token, in: map) else {
                 throw APIError(.unauthorized, "HTTPUnauthorized", "a valid X-Auth-Token is required")
             }
             return caller
         case .reloadable(let source):
             return try source.current.caller(for: request)
         }
+    }
+}
+
+extension AuthMode {
+    /// The caller a token names, compared with every known token in time that does not depend
+    /// on where they differ (a dictionary lookup stops at the first differing byte, which a
+    /// client timing many guesses could learn from).
+    static func lookUp(_ token: String, in map: [String: Caller]) -> Caller? {
+        let given = Array(token.utf8)
+        var found: Caller?
+        for (known, caller) in map where equalInConstantTime(given, Array(known.utf8)) { found = caller }
+        return found
+    }
+
+    /// Whether two byte strings are equal, looking at every byte of the longer one.
+    static func equalInConstantTime(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference: UInt8 = a.count == b.count ? 0 : 1
+        for i in 0..<max(a.count, b.count) { difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0) }
+        return difference == 0
     }
 }
 

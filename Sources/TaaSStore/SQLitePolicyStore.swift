@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import TaaSPolicy
 import TaaSState
@@ -13,6 +14,11 @@ public final class SQLitePolicyStore: PolicyStore {
 
     public init(path: String) throws {
         self.path = path
+        // The policy is for taasd's eyes: the file is made readable by its owner only, and SQLite
+        // gives its -wal and -shm files the database file's permissions.
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.prepareDatabase { db in

@@ -367,6 +367,14 @@ import Testing
         try await e.app.test(.router) { client in
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .get) { r in #expect(r.status == .unauthorized) }
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .get, headers: Self.h("wrong")) { r in #expect(r.status == .unauthorized) }
+            // Only the whole token: not a prefix, not one byte off, not one byte more.
+            // (HTTP trims a header value's surrounding spaces: "t-alice " is the token itself.)
+            for near in ["t-alic", "t-alicf", "t-alicee", "T-alice", "t-alice2", ""] {
+                try await client.execute(uri: "/v2.0/taas/tap_services", method: .get, headers: Self.h(near)) { r in
+                    #expect(r.status == .unauthorized, "«\(near)»")
+                }
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .get, headers: Self.h("t-alice")) { r in #expect(r.status == .ok) }
             var id = ""
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .post, headers: Self.h("t-alice"),
                                      body: Self.body(["tap_service": ["port_id": Self.ports[0].id]])) { r in

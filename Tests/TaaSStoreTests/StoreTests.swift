@@ -28,6 +28,15 @@ import Testing
         let path = Self.tempDB()
         defer { Self.cleanup(path) }
         try Self.roundTrip { try SQLitePolicyStore(path: path) }
+        // The database, its WAL and its shared memory are its owner's alone (the last two exist
+        // while a store is open).
+        let open = try SQLitePolicyStore(path: path)
+        try open.apply([.savePort(PortRecord(id: "p-x", name: "x", macAddress: "02:00:00:00:00:09", hostID: "node1", openflowPort: 9,
+                                             vlan: nil, projectID: "alice", up: true))])
+        for file in [path, path + "-wal", path + "-shm"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file): \(String(mode ?? 0, radix: 8))")
+        }
     }
 
     @Test func schemaEnforcesCascadesAndUniqueness() throws {
@@ -231,15 +240,17 @@ import Testing
     /// The lease: one holder at a time, by the database's clock; a takeover is a new epoch; a
     /// released lease is free at once; every replica is listed.
     @Test func oneReplicaHoldsTheLeaseAndAnotherTakesOverWhenItLapses() throws {
-        let a = try PostgresLease(url: server.url, name: "a", api: "127.0.0.1:1", duration: .milliseconds(600), logger: .init(label: "a"))
-        let b = try PostgresLease(url: server.url, name: "b", api: "127.0.0.1:2", duration: .milliseconds(600), logger: .init(label: "b"))
+        // A lease long enough that a busy machine (the other suites run alongside) answers each
+        // round within its third.
+        let a = try PostgresLease(url: server.url, name: "a", api: "127.0.0.1:1", duration: .seconds(3), logger: .init(label: "a"))
+        let b = try PostgresLease(url: server.url, name: "b", api: "127.0.0.1:2", duration: .seconds(3), logger: .init(label: "b"))
         let first = try a.round()
         #expect(first.leading)
         let other = try b.round()
         #expect(!other.leading && other.holder == a.replicaID && other.epoch == first.epoch)
         #expect(Set(other.replicas.map(\.name)) == ["a", "b"] && other.replicas.first { $0.leader }?.name == "a")
         #expect(try a.round().epoch == first.epoch, "renewing keeps the epoch")
-        usleep(800_000)
+        usleep(3_200_000)
         let taken = try b.round()
         #expect(taken.leading && taken.epoch > first.epoch, "a lapsed lease is taken, with a newer epoch")
         #expect(try !a.round().leading)
