@@ -80,8 +80,11 @@ public final class PrivatePostgres: @unchecked Sendable {
     /// Sends `signal` to the server and each of its processes (found by parent pid): SIGSTOP
     /// freezes it whole, as a hung database host would be, and SIGCONT wakes it.
     public func signalAll(_ signal: Int32) throws {
+        // The server first, so that it forks no new backend (clients reconnect all the time)
+        // between the listing of its children and their signal.
+        kill(pid, signal)
         let children = try Command.check("ps", ["-o", "pid=", "--ppid", "\(pid)"]).split(separator: "\n").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
-        for p in [pid] + children { kill(p, signal) }
+        for p in children { kill(p, signal) }
     }
 
     /// Stops the server; its files go.

@@ -42,6 +42,13 @@ import Testing
         let d = try Daemon(BuiltProducts.path("taasd"), args, logPath: "\(lab.dir)/taasd-r\(r)-\(generation).log")
         daemons.withLock { $0[r] = d }
         try await d.waitForLog("listening for switches")
+        // Its API too (a port another test took would end it here, with its log to say so).
+        for _ in 0..<100 {
+            if let (code, _) = try? await api(r, "GET", "/healthz"), code == 200 { return }
+            guard d.process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw Command.Failure(description: "replica r\(r)'s API on port \(port(r)) is not answering:\n\(d.log.suffix(3000))")
     }
 
     func kill9(_ r: Int) {
