@@ -11,13 +11,8 @@ struct StatusPublisher {
     typealias Change = (ResourceKind, ResourceID, ResourceState)
     let board: StatusBoard
     let share: (@Sendable ([Change]) -> Void)?
-    private var held: [Key: ResourceState]?
+    private var held: [StatusKey: ResourceState]?
     static let hold = Duration.seconds(5)
-
-    struct Key: Hashable {
-        var kind: ResourceKind
-        var id: ResourceID
-    }
 
     init(board: StatusBoard, share: (@Sendable ([Change]) -> Void)?) {
         self.board = board
@@ -35,7 +30,7 @@ struct StatusPublisher {
     mutating func take(_ changes: [Change], role: Role) {
         guard role.programs else { return }
         if held != nil {
-            for (kind, id, state) in changes { held?[Key(kind: kind, id: id)] = state }
+            for (kind, id, state) in changes { held?[StatusKey(kind: kind, id: id)] = state }
             return
         }
         publish(changes)

@@ -21,6 +21,16 @@ public enum ResourceKind: String, Hashable, Sendable, CaseIterable {
     case tapMirror = "tap_mirror"
 }
 
+/// One resource whose status is kept (statuses waiting to be stated or shared are keyed by it).
+public struct StatusKey: Hashable, Sendable {
+    public var kind: ResourceKind
+    public var id: ResourceID
+    public init(kind: ResourceKind, id: ResourceID) {
+        self.kind = kind
+        self.id = id
+    }
+}
+
 /// Statuses as the controller last worked them out: written by the controller, read by the
 /// API. Runtime state, not policy: never stored, never a reason to compile. A resource not
 /// on the board is DOWN.

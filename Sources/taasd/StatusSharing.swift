@@ -82,20 +82,15 @@ struct StatusSharing: Service {
 
     /// Statuses waiting to be written, the last of each resource.
     final class Pending: Sendable {
-        struct Key: Hashable {
-            var kind: ResourceKind
-            var id: ResourceID
-        }
-
-        private let entries = Mutex<[Key: ResourceState]>([:])
+        private let entries = Mutex<[StatusKey: ResourceState]>([:])
 
         func add(_ batch: [Change]) {
-            entries.withLock { p in for (kind, id, state) in batch { p[Key(kind: kind, id: id)] = state } }
+            entries.withLock { p in for (kind, id, state) in batch { p[StatusKey(kind: kind, id: id)] = state } }
         }
 
         /// A failed batch, behind anything newer.
         func putBack(_ batch: [Change]) {
-            entries.withLock { p in for (kind, id, state) in batch where p[Key(kind: kind, id: id)] == nil { p[Key(kind: kind, id: id)] = state } }
+            entries.withLock { p in for (kind, id, state) in batch where p[StatusKey(kind: kind, id: id)] == nil { p[StatusKey(kind: kind, id: id)] = state } }
         }
 
         func take() -> [Change]? {
