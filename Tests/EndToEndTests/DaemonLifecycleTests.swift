@@ -17,7 +17,7 @@ import Testing
         #expect(bad.status == 64)
         #expect(bad.stderr.contains("\(dir)/bad.yaml:3:5: bad OpenFlow target \"bogus:1\""), "\(bad.stderr)")
 
-        let port = Int.random(in: 20000...40000)
+        let port = TestPorts.block()
         func config(_ level: String) -> String {
             "api: 127.0.0.1:\(port)\ndb: \(dir)/taasd.sqlite\nopenflow: punix:\(dir)/of.sock\nlog-level: \(level)\nlog-format: json\n"
         }

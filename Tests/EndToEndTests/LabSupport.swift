@@ -77,7 +77,7 @@ final class LabController: @unchecked Sendable {
 
     init(_ lab: Lab) async throws {
         self.lab = lab
-        port = Int.random(in: 20000...40000)
+        port = TestPorts.block()
         db = "\(lab.dir)/taasd.sqlite"
         daemon = try Self.start(lab, port: port, db: db, generation: 1)
         try await daemon.waitForLog("listening for switches")

@@ -9,7 +9,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "t-admin admin admin\n".write(toFile: "\(dir)/tokens", atomically: true, encoding: .utf8)
-        let port = Int.random(in: 20000...40000)
+        let port = TestPorts.block()
         let d = try Daemon(BuiltProducts.path("taasd"), ["--db", "\(dir)/taasd.sqlite", "--api", "127.0.0.1:\(port)",
                                                          "--openflow", "punix:\(dir)/of.sock", "--auth", "tokens:\(dir)/tokens"],
                            logPath: "\(dir)/taasd.log")

@@ -55,7 +55,7 @@ import Testing
     /// The database as a `postgres:` section of the config file rather than a URL: taasd opens
     /// it, takes the lease alone, and says so in /v2.0/taas/status.
     @Test func aPostgresSectionInTheConfigFileNamesTheDatabase() async throws {
-        let api = Int.random(in: 20000...60000) & ~1
+        let api = TestPorts.block(2)
         let config = "\(server.dir)/taasd.yaml"
         try """
             postgres:
@@ -79,7 +79,7 @@ import Testing
     }
 
     @Test func aLostDatabaseGets503AndWritesResumeWhenItIsBack() async throws {
-        let api = Int.random(in: 20000...60000) & ~1
+        let api = TestPorts.block(2)
         let (d, bridge) = try await start("outage", api: api)
         defer { d.stop(); bridge.stop() }
         let created = try request(api, ["-X", "POST", "-d", #"{"tap_service": {"name": "ids", "port_id": "tool"}}"#, "/v2.0/taas/tap_services"])
@@ -126,7 +126,7 @@ import Testing
     }
 
     @Test func replicasShareThePolicyAndAKillLosesNothing() async throws {
-        let (apiA, apiB) = (Int.random(in: 20000...40000) & ~1, Int.random(in: 40002...60000) & ~1)
+        let (apiA, apiB) = (TestPorts.block(2), TestPorts.block(2))
         let (a, bridge) = try await start("a", api: apiA)
         defer { a.stop(); bridge.stop() }
         #expect(a.log.contains("policy store") && a.log.contains("postgresql://postgres@"), "\(a.log.suffix(2000))")

@@ -3,10 +3,11 @@ import OpenFlowText
 import TaaSTestSupport
 import Testing
 
-/// Rate limits on real Open vSwitch: iperf3 at 200 Mbit/s from a tapped port, copies to a service
-/// on the same node and to one on another node, each through its own meter on the sending node.
-/// The taps receive no more than rate × time + burst (10 % slack), and the original stream keeps
-/// its rate, many times the limits (it is never policed).
+/// Rate limits on real Open vSwitch: iperf3 at up to 200 Mbit/s from a tapped port, copies to a
+/// service on the same node and to one on another node, each through its own meter on the sending
+/// node. The taps receive no more than rate × time + burst (10 % slack), and the original stream
+/// runs at many times the limits (it is never policed). The limits are low (5 and 2.5 Mbit/s) so
+/// that the original stands far above them even on a busy machine (45 Mbit/s in one CI run).
 @Suite(.serialized, .offCooperativePool) final class RateLimitLabTests: @unchecked Sendable {
     /// The scenario lab and its helpers (bring-up, captures), one per test.
     let runner: LabTests
@@ -21,15 +22,15 @@ import Testing
     @Test func copiesArePolicedWhereTheyAreMadeAndTheOriginalIsNot() async throws {
         let taasd = try await runner.bringUp()
         defer { taasd.stop() }
-        let local = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s", "max_kbps": 20000, "max_burst_kbps": 2000])
-        let remote = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s2", "max_kbps": 10000])
+        let local = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s", "max_kbps": 5000, "max_burst_kbps": 500])
+        let remote = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s2", "max_kbps": 2500])
         for service in [local, remote] {
             let f = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": service, "direction": "BOTH"])
             try await taasd.waitFor("tap_flows", "tap_flow", f, "ACTIVE")
         }
         // Both meters sit on vm-a's node, as taasd made them; none on node2.
         let meters = try lab.nodes[0].ofctl("dump-meters")
-        #expect(meters.contains("kbps burst stats") && meters.contains("rate=20000 burst_size=2000") && meters.contains("rate=10000 burst_size=8000"),
+        #expect(meters.contains("kbps burst stats") && meters.contains("rate=5000 burst_size=500") && meters.contains("rate=2500 burst_size=2000"),
                 "\(meters)")
         #expect(!(try lab.nodes[1].ofctl("dump-meters")).contains("rate="), "no meter on the receiving node")
 
@@ -55,16 +56,17 @@ import Testing
             let bits = ((json?["end"] as? [String: Any])?["sum_received"] as? [String: Any])?["bits_per_second"] as? Double ?? 0
             return (bits, seconds + 0.3, l0, l1, r0, r1)
         }
-        print("rate limits: original \(Int(bps / 1e6)) Mbit/s; vm-s \(Int(Double(local1 - local0) * 8 / elapsed / 1000)) kbit/s (limit 20,000), "
-              + "vm-s2 \(Int(Double(remote1 - remote0) * 8 / elapsed / 1000)) kbit/s (limit 10,000) over \(String(format: "%.1f", elapsed)) s")
+        print("rate limits: original \(Int(bps / 1e6)) Mbit/s; vm-s \(Int(Double(local1 - local0) * 8 / elapsed / 1000)) kbit/s (limit 5,000), "
+              + "vm-s2 \(Int(Double(remote1 - remote0) * 8 / elapsed / 1000)) kbit/s (limit 2,500) over \(String(format: "%.1f", elapsed)) s")
         // The meter counts whole frames; rx_bytes counts them the same way (no FCS).
-        for (name, kbps, burst, got) in [("vm-s", 20000.0, 2000.0, local1 - local0), ("vm-s2", 10000.0, 8000.0, remote1 - remote0)] {
+        for (name, kbps, burst, got) in [("vm-s", 5000.0, 500.0, local1 - local0), ("vm-s2", 2500.0, 2500.0, remote1 - remote0)] {
             let ceiling = (kbps * 1000 * elapsed + burst * 1000) / 8 * 1.10
             let floor = kbps * 1000 * (elapsed - 1.5) / 8 * 0.5
             #expect(Double(got) <= ceiling, "\(name) received \(got) bytes in \(elapsed) s, above \(Int(ceiling))")
             #expect(Double(got) >= floor, "\(name) received \(got) bytes: the meter let too little through")
         }
-        #expect(bps > 150_000_000, "the original stream ran at \(Int(bps / 1e6)) Mbit/s of 200")
+        // Policed, it could not pass 5.5 Mbit/s; it runs as fast as the machine lets it.
+        #expect(bps > 25_000_000, "the original stream ran at \(Int(bps / 1e6)) Mbit/s, not far above the limits")
 
         // Read back as taasd wrote them: a restarted taasd finds nothing to change, meters included.
         let before = try lab.nodes[0].ofctl("dump-meters")
@@ -72,10 +74,10 @@ import Testing
         try await taasd.daemon.waitForLine(containing: ["bridge already holds its program", "node1"], seconds: 30)
         #expect(!taasd.daemon.log.contains("bridge programmed"), "\(taasd.daemon.log.suffix(3000))")
         try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(remote)")
-        for _ in 0..<100 where try lab.nodes[0].ofctl("dump-meters").contains("rate=10000") { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(!(try lab.nodes[0].ofctl("dump-meters")).contains("rate=10000"), "the remote service's meter went with it")
+        for _ in 0..<100 where try lab.nodes[0].ofctl("dump-meters").contains("rate=2500") { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!(try lab.nodes[0].ofctl("dump-meters")).contains("rate=2500"), "the remote service's meter went with it")
         let after = try lab.nodes[0].ofctl("dump-meters")
-        #expect(before.contains("rate=20000") && after.contains("rate=20000"))
+        #expect(before.contains("rate=5000") && after.contains("rate=5000"))
         let (code, body) = try await taasd.api("PUT", "/v2.0/taas/tap_services/\(local)", ["tap_service": ["max_kbps": NSNull(), "max_burst_kbps": NSNull()]])
         #expect(code == 200, "\(body)")
         for _ in 0..<100 where try lab.nodes[0].ofctl("dump-meters").contains("rate=") { try await Task.sleep(for: .milliseconds(50)) }

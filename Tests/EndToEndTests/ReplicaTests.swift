@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized, .offCooperativePool) final class ReplicaTests: @unchecked Sendable {
     let pg: PrivatePostgres
     let lab: Lab
-    let basePort = Int.random(in: 20000...40000) & ~7
+    let basePort = TestPorts.block(8)
     private let daemons = Mutex<[Int: Daemon]>([:])
     private var generation = 0
 

@@ -28,7 +28,7 @@ import Topology
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let yaml = Self.topologyYAML()
         try yaml.write(toFile: "\(dir)/topology.yaml", atomically: true, encoding: .utf8)
-        let ofPort = Int.random(in: 20000...30000), apiPort = ofPort + 1
+        let ofPort = TestPorts.block(2), apiPort = ofPort + 1
         // Each run keeps its own Daemon to the end of the test: releasing a Process whose child
         // has just exited can leave it unreaped, and Foundation's later waits then hang.
         func start(_ run: Int) throws -> Daemon {

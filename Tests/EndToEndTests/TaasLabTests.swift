@@ -15,7 +15,7 @@ import TaaSTestSupport
     @Test func upDemoMetricsAndDownLeaveNothingBehind() async throws {
         let name = "tq" + String(UInt16.random(in: 0...UInt16.max), radix: 16)
         let dir = "/tmp/\(name)"
-        let port = Int.random(in: 20000...40000)
+        let port = TestPorts.block(3)
         let location = ["--dir", dir]
         defer { _ = try? Command.run(Self.lab, ["down"] + location) }
 
@@ -77,7 +77,7 @@ import TaaSTestSupport
     @Test func replicasFailOverInTheDemoAndDownStopsEverything() async throws {
         let name = "tr" + String(UInt16.random(in: 0...UInt16.max), radix: 16)
         let dir = "/tmp/\(name)"
-        let port = Int.random(in: 20000...40000)
+        let port = TestPorts.block(3)
         let location = ["--dir", dir]
         defer { _ = try? Command.run(Self.lab, ["down"] + location) }
 
