@@ -1,3 +1,4 @@
+import Synchronization
 import TaaSPolicy
 
 /// The policy table with its store. A change is made in place (the table journals it), made
@@ -9,12 +10,23 @@ public actor PolicyService {
     private let store: PolicyStore
     private var rng = SystemRandomNumberGenerator()
     private var subscribers: [AsyncStream<PolicyDelta>.Continuation] = []
+    /// How many of each resource there are, readable without waiting for the actor (which may
+    /// be waiting for the store): `/v2.0/taas/status` answers while a write waits for a lock.
+    private let counts: Mutex<Totals>
+
+    public struct Totals: Sendable, Hashable {
+        public var services = 0, flows = 0, mirrors = 0
+    }
+
+    /// Store calls block: they run on a thread of their own, not on Swift's cooperative pool.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { DedicatedExecutor.policy.asUnownedSerialExecutor() }
 
     public init(store: PolicyStore, configuration: PolicyTable.Configuration = .init()) throws {
         let snapshot = try store.load()
         self.store = store
         table = PolicyTable(configuration: configuration, services: snapshot.services, flows: snapshot.flows,
                             mirrors: snapshot.mirrors, ports: snapshot.ports)
+        counts = Mutex(Totals(services: snapshot.services.count, flows: snapshot.flows.count, mirrors: snapshot.mirrors.count))
     }
 
     /// Reads the current policy.
@@ -78,6 +90,8 @@ public actor PolicyService {
     }
 
     private func publish(_ delta: PolicyDelta) {
+        let now = Totals(services: table.services.count, flows: table.flows.count, mirrors: table.mirrors.count)
+        counts.withLock { $0 = now }
         if !delta.isEmpty { for s in subscribers { s.yield(delta) } }
     }
 
@@ -98,7 +112,5 @@ public actor PolicyService {
     }
 
     /// How many resources of each kind there are (statuses are counted against these).
-    public func totals() -> (services: Int, flows: Int, mirrors: Int) {
-        (table.services.count, table.flows.count, table.mirrors.count)
-    }
+    public nonisolated func totals() -> Totals { counts.withLock { $0 } }
 }

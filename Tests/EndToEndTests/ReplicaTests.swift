@@ -186,6 +186,12 @@ import Testing
                 kill9(leader)
                 let next = try await waitForLeader(among: survivors)
                 failovers.append(Date().timeIntervalSince(killedAt))
+                if let slow = failovers.last, slow > 5 {
+                    // What each survivor was doing, for a failover far slower than the lease.
+                    for r in survivors {
+                        print("round \(round), failover \(slow) s, r\(r): \(await replication(r) ?? [:])\n\(daemon(r)?.log.suffix(6000) ?? "")")
+                    }
+                }
                 // The new leader read every bridge back and found what it would send there.
                 try await daemon(next)?.waitForLine(containing: ["bridge already holds its program"], seconds: 10)
                 try await Task.sleep(for: .milliseconds(300))
