@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Fuzzes the OpenFlow decoder with libFuzzer for a bounded time.
-#   scripts/fuzz.sh [SECONDS]   (default 60)
-# Any crasher is copied to Tests/FuzzCorpus/regressions/, which the unit tests replay:
-# commit it together with the fix.
+#   scripts/fuzz.sh [--keep] [SECONDS]   (default 60)
+# Crashers stay in .build-fuzz/artifacts/ (ignored by git). With --keep they are also copied to
+# Tests/FuzzCorpus/regressions/, which the unit tests replay: commit them together with the fix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+keep=0
+if [ "${1:-}" = "--keep" ]; then keep=1; shift; fi
 seconds="${1:-60}"
 scratch=.build-fuzz
 swift build -c release --product openflow-fuzz --scratch-path "$scratch" \
@@ -20,9 +22,13 @@ status=0
 found=0
 for f in "$artifacts"/crash-* "$artifacts"/timeout-* "$artifacts"/oom-*; do
     [ -e "$f" ] || continue
-    cp "$f" Tests/FuzzCorpus/regressions/
-    echo "crasher saved: Tests/FuzzCorpus/regressions/$(basename "$f")" >&2
     found=1
+    if [ "$keep" -eq 1 ]; then
+        cp "$f" Tests/FuzzCorpus/regressions/
+        echo "crasher saved: Tests/FuzzCorpus/regressions/$(basename "$f")" >&2
+    else
+        echo "crasher: $f (rerun with --keep to add it to Tests/FuzzCorpus/regressions/)" >&2
+    fi
 done
 if [ "$status" -ne 0 ] || [ "$found" -ne 0 ]; then
     echo "fuzzing found a problem (exit $status)" >&2

@@ -14,10 +14,14 @@ have ethtool || missing+=(ethtool)
 have iperf3 || missing+=(iperf3)
 have ping || missing+=(iputils-ping)
 have curl || missing+=(curl)
+have openssl || missing+=(openssl)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 [ -e /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
 have python3 || missing+=(python3)
 python3 -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
+# uWSGI (Keystone's server in the tests) is built from source by pip.
+have gcc || missing+=(gcc)
+[ -e "$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null)/Python.h" ] || missing+=(python3-dev)
 if ((${#missing[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -26,12 +30,13 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
-# The stock OpenStack SDK, for the API compatibility test (PyPI, in a virtual environment).
+# OpenStack's own tools, from PyPI in a virtual environment: the SDK and the CLI (whose tap
+# service|flow|mirror commands are TaaS's), and Keystone under uWSGI, which the tests start.
 venv=.build/osdk-venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import openstack" 2>/dev/null; then
-    echo "installing openstacksdk into $venv" >&2
+if [ ! -x "$venv/bin/uwsgi" ] || ! "$venv/bin/python" -c "import openstack, openstackclient, keystone" 2>/dev/null; then
+    echo "installing openstacksdk, python-openstackclient, keystone and uwsgi into $venv" >&2
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q openstacksdk >&2
+    "$venv/bin/pip" install -q openstacksdk python-openstackclient keystone uwsgi >&2
 fi
 
 # With arguments (e.g. --filter LabTests), exactly those tests. Without: the unit tests first

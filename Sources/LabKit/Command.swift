@@ -70,8 +70,8 @@ public enum Command {
 
     /// Starts a long-running program in a session of its own (it outlives the caller), its
     /// output appended to `logPath`; returns its pid without waiting.
-    public static func startBackground(_ path: String, _ arguments: [String], logPath: String) throws -> pid_t {
-        try spawn(path, arguments, environment: nil, stdoutPath: logPath, stderrPath: logPath, newSession: true)
+    public static func startBackground(_ path: String, _ arguments: [String], environment: [String: String]? = nil, logPath: String) throws -> pid_t {
+        try spawn(path, arguments, environment: environment, stdoutPath: logPath, stderrPath: logPath, newSession: true)
     }
 
     private static func spawn(_ path: String, _ arguments: [String], environment: [String: String]?, stdoutPath: String,

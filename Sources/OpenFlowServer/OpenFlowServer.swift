@@ -20,15 +20,19 @@ public final class OpenFlowServer: Sendable {
         /// Backoff between attempts to dial an active target: doubles from `min` up to `max`.
         public var reconnectMin: TimeAmount
         public var reconnectMax: TimeAmount
+        /// Most accepted connections still in their handshake (TLS, HELLO, FEATURES); more are
+        /// refused at once, so a flood of idle connections cannot take every descriptor.
+        public var maxHandshaking: Int
 
         public init(targets: [ConnectionTarget] = [.passiveTCP(port: ConnectionTarget.defaultPort, host: "0.0.0.0")],
                     session: SessionStateMachine.Configuration = .init(), tls: TLSFiles? = nil,
-                    reconnectMin: TimeAmount = .milliseconds(250), reconnectMax: TimeAmount = .seconds(8)) {
+                    reconnectMin: TimeAmount = .milliseconds(250), reconnectMax: TimeAmount = .seconds(8), maxHandshaking: Int = 1024) {
             self.targets = targets
             self.session = session
             self.tls = tls
             self.reconnectMin = reconnectMin
             self.reconnectMax = reconnectMax
+            self.maxHandshaking = maxHandshaking
         }
     }
 
@@ -44,6 +48,8 @@ public final class OpenFlowServer: Sendable {
     private let listened = NIOLockedValueBox(false)
     private let nextID = NIOLockedValueBox<UInt64>(0)
     private let live = NIOLockedValueBox<[UInt64: SwitchConnection]>([:])
+    /// Accepted connections whose handshake is not done, and when a refusal was last logged.
+    private let handshaking = NIOLockedValueBox<(count: Int, lastLogged: NIODeadline)>((0, .distantPast))
 
     public init(configuration: Configuration, group: EventLoopGroup, logger: Logger) throws {
         self.configuration = configuration
@@ -136,6 +142,22 @@ public final class OpenFlowServer: Sendable {
     func configure(_ channel: Channel, tls: NIOSSLContext?, server: Bool, peer: String? = nil) throws {
         let id = nextID.withLockedValue { $0 += 1; return $0 }
         let peer = peer ?? channel.remoteAddress.map { "\($0)" } ?? "unix socket"
+        var handshakeEnded: (@Sendable () -> Void)?
+        if server {
+            let limit = configuration.maxHandshaking
+            let (admitted, log) = handshaking.withLockedValue { h -> (Bool, Bool) in
+                guard h.count >= limit else { h.count += 1; return (true, false) }
+                let now = NIODeadline.now(), log = now - h.lastLogged > .seconds(10)
+                if log { h.lastLogged = now }
+                return (false, log)
+            }
+            guard admitted else {
+                metrics.refusedHandshaking.increment()
+                if log { logger.warning("refusing connections: too many still in their handshake", metadata: ["limit": "\(limit)", "peer": "\(peer)"]) }
+                throw HandshakeLimitReached()
+            }
+            handshakeEnded = { [handshaking] in handshaking.withLockedValue { $0.count -= 1 } }
+        }
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(peer)"
         logger[metadataKey: "session"] = "\(id)"
@@ -148,11 +170,17 @@ public final class OpenFlowServer: Sendable {
             }
         }
         let handler = SessionHandler(configuration: configuration.session, registry: registry, metrics: metrics, logger: logger)
-        let connection = SwitchConnection(id: id, channel: channel, peer: peer, handler: handler)
+        let connection = SwitchConnection(id: id, channel: channel, peer: peer, handler: handler, handshakeEnded: handshakeEnded)
         handler.connection = connection
         try sync.addHandler(handler)
         // Every live connection, ready or not, so shutdown can close them all.
         live.withLockedValue { $0[id] = connection }
-        channel.closeFuture.whenComplete { [live] _ in _ = live.withLockedValue { $0.removeValue(forKey: id) } }
+        channel.closeFuture.whenComplete { [live] _ in
+            _ = live.withLockedValue { $0.removeValue(forKey: id) }
+            connection.endHandshake()
+        }
     }
 }
+
+/// A connection refused because too many others are still in their handshake.
+struct HandshakeLimitReached: Error {}

@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import NIOCore
+import NIOSSL
 import OpenFlow
 import SwitchSession
 
@@ -120,6 +121,7 @@ final class SessionHandler: ChannelDuplexHandler {
         let reason = closeReason ?? "connection closed by peer"
         run(machine.channelInactive(reason: reason), context)
         metrics.sessionsClosed.increment()
+        connection?.endHandshake()
         if let connection { registry.sessionClosed(connection, reason: reason) }
         logger.info("switch session ended", metadata: ["reason": "\(reason)"])
         context.fireChannelInactive()
@@ -235,6 +237,10 @@ final class SessionHandler: ChannelDuplexHandler {
                                                        "software": "\(info.description.software)"])
                 if let connection {
                     connection.setInfo(info)
+                    // The TLS handshake is long done: the switch has spoken OpenFlow through it.
+                    let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLHandler.self)
+                    connection.setCertificate(try? tls?.peerCertificate?.toDERBytes())
+                    connection.endHandshake()
                     registry.sessionReady(connection, info: info)
                 }
             case .portChanged(let change):
@@ -347,6 +353,7 @@ struct SessionMetrics: Sendable {
     let received: [Counter]
     let sent: [Counter]
     let decodingErrors = Counter(label: "taas_openflow_malformed_messages_total")
+    let refusedHandshaking = Counter(label: "taas_openflow_connections_refused_total", dimensions: [("reason", "handshake_limit")])
 
     init() {
         received = (0...MessageType.meterMod.rawValue).map {

@@ -13,12 +13,26 @@ public final class SwitchConnection: Sendable, Hashable, CustomStringConvertible
     private let state = NIOLockedValueBox<SwitchInfo?>(nil)
     private let lastToken = NIOLockedValueBox<UInt64>(0)
     private let roleBox = NIOLockedValueBox<RoleMessage.Role>(.equal)
+    /// The peer's TLS certificate (DER), once its TLS handshake is done; nil without TLS.
+    private let certificateBox = NIOLockedValueBox<[UInt8]?>(nil)
+    /// Called once, when the OpenFlow handshake is done or the connection ends before it.
+    private let handshakeEnded: NIOLockedValueBox<(@Sendable () -> Void)?>
 
-    init(id: UInt64, channel: Channel, peer: String, handler: SessionHandler) {
+    init(id: UInt64, channel: Channel, peer: String, handler: SessionHandler, handshakeEnded: (@Sendable () -> Void)? = nil) {
         self.id = id
         self.channel = channel
         self.peer = peer
         self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+        self.handshakeEnded = NIOLockedValueBox(handshakeEnded)
+    }
+
+    /// Who the peer proved to be with its TLS certificate (its DER bytes); nil without TLS.
+    public var certificate: [UInt8]? { certificateBox.withLockedValue { $0 } }
+    func setCertificate(_ der: [UInt8]?) { certificateBox.withLockedValue { $0 = der } }
+
+    func endHandshake() {
+        let done = handshakeEnded.withLockedValue { f in defer { f = nil }; return f }
+        done?()
     }
 
     /// Datapath id, description and current ports, once the handshake is done.

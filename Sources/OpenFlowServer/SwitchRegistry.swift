@@ -15,6 +15,7 @@ public final class SwitchRegistry: Sendable {
     private let state = NIOLockedValueBox(State())
     private let logger: Logger
     private let connected = Gauge(label: "taas_openflow_sessions_ready")
+    private let impostors = Counter(label: "taas_openflow_impostors_refused_total")
     /// Events a subscriber may fall behind by. One that falls further behind would miss events,
     /// so its stream is ended instead: it must subscribe again and resync from `connections`.
     public static let subscriberBuffer = 100_000
@@ -63,6 +64,16 @@ public final class SwitchRegistry: Sendable {
     }
 
     func sessionReady(_ connection: SwitchConnection, info: SwitchInfo) {
+        // Over TLS, a datapath id is taken over only by the same certificate: another node's
+        // (or a client's) certificate signed by the same CA must not steal a bridge's session.
+        let holder = state.withLockedValue { $0.byDatapath[info.datapathID] }
+        if let holder, holder != connection, let held = holder.certificate, held != connection.certificate {
+            impostors.increment()
+            logger.warning("refused a connection claiming a connected datapath id with another certificate",
+                           metadata: ["datapath_id": "\(info.datapathIDString)", "peer": "\(connection.peer)", "connected_peer": "\(holder.peer)"])
+            connection.close(reason: "datapath id \(info.datapathIDString) is connected with another certificate")
+            return
+        }
         let replaced: SwitchConnection? = state.withLockedValue { s in
             let old = s.byDatapath.updateValue(connection, forKey: info.datapathID)
             if let old, old != connection {

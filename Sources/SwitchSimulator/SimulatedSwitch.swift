@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import OpenFlow
 #if canImport(Glibc)
 import Glibc
@@ -34,8 +35,10 @@ public final class SimulatedSwitch: Sendable {
     /// Connects to a controller listening at `host:port`.
     /// `ports` are what PORT_DESC reports (default: only the local port); `tables` what the
     /// switch holds when it connects.
+    /// `tls`: a client context (the switch's certificate and the controller's CA) for `ssl:` controllers.
     public static func connect(host: String, port: Int, datapathID: UInt64, ports: [PortDescription]? = nil,
-                               tables: SimulatedTables = SimulatedTables(), group: EventLoopGroup) async throws -> SimulatedSwitch {
+                               tables: SimulatedTables = SimulatedTables(), tls: NIOSSLContext? = nil,
+                               group: EventLoopGroup) async throws -> SimulatedSwitch {
         var initial = Stats()
         initial.tables = tables
         initial.flows = tables.flowCount
@@ -45,6 +48,7 @@ public final class SimulatedSwitch: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: nil)) }
                     try channel.pipeline.syncOperations.addHandler(SimulatedSwitchHandler(datapathID: datapathID, ports: ports, tables: tables, stats: stats))
                 }
             }

@@ -11,7 +11,8 @@ public enum TaaSAPI {
 
     public static func makeRouter(service: PolicyService, statuses: StatusBoard = StatusBoard(), auth: AuthMode, maxBodySize: Int = maxBodySize,
                                   nodes: any NodeInventory = NoNodes(),
-                                  operations: any ControllerOperations = NoOperations()) -> Router<APIContext> {
+                                  operations: any ControllerOperations = NoOperations(),
+                                  scheme: String = "http", serveMetrics: Bool = true) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.middlewares.add(NeutronMiddleware(auth: auth))
 
@@ -19,7 +20,7 @@ public enum TaaSAPI {
         let versions: @Sendable (Request, APIContext) -> Response = { request, _ in
             let host = request.head.authority ?? request.headers.first { $0.name.canonicalName == "host" }?.value ?? "localhost"
             return JSON.response(.ok, ["versions": [["id": "v2.0", "status": "CURRENT",
-                                                     "links": [["rel": "self", "href": "http://\(host)/v2.0/"]]]]])
+                                                     "links": [["rel": "self", "href": "\(scheme)://\(host)/v2.0/"]]]]])
         }
         router.get("/", use: versions)
         router.get("/v2.0", use: versions)
@@ -28,7 +29,7 @@ public enum TaaSAPI {
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: OpenAPIDocument.served)))
         }
-        OperationRoutes.register(on: router, service: service, statuses: statuses, operations: operations)
+        OperationRoutes.register(on: router, service: service, statuses: statuses, operations: operations, serveMetrics: serveMetrics)
         router.get("/v2.0/extensions") { _, _ in
             let ext: [[String: Any]] = [
                 ["alias": "taas", "name": "Tap as a Service", "description": "Port mirroring with tap services and tap flows",
@@ -139,6 +140,13 @@ public enum TaaSAPI {
         }
         return router
     }
+
+    /// `/metrics` alone, for a listener of its own (`--metrics`).
+    public static func makeMetricsRouter(operations: any ControllerOperations) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/metrics") { _, _ in await OperationRoutes.metrics(operations) }
+        return router
+    }
 }
 
 /// Every error becomes Neutron's error body; the caller is identified first.
@@ -148,12 +156,30 @@ struct NeutronMiddleware: RouterMiddleware {
     /// Also health and metrics: probes and Prometheus scrapers carry no token.
     static let publicPaths: Set<String> = ["/", "/v2.0", "/v2.0/", "/openapi.json", "/healthz", "/metrics"]
 
+    /// The methods routed for a path, or nil when nothing is routed there.
+    static func allowedMethods(_ path: String) -> [String]? {
+        let p = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let resources: Set<String> = ["tap_services", "tap_flows", "tap_mirrors"]
+        switch p.count {
+        case 0: return ["GET"]
+        case 1: return ["v2.0", "openapi.json", "healthz", "metrics"].contains(p[0]) ? ["GET"] : nil
+        case 2: return p[0] == "v2.0" && ["extensions", "ports"].contains(p[1]) ? ["GET"] : nil
+        case 3 where p[0] == "v2.0" && p[1] == "ports": return ["GET"]
+        case 3 where p[0] == "v2.0" && p[1] == "taas":
+            return resources.contains(p[2]) ? ["GET", "POST"] : ["nodes", "status"].contains(p[2]) ? ["GET"] : nil
+        case 4 where p[0] == "v2.0" && p[1] == "taas":
+            return resources.contains(p[2]) ? ["GET", "PUT", "DELETE"] : p[2] == "nodes" ? ["GET"] : nil
+        case 5 where p[0] == "v2.0" && p[1] == "taas" && p[2] == "tap_flows" && p[4] == "statistics": return ["GET"]
+        default: return nil
+        }
+    }
+
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context
         do {
             // Discovery and the API description are public, as Neutron's version document is.
             let isPublic = request.method == .get && Self.publicPaths.contains(request.uri.path)
-            context.caller = isPublic ? .admin : try auth.caller(for: request)
+            context.caller = isPublic ? .admin : try await auth.caller(for: request)
             return try await next(request, context)
         } catch let e as APIError {
             return e.response
@@ -164,7 +190,15 @@ struct NeutronMiddleware: RouterMiddleware {
                 .response
         } catch let e as HTTPError {
             switch e.status {
-            case .notFound: return APIError(.notFound, "HTTPNotFound", "no such path: \(request.method) \(request.uri.path)").response
+            case .notFound:
+                // The router answers 404 for a known path asked with another method: that is a 405.
+                if let allowed = Self.allowedMethods(request.uri.path), !allowed.contains(request.method.rawValue) {
+                    var r = APIError(.methodNotAllowed, "HTTPMethodNotAllowed",
+                                     "\(request.method) is not allowed on \(request.uri.path); allowed: \(allowed.joined(separator: ", "))").response
+                    r.headers[.allow] = allowed.joined(separator: ", ")
+                    return r
+                }
+                return APIError(.notFound, "HTTPNotFound", "no such path: \(request.method) \(request.uri.path)").response
             case .methodNotAllowed: return APIError(.methodNotAllowed, "HTTPMethodNotAllowed", "\(request.method) is not allowed on \(request.uri.path)").response
             default: return APIError(e.status, "HTTPError", e.body ?? "\(e.status)").response
             }

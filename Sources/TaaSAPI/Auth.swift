@@ -2,11 +2,14 @@ import Foundation
 import Hummingbird
 import TaaSPolicy
 
-/// How callers are identified: everyone is admin (labs), or `X-Auth-Token` looked up in a file.
+/// How callers are identified: everyone is admin (labs), `X-Auth-Token` looked up in a file, or
+/// validated by an authority (Keystone).
 public enum AuthMode: Sendable {
     case none
     /// Token → caller.
     case tokens([String: Caller])
+    /// Asked of Keystone (or anything else that knows tokens).
+    case external(any TokenAuthority)
     /// Whatever the source holds now (replaced on reload, e.g. SIGHUP re-reading the tokens file).
     case reloadable(AuthSource)
 
@@ -29,20 +32,56 @@ public enum AuthMode: Sendable {
         return .tokens(map)
     }
 
-    func caller(for request: Request) throws -> Caller {
+    func caller(for request: Request) async throws -> Caller {
+        let token = request.headers.first { $0.name.canonicalName == "x-auth-token" }?.value
         switch self {
         case .none:
             return .admin
         case .tokens(let map):
-            let token = request.headers.first { $0.name.canonicalName == "x-auth-token" }?.value
             guard let token, let caller = Self.lookUp(token, in: map) else {
                 throw APIError(.unauthorized, "HTTPUnauthorized", "a valid X-Auth-Token is required")
             }
             return caller
+        case .external(let authority):
+            let unauthorized = { (why: String) in
+                var e = APIError(.unauthorized, "HTTPUnauthorized", why)
+                e.challenge = authority.challenge
+                return e
+            }
+            guard let token, !token.isEmpty else { throw unauthorized("a valid X-Auth-Token is required") }
+            let verdict: TokenVerdict
+            do {
+                verdict = try await authority.verdict(for: token)
+            } catch {
+                // As keystonemiddleware: the identity service is down, not the caller's token.
+                throw APIError(.serviceUnavailable, "IdentityServiceUnavailable", "the token could not be validated: \(error)")
+            }
+            switch verdict {
+            case .caller(let caller): return caller
+            case .invalid(let why): throw unauthorized("a valid X-Auth-Token is required: \(why)")
+            case .forbidden(let why): throw APIError(.forbidden, "PolicyNotAuthorized", why)
+            }
         case .reloadable(let source):
-            return try source.current.caller(for: request)
+            return try await source.current.caller(for: request)
         }
     }
+}
+
+/// Something that knows who holds a token (Keystone).
+public protocol TokenAuthority: Sendable {
+    /// Throws when it cannot tell (unreachable): the request gets 503, not 401.
+    func verdict(for token: String) async throws -> TokenVerdict
+    /// A `WWW-Authenticate` value for 401 answers: where to get a token.
+    var challenge: String? { get }
+}
+
+/// What a token comes to.
+public enum TokenVerdict: Hashable, Sendable {
+    case caller(Caller)
+    /// Unknown, expired or revoked: 401.
+    case invalid(String)
+    /// Valid, but of no use here (no project, no role taasd knows): 403.
+    case forbidden(String)
 }
 
 extension AuthMode {

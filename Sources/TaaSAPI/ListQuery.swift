@@ -13,11 +13,9 @@ struct ListQuery {
     static let reserved: Set<String> = ["fields", "sort_key", "sort_dir", "limit", "marker", "page_reverse"]
 
     init(_ request: Request, known: Set<String>) throws {
-        let q = request.uri.queryParameters
         var keys: [String] = []
         var dirs: [String] = []
-        for (k, v) in q {
-            let key = String(k), value = String(v).removingPercentEncoding ?? String(v)
+        for (key, value) in Self.parameters(request.uri.query ?? "") {
             switch key {
             case "fields": fields.append(value)
             case "sort_key": keys.append(value)
@@ -37,6 +35,20 @@ struct ListQuery {
             throw APIError.badRequest("sort_dir must be asc or desc, one per sort_key")
         }
         sortKeys = keys.enumerated().map { ($1, $0 < dirs.count ? dirs[$0] == "asc" : true) }
+    }
+
+    /// A query string's parameters, names and values decoded alike, as a form is (`+` is a space,
+    /// as Python's requests encodes one; `%2B` a plus): `?binding%3Ahost_id=x` names
+    /// `binding:host_id`.
+    static func parameters(_ query: String) -> [(String, String)] {
+        query.split(separator: "&", omittingEmptySubsequences: true).map { part in
+            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                let spaced = s.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            return (decode(kv[0]), kv.count > 1 ? decode(kv[1]) : "")
+        }
     }
 
     /// Filters, sorts and pages `items`; returns the page and, when more follow, the next marker.

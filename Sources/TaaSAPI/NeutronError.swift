@@ -6,6 +6,8 @@ public struct APIError: Error, Sendable {
     public var status: HTTPResponse.Status
     public var type: String
     public var message: String
+    /// `WWW-Authenticate` on a 401: where to get a token (Keystone's address).
+    public var challenge: String?
 
     public init(_ status: HTTPResponse.Status, _ type: String, _ message: String) {
         self.status = status
@@ -26,6 +28,8 @@ public struct APIError: Error, Sendable {
     }
 
     var response: Response {
-        JSON.response(status, ["NeutronError": ["type": type, "message": message, "detail": ""]])
+        var r = JSON.response(status, ["NeutronError": ["type": type, "message": message, "detail": ""]])
+        if let challenge { r.headers[.wwwAuthenticate] = challenge }
+        return r
     }
 }

@@ -190,8 +190,9 @@ public enum OpenAPIDocument {
                  create: common + [
                     ("port_id", text.merging(["description": "Source port (its iface-id)"]) { $1 }),
                     ("directions", ["type": "object", "minProperties": 1, "additionalProperties": false,
-                                    "properties": ["IN": key, "OUT": key, "BOTH": key],
-                                    "description": "Tunnel key per direction, unique among tap mirrors"]),
+                                    "properties": ["IN": keyOrText, "OUT": keyOrText, "BOTH": keyOrText],
+                                    "description": "Tunnel key per direction, unique among tap mirrors (an integer; on create also as "
+                                        + "decimal text, as neutron-lib takes it and the CLI's --directions IN=101 sends it)"]),
                     ("remote_ip", ["type": "string", "anyOf": [["format": "ipv4"], ["format": "ipv6"]]]),
                     ("mirror_type", ["type": "string", "enum": ["erspanv1", "gre"]]),
                     ("snaplen", snaplen),
@@ -200,6 +201,7 @@ public enum OpenAPIDocument {
                  updatable: [("snaplen", snaplen)] + rateLimit),
     ]
     nonisolated(unsafe) static let key: [String: Any] = ["type": "integer", "minimum": 0, "maximum": 4_294_967_295]
+    nonisolated(unsafe) static let keyOrText: [String: Any] = ["anyOf": [key, ["type": "string", "pattern": "^ *[0-9]{1,10} *$"]]]
 
     static let nodeFields = ["bridge", "datapath_id", "encap_ip", "fail_mode", "id", "name", "openflow", "ovsdb", "tunnel_ports"]
 

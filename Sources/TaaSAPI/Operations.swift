@@ -4,15 +4,20 @@ import TaaSPolicy
 import TaaSState
 
 enum OperationRoutes {
-    static func register(on router: Router<APIContext>, service: PolicyService, statuses: StatusBoard, operations: any ControllerOperations) {
+    static func metrics(_ operations: any ControllerOperations) async -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: await operations.metricsText())))
+    }
+
+    static func register(on router: Router<APIContext>, service: PolicyService, statuses: StatusBoard, operations: any ControllerOperations,
+                         serveMetrics: Bool) {
         router.get("/healthz") { _, _ in
             let ready = await operations.ready()
             return JSON.response(ready ? .ok : .serviceUnavailable, ["status": ready ? "ready" : "starting"])
         }
-        router.get("/metrics") { _, _ in
-            var headers = HTTPFields()
-            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: await operations.metricsText())))
+        if serveMetrics {
+            router.get("/metrics") { _, _ in await metrics(operations) }
         }
         router.get("/v2.0/taas/tap_flows/:id/statistics") { _, context in
             guard let id = ResourceID(context.parameters.get("id") ?? "") else {
@@ -30,7 +35,7 @@ enum OperationRoutes {
         router.get("/v2.0/taas/status") { _, context in
             try NodeRoutes.adminOnly(context)
             let s = await operations.summary()
-            let totals = await service.totals()
+            let totals = service.totals()
             // The board keeps ACTIVE and ERROR; the rest of each kind is DOWN.
             func byStatus(_ kind: ResourceKind, _ total: Int) -> [String: Int] {
                 let (active, error) = statuses.counts(kind)

@@ -209,7 +209,10 @@ extension Attributes {
         var out: [Direction: UInt32] = [:]
         for (k, v) in raw {
             guard let d = Direction(rawValue: k) else { throw APIError.badRequest("Invalid input for directions. Reason: '\(k)' is not IN, OUT or BOTH.") }
-            guard let n = v as? Int, !JSON.isBoolean(v), n >= 0, n <= Int(UInt32.max) else {
+            // neutron-lib's type:integer also takes an integer as a string, which the stock CLI's
+            // key=value form sends (`--directions IN=101`).
+            let number = JSON.isBoolean(v) ? nil : (v as? Int) ?? (v as? String).flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard let n = number, n >= 0, n <= Int(UInt32.max) else {
                 throw APIError.badRequest("Invalid input for directions. Reason: the key of \(k) must be an integer from 0 to 4294967295.")
             }
             out[d] = UInt32(n)

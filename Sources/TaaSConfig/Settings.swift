@@ -152,11 +152,23 @@ public struct Settings: Sendable {
     /// error: a misspelt override must not pass silently.
     public mutating func apply(environment: [String: String]) throws(ConfigError) {
         let known = Dictionary(uniqueKeysWithValues: keys.map { ($0.environmentName, $0) })
+        // One field of a section each: TAASD_KEYSTONE_PASSWORD sets keystone's password.
+        var fieldVariables: [String: (key: SettingKey, field: String)] = [:]
+        for key in keys {
+            guard case .section(let fields) = key.kind else { continue }
+            for field in fields { fieldVariables[key.environmentName + "_" + field.uppercased()] = (key, field) }
+        }
         for (variable, text) in environment.sorted(by: { $0.key < $1.key }) where variable.hasPrefix("TAASD_") {
-            guard let key = known[variable] else {
-                throw ConfigError(source: variable, message: "unknown environment variable; known: \(known.keys.sorted().joined(separator: ", "))")
+            if let key = known[variable] {
+                try set(key, text, origin: variable)
+            } else if let (key, field) = fieldVariables[variable] {
+                var fields = values[key.name]?.fields ?? [:]
+                fields[field] = text
+                values[key.name] = .fields(fields)
+                origins[key.name] = variable
+            } else {
+                throw ConfigError(source: variable, message: "unknown environment variable; known: \((Array(known.keys) + Array(fieldVariables.keys)).sorted().joined(separator: ", "))")
             }
-            try set(key, text, origin: variable)
         }
     }
 

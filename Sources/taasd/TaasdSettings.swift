@@ -4,6 +4,7 @@ import Logging
 import OVSDBClient
 import SwitchSession
 import TaaSConfig
+import TaaSKeystone
 import TaaSStore
 
 /// Every setting of taasd, as flags, config file keys and `TAASD_*` variables.
@@ -20,6 +21,10 @@ enum TaasdSettings {
         SettingKey("echo-interval", .number, default: .number(5)),
         SettingKey("echo-timeout", .number, default: .number(10)),
         SettingKey("api", .text, default: .text("127.0.0.1:9696")),
+        SettingKey("api-tls-certificate", .text),
+        SettingKey("api-tls-private-key", .text),
+        SettingKey("api-tls-ca-cert", .text),
+        SettingKey("metrics", .text),
         SettingKey("db", .text, default: .text(SQLitePolicyStore.defaultPath)),
         SettingKey("auth", .text, default: .text("none")),
         SettingKey("log-level", .text, default: .text("info")),
@@ -30,6 +35,8 @@ enum TaasdSettings {
         SettingKey("lease", .number, default: .number(1.5)),
         // The PostgreSQL database as fields, instead of a URL in `db`.
         SettingKey("postgres", .section(PostgresPolicyStore.urlFields)),
+        // Keystone, for `auth: keystone` (keystonemiddleware's names).
+        SettingKey("keystone", .section(KeystoneSettings.fields)),
     ]
 
     static let checks: [String: Settings.Check] = [
@@ -48,7 +55,8 @@ enum TaasdSettings {
         "lease": { t in Double(t).map { (0.5...60).contains($0) } == true ? nil : "lease is seconds from 0.5 to 60, not '\(t)'" },
         "replica-name": { $0.isEmpty ? "needs a name" : nil },
         "api": { hostPort($0) == nil ? "must be HOST:PORT, e.g. 127.0.0.1:9696, not '\($0)'" : nil },
-        "auth": { $0 == "none" || $0.hasPrefix("tokens:") ? nil : "is none or tokens:FILE, not '\($0)'" },
+        "metrics": { hostPort($0) == nil ? "must be HOST:PORT, e.g. 127.0.0.1:9697, not '\($0)'" : nil },
+        "auth": { $0 == "none" || $0 == "keystone" || $0.hasPrefix("tokens:") ? nil : "is none, tokens:FILE or keystone, not '\($0)'" },
         "log-level": { Logger.Level(rawValue: $0) == nil ? "is trace, debug, info, notice, warning, error or critical, not '\($0)'" : nil },
         "log-format": { ["text", "json"].contains($0) ? nil : "is text or json, not '\($0)'" },
     ]
@@ -78,6 +86,12 @@ enum TaasdSettings {
         let tls = ["ssl-private-key", "ssl-certificate", "ssl-ca-cert"].map { s[text: $0] }
         if tls.contains(where: { $0 != nil }) && tls.contains(where: { $0 == nil }) {
             throw ConfigError(source: "settings", message: "ssl-private-key, ssl-certificate and ssl-ca-cert go together")
+        }
+        if (s[text: "api-tls-certificate"] == nil) != (s[text: "api-tls-private-key"] == nil) {
+            throw ConfigError(source: "settings", message: "api-tls-certificate and api-tls-private-key go together")
+        }
+        if s[text: "api-tls-ca-cert"] != nil && s[text: "api-tls-certificate"] == nil {
+            throw ConfigError(source: "settings", message: "api-tls-ca-cert needs api-tls-certificate and api-tls-private-key")
         }
         return s
     }

@@ -15,6 +15,7 @@ import SwitchSession
 import TaaSAPI
 import TaaSConfig
 import TaaSController
+import TaaSKeystone
 import TaaSPolicy
 import TaaSState
 import TaaSStore
@@ -83,12 +84,26 @@ struct Taasd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address of the REST API, /metrics and /healthz (default 127.0.0.1:9696).", valueName: "host:port"))
     var api: String?
 
+    @Option(help: ArgumentHelp("Certificate chain (PEM) for HTTPS on the API; with --api-tls-private-key.", valueName: "file"))
+    var apiTlsCertificate: String?
+
+    @Option(help: ArgumentHelp("Private key (PEM) of that certificate.", valueName: "file"))
+    var apiTlsPrivateKey: String?
+
+    @Option(help: ArgumentHelp("CA certificate (PEM): API clients must present a certificate it signed.", valueName: "file"))
+    var apiTlsCaCert: String?
+
+    @Option(help: ArgumentHelp("Serve /metrics on this address of its own (plain HTTP) instead of on the API's.", valueName: "host:port"))
+    var metrics: String?
+
     @Option(help: ArgumentHelp("Where the policy is kept: an SQLite file (default \(SQLitePolicyStore.defaultPath)), or a PostgreSQL "
                                + "database, postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE (or ?host=/socket/directory).",
                                valueName: "path|url"))
     var db: String?
 
-    @Option(help: ArgumentHelp("none (every caller is admin; for labs; the default) or tokens:FILE (lines of TOKEN PROJECT ROLES).",
+    @Option(help: ArgumentHelp("none (every caller is admin; for labs; the default), tokens:FILE (lines of TOKEN PROJECT ROLES) or "
+                               + "keystone (X-Auth-Token validated by Keystone; its address and taasd's credentials in the config file's "
+                               + "keystone: section, or TAASD_KEYSTONE_AUTH_URL, TAASD_KEYSTONE_PASSWORD, …).",
                                valueName: "mode"))
     var auth: String?
 
@@ -121,7 +136,8 @@ struct Taasd: AsyncParsableCommand {
             "bridge": bridge, "tunnel-type": tunnelType, "topology": topology, "ssl-private-key": sslPrivateKey,
             "ssl-certificate": sslCertificate, "ssl-ca-cert": sslCaCert, "echo-interval": echoInterval, "echo-timeout": echoTimeout,
             "api": api, "db": db, "auth": auth, "log-level": logLevel, "log-format": logFormat, "stats-interval": statsInterval, "settle": settle,
-            "replica-name": replicaName, "lease": lease,
+            "replica-name": replicaName, "lease": lease, "api-tls-certificate": apiTlsCertificate, "api-tls-private-key": apiTlsPrivateKey,
+            "api-tls-ca-cert": apiTlsCaCert, "metrics": metrics,
         ]
         return try TaasdSettings.resolve(file: config, environment: ProcessInfo.processInfo.environment,
                                          flags: flags.compactMapValues { $0 }, lists: ["openflow": openflow, "ovsdb": ovsdb])
@@ -151,10 +167,19 @@ struct Taasd: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
         let logger = Logger(label: "taasd")
 
-        let targets = try s[list: "openflow"].map { t throws in try ConnectionTarget(parsing: t) }
         var tls: TLSFiles?
         if let k = s[text: "ssl-private-key"], let c = s[text: "ssl-certificate"], let ca = s[text: "ssl-ca-cert"] {
             tls = TLSFiles(privateKey: k, certificate: c, caCertificate: ca)
+            APIServing.warnIfOthersCanRead(k, what: "the OpenFlow and OVSDB private key", logger: logger)
+        }
+        // With TLS files and no --openflow, switches connect over TLS: never a silent plaintext listener.
+        let openflow = tls != nil && s.origins["openflow"] == "default" ? ["pssl:6653"] : s[list: "openflow"]
+        let targets = try openflow.map { t throws in try ConnectionTarget(parsing: t) }
+        for case .passiveTCP(let port, let host) in targets {
+            APIServing.warnIfPlaintext(host.isEmpty ? "0.0.0.0" : host, what: "OpenFlow on port \(port)", logger: logger)
+        }
+        if let config, ["keystone", "postgres"].contains(where: { s[fields: $0]?["password"] != nil && s.origins[$0]?.hasPrefix(config) == true }) {
+            APIServing.warnIfOthersCanRead(config, what: "the config file, which holds a password,", logger: logger)
         }
         let echoInterval = s[number: "echo-interval"] ?? 5
         let session = SessionStateMachine.Configuration(idleInterval: .milliseconds(Int64(echoInterval * 1000)),
@@ -167,7 +192,7 @@ struct Taasd: AsyncParsableCommand {
         let database = try Self.database(s)
         let store = try Self.store(database, logger: logger)
         let policy = try PolicyService(store: store)
-        let authSource = AuthSource(try Self.authMode(s[text: "auth"] ?? "none"))
+        let authSource = AuthSource(try Self.authMode(s, logger: logger))
         let (apiHost, apiPort) = TaasdSettings.hostPort(s[text: "api"] ?? "") ?? ("127.0.0.1", 9696)
         // Replicas on a shared store: a lease says which one programs the switches.
         let leadership: Leadership
@@ -193,6 +218,9 @@ struct Taasd: AsyncParsableCommand {
             leadership = Leadership()
         }
         let ovsdbTargets = try s[list: "ovsdb"].map { t throws in try OVSDBManager.target(t) }
+        for case .passiveTCP(let port, let host) in ovsdbTargets {
+            APIServing.warnIfPlaintext(host.isEmpty ? "0.0.0.0" : host, what: "OVSDB on port \(port)", logger: logger)
+        }
         let manager = ovsdbTargets.isEmpty ? nil : try OVSDBManager(
             configuration: .init(targets: ovsdbTargets, probeInterval: .milliseconds(Int64(echoInterval * 1000)), tls: tls),
             group: MultiThreadedEventLoopGroup.singleton, logger: logger)
@@ -218,10 +246,21 @@ struct Taasd: AsyncParsableCommand {
         let readiness = Readiness(waitingFor: Set(["api", "openflow"] + (manager == nil ? [] : ["ovsdb"])))
         let operations = RunningController(topology: topology, counters: counters, prometheus: prometheus, readiness: readiness,
                                            leadership: leadership, registry: server.registry)
+        let apiTLS = try APIServing.tls(s, logger: logger)
+        if apiTLS == nil { APIServing.warnIfPlaintext(apiHost, what: "the REST API", logger: logger) }
         let app = Application(router: TaaSAPI.makeRouter(service: policy, statuses: statuses, auth: .reloadable(authSource), nodes: topology,
-                                                         operations: operations),
+                                                         operations: operations, scheme: apiTLS == nil ? "http" : "https",
+                                                         serveMetrics: s[text: "metrics"] == nil),
+                              server: try APIServing.server(apiTLS),
                               configuration: .init(address: .hostname(apiHost, port: apiPort), serverName: "taasd"),
                               onServerRunning: { _ in readiness.done("api") }, logger: logger)
+        // /metrics on a listener of its own: per-tap-flow series need not sit beside the API.
+        var metricsServer: [any Service] = []
+        if let address = s[text: "metrics"], let (host, port) = TaasdSettings.hostPort(address) {
+            metricsServer.append(Application(router: TaaSAPI.makeMetricsRouter(operations: operations),
+                                             configuration: .init(address: .hostname(host, port: port), serverName: "taasd"), logger: logger))
+            logger.info("metrics served apart", metadata: ["address": "\(address)"])
+        }
 
         var services: [any Service] = [
             ClosureService {
@@ -250,7 +289,7 @@ struct Taasd: AsyncParsableCommand {
             },
             // Last in, first out: the API stops taking requests before the rest shuts down.
             app,
-        ]
+        ] + metricsServer
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -277,9 +316,21 @@ struct Taasd: AsyncParsableCommand {
         return try SQLitePolicyStore(path: db)
     }
 
-    static func authMode(_ text: String) throws -> AuthMode {
+    /// How callers are identified. A Keystone validator already running with the same settings is
+    /// kept (and its cache with it) when the settings are read again.
+    static func authMode(_ s: Settings, logger: Logger, running: AuthMode? = nil) throws -> AuthMode {
+        let text = s[text: "auth"] ?? "none"
+        if text == "keystone" {
+            let settings: KeystoneSettings
+            do { settings = try KeystoneSettings(fields: s[fields: "keystone"] ?? [:]) } catch { throw ValidationError("\(error)") }
+            if case .external(let v as KeystoneValidator)? = running, v.settings == settings { return .external(v) }
+            logger.info("tokens validated by Keystone", metadata: ["auth_url": "\(settings.authURL)", "user": "\(settings.username)",
+                                                                  "project": "\(settings.projectName)"])
+            return .external(KeystoneValidator(settings: settings, logger: logger))
+        }
         guard text.hasPrefix("tokens:") else { return .none }
         let file = String(text.dropFirst("tokens:".count))
+        APIServing.warnIfOthersCanRead(file, what: "the tokens file", logger: logger)
         do {
             return try AuthMode.parseTokens(try String(contentsOfFile: file, encoding: .utf8))
         } catch {
@@ -293,7 +344,7 @@ struct Taasd: AsyncParsableCommand {
         do {
             let s = try command.settings()
             if let level = s[text: "log-level"].flatMap(Logger.Level.init(rawValue:)) { levelBox.current = level }
-            auth.replace(with: try authMode(s[text: "auth"] ?? "none"))
+            auth.replace(with: try authMode(s, logger: logger, running: auth.current))
             logger.notice("reloaded", metadata: ["log_level": "\(levelBox.current)", "auth": "\(s[text: "auth"] ?? "none")"])
         } catch {
             logger.error("reload failed; keeping the running settings", metadata: ["error": "\(error)"])

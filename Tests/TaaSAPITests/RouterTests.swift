@@ -392,4 +392,86 @@ import Testing
             }
         }
     }
+
+    /// An authority that knows two tokens, refuses one as of no use, and is down for another.
+    struct Authority: TokenAuthority {
+        struct Down: Error {}
+        var challenge: String? { #"Keystone uri="http://keystone:5000""# }
+        func verdict(for token: String) async throws -> TokenVerdict {
+            switch token {
+            case "k-alice": .caller(Caller(projectID: "alice", isAdmin: false))
+            case "k-domain": .forbidden("the token is not scoped to a project")
+            case "k-down": throw Down()
+            default: .invalid("Keystone does not know the token")
+            }
+        }
+    }
+
+    @Test func anExternalAuthoritySays401403Or503AsKeystonemiddlewareDoes() async throws {
+        let e = try Self.env(auth: .external(Authority()))
+        try await e.service.recordPorts(Self.ports)
+        try await e.app.test(.router) { client in
+            for token in [nil, "", "k-mallory"] as [String?] {
+                try await client.execute(uri: "/v2.0/taas/tap_services", method: .get, headers: token.map(Self.h) ?? [:]) { r in
+                    #expect(r.status == .unauthorized, "\(token ?? "no token")")
+                    #expect(r.headers[.wwwAuthenticate] == #"Keystone uri="http://keystone:5000""#, "where to get a token")
+                }
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .get, headers: Self.h("k-domain")) { r in
+                #expect(r.status == .forbidden && Self.errorMessage(r).contains("not scoped"))
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .get, headers: Self.h("k-down")) { r in
+                #expect(r.status == .serviceUnavailable && Self.errorType(r) == "IdentityServiceUnavailable")
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .post, headers: Self.h("k-alice"),
+                                     body: Self.body(["tap_service": ["port_id": Self.ports[0].id]])) { r in
+                #expect(r.status == .created && (Self.json(r.body)["tap_service"] as? [String: Any])?["project_id"] as? String == "alice")
+            }
+            // Discovery needs no token, as Neutron's.
+            try await client.execute(uri: "/", method: .get) { r in #expect(r.status == .ok) }
+        }
+    }
+
+    @Test func queryNamesAndValuesAreDecodedOnceAsAFormIs() async throws {
+        let e = try Self.env()
+        try await e.service.recordPorts(Self.ports)
+        try await e.app.test(.router) { client in
+            func names(_ uri: String) async throws -> [String] {
+                try await client.execute(uri: uri, method: .get) { r in
+                    #expect(r.status == .ok, "\(uri): \(String(buffer: r.body))")
+                    return ((Self.json(r.body)["ports"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }.sorted()
+                }
+            }
+            #expect(try await names("/v2.0/ports?binding%3Ahost_id=node2") == ["db", "web"])
+            #expect(try await names("/v2.0/ports?binding:host_id=node1") == ["analyzer"])
+            #expect(try await names("/v2.0/ports?name=%61nalyzer") == ["analyzer"])
+            // Decoded once: %2561 is the text "%61", which names no port.
+            #expect(try await names("/v2.0/ports?name=%2561nalyzer").isEmpty)
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
+                                     body: Self.body(["tap_service": ["port_id": Self.ports[0].id, "name": "my tool+1"]])) { r in
+                #expect(r.status == .created)
+            }
+            // As Python's requests sends it: a space as +, a plus as %2B.
+            try await client.execute(uri: "/v2.0/taas/tap_services?name=my+tool%2B1", method: .get) { r in
+                #expect((Self.json(r.body)["tap_services"] as? [Any])?.count == 1, "\(String(buffer: r.body))")
+            }
+        }
+    }
+
+    @Test func aWrongMethodGets405WithTheAllowedOnes() async throws {
+        let e = try Self.env()
+        try await e.app.test(.router) { client in
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .patch) { r in
+                #expect(r.status == .methodNotAllowed && Self.errorType(r) == "HTTPMethodNotAllowed", "\(r.status)")
+                #expect(r.headers[.allow].map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) } == ["GET", "POST"],
+                        "\(r.headers)")
+            }
+            try await client.execute(uri: "/v2.0/taas/tap_services/5a1c6a4e-0b4e-4c61-9c1d-000000000009", method: .post) { r in
+                #expect(r.status == .methodNotAllowed)
+                #expect(r.headers[.allow].map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) } == ["GET", "PUT", "DELETE"],
+                        "\(r.headers)")
+            }
+            try await client.execute(uri: "/v2.0/nowhere", method: .get) { r in #expect(r.status == .notFound) }
+        }
+    }
 }

@@ -26,9 +26,9 @@ public enum APIFixture {
     }
 
     /// A directory that goes with the last reference to it.
-    final class TemporaryDirectory: Sendable {
-        let path: String
-        init(_ path: String) throws {
+    public final class TemporaryDirectory: Sendable {
+        public let path: String
+        public init(_ path: String) throws {
             self.path = path
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         }

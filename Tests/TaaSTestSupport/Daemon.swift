@@ -6,13 +6,14 @@ public final class Daemon: @unchecked Sendable {
     public let process: Process
     public let logPath: String
 
-    public init(_ executable: String, _ arguments: [String], logPath: String) throws {
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, logPath: String) throws {
         self.logPath = logPath
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
