@@ -258,8 +258,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            // Run by OpenStackSDKTests and KeystoneCLITests with the venv's python, not built.
-            exclude: ["openstacksdk_crud.py", "keystone_setup.py"]
+            // Used by OpenStackSDKTests, KeystoneCLITests and SchemathesisTests, not built.
+            exclude: ["openstacksdk_crud.py", "keystone_setup.py", "schemathesis.toml"]
         ),
     ],
     swiftLanguageModes: [.v6]

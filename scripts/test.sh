@@ -31,12 +31,13 @@ if ((${#missing[@]})); then
 fi
 
 # OpenStack's own tools, from PyPI in a virtual environment: the SDK and the CLI (whose tap
-# service|flow|mirror commands are TaaS's), and Keystone under uWSGI, which the tests start.
+# service|flow|mirror commands are TaaS's), Keystone under uWSGI, which the tests start, and
+# schemathesis, which tests the API against its OpenAPI document.
 venv=.build/osdk-venv
-if [ ! -x "$venv/bin/uwsgi" ] || ! "$venv/bin/python" -c "import openstack, openstackclient, keystone" 2>/dev/null; then
-    echo "installing openstacksdk, python-openstackclient, keystone and uwsgi into $venv" >&2
+if [ ! -x "$venv/bin/uwsgi" ] || [ ! -x "$venv/bin/st" ] || ! "$venv/bin/python" -c "import openstack, openstackclient, keystone" 2>/dev/null; then
+    echo "installing openstacksdk, python-openstackclient, keystone, uwsgi and schemathesis into $venv" >&2
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q openstacksdk python-openstackclient keystone uwsgi >&2
+    "$venv/bin/pip" install -q openstacksdk python-openstackclient keystone uwsgi schemathesis >&2
 fi
 
 # With arguments (e.g. --filter LabTests), exactly those tests. Without: the unit tests first

@@ -31,6 +31,8 @@ struct ListQuery {
             }
         }
         for k in keys where !known.contains(k) { throw APIError.badRequest("sort_key \(k) is not a known field") }
+        // A sort_dir with no sort_key orders by id.
+        if keys.isEmpty && dirs.count == 1 { keys = ["id"] }
         guard dirs.count <= keys.count, dirs.allSatisfy({ $0 == "asc" || $0 == "desc" }) else {
             throw APIError.badRequest("sort_dir must be asc or desc, one per sort_key")
         }

@@ -20,7 +20,7 @@ public enum OpenAPIDocument {
             "/v2.0/ports": ["get": [
                 "operationId": "listPorts", "summary": "The port inventory the topology reports (read-only)",
                 "parameters": listParameters(portFields),
-                "responses": ok(200, "Ports visible to the caller", listEnvelope("ports", "Port")),
+                "responses": portLinks(ok(200, "Ports visible to the caller", listEnvelope("ports", "Port"))),
             ]],
             "/v2.0/ports/{id}": [
                 "parameters": [["name": "id", "in": "path", "required": true, "schema": ["type": "string"],
@@ -153,7 +153,11 @@ public enum OpenAPIDocument {
     /// matches every given field.
     nonisolated(unsafe) static let trafficFilter: [(String, [String: Any])] = {
         let port: [String: Any] = ["type": ["integer", "null"], "minimum": 0, "maximum": 65535]
-        let prefix: [String: Any] = ["type": ["string", "null"], "maxLength": 64,
+        let octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+        let prefix: [String: Any] = ["anyOf": [["type": "null"], ["type": "string", "format": "ipv4"], ["type": "string", "format": "ipv6"],
+                                               ["type": "string", "pattern": "^(\(octet)\\.){3}\(octet)/(3[0-2]|[12]?[0-9])$"],
+                                               ["type": "string", "pattern": "^[0-9a-fA-F:.]{2,45}/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$",
+                                                "description": "an IPv6 address, as above, with a prefix length"]],
                                      "description": "IPv4 or IPv6 address or CIDR prefix; sets ethertype when it is not given"]
         return [
             ("ethertype", ["type": ["string", "null"], "pattern": "^[Ii][Pp][Vv][46]$",
@@ -281,12 +285,13 @@ public enum OpenAPIDocument {
     }
 
     static func collection(_ r: Resource) -> [String: Any] {
-        let fieldNames = (r.create + r.shown).map(\.0).sorted()
+        // Every attribute with a value of its own filters and sorts; an object (directions) does not.
+        let fieldNames = (r.create + r.shown).map(\.0).filter { $0 != "directions" }.sorted()
         return [
             "get": [
                 "operationId": "list" + r.title + "s", "summary": "List \(r.plural.replacingOccurrences(of: "_", with: " "))",
                 "parameters": listParameters(fieldNames),
-                "responses": ok(200, "Those visible to the caller", listEnvelope(r.plural, r.title)),
+                "responses": listLinks(ok(200, "Those visible to the caller", listEnvelope(r.plural, r.title)), r),
             ],
             "post": [
                 "operationId": "create" + r.title, "summary": "Create one, or several at once (all or nothing)",
@@ -294,12 +299,60 @@ public enum OpenAPIDocument {
                     envelope(r.singular, ref(r.title + "Create")),
                     envelope(r.plural, ["type": "array", "minItems": 1, "items": ref(r.title + "Create")]),
                 ]])],
-                "responses": ok(201, "Created (DOWN until the switches confirm)", ["oneOf": [
+                "responses": linked(ok(201, "Created (DOWN until the switches confirm)", ["oneOf": [
                     envelope(r.singular, ref(r.title)),
                     envelope(r.plural, ["type": "array", "items": ref(r.title)]),
-                ]], errors: ["400", "403", "404", "409", "413", "503"]),
+                ]], errors: ["400", "403", "404", "409", "413", "503"]), r),
             ],
         ]
+    }
+
+    /// A listed resource leads to its show, update and delete, as a created one does.
+    static func listLinks(_ responses: [String: Any], _ r: Resource) -> [String: Any] {
+        var out = responses
+        guard var listed = out["200"] as? [String: Any] else { return out }
+        let id = "$response.body#/\(r.plural)/0/id"
+        listed["links"] = ["ShowListed" + r.title: ["operationId": "show" + r.title, "parameters": ["id": id]],
+                           "UpdateListed" + r.title: ["operationId": "update" + r.title, "parameters": ["id": id]],
+                           "DeleteListed" + r.title: ["operationId": "delete" + r.title, "parameters": ["id": id]]]
+        out["200"] = listed
+        return out
+    }
+
+    /// Listed ports lead to what can be made on them: a tap service or a tap mirror on one, a tap
+    /// flow from another (stateful testers start from real ports this way).
+    static func portLinks(_ responses: [String: Any]) -> [String: Any] {
+        var out = responses
+        guard var listed = out["200"] as? [String: Any] else { return out }
+        listed["links"] = [
+            "TapServiceOnPort": ["operationId": "createTapService", "requestBody": ["tap_service": ["port_id": "$response.body#/ports/0/id"]]],
+            "TapMirrorOnPort": ["operationId": "createTapMirror", "requestBody": ["tap_mirror": ["port_id": "$response.body#/ports/1/id"]]],
+            "TapFlowFromPort": ["operationId": "createTapFlow", "requestBody": ["tap_flow": ["source_port": "$response.body#/ports/2/id"]]],
+        ]
+        out["200"] = listed
+        return out
+    }
+
+    /// A created resource (created alone) leads to its show, update and delete: the links that
+    /// stateful clients and testers follow; a tap service also to a tap flow into it.
+    static func linked(_ responses: [String: Any], _ r: Resource) -> [String: Any] {
+        var out = responses
+        guard var created = out["201"] as? [String: Any] else { return out }
+        let id = "$response.body#/\(r.singular)/id"
+        var links: [String: Any] = [
+            "Show" + r.title: ["operationId": "show" + r.title, "parameters": ["id": id]],
+            "Update" + r.title: ["operationId": "update" + r.title, "parameters": ["id": id]],
+            "Delete" + r.title: ["operationId": "delete" + r.title, "parameters": ["id": id]],
+        ]
+        if r.plural == "tap_services" {
+            links["TapFlowIntoService"] = ["operationId": "createTapFlow", "requestBody": ["tap_flow": ["tap_service_id": id]]]
+        }
+        if r.plural == "tap_flows" {
+            links["StatisticsOfTapFlow"] = ["operationId": "showTapFlowStatistics", "parameters": ["id": id]]
+        }
+        created["links"] = links
+        out["201"] = created
+        return out
     }
 
     static func item(_ r: Resource) -> [String: Any] {
@@ -328,7 +381,8 @@ public enum OpenAPIDocument {
         var p: [[String: Any]] = [
             ["name": "fields", "in": "query", "schema": ["type": "string"], "description": "Attributes to return (repeatable)"],
             ["name": "sort_key", "in": "query", "schema": ["type": "string", "enum": fields], "description": "Repeatable"],
-            ["name": "sort_dir", "in": "query", "schema": ["type": "string", "enum": ["asc", "desc"]], "description": "One per sort_key"],
+            ["name": "sort_dir", "in": "query", "schema": ["type": "string", "enum": ["asc", "desc"]],
+             "description": "One per sort_key (repeatable with it); alone, the order of id"],
             ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 0], "description": "Page size; 0 means no limit"],
             ["name": "marker", "in": "query", "schema": ["type": "string"], "description": "Id of the last item of the previous page"],
         ]

@@ -49,7 +49,11 @@ public final class PrivateKeystone: @unchecked Sendable {
             }
             pid = try Command.startBackground("\(Self.bin)/uwsgi", ["--http-socket", "127.0.0.1:\(port)", "--module", "keystone.wsgi.api:application",
                                                                      "--master", "--processes", "2", "--threads", "2", "--need-app",
-                                                                     "--die-on-term", "--disable-logging"],
+                                                                     "--die-on-term", "--disable-logging",
+                                                                     // uWSGI's http-socket closes each connection after its answer;
+                                                                     // saying so keeps clients from reusing one it already closed
+                                                                     // (a POST on it got "connection reset").
+                                                                     "--add-header", "Connection: close"],
                                               environment: ["OS_KEYSTONE_CONFIG_FILES": "\(dir)/keystone.conf"], logPath: "\(dir)/uwsgi.log")
             for _ in 0..<300 {
                 if let o = try? Command.run("curl", ["-sf", "--max-time", "2", "\(authURL)/"]), o.status == 0 { return }
