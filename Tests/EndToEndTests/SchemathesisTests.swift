@@ -45,7 +45,8 @@ import Testing
         _ = try post("tap_mirrors", #"{"tap_mirror": {"name": "m", "port_id": "\#(port(5))", "directions": {"IN": 7}, "remote_ip": "192.0.2.9", "mirror_type": "gre"}}"#)
         let config = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("schemathesis.toml").path
         let run = try await Command.offPool {
-            try Command.run(st, ["--config-file", config, "run", "http://127.0.0.1:\(api)/openapi.json", "--max-examples", "25",
+            // In the test's directory: schemathesis keeps a cache where it runs.
+            try Command.run("sh", ["-c", "cd \"$0\" && exec \"$@\"", dir.path, st, "--config-file", config, "run", "http://127.0.0.1:\(api)/openapi.json", "--max-examples", "25",
                                  "--phases", "examples,coverage,fuzzing,stateful", "--workers", "1", "--seed", "7",
                                  "--request-timeout", "10", "--no-color", "--generation-database", "none"])
         }
