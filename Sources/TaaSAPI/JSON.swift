@@ -22,15 +22,8 @@ enum JSON {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// Whether a parsed JSON value is `true`/`false`. (On Linux `1 is Bool` holds for a parsed
-    /// number, so the type test cannot tell them apart; the boxed value's encoding can.)
-    static func isBoolean(_ v: Any) -> Bool {
-        guard let n = v as? NSNumber else { return false }
-        return String(cString: n.objCType) == "c"
-    }
-
     /// The body as a JSON object, at most `limit` bytes.
-    static func object(_ request: Request, limit: Int) async throws -> [String: Any] {
+    static func object(_ request: Request, limit: Int) async throws -> [String: JSONValue] {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
@@ -38,24 +31,23 @@ enum JSON {
             throw APIError(.contentTooLarge, "HTTPRequestEntityTooLarge", "request body larger than \(limit) bytes")
         }
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("request body is empty; expected a JSON object") }
-        let parsed: Any
+        let parsed: JSONValue
         do {
-            parsed = try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView), options: [])
+            parsed = try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
         } catch {
             throw APIError.badRequest("request body is not valid JSON")
         }
-        guard let object = parsed as? [String: Any] else { throw APIError.badRequest("request body must be a JSON object") }
+        guard let object = parsed.object else { throw APIError.badRequest("request body must be a JSON object") }
         return object
     }
 }
 
-/// Reads one resource's attributes with Neutron's checks and messages. (JSON values parsed for one
-/// request and only read afterwards, hence the unchecked Sendable.)
-struct Attributes: @unchecked Sendable {
+/// Reads one resource's attributes with Neutron's checks and messages.
+struct Attributes: Sendable {
     let resource: String
-    var values: [String: Any]
+    var values: [String: JSONValue]
 
-    init(_ resource: String, _ values: [String: Any], allowed: Set<String>) throws {
+    init(_ resource: String, _ values: [String: JSONValue], allowed: Set<String>) throws {
         self.resource = resource
         self.values = values
         let unknown = values.keys.filter { !allowed.contains($0) }.sorted()
@@ -65,11 +57,11 @@ struct Attributes: @unchecked Sendable {
     }
 
     func string(_ key: String, required: Bool = false, maxLength: Int = 255) throws -> String? {
-        guard let raw = values[key], !(raw is NSNull) else {
+        guard let raw = values[key], !raw.isNull else {
             if required { throw APIError.badRequest("Failed to parse request. Required attribute '\(key)' not specified") }
             return nil
         }
-        guard let s = raw as? String else { throw APIError.badRequest("Invalid input for \(key). Reason: '\(raw)' is not a valid string.") }
+        guard let s = raw.string else { throw APIError.badRequest("Invalid input for \(key). Reason: '\(raw)' is not a valid string.") }
         guard s.count <= maxLength else {
             throw APIError.badRequest("Invalid input for \(key). Reason: '\(s.prefix(20))…' exceeds maximum length of \(maxLength).")
         }

@@ -41,10 +41,11 @@ struct ResourceRoutes<View: ResourceView>: Sendable {
             let body = try await JSON.object(request, limit: maxBody)
             let caller = context.caller
             let bulk: Bool
-            var raw: [[String: Any]]
-            if let one = body[singular] as? [String: Any], body.count == 1 {
+            var raw: [[String: JSONValue]]
+            if let one = body[singular]?.object, body.count == 1 {
                 raw = [one]; bulk = false
-            } else if let many = body[plural] as? [[String: Any]], body.count == 1, !many.isEmpty {
+            } else if let list = body[plural]?.array, body.count == 1, !list.isEmpty, case let many = list.compactMap(\.object),
+                      many.count == list.count {
                 raw = many; bulk = true
             } else {
                 throw APIError.badRequest("expected {\"\(singular)\": {…}} or {\"\(plural)\": [{…}, …]}")
@@ -57,7 +58,7 @@ struct ResourceRoutes<View: ResourceView>: Sendable {
         router.put(item) { request, context in
             let id = try Self.id(context)
             let body = try await JSON.object(request, limit: maxBody)
-            guard let values = body[singular] as? [String: Any], body.count == 1 else {
+            guard let values = body[singular]?.object, body.count == 1 else {
                 throw APIError.badRequest("expected {\"\(singular)\": {…}}")
             }
             let readOnly = values.keys.filter { !updateAllowed.contains($0) }.sorted()
@@ -135,15 +136,15 @@ extension Attributes {
     /// A tap flow's traffic filter (nil: no field given), checked by the policy's rules.
     func trafficFilter() throws -> TrafficFilter? {
         func int(_ key: String) throws -> Int? {
-            guard let raw = values[key], !(raw is NSNull) else { return nil }
+            guard let raw = values[key], !raw.isNull else { return nil }
             // Neutron converts with int(): numbers and numeric strings.
-            if let n = raw as? Int, !JSON.isBoolean(raw) { return n }
-            if let s = raw as? String, let n = Int(s) { return n }
+            if let n = raw.int { return n }
+            if let s = raw.string, let n = Int(s) { return n }
             throw APIError.badRequest("Invalid input for \(key). Reason: '\(raw)' is not an integer.")
         }
         var proto: String?
-        if let raw = values["protocol"], !(raw is NSNull) {
-            if let n = raw as? Int, !JSON.isBoolean(raw) { proto = String(n) } else { proto = try string("protocol", maxLength: 40) }
+        if let raw = values["protocol"], !raw.isNull {
+            if let n = raw.int { proto = String(n) } else { proto = try string("protocol", maxLength: 40) }
         }
         return try TrafficFilter.make(.init(
             ethertype: try string("ethertype", maxLength: 40), protocol: proto,
@@ -156,10 +157,8 @@ extension Attributes {
     func rateLimit() throws -> RateLimit.Change {
         func int(_ key: String) throws -> Int?? {
             guard let raw = values[key] else { return nil }
-            if raw is NSNull { return .some(nil) }
-            guard let n = raw as? Int, !JSON.isBoolean(raw) else {
-                throw APIError.badRequest("Invalid input for \(key). Reason: '\(raw)' is not an integer.")
-            }
+            if raw.isNull { return .some(nil) }
+            guard let n = raw.int else { throw APIError.badRequest("Invalid input for \(key). Reason: '\(raw)' is not an integer.") }
             return .some(n)
         }
         return RateLimit.Change(maxKbps: try int("max_kbps"), maxBurstKbps: try int("max_burst_kbps"), maxKpps: try int("max_kpps"))
@@ -168,12 +167,12 @@ extension Attributes {
     /// A tap service's tool ports: `port_ids` (a non-empty list, its first equal to `port_id` when
     /// both are given) or `port_id` alone. Checked further (count, repeats) by the policy.
     func toolPorts() throws -> [String] {
-        guard let raw = values["port_ids"], !(raw is NSNull) else { return [try string("port_id", required: true) ?? ""] }
-        guard let list = raw as? [Any], !list.isEmpty else {
+        guard let raw = values["port_ids"], !raw.isNull else { return [try string("port_id", required: true) ?? ""] }
+        guard let list = raw.array, !list.isEmpty else {
             throw APIError.badRequest("Invalid input for port_ids. Reason: '\(raw)' is not a non-empty list of port ids.")
         }
         let ports = try list.map { item -> String in
-            guard let s = item as? String, !s.isEmpty, s.count <= 255 else {
+            guard let s = item.string, !s.isEmpty, s.count <= 255 else {
                 throw APIError.badRequest("Invalid input for port_ids. Reason: '\(item)' is not a valid port id.")
             }
             return s
@@ -187,8 +186,8 @@ extension Attributes {
     /// nil: not given; `.some(nil)`: null (whole frames); else the number, checked by the policy.
     func snaplen() throws -> Int?? {
         guard let raw = values["snaplen"] else { return nil }
-        if raw is NSNull { return .some(nil) }
-        guard let n = raw as? Int, !JSON.isBoolean(raw) else {
+        if raw.isNull { return .some(nil) }
+        guard let n = raw.int else {
             throw APIError.badRequest("Invalid input for snaplen. Reason: '\(raw)' is not an integer.")
         }
         return .some(n)
@@ -203,7 +202,7 @@ extension Attributes {
     }
 
     func directions() throws -> [Direction: UInt32] {
-        guard let raw = values["directions"] as? [String: Any] else {
+        guard let raw = values["directions"]?.object else {
             throw APIError.badRequest("Invalid input for directions. Reason: expected an object such as {\"IN\": 101, \"OUT\": 102}.")
         }
         var out: [Direction: UInt32] = [:]
@@ -211,7 +210,7 @@ extension Attributes {
             guard let d = Direction(rawValue: k) else { throw APIError.badRequest("Invalid input for directions. Reason: '\(k)' is not IN, OUT or BOTH.") }
             // neutron-lib's type:integer also takes an integer as a string, which the stock CLI's
             // key=value form sends (`--directions IN=101`).
-            let number = JSON.isBoolean(v) ? nil : (v as? Int) ?? (v as? String).flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let number = v.int ?? v.string.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard let n = number, n >= 0, n <= Int(UInt32.max) else {
                 throw APIError.badRequest("Invalid input for directions. Reason: the key of \(k) must be an integer from 0 to 4294967295.")
             }

@@ -1,0 +1,60 @@
+/// A parsed JSON value, decoded with `Codable` and `Sendable` as it is: request attributes keep
+/// what the client sent (a number, a numeric string, true) so each is checked with Neutron's
+/// rules and named in the message as sent.
+public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        // The likeliest first (attribute values are mostly text, list items objects): each miss
+        // costs a thrown error, and a bulk create decodes hundreds of thousands of values.
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let o = try? c.decode([String: JSONValue].self) { self = .object(o) }
+        else if let n = try? c.decode(Int.self) { self = .int(n) }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .number(try c.decode(Double.self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .int(let n): try c.encode(n)
+        case .number(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+
+    public var isNull: Bool { self == .null }
+    public var string: String? { if case .string(let s) = self { s } else { nil } }
+    /// An integer as JSON gives it (never true or false, which are not numbers).
+    public var int: Int? { if case .int(let n) = self { n } else { nil } }
+    public var array: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
+    public var object: [String: JSONValue]? { if case .object(let o) = self { o } else { nil } }
+
+    /// As messages quote it: text as it is, other values as JSON writes them.
+    public var description: String {
+        switch self {
+        case .null: "null"
+        case .bool(let b): b ? "true" : "false"
+        case .int(let n): String(n)
+        case .number(let d): String(d)
+        case .string(let s): s
+        case .array(let a): "[" + a.map { $0.quoted }.joined(separator: ", ") + "]"
+        case .object(let o): "{" + o.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value.quoted)" }.joined(separator: ", ") + "}"
+        }
+    }
+
+    private var quoted: String { if case .string(let s) = self { "\"\(s)\"" } else { description } }
+}
