@@ -33,24 +33,18 @@ public enum Command {
         try execute(try tool(name), arguments, environment: environment)
     }
 
-    /// Runs an executable to completion, capturing its output.
+    /// Runs an executable to completion, capturing its output (through files: a pipe fills, and a
+    /// daemon the tool leaves behind would hold it open).
     static func execute(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let base = NSTemporaryDirectory() + "taas-cmd-\(UInt64.random(in: 0...UInt64.max))"
+        defer {
+            unlink(base + ".out")
+            unlink(base + ".err")
         }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read before waiting so a chatty tool cannot block on a full pipe.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        let process = try SpawnedProcess(path, arguments, environment: environment, stdoutPath: base + ".out", stderrPath: base + ".err")
         process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        let read = { (p: String) in FileManager.default.contents(atPath: p).map { String(decoding: $0, as: UTF8.self) } ?? "" }
+        return Output(status: process.terminationStatus, stdout: read(base + ".out"), stderr: read(base + ".err"))
     }
 
     /// Runs a tool that daemonizes (`--detach`) and waits for the launcher to exit. Uses
@@ -74,8 +68,8 @@ public enum Command {
         try spawn(path, arguments, environment: environment, stdoutPath: logPath, stderrPath: logPath, newSession: true)
     }
 
-    private static func spawn(_ path: String, _ arguments: [String], environment: [String: String]?, stdoutPath: String,
-                              stderrPath: String, newSession: Bool) throws -> pid_t {
+    static func spawn(_ path: String, _ arguments: [String], environment: [String: String]?, stdoutPath: String,
+                      stderrPath: String, newSession: Bool) throws -> pid_t {
         var env = ProcessInfo.processInfo.environment
         if let environment { env.merge(environment) { $1 } }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
