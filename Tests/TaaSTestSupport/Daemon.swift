@@ -3,12 +3,21 @@ import Foundation
 /// A long-running program started by a test (taasd inside a lab namespace), its stderr kept
 /// in a file to wait on; stopped by pid.
 public final class Daemon: @unchecked Sendable {
-    public let process: SpawnedProcess
+    public let process: Process
     public let logPath: String
 
     public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, logPath: String) throws {
         self.logPath = logPath
-        process = try SpawnedProcess(executable, arguments, environment: environment, stdoutPath: logPath, stderrPath: logPath)
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
     }
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
@@ -45,7 +54,6 @@ public final class Daemon: @unchecked Sendable {
         kill(pid, SIGTERM)
         for _ in 0..<100 where process.isRunning { usleep(20_000) }
         if process.isRunning { kill(pid, SIGKILL) }
-        process.waitUntilExit()
     }
 
     deinit { stop() }
