@@ -78,10 +78,14 @@ public enum Command {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
-        markInheritedDescriptorsCloseOnExec()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        // Nothing above stderr reaches the child, whatever other threads opened meanwhile (marking
+        // descriptors close-on-exec first races with them): a daemon that inherited the socket by
+        // which Foundation's Process learns that one of its children exited kept that exit from
+        // being seen, and a test run hung in waitUntilExit.
+        if let closeFrom = Self.closeFrom { _ = closeFrom(&actions, 3) } else { markInheritedDescriptorsCloseOnExec() }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         let appendOrTruncate = newSession ? O_APPEND : O_TRUNC
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | appendOrTruncate, 0o644)
@@ -113,6 +117,13 @@ public enum Command {
         guard rc == 0 else { throw Failure(description: "cannot start \(path): error \(rc)") }
         return pid
     }
+
+    /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34 and later; Swift's Glibc module does
+    /// not declare it).
+    nonisolated(unsafe) static let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     /// Marks every descriptor above 2 close-on-exec. A daemon that inherited its launcher's
     /// pipes (ours, or those our parent gave us) would hold them open for ever, and whoever reads

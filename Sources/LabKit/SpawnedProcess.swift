@@ -3,8 +3,8 @@ import Foundation
 /// A program started with posix_spawn and reaped by its own pid, for commands run to completion.
 /// Foundation's Process learns of exits from a SIGCHLD monitor that, with many children started
 /// at once from many threads, missed some: a whole test run once hung in waitUntilExit beside
-/// zombies nobody reaped. (Long-running daemons of the tests stay on Process: tcpdump started
-/// this way lost the first frames of its captures.)
+/// zombies nobody reaped. (Long-running daemons of the tests stay on Process: with tcpdump
+/// started this way the lab tests' captures came out wrong, for a reason not yet found.)
 public final class SpawnedProcess: @unchecked Sendable {
     public let processIdentifier: pid_t
     private let lock = NSLock()

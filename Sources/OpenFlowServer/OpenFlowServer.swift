@@ -158,6 +158,17 @@ public final class OpenFlowServer: Sendable {
             }
             handshakeEnded = { [handshaking] in handshaking.withLockedValue { $0.count -= 1 } }
         }
+        do {
+            try assemble(channel, tls: tls, server: server, id: id, peer: peer, handshakeEnded: handshakeEnded)
+        } catch {
+            // Counted, but no connection will ever end that handshake.
+            handshakeEnded?()
+            throw error
+        }
+    }
+
+    private func assemble(_ channel: Channel, tls: NIOSSLContext?, server: Bool, id: UInt64, peer: String,
+                          handshakeEnded: (@Sendable () -> Void)?) throws {
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(peer)"
         logger[metadataKey: "session"] = "\(id)"

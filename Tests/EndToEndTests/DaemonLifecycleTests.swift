@@ -44,7 +44,8 @@ import Testing
         kill(d.process.processIdentifier, SIGTERM)
         for _ in 0..<200 where d.process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!d.process.isRunning, "still running 10 s after SIGTERM")
-        #expect(d.process.terminationStatus == 0)
+        // (Foundation's Process traps on a status asked of a process still running.)
+        if !d.process.isRunning { #expect(d.process.terminationStatus == 0) }
         #expect(d.log.contains(#""message":"taasd stopped""#), "\(d.log)")
     }
 }
