@@ -73,8 +73,10 @@ import Testing
         #expect(held.certificate != nil)
 
         // Another certificate of the same CA claims the datapath id: refused, the session stays.
-        let impostor = try await SimulatedSwitch.connect(host: "127.0.0.1", port: port, datapathID: 0xb1, tls: try context(b), group: group)
-        try await impostor.channelForTests.closeFuture.get()
+        // (Refused so fast, on a busy machine, that connecting may fail as the channel closes.)
+        if let impostor = try? await SimulatedSwitch.connect(host: "127.0.0.1", port: port, datapathID: 0xb1, tls: try context(b), group: group) {
+            try await impostor.channelForTests.closeFuture.get()
+        }
         #expect(server.registry.count == 1)
         #expect(server.registry.connection(datapathID: 0xb1) == held && first.channelForTests.isActive)
         #expect(!events.seen.contains { if case .disconnected = $0 { true } else { false } }, "the held session was never dropped")
