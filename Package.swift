@@ -130,10 +130,13 @@ let package = Package(
         ]),
         // Writes to a store as fast as it can, printing each acknowledged id (the crash test's child).
         .executableTarget(name: "store-crash-writer", dependencies: ["TaaSStore", "TaaSState", "TaaSPolicy"]),
+        // The API's wire types (pure, Codable): requests with Neutron's checks, responses, envelopes;
+        // shared by the server, taasctl and the tests.
+        .target(name: "TaaSWire"),
         // The Neutron-TaaS-compatible REST API (Hummingbird): routes, JSON, auth, errors.
         .target(
             name: "TaaSAPI",
-            dependencies: ["TaaSPolicy", "TaaSState", "TaaSVersion", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: ["TaaSPolicy", "TaaSState", "TaaSVersion", "TaaSWire", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         // Keystone as the API's token authority: taasd's service token, validation, a bounded cache.
         .target(
@@ -162,7 +165,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "taasctl",
-            dependencies: ["TaaSVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TaaSVersion", "TaaSWire", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "taas-lab",
@@ -180,7 +183,7 @@ let package = Package(
         .target(
             name: "TaaSTestSupport",
             dependencies: [
-                "OpenFlow", "SwitchSimulator", "LabKit", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSState", "TaaSStore", "TaaSPolicy",
+                "OpenFlow", "SwitchSimulator", "LabKit", "OpenFlowServer", "SwitchSession", "TaaSAPI", "TaaSState", "TaaSStore", "TaaSPolicy", "TaaSWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -232,11 +235,12 @@ let package = Package(
             dependencies: ["TaaSController", "Pipeline", "TaaSPolicy", "TaaSState", "Topology", "OVSDB", "OpenFlow", "SwitchSession"]
         ),
         .testTarget(name: "TaaSPolicyTests", dependencies: ["TaaSPolicy"]),
+        .testTarget(name: "TaaSWireTests", dependencies: ["TaaSWire"]),
         .testTarget(name: "TaaSStateTests", dependencies: ["TaaSState", "TaaSPolicy"]),
         .testTarget(name: "TaaSStoreTests", dependencies: ["TaaSStore", "TaaSState", "TaaSPolicy", "TaaSTestSupport"]),
         .testTarget(
             name: "TaaSAPITests",
-            dependencies: ["TaaSAPI", "TaaSPolicy", "TaaSState", "TaaSStore", "TaaSTestSupport",
+            dependencies: ["TaaSAPI", "TaaSPolicy", "TaaSState", "TaaSStore", "TaaSTestSupport", "TaaSWire",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
@@ -251,7 +255,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "OpenFlow", "OpenFlowText", "OpenFlowServer", "SwitchSession", "NetworkTransport", "SwitchSimulator", "OVSDB", "OVSDBClient",
-                "Topology", "Pipeline", "TaaSController", "TaaSAPI", "TaaSPolicy", "TaaSState", "TaaSStore", "TaaSTestSupport",
+                "Topology", "Pipeline", "TaaSController", "TaaSAPI", "TaaSPolicy", "TaaSState", "TaaSStore", "TaaSTestSupport", "TaaSWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

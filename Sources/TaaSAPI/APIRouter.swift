@@ -3,6 +3,7 @@ import Hummingbird
 import TaaSPolicy
 import TaaSState
 import TaaSVersion
+import TaaSWire
 
 /// The Neutron-TaaS-compatible REST API.
 public enum TaaSAPI {
@@ -19,8 +20,8 @@ public enum TaaSAPI {
         // Version discovery as Neutron answers it: clients (keystoneauth) need absolute links.
         let versions: @Sendable (Request, APIContext) -> Response = { request, _ in
             let host = request.head.authority ?? request.headers.first { $0.name.canonicalName == "host" }?.value ?? "localhost"
-            return JSON.response(.ok, ["versions": [["id": "v2.0", "status": "CURRENT",
-                                                     "links": [["rel": "self", "href": "\(scheme)://\(host)/v2.0/"]]]]])
+            return JSON.encoded(.ok, APIVersion.List([APIVersion(id: "v2.0", status: "CURRENT",
+                                                                 links: [Link(rel: "self", href: "\(scheme)://\(host)/v2.0/")])]))
         }
         router.get("/", use: versions)
         router.get("/v2.0", use: versions)
@@ -30,117 +31,37 @@ public enum TaaSAPI {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: OpenAPIDocument.served)))
         }
         OperationRoutes.register(on: router, service: service, statuses: statuses, operations: operations, serveMetrics: serveMetrics)
-        router.get("/v2.0/extensions") { _, _ in
-            let ext: [[String: Any]] = [
-                ["alias": "taas", "name": "Tap as a Service", "description": "Port mirroring with tap services and tap flows",
-                 "updated": "2026-11-25T00:00:00Z", "links": []],
-                ["alias": "taas-vlan-filter", "name": "VLAN filtering for TaaS", "description": "vlan_filter on tap flows",
-                 "updated": "2026-11-25T00:00:00Z", "links": []],
-                ["alias": "tap-mirror", "name": "Tap mirrors", "description": "Mirroring to remote analyzers over GRE or ERSPAN v1",
-                 "updated": "2026-11-25T00:00:00Z", "links": []],
-                ["alias": "taas-snaplen", "name": "Truncated copies for TaaS",
-                 "description": "snaplen on tap services and tap mirrors: every copy cut to that many bytes, also before tunnels",
-                 "updated": "2026-12-06T00:00:00Z", "links": []],
-                ["alias": "taas-rate-limit", "name": "Rate limits for TaaS",
-                 "description": "max_kbps, max_burst_kbps, max_kpps on tap services and tap mirrors: copies policed by a meter where they are made",
-                 "updated": "2026-12-06T00:00:00Z", "links": []],
-                ["alias": "taas-tool-balancing", "name": "Load-balanced tools for TaaS",
-                 "description": "port_ids on tap services: each copy goes to exactly one tool port, by a symmetric hash of its 5-tuple",
-                 "updated": "2026-12-07T00:00:00Z", "links": []],
-                ["alias": "taas-traffic-filter", "name": "Traffic filters for TaaS",
-                 "description": "ethertype, protocol, source/destination IP prefixes and port ranges on tap flows: only matching frames are copied",
-                 "updated": "2026-12-06T00:00:00Z", "links": []],
-            ]
-            return JSON.response(.ok, ["extensions": ext])
-        }
+        router.get("/v2.0/extensions") { _, _ in JSON.encoded(.ok, APIExtension.List(extensions)) }
 
-        ResourceRoutes(plural: "tap_services", singular: "tap_service", service: service, maxBody: maxBodySize,
-                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "port_ids", "snaplen", "max_kbps",
-                                "max_burst_kbps", "max_kpps", "status", "status_reason"],
-                       list: { t, c in Render.services(t.tapServices(by: c), statuses) },
-                       show: { t, id, c in Render.service(try t.tapService(id, by: c), statuses.state(.tapService, id)) },
-                       create: { t, a, c, rng in
-                           let ports = try a.toolPorts()
-                           let s = try t.createTapService(.init(projectID: try a.project(), name: try a.string("name") ?? "",
-                                                                description: try a.string("description") ?? "",
-                                                                portID: ports[0], snaplen: try a.snaplen() ?? nil,
-                                                                rateLimit: try a.rateLimit(), morePortIDs: Array(ports.dropFirst())),
-                                                          id: .random(using: &rng), by: c)
-                           return Render.service(s, .down)
-                       },
-                       createAllowed: ["name", "description", "port_id", "port_ids", "snaplen", "max_kbps", "max_burst_kbps", "max_kpps",
-                                       "project_id", "tenant_id"],
-                       updateAllowed: ["name", "description", "snaplen", "max_kbps", "max_burst_kbps", "max_kpps"],
-                       update: { t, id, u, c in
-                           Render.service(try t.updateTapService(id, u, by: c), statuses.state(.tapService, id))
-                       },
-                       delete: { t, id, c in try t.deleteTapService(id, by: c) }).register(on: router)
-
-        ResourceRoutes(plural: "tap_flows", singular: "tap_flow", service: service, maxBody: maxBodySize,
-                       fields: (["id", "tenant_id", "project_id", "name", "description", "tap_service_id", "source_port", "direction",
-                                "vlan_filter", "status", "status_reason"] as Set<String>).union(TrafficFilterFields.names),
-                       list: { t, c in Render.flows(t.tapFlows(by: c), statuses) },
-                       show: { t, id, c in Render.flow(try t.tapFlow(id, by: c), statuses.state(.tapFlow, id)) },
-                       create: { t, a, c, rng in
-                           let f = try t.createTapFlow(.init(projectID: try a.project(), name: try a.string("name") ?? "",
-                                                             description: try a.string("description") ?? "",
-                                                             tapServiceID: try a.id("tap_service_id"),
-                                                             sourcePort: try a.string("source_port", required: true) ?? "",
-                                                             direction: try a.direction(), vlanFilter: try a.vlanFilter(),
-                                                             trafficFilter: try a.trafficFilter()),
-                                                       id: .random(using: &rng), by: c)
-                           return Render.flow(f, .down)
-                       },
-                       createAllowed: Set(["name", "description", "tap_service_id", "source_port", "direction", "vlan_filter", "project_id",
-                                           "tenant_id"] + TrafficFilterFields.names),
-                       update: { t, id, u, c in
-                           Render.flow(try t.updateTapFlow(id, u, by: c), statuses.state(.tapFlow, id))
-                       },
-                       delete: { t, id, c in try t.deleteTapFlow(id, by: c) }).register(on: router)
-
-        ResourceRoutes(plural: "tap_mirrors", singular: "tap_mirror", service: service, maxBody: maxBodySize,
-                       fields: ["id", "tenant_id", "project_id", "name", "description", "port_id", "remote_ip", "mirror_type", "snaplen",
-                                "max_kbps", "max_burst_kbps", "max_kpps", "status", "status_reason"],
-                       list: { t, c in Render.mirrors(t.tapMirrors(by: c), statuses) },
-                       show: { t, id, c in Render.mirror(try t.tapMirror(id, by: c), statuses.state(.tapMirror, id)) },
-                       create: { t, a, c, rng in
-                           let m = try t.createTapMirror(.init(projectID: try a.project(), name: try a.string("name") ?? "",
-                                                               description: try a.string("description") ?? "",
-                                                               portID: try a.string("port_id", required: true) ?? "",
-                                                               directions: try a.directions(),
-                                                               remoteIP: try a.string("remote_ip", required: true) ?? "",
-                                                               mirrorType: try a.mirrorType(), snaplen: try a.snaplen() ?? nil,
-                                                               rateLimit: try a.rateLimit()),
-                                                         id: .random(using: &rng), by: c)
-                           return Render.mirror(m, .down)
-                       },
-                       createAllowed: ["name", "description", "port_id", "directions", "remote_ip", "mirror_type", "snaplen", "max_kbps",
-                                       "max_burst_kbps", "max_kpps", "project_id", "tenant_id"],
-                       updateAllowed: ["name", "description", "snaplen", "max_kbps", "max_burst_kbps", "max_kpps"],
-                       update: { t, id, u, c in
-                           Render.mirror(try t.updateTapMirror(id, u, by: c), statuses.state(.tapMirror, id))
-                       },
-                       delete: { t, id, c in try t.deleteTapMirror(id, by: c) }).register(on: router)
-
-        NodeRoutes.register(on: router, inventory: nodes)
-
-        // The port inventory, read-only, with Neutron's field names.
-        let portFields: Set<String> = ["id", "name", "mac_address", "binding:host_id", "tenant_id", "project_id", "status"]
-        router.get("/v2.0/ports") { request, context in
-            let query = try ListQuery(request, known: portFields)
-            let caller = context.caller
-            let items = await service.read { t in t.portList(by: caller).map(PortView.init) }
-            return Lists.response("ports", query, items, request)
-        }
-        router.get("/v2.0/ports/:id") { _, context in
-            let id = context.parameters.get("id") ?? ""
-            let caller = context.caller
-            let port = try await service.read { t in PortView(try t.port(id, by: caller)) }
-            return JSON.encoded(.ok, Envelope(key: "port", value: port))
-        }
+        TapServiceController(service: service, statuses: statuses).register(on: router, maxBody: maxBodySize)
+        TapFlowController(service: service, statuses: statuses).register(on: router, maxBody: maxBodySize)
+        TapMirrorController(service: service, statuses: statuses).register(on: router, maxBody: maxBodySize)
+        NodeController(inventory: nodes).register(on: router)
+        PortController(service: service).register(on: router)
         return router
     }
 
+    /// What taasd adds to TaaS.
+    static let extensions = [
+        APIExtension(alias: "taas", name: "Tap as a Service", description: "Port mirroring with tap services and tap flows",
+                     updated: "2026-11-25T00:00:00Z"),
+        APIExtension(alias: "taas-vlan-filter", name: "VLAN filtering for TaaS", description: "vlan_filter on tap flows",
+                     updated: "2026-11-25T00:00:00Z"),
+        APIExtension(alias: "tap-mirror", name: "Tap mirrors", description: "Mirroring to remote analyzers over GRE or ERSPAN v1",
+                     updated: "2026-11-25T00:00:00Z"),
+        APIExtension(alias: "taas-snaplen", name: "Truncated copies for TaaS",
+                     description: "snaplen on tap services and tap mirrors: every copy cut to that many bytes, also before tunnels",
+                     updated: "2026-12-06T00:00:00Z"),
+        APIExtension(alias: "taas-rate-limit", name: "Rate limits for TaaS",
+                     description: "max_kbps, max_burst_kbps, max_kpps on tap services and tap mirrors: copies policed by a meter where they are made",
+                     updated: "2026-12-06T00:00:00Z"),
+        APIExtension(alias: "taas-tool-balancing", name: "Load-balanced tools for TaaS",
+                     description: "port_ids on tap services: each copy goes to exactly one tool port, by a symmetric hash of its 5-tuple",
+                     updated: "2026-12-07T00:00:00Z"),
+        APIExtension(alias: "taas-traffic-filter", name: "Traffic filters for TaaS",
+                     description: "ethertype, protocol, source/destination IP prefixes and port ranges on tap flows: only matching frames are copied",
+                     updated: "2026-12-06T00:00:00Z"),
+    ]
     /// `/metrics` alone, for a listener of its own (`--metrics`).
     public static func makeMetricsRouter(operations: any ControllerOperations) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)

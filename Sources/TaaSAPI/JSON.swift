@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TaaSWire
 
 /// JSON in and out with the precise errors the API promises (which field, what is wrong).
 enum JSON {
@@ -9,14 +10,6 @@ enum JSON {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         if let only { encoder.userInfo[.onlyFields] = only }
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    /// A small body given as dictionaries (errors, versions, summaries).
-    static func response(_ status: HTTPResponse.Status, _ object: Any) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -39,32 +32,5 @@ enum JSON {
         }
         guard let object = parsed.object else { throw APIError.badRequest("request body must be a JSON object") }
         return object
-    }
-}
-
-/// Reads one resource's attributes with Neutron's checks and messages.
-struct Attributes: Sendable {
-    let resource: String
-    var values: [String: JSONValue]
-
-    init(_ resource: String, _ values: [String: JSONValue], allowed: Set<String>) throws {
-        self.resource = resource
-        self.values = values
-        let unknown = values.keys.filter { !allowed.contains($0) }.sorted()
-        if !unknown.isEmpty {
-            throw APIError.badRequest("Unrecognized attribute(s) '\(unknown.joined(separator: ", "))'")
-        }
-    }
-
-    func string(_ key: String, required: Bool = false, maxLength: Int = 255) throws -> String? {
-        guard let raw = values[key], !raw.isNull else {
-            if required { throw APIError.badRequest("Failed to parse request. Required attribute '\(key)' not specified") }
-            return nil
-        }
-        guard let s = raw.string else { throw APIError.badRequest("Invalid input for \(key). Reason: '\(raw)' is not a valid string.") }
-        guard s.count <= maxLength else {
-            throw APIError.badRequest("Invalid input for \(key). Reason: '\(s.prefix(20))…' exceeds maximum length of \(maxLength).")
-        }
-        return s
     }
 }

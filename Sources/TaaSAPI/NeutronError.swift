@@ -1,5 +1,6 @@
 import Hummingbird
 import TaaSPolicy
+import TaaSWire
 
 /// An API error with Neutron's body: `{"NeutronError": {"type": …, "message": …, "detail": ""}}`.
 public struct APIError: Error, Sendable {
@@ -28,7 +29,7 @@ public struct APIError: Error, Sendable {
     }
 
     var response: Response {
-        var r = JSON.response(status, ["NeutronError": ["type": type, "message": message, "detail": ""]])
+        var r = JSON.encoded(status, NeutronErrorBody(type: type, message: message))
         if let challenge { r.headers[.wwwAuthenticate] = challenge }
         return r
     }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import TaaSPolicy
 import TaaSState
+import TaaSWire
 
 enum OperationRoutes {
     static func metrics(_ operations: any ControllerOperations) async -> Response {
@@ -14,7 +15,7 @@ enum OperationRoutes {
                          serveMetrics: Bool) {
         router.get("/healthz") { _, _ in
             let ready = await operations.ready()
-            return JSON.response(ready ? .ok : .serviceUnavailable, ["status": ready ? "ready" : "starting"])
+            return JSON.encoded(ready ? .ok : .serviceUnavailable, Health(ready: ready))
         }
         if serveMetrics {
             router.get("/metrics") { _, _ in await metrics(operations) }
@@ -27,13 +28,11 @@ enum OperationRoutes {
             let caller = context.caller
             _ = try await service.read { t in try t.tapFlow(id, by: caller) }
             let s = await operations.statistics(tapFlow: id)
-            return JSON.response(.ok, ["statistics": [
-                "tap_flow_id": id.rawValue, "packets": Int(clamping: s?.packets ?? 0), "bytes": Int(clamping: s?.bytes ?? 0),
-                "counted": s != nil,
-            ] as [String: Any]])
+            return JSON.encoded(.ok, TapFlowStatistics.Envelope(TapFlowStatistics(
+                tapFlowID: id.rawValue, packets: Int(clamping: s?.packets ?? 0), bytes: Int(clamping: s?.bytes ?? 0), counted: s != nil)))
         }
         router.get("/v2.0/taas/status") { _, context in
-            try NodeRoutes.adminOnly(context)
+            try NodeController.adminOnly(context)
             let s = await operations.summary()
             let totals = service.totals()
             // The board keeps ACTIVE and ERROR; the rest of each kind is DOWN.
@@ -42,24 +41,19 @@ enum OperationRoutes {
                 return [ResourceStatus.active.rawValue: active, ResourceStatus.error.rawValue: error,
                         ResourceStatus.down.rawValue: max(0, total - active - error)]
             }
-            var body: [String: Any] = [
-                "nodes": s.nodes, "openflow_connected": s.openflowConnected, "ovsdb_connected": s.ovsdbConnected,
-                "statistics_reads": s.statisticsReads,
-                "tap_services": byStatus(.tapService, totals.services), "tap_flows": byStatus(.tapFlow, totals.flows),
-                "tap_mirrors": byStatus(.tapMirror, totals.mirrors),
-            ]
+            var body = ControllerStatus(nodes: s.nodes, openflowConnected: s.openflowConnected, ovsdbConnected: s.ovsdbConnected,
+                                        statisticsReads: s.statisticsReads, tapServices: byStatus(.tapService, totals.services),
+                                        tapFlows: byStatus(.tapFlow, totals.flows), tapMirrors: byStatus(.tapMirror, totals.mirrors))
             if let r = s.replication {
                 let st = r.standing
-                body["replication"] = [
-                    "replica": st.replica ?? "", "role": st.role.name, "epoch": Int(clamping: st.role.epoch ?? 0),
-                    "leader": st.leaderID.map { $0 as Any } ?? NSNull(), "takeovers": st.takeovers,
-                    "leader_name": st.replicas.first { $0.id == st.leaderID }.map { $0.name as Any } ?? NSNull(),
-                    "replicas": st.replicas.map { ["id": $0.id, "name": $0.name, "api": $0.api, "leader": $0.leader,
-                                                   "last_seen_ms": Int($0.lastSeenMilliseconds)] as [String: Any] },
-                    "bridges": r.bridgeRoles.sorted { $0.key < $1.key }.map { ["datapath_id": $0.key, "role": $0.value] },
-                ] as [String: Any]
+                body.replication = .init(
+                    replica: st.replica ?? "", role: st.role.name, epoch: Int(clamping: st.role.epoch ?? 0), leader: st.leaderID,
+                    leaderName: st.replicas.first { $0.id == st.leaderID }?.name, takeovers: st.takeovers,
+                    replicas: st.replicas.map { .init(id: $0.id, name: $0.name, api: $0.api, leader: $0.leader,
+                                                      lastSeenMilliseconds: Int($0.lastSeenMilliseconds)) },
+                    bridges: r.bridgeRoles.sorted { $0.key < $1.key }.map { .init(datapathID: $0.key, role: $0.value) })
             }
-            return JSON.response(.ok, ["status": body])
+            return JSON.encoded(.ok, ControllerStatus.Envelope(body))
         }
     }
 }

@@ -1,13 +1,20 @@
 import Foundation
+import TaaSWire
 
 /// Prints resources as a table, JSON or YAML.
 enum Output {
-    static func show(_ items: [[String: Any]], columns: [String], format: OutputFormat, single: Bool) {
+    /// One row per resource: its fields as JSON values, by name.
+    typealias Row = [String: JSONValue]
+
+    static func row<T: Encodable>(_ value: T) throws -> Row { try JSONValue(encoding: value).object ?? [:] }
+
+    static func show(_ items: [Row], columns: [String], format: OutputFormat, single: Bool) {
         switch format {
         case .json:
-            let object: Any = single ? (items.first ?? [:]) : items
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
-            print(String(decoding: data, as: UTF8.self))
+            let value: JSONValue = single ? .object(items.first ?? [:]) : .array(items.map(JSONValue.object))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self))
         case .yaml:
             for (i, item) in items.enumerated() {
                 if single {
@@ -26,23 +33,23 @@ enum Output {
         }
     }
 
-    static func text(_ v: Any?) -> String {
+    static func text(_ v: JSONValue?) -> String {
         switch v {
-        case .none, is NSNull: return ""
-        case let s as String: return s
-        case let d as [String: Any]: return d.keys.sorted().map { "\($0)=\(text(d[$0]))" }.joined(separator: ", ")
-        case let l as [Any]: return l.map { text($0) }.joined(separator: ",")
-        case .some(let x): return "\(x)"
+        case .none, .null?: ""
+        case .string(let s)?: s
+        case .object(let d)?: d.keys.sorted().map { "\($0)=\(text(d[$0]))" }.joined(separator: ", ")
+        case .array(let l)?: l.map { text($0) }.joined(separator: ",")
+        case .some(let x): x.description
         }
     }
 
-    static func yaml(_ v: Any?) -> String {
+    static func yaml(_ v: JSONValue?) -> String {
         switch v {
-        case .none, is NSNull: return "null"
-        case let s as String: return "\"\(s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\""
-        case let d as [String: Any]: return "{" + d.keys.sorted().map { "\($0): \(yaml(d[$0]))" }.joined(separator: ", ") + "}"
-        case let l as [Any]: return "[" + l.map { yaml($0) }.joined(separator: ", ") + "]"
-        case .some(let x): return "\(x)"
+        case .none, .null?: "null"
+        case .string(let s)?: "\"\(s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\""
+        case .object(let d)?: "{" + d.keys.sorted().map { "\($0): \(yaml(d[$0]))" }.joined(separator: ", ") + "}"
+        case .array(let l)?: "[" + l.map { yaml($0) }.joined(separator: ", ") + "]"
+        case .some(let x): x.description
         }
     }
 

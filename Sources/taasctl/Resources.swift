@@ -1,72 +1,86 @@
 import Foundation
 import ArgumentParser
+import TaaSWire
 
-/// One kind of resource: where it lives and how it prints.
-struct Kind {
-    let singular: String
-    let plural: String
-    let path: String
-    let what: String
-    let columns: [String]
-    /// Whether its copies can be truncated (`snaplen`).
-    var truncates = false
+/// One kind of resource: its wire type, where it lives and how it prints.
+protocol ResourceKind {
+    associatedtype Info: WireResource
+    static var path: String { get }
+    static var what: String { get }
+    static var columns: [String] { get }
+    /// Whether its copies can be truncated and policed (`snaplen`, rate limits).
+    static var truncates: Bool { get }
+}
 
-    static let service = Kind(singular: "tap_service", plural: "tap_services", path: "/v2.0/taas/tap_services", what: "tap service",
-                              columns: ["id", "name", "port_ids", "snaplen", "max_kbps", "max_kpps", "status", "project_id", "description"],
-                              truncates: true)
-    static let flow = Kind(singular: "tap_flow", plural: "tap_flows", path: "/v2.0/taas/tap_flows", what: "tap flow",
-                           columns: ["id", "name", "tap_service_id", "source_port", "direction", "vlan_filter", "status", "status_reason"])
-    static let mirror = Kind(singular: "tap_mirror", plural: "tap_mirrors", path: "/v2.0/taas/tap_mirrors", what: "tap mirror",
-                             columns: ["id", "name", "port_id", "directions", "remote_ip", "mirror_type", "snaplen", "status"], truncates: true)
-    static let port = Kind(singular: "port", plural: "ports", path: "/v2.0/ports", what: "port",
-                           columns: ["id", "name", "mac_address", "binding:host_id", "status", "project_id"])
+extension ResourceKind {
+    static var truncates: Bool { false }
 
-    static let node = Kind(singular: "node", plural: "nodes", path: "/v2.0/taas/nodes", what: "node",
-                           columns: ["id", "name", "bridge", "datapath_id", "encap_ip", "openflow", "ovsdb"])
-
-    func list(_ c: Connection) async throws {
-        let items = try await c.client.call("GET", path)[plural] as? [[String: Any]] ?? []
-        Output.show(items, columns: columns, format: c.format, single: false)
+    static func list(_ c: Connection) async throws {
+        let items = try await c.client.call("GET", path, Many<Info, Info>.self).values
+        Output.show(try items.map(Output.row), columns: columns, format: c.format, single: false)
     }
 
-    func show(_ c: Connection, _ nameOrID: String) async throws {
-        let id = try await c.client.resolve(plural, path, nameOrID, what: what)
-        var item = try await c.client.call("GET", "\(path)/\(id)")[singular] as? [String: Any] ?? [:]
+    static func show(_ c: Connection, _ nameOrID: String) async throws {
+        let id = try await c.client.resolve(Info.self, path, nameOrID, what: what)
+        var item = try Output.row(try await c.client.call("GET", "\(path)/\(id)", One<Info, Info>.self).value)
         var shown = columns
-        if singular == "tap_flow" {
+        if Info.self == TapFlowInfo.self {
             // The copies the switches counted, from their flow counters at taasd's last read.
-            let stats = try await c.client.call("GET", "\(path)/\(id)/statistics")["statistics"] as? [String: Any] ?? [:]
-            let counted = stats["counted"] as? Bool ?? false
-            item["mirrored_packets"] = counted ? stats["packets"] : "not read yet"
-            item["mirrored_bytes"] = counted ? stats["bytes"] : "not read yet"
+            let stats = try await c.client.call("GET", "\(path)/\(id)/statistics", TapFlowStatistics.Envelope.self).statistics
+            item["mirrored_packets"] = stats.counted ? .int(stats.packets) : "not read yet"
+            item["mirrored_bytes"] = stats.counted ? .int(stats.bytes) : "not read yet"
             shown += ["mirrored_packets", "mirrored_bytes"]
         }
         Output.show([item], columns: shown, format: c.format, single: true)
     }
 
-    func create(_ c: Connection, _ attributes: [String: Any]) async throws {
-        let item = try await c.client.call("POST", path, body: [singular: attributes])[singular] as? [String: Any] ?? [:]
-        Output.show([item], columns: columns, format: c.format, single: true)
+    static func delete(_ c: Connection, _ nameOrID: String) async throws {
+        let id = try await c.client.resolve(Info.self, path, nameOrID, what: what)
+        try await c.client.delete("\(path)/\(id)")
+    }
+}
+
+extension ResourceKind where Info: WritableResource {
+    static func create(_ c: Connection, _ request: Info.Create) async throws {
+        let item = try await c.client.call("POST", path, body: One<Info, Info.Create>(request), One<Info, Info>.self).value
+        Output.show([try Output.row(item)], columns: columns, format: c.format, single: true)
     }
 
-    func update(_ c: Connection, _ nameOrID: String, name: String?, description: String?, snaplen: Any? = nil,
-                extra: [String: Any] = [:]) async throws {
-        var attributes = extra
-        if let name { attributes["name"] = name }
-        if let description { attributes["description"] = description }
-        if let snaplen { attributes["snaplen"] = snaplen }
-        guard !attributes.isEmpty else {
-            throw ValidationError(truncates ? "give --name, --description, --snaplen or a rate limit" : "give --name and/or --description")
-        }
-        let id = try await c.client.resolve(plural, path, nameOrID, what: what)
-        let item = try await c.client.call("PUT", "\(path)/\(id)", body: [singular: attributes])[singular] as? [String: Any] ?? [:]
-        Output.show([item], columns: columns, format: c.format, single: true)
+    static func update(_ c: Connection, _ nameOrID: String, _ change: ResourceUpdate<Info>) async throws {
+        let id = try await c.client.resolve(Info.self, path, nameOrID, what: what)
+        let item = try await c.client.call("PUT", "\(path)/\(id)", body: One<Info, ResourceUpdate<Info>>(change), One<Info, Info>.self).value
+        Output.show([try Output.row(item)], columns: columns, format: c.format, single: true)
     }
+}
 
-    func delete(_ c: Connection, _ nameOrID: String) async throws {
-        let id = try await c.client.resolve(plural, path, nameOrID, what: what)
-        _ = try await c.client.call("DELETE", "\(path)/\(id)")
-    }
+enum ServiceKind: ResourceKind {
+    typealias Info = TapServiceInfo
+    static let path = "/v2.0/taas/tap_services", what = "tap service", truncates = true
+    static let columns = ["id", "name", "port_ids", "snaplen", "max_kbps", "max_kpps", "status", "project_id", "description"]
+}
+
+enum FlowKind: ResourceKind {
+    typealias Info = TapFlowInfo
+    static let path = "/v2.0/taas/tap_flows", what = "tap flow"
+    static let columns = ["id", "name", "tap_service_id", "source_port", "direction", "vlan_filter", "status", "status_reason"]
+}
+
+enum MirrorKind: ResourceKind {
+    typealias Info = TapMirrorInfo
+    static let path = "/v2.0/taas/tap_mirrors", what = "tap mirror", truncates = true
+    static let columns = ["id", "name", "port_id", "directions", "remote_ip", "mirror_type", "snaplen", "status"]
+}
+
+enum PortKind: ResourceKind {
+    typealias Info = PortInfo
+    static let path = "/v2.0/ports", what = "port"
+    static let columns = ["id", "name", "mac_address", "binding:host_id", "status", "project_id"]
+}
+
+enum NodeKind: ResourceKind {
+    typealias Info = NodeInfo
+    static let path = "/v2.0/taas/nodes", what = "node"
+    static let columns = ["id", "name", "bridge", "datapath_id", "encap_ip", "openflow", "ovsdb"]
 }
 
 // MARK: tap service
@@ -93,19 +107,12 @@ struct Service: AsyncParsableCommand {
         func run() async throws {
             try await reporting {
                 var portIDs: [String] = []
-                for p in port { portIDs.append(try await c.client.resolve("ports", "/v2.0/ports", p, what: "port")) }
-                var a: [String: Any] = ["name": name, "port_id": portIDs[0], "description": description]
-                if portIDs.count > 1 { a["port_ids"] = portIDs }
-                if let snaplen { a["snaplen"] = snaplen }
-                a.merge(rate.attributes) { $1 }
-                try await Kind.service.create(c, a)
+                for p in port { portIDs.append(try await c.client.resolve(PortInfo.self, PortKind.path, p, what: "port")) }
+                try await ServiceKind.create(c, TapServiceCreate(portIDs: portIDs, name: name, description: description, snaplen: snaplen,
+                                                                 rateLimit: rate.limits))
             }
         }
     }
-
-
-
-
 }
 
 // MARK: tap flow
@@ -148,28 +155,18 @@ struct Flow: AsyncParsableCommand {
         }
         func run() async throws {
             try await reporting {
-                let portID = try await c.client.resolve("ports", "/v2.0/ports", port, what: "port")
-                let serviceID = try await c.client.resolve(Kind.service.plural, Kind.service.path, tapService, what: "tap service")
-                var a: [String: Any] = ["name": name, "source_port": portID, "tap_service_id": serviceID, "direction": direction,
-                                        "description": description]
-                if let vlanFilter { a["vlan_filter"] = vlanFilter }
-                if let ethertype { a["ethertype"] = ethertype }
-                if let `protocol` { a["protocol"] = `protocol` }
-                if let sourceIPPrefix { a["source_ip_prefix"] = sourceIPPrefix }
-                if let destinationIPPrefix { a["destination_ip_prefix"] = destinationIPPrefix }
-                for (field, value) in [("source_port_range", sourcePort), ("destination_port_range", destinationPort)] {
-                    guard let value, let (low, high) = Self.range(value) else { continue }
-                    a[field + "_min"] = low
-                    a[field + "_max"] = high
-                }
-                try await Kind.flow.create(c, a)
+                let portID = try await c.client.resolve(PortInfo.self, PortKind.path, port, what: "port")
+                let serviceID = try await c.client.resolve(TapServiceInfo.self, ServiceKind.path, tapService, what: "tap service")
+                let source = sourcePort.flatMap(Self.range), destination = destinationPort.flatMap(Self.range)
+                let traffic = TrafficFilterFields(ethertype: ethertype, protocol: `protocol`, sourceIPPrefix: sourceIPPrefix,
+                                                  destinationIPPrefix: destinationIPPrefix, sourcePortRangeMin: source?.0,
+                                                  sourcePortRangeMax: source?.1, destinationPortRangeMin: destination?.0,
+                                                  destinationPortRangeMax: destination?.1)
+                try await FlowKind.create(c, TapFlowCreate(tapServiceID: serviceID, sourcePort: portID, direction: direction, name: name,
+                                                           description: description, vlanFilter: vlanFilter, traffic: traffic))
             }
         }
     }
-
-
-
-
 }
 
 // MARK: tap mirror
@@ -190,26 +187,20 @@ struct Mirror: AsyncParsableCommand {
         @OptionGroup var rate: RateOptions
         @Option var description: String = ""
         func run() async throws {
-            var dirs: [String: Any] = [:]
+            var dirs: [String: Int] = [:]
             for d in direction {
                 let parts = d.split(separator: "=")
                 guard parts.count == 2, let key = Int(parts[1]) else { throw ValidationError("--direction is DIRECTION=KEY, e.g. IN=101") }
                 dirs[String(parts[0])] = key
             }
             try await reporting {
-                let portID = try await c.client.resolve("ports", "/v2.0/ports", port, what: "port")
-                var a: [String: Any] = ["name": name, "port_id": portID, "directions": dirs, "remote_ip": remoteIp,
-                                        "mirror_type": mirrorType, "description": description]
-                if let snaplen { a["snaplen"] = snaplen }
-                a.merge(rate.attributes) { $1 }
-                try await Kind.mirror.create(c, a)
+                let portID = try await c.client.resolve(PortInfo.self, PortKind.path, port, what: "port")
+                try await MirrorKind.create(c, TapMirrorCreate(portID: portID, directions: dirs, remoteIP: remoteIp, mirrorType: mirrorType,
+                                                               name: name, description: description, snaplen: snaplen,
+                                                               rateLimit: rate.limits))
             }
         }
     }
-
-
-
-
 }
 
 // MARK: port
@@ -232,29 +223,23 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var c: Connection
     func run() async throws {
         try await reporting {
-            let s = try await c.client.call("GET", "/v2.0/taas/status")["status"] as? [String: Any] ?? [:]
-            func counts(_ key: String) -> String {
-                let d = s[key] as? [String: Any] ?? [:]
-                return ["ACTIVE", "DOWN", "ERROR"].map { "\(d[$0] as? Int ?? 0) \($0)" }.joined(separator: ", ")
+            let s = try await c.client.call("GET", "/v2.0/taas/status", ControllerStatus.Envelope.self).status
+            func counts(_ d: [String: Int]) -> JSONValue {
+                .string(["ACTIVE", "DOWN", "ERROR"].map { "\(d[$0] ?? 0) \($0)" }.joined(separator: ", "))
             }
-            let item: [String: Any] = [
-                "nodes": s["nodes"] ?? 0, "openflow_connected": s["openflow_connected"] ?? 0, "ovsdb_connected": s["ovsdb_connected"] ?? 0,
-                "tap_services": counts("tap_services"), "tap_flows": counts("tap_flows"), "tap_mirrors": counts("tap_mirrors"),
-                "statistics_reads": s["statistics_reads"] ?? 0,
+            var shown: Output.Row = [
+                "nodes": .int(s.nodes), "openflow_connected": .int(s.openflowConnected), "ovsdb_connected": .int(s.ovsdbConnected),
+                "tap_services": counts(s.tapServices), "tap_flows": counts(s.tapFlows), "tap_mirrors": counts(s.tapMirrors),
+                "statistics_reads": .int(s.statisticsReads),
             ]
             var columns = ["nodes", "openflow_connected", "ovsdb_connected", "tap_services", "tap_flows", "tap_mirrors", "statistics_reads"]
-            var shown = item
-            if let r = s["replication"] as? [String: Any] {
+            if let r = s.replication {
                 // Replicas on a shared store: who leads, with which epoch, and this replica's role on each bridge.
-                let replicas = (r["replicas"] as? [[String: Any]] ?? []).map { p in
-                    "\(p["name"] as? String ?? "?") \(p["api"] as? String ?? "")\(p["leader"] as? Bool == true ? " (leader)" : "")"
-                }
-                let bridges = (r["bridges"] as? [[String: Any]] ?? []).map { "\($0["datapath_id"] as? String ?? "?") \($0["role"] as? String ?? "?")" }
-                shown["role"] = r["role"] ?? ""
-                shown["epoch"] = r["epoch"] ?? 0
-                shown["leader"] = r["leader_name"] as? String ?? r["leader"] ?? ""
-                shown["replicas"] = replicas
-                shown["bridge_roles"] = bridges
+                shown["role"] = .string(r.role)
+                shown["epoch"] = .int(r.epoch)
+                shown["leader"] = .string(r.leaderName ?? r.leader ?? "")
+                shown["replicas"] = .array(r.replicas.map { .string("\($0.name) \($0.api)\($0.leader ? " (leader)" : "")") })
+                shown["bridge_roles"] = .array(r.bridges.map { .string("\($0.datapathID) \($0.role)") })
                 columns += ["role", "epoch", "leader", "replicas", "bridge_roles"]
             }
             Output.show([shown], columns: columns, format: c.format, single: true)
@@ -264,30 +249,23 @@ struct StatusCommand: AsyncParsableCommand {
 
 // MARK: the commands every kind shares
 
-protocol ResourceKind { static var kind: Kind { get } }
-enum ServiceKind: ResourceKind { static var kind: Kind { .service } }
-enum FlowKind: ResourceKind { static var kind: Kind { .flow } }
-enum MirrorKind: ResourceKind { static var kind: Kind { .mirror } }
-enum PortKind: ResourceKind { static var kind: Kind { .port } }
-enum NodeKind: ResourceKind { static var kind: Kind { .node } }
-
 struct ListCommand<K: ResourceKind>: AsyncParsableCommand {
-    static var configuration: CommandConfiguration { CommandConfiguration(commandName: "list", abstract: "List \(K.kind.what)s.") }
+    static var configuration: CommandConfiguration { CommandConfiguration(commandName: "list", abstract: "List \(K.what)s.") }
     @OptionGroup var c: Connection
-    func run() async throws { try await reporting { try await K.kind.list(c) } }
+    func run() async throws { try await reporting { try await K.list(c) } }
 }
 
 struct ShowCommand<K: ResourceKind>: AsyncParsableCommand {
-    static var configuration: CommandConfiguration { CommandConfiguration(commandName: "show", abstract: "Show one \(K.kind.what).") }
+    static var configuration: CommandConfiguration { CommandConfiguration(commandName: "show", abstract: "Show one \(K.what).") }
     @OptionGroup var c: Connection
     @Argument(help: "Name or id.") var nameOrID: String
-    func run() async throws { try await reporting { try await K.kind.show(c, nameOrID) } }
+    func run() async throws { try await reporting { try await K.show(c, nameOrID) } }
 }
 
-struct UpdateCommand<K: ResourceKind>: AsyncParsableCommand {
+struct UpdateCommand<K: ResourceKind>: AsyncParsableCommand where K.Info: WritableResource {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: "update", abstract: K.kind.truncates ? "Change a \(K.kind.what)'s name, description or snap length."
-                                                                                : "Change a \(K.kind.what)'s name or description (nothing else can change).")
+        CommandConfiguration(commandName: "update", abstract: K.truncates ? "Change a \(K.what)'s name, description or snap length."
+                                                                                : "Change a \(K.what)'s name or description (nothing else can change).")
     }
     @OptionGroup var c: Connection
     @Argument(help: "Name or id.") var nameOrID: String
@@ -298,15 +276,20 @@ struct UpdateCommand<K: ResourceKind>: AsyncParsableCommand {
 
     func validate() throws {
         try rate.validate()
-        if !rate.attributes.isEmpty && !K.kind.truncates { throw ValidationError("a \(K.kind.what) has no rate limit") }
+        if rate.change != RateOptions.Change() && !K.truncates { throw ValidationError("a \(K.what) has no rate limit") }
         guard let snaplen else { return }
-        guard K.kind.truncates else { throw ValidationError("a \(K.kind.what) has no snap length") }
+        guard K.truncates else { throw ValidationError("a \(K.what) has no snap length") }
         guard snaplen == "none" || Int(snaplen) != nil else { throw ValidationError("--snaplen is a number of bytes or \"none\"") }
     }
 
     func run() async throws {
-        let value: Any? = snaplen.map { $0 == "none" ? NSNull() : Int($0) as Any }
-        try await reporting { try await K.kind.update(c, nameOrID, name: name, description: description, snaplen: value, extra: rate.attributes) }
+        let r = rate.change
+        let change = ResourceUpdate<K.Info>(name: name, description: description, snaplen: snaplen.map { $0 == "none" ? nil : Int($0) },
+                                            maxKbps: r.maxKbps, maxBurstKbps: r.maxBurstKbps, maxKpps: r.maxKpps)
+        guard !change.isEmpty else {
+            throw ValidationError(K.truncates ? "give --name, --description, --snaplen or a rate limit" : "give --name and/or --description")
+        }
+        try await reporting { try await K.update(c, nameOrID, change) }
     }
 }
 
@@ -322,19 +305,26 @@ struct RateOptions: ParsableArguments {
         }
     }
 
-    var attributes: [String: Any] {
-        var a: [String: Any] = [:]
-        for (key, v) in [("max_kbps", maxKbps), ("max_burst_kbps", maxBurstKbps), ("max_kpps", maxKpps)] {
-            guard let v else { continue }
-            a[key] = v == "none" ? NSNull() : Int(v) as Any
-        }
-        return a
+    /// Each limit: nil unchanged, `.some(nil)` cleared ("none").
+    struct Change: Equatable {
+        var maxKbps: Int??, maxBurstKbps: Int??, maxKpps: Int??
+    }
+
+    var change: Change {
+        func value(_ v: String?) -> Int?? { v.map { $0 == "none" ? nil : Int($0) } }
+        return Change(maxKbps: value(maxKbps), maxBurstKbps: value(maxBurstKbps), maxKpps: value(maxKpps))
+    }
+
+    /// On create: the limits given ("none" is no limit).
+    var limits: RateLimitFields {
+        let c = change
+        return RateLimitFields(maxKbps: c.maxKbps ?? nil, maxBurstKbps: c.maxBurstKbps ?? nil, maxKpps: c.maxKpps ?? nil)
     }
 }
 
 struct DeleteCommand<K: ResourceKind>: AsyncParsableCommand {
-    static var configuration: CommandConfiguration { CommandConfiguration(commandName: "delete", abstract: "Delete a \(K.kind.what).") }
+    static var configuration: CommandConfiguration { CommandConfiguration(commandName: "delete", abstract: "Delete a \(K.what).") }
     @OptionGroup var c: Connection
     @Argument(help: "Name or id.") var nameOrID: String
-    func run() async throws { try await reporting { try await K.kind.delete(c, nameOrID) } }
+    func run() async throws { try await reporting { try await K.delete(c, nameOrID) } }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import TaaSTestSupport
+import TaaSWire
 import Testing
 
 /// Load-balanced tools on real Open vSwitch: a tap service with several tool ports (one on
@@ -118,9 +119,9 @@ import Testing
         // Three tools, two on vm-a's node and one on node2; vm-e (node2) IN as well, as in
         // flows/balance, whose flows and groups the bridges must hold.
         let tools = ["vm-s", "vm-t", "vm-s2"]
-        let service = try await taasd.create("tap_services", "tap_service", ["port_ids": tools])
-        let flow = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": service, "direction": "BOTH"])
-        let into = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-e", "tap_service_id": service, "direction": "IN"])
+        let service = try await taasd.create(TapServiceCreate(portIDs: tools))
+        let flow = try await taasd.create(TapFlowCreate(tapServiceID: service, sourcePort: "vm-a", direction: "BOTH"))
+        let into = try await taasd.create(TapFlowCreate(tapServiceID: service, sourcePort: "vm-e", direction: "IN"))
         for f in [flow, into] { try await taasd.waitFor("tap_flows", "tap_flow", f, "ACTIVE") }
         try runner.expectFlows("balance", [1, 2])
         let before = check(try await exchange(tools: tools, base: 20000), tools: tools, "three tools")
@@ -149,8 +150,8 @@ import Testing
         try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(service)")
 
         // Two tools, one on each node.
-        let two = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s", "port_ids": ["vm-s", "vm-s2"]])
-        let f2 = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": two, "direction": "BOTH"])
+        let two = try await taasd.create(TapServiceCreate(portIDs: ["vm-s", "vm-s2"]))
+        let f2 = try await taasd.create(TapFlowCreate(tapServiceID: two, sourcePort: "vm-a", direction: "BOTH"))
         try await taasd.waitFor("tap_flows", "tap_flow", f2, "ACTIVE")
         _ = check(try await exchange(tools: ["vm-s", "vm-s2"], base: 24000), tools: ["vm-s", "vm-s2"], "two tools")
         #expect(try lab.nodes[0].ofctl("dump-flows", ["table=8"]).contains("reg3="), "table 8 in use")

@@ -1,5 +1,6 @@
 import Foundation
 import TaaSTestSupport
+import TaaSWire
 import Testing
 
 /// The headers of a captured frame (hex) that traffic filters look at.
@@ -69,10 +70,9 @@ struct FrameHeaders {
         defer { taasd.stop() }
 
         // One filter, BOTH: TCP to port 5001, whichever way it goes.
-        let local = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s"])
-        let f1 = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": local, "direction": "BOTH",
-                                                                  "protocol": "tcp", "destination_port_range_min": 5001,
-                                                                  "destination_port_range_max": 5001])
+        let local = try await taasd.create(TapServiceCreate(portIDs: ["vm-s"]))
+        let f1 = try await taasd.create(TapFlowCreate(tapServiceID: local, sourcePort: "vm-a", direction: "BOTH",
+                                                      traffic: TrafficFilterFields(protocol: "tcp", destinationPortRangeMin: 5001, destinationPortRangeMax: 5001)))
         try await taasd.waitFor("tap_flows", "tap_flow", f1, "ACTIVE")
         var frames = try await runner.capture(["vm-a", "vm-s"]) { try await traffic() }
         let seen = frames["vm-a"] ?? []
@@ -82,8 +82,8 @@ struct FrameHeaders {
 
         // An overlapping filter into the same service (OUT, TCP to vm-b): a frame both match is
         // copied once.
-        let f2 = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": local, "direction": "OUT",
-                                                                  "protocol": "tcp", "destination_ip_prefix": "10.0.0.2/32"])
+        let f2 = try await taasd.create(TapFlowCreate(tapServiceID: local, sourcePort: "vm-a", direction: "OUT",
+                                                      traffic: TrafficFilterFields(protocol: "tcp", destinationIPPrefix: "10.0.0.2/32")))
         try await taasd.waitFor("tap_flows", "tap_flow", f2, "ACTIVE")
         frames = try await runner.capture(["vm-a", "vm-s"]) { try await traffic() }
         let mac = lab.vms["vm-a"]?.mac.replacingOccurrences(of: ":", with: "") ?? ""
@@ -98,10 +98,10 @@ struct FrameHeaders {
 
         // A filtered OUT tap flow toward another node, and an unfiltered IN one there: vm-a's UDP
         // to vm-e is copied once (by the OUT side), the rest vm-e receives once (by the IN side).
-        let remote = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s2"])
-        let out = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": remote, "direction": "OUT",
-                                                                   "protocol": "udp"])
-        let into = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-e", "tap_service_id": remote, "direction": "IN"])
+        let remote = try await taasd.create(TapServiceCreate(portIDs: ["vm-s2"]))
+        let out = try await taasd.create(TapFlowCreate(tapServiceID: remote, sourcePort: "vm-a", direction: "OUT",
+                                                       traffic: TrafficFilterFields(protocol: "udp")))
+        let into = try await taasd.create(TapFlowCreate(tapServiceID: remote, sourcePort: "vm-e", direction: "IN"))
         for f in [out, into] { try await taasd.waitFor("tap_flows", "tap_flow", f, "ACTIVE") }
         frames = try await runner.capture(["vm-a", "vm-e", "vm-s2"]) { try await traffic() }
         let received = runner.direction(frames["vm-e"] ?? [], of: "vm-e", sent: false)
@@ -128,14 +128,13 @@ struct FrameHeaders {
         }
         let taasd = try await runner.bringUp()
         defer { taasd.stop() }
-        let service = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s"])
+        let service = try await taasd.create(TapServiceCreate(portIDs: ["vm-s"]))
         // vm-b's IPv6, both ways; and vm-a's UDP to port 9 (the capture window's marks), so that
         // vm-s's capture has the marks too.
-        let v6 = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-b", "tap_service_id": service, "direction": "BOTH",
-                                                                  "ethertype": "IPv6"])
-        let marks = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": service, "direction": "OUT",
-                                                                     "protocol": "udp", "destination_port_range_min": 9,
-                                                                     "destination_port_range_max": 9])
+        let v6 = try await taasd.create(TapFlowCreate(tapServiceID: service, sourcePort: "vm-b", direction: "BOTH",
+                                                      traffic: TrafficFilterFields(ethertype: "IPv6")))
+        let marks = try await taasd.create(TapFlowCreate(tapServiceID: service, sourcePort: "vm-a", direction: "OUT",
+                                                         traffic: TrafficFilterFields(protocol: "udp", destinationPortRangeMin: 9, destinationPortRangeMax: 9)))
         for f in [v6, marks] { try await taasd.waitFor("tap_flows", "tap_flow", f, "ACTIVE") }
         let frames = try await runner.capture(["vm-b", "vm-s"]) {
             try await runner.runTraffic()
@@ -152,9 +151,9 @@ struct FrameHeaders {
         try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(service)")
 
         // A filter with a vlan_filter: the golden flows, and the path of tagged frames.
-        let tagged = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s"])
-        let both = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-t", "tap_service_id": tagged, "direction": "BOTH",
-                                                                    "vlan_filter": "10", "protocol": "udp", "source_ip_prefix": "2001:db8::/32"])
+        let tagged = try await taasd.create(TapServiceCreate(portIDs: ["vm-s"]))
+        let both = try await taasd.create(TapFlowCreate(tapServiceID: tagged, sourcePort: "vm-t", direction: "BOTH", vlanFilter: "10",
+                                                        traffic: TrafficFilterFields(protocol: "udp", sourceIPPrefix: "2001:db8::/32")))
         try await taasd.waitFor("tap_flows", "tap_flow", both, "ACTIVE")
         try runner.expectFlows("filter-vlan", [1])
         let frame = "in_port=5,dl_src=02:00:00:00:01:05,dl_dst=02:00:00:00:01:02"

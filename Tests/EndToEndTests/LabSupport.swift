@@ -1,6 +1,7 @@
 import Foundation
 import OpenFlowText
 import TaaSTestSupport
+import TaaSWire
 import Testing
 
 /// tcpdump inside a VM, writing to a file; frames read back as hex, one string per frame.
@@ -98,31 +99,26 @@ final class LabController: @unchecked Sendable {
 
     func stop() { daemon.stop() }
 
-    /// Calls the API; returns the status code and the parsed body.
+    var client: APICurl { APICurl(port: port) }
+
+    /// Calls the API; returns the status code and the body as it came.
     @discardableResult
-    func api(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> (Int, [String: Any]) {
-        var args = ["-s", "-X", method, "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(path)"]
-        if let body {
-            args += ["-H", "Content-Type: application/json", "-d", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)]
-        }
-        let out = try await Command.runOffPool(try Command.tool("curl"), args).stdout
-        let parts = out.split(separator: "\n", omittingEmptySubsequences: false)
-        let code = Int(parts.last ?? "") ?? 0
-        let json = (try? JSONSerialization.jsonObject(with: Data(parts.dropLast().joined(separator: "\n").utf8))) as? [String: Any] ?? [:]
-        return (code, json)
+    func api(_ method: String, _ path: String, _ body: JSONValue? = nil) async throws -> (Int, JSONValue) {
+        try await client.call(method, path, body)
     }
 
-    func create(_ kind: String, _ singular: String, _ attributes: [String: Any]) async throws -> String {
-        let (code, body) = try await api("POST", "/v2.0/taas/\(kind)", [singular: attributes])
-        let id = (body[singular] as? [String: Any])?["id"] as? String
-        guard code == 201, let id else { throw Command.Failure(description: "POST \(kind): \(code) \(body)") }
-        return id
+    /// Creates a resource with the request type clients use; returns its id.
+    func create<C: CreateRequest>(_ request: C) async throws -> String { try await client.create(request) }
+
+    /// Changes a resource; returns the status code and the resource as it is now.
+    func update<R: WritableResource>(_ type: R.Type, _ id: String, _ change: ResourceUpdate<R>) async throws -> (Int, R?) {
+        let (code, body) = try await client.update(type, id, change)
+        return (code, APICurl.decode(One<R, R>.self, body)?.value)
     }
 
     func status(_ kind: String, _ singular: String, _ id: String) async throws -> (String, String?) {
         let (_, body) = try await api("GET", "/v2.0/taas/\(kind)/\(id)")
-        let r = body[singular] as? [String: Any]
-        return (r?["status"] as? String ?? "", r?["status_reason"] as? String)
+        return (body[singular]?["status"]?.string ?? "", body[singular]?["status_reason"]?.string)
     }
 
     /// Waits until a resource has the status.

@@ -1,6 +1,7 @@
 import Foundation
 import OpenFlowText
 import TaaSTestSupport
+import TaaSWire
 import Testing
 
 /// The pipeline on a three-node lab of real Open vSwitch, with real traffic and tcpdump.
@@ -125,9 +126,8 @@ import Testing
         defer { taasd.stop() }
 
         // Local BOTH: what vm-s receives is exactly what vm-a sent and was delivered, each once.
-        let service = try await taasd.create("tap_services", "tap_service", ["name": "s", "port_id": "vm-s"])
-        let flow = try await taasd.create("tap_flows", "tap_flow", ["name": "a", "source_port": "vm-a", "tap_service_id": service,
-                                                                     "direction": "BOTH"])
+        let service = try await taasd.create(TapServiceCreate(portIDs: ["vm-s"], name: "s"))
+        let flow = try await taasd.create(TapFlowCreate(tapServiceID: service, sourcePort: "vm-a", direction: "BOTH", name: "a"))
         try await taasd.waitFor("tap_flows", "tap_flow", flow, "ACTIVE")
         try await taasd.waitFor("tap_services", "tap_service", service, "ACTIVE")
         let localFlows = try lab.ourFlows(1), localGolden = try goldenFlows("local-both", "node1")
@@ -170,9 +170,8 @@ import Testing
         try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(service)")
 
         // A service on another node: copies cross the tunnel straight to it.
-        let remoteService = try await taasd.create("tap_services", "tap_service", ["name": "s2", "port_id": "vm-s2"])
-        let remoteFlow = try await taasd.create("tap_flows", "tap_flow", ["name": "a2", "source_port": "vm-a",
-                                                                           "tap_service_id": remoteService, "direction": "BOTH"])
+        let remoteService = try await taasd.create(TapServiceCreate(portIDs: ["vm-s2"], name: "s2"))
+        let remoteFlow = try await taasd.create(TapFlowCreate(tapServiceID: remoteService, sourcePort: "vm-a", direction: "BOTH", name: "a2"))
         try await taasd.waitFor("tap_flows", "tap_flow", remoteFlow, "ACTIVE")
         for (node, name) in [(1, "node1"), (2, "node2")] {
             let got = try lab.ourFlows(node), golden = try goldenFlows("remote-service", name)
@@ -199,8 +198,8 @@ import Testing
         defer { taasd.stop() }
 
         // IN only, on an access port (VLAN 10): exactly what the bridge delivered to vm-c.
-        var service = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s"])
-        var flow = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-c", "tap_service_id": service, "direction": "IN"])
+        var service = try await taasd.create(TapServiceCreate(portIDs: ["vm-s"]))
+        var flow = try await taasd.create(TapFlowCreate(tapServiceID: service, sourcePort: "vm-c", direction: "IN"))
         try await taasd.waitFor("tap_flows", "tap_flow", flow, "ACTIVE")
         try expectFlows("in-only", [1])
         var frames = try await capture(["vm-c", "vm-s"], mark: ("vm-d", "239.9.9.9")) {
@@ -216,9 +215,9 @@ import Testing
         try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(service)")
 
         // vm-a OUT and vm-b IN into one service: a frame from vm-a to vm-b is copied once.
-        service = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s"])
-        flow = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": service, "direction": "OUT"])
-        let flow2 = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-b", "tap_service_id": service, "direction": "IN"])
+        service = try await taasd.create(TapServiceCreate(portIDs: ["vm-s"]))
+        flow = try await taasd.create(TapFlowCreate(tapServiceID: service, sourcePort: "vm-a", direction: "OUT"))
+        let flow2 = try await taasd.create(TapFlowCreate(tapServiceID: service, sourcePort: "vm-b", direction: "IN"))
         try await taasd.waitFor("tap_flows", "tap_flow", flow, "ACTIVE")
         try await taasd.waitFor("tap_flows", "tap_flow", flow2, "ACTIVE")
         try expectFlows("two-flows-one-service", [1])
@@ -232,10 +231,10 @@ import Testing
         try await taasd.api("DELETE", "/v2.0/taas/tap_services/\(service)")
 
         // One source, two services (one here, one on node2): each gets its own full copy.
-        let s1 = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s"])
-        let s2 = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s2"])
-        let f1 = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": s1, "direction": "BOTH"])
-        let f2 = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": s2, "direction": "BOTH"])
+        let s1 = try await taasd.create(TapServiceCreate(portIDs: ["vm-s"]))
+        let s2 = try await taasd.create(TapServiceCreate(portIDs: ["vm-s2"]))
+        let f1 = try await taasd.create(TapFlowCreate(tapServiceID: s1, sourcePort: "vm-a", direction: "BOTH"))
+        let f2 = try await taasd.create(TapFlowCreate(tapServiceID: s2, sourcePort: "vm-a", direction: "BOTH"))
         try await taasd.waitFor("tap_flows", "tap_flow", f1, "ACTIVE")
         try await taasd.waitFor("tap_flows", "tap_flow", f2, "ACTIVE")
         try expectFlows("one-source-two-services", [1, 2])
@@ -249,8 +248,8 @@ import Testing
         // A switch that refuses: table 1 of node1 holds one flow only. ERROR, with its words.
         try lab.nodes[0].vsctl(["--", "--id=@t", "create", "flow_table", "flow_limit=1", "overflow_policy=refuse", "--",
                                 "set", "bridge", "br-int", "flow_tables:1=@t"])
-        let s3 = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s"])
-        let refused = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-b", "tap_service_id": s3, "direction": "OUT"])
+        let s3 = try await taasd.create(TapServiceCreate(portIDs: ["vm-s"]))
+        let refused = try await taasd.create(TapFlowCreate(tapServiceID: s3, sourcePort: "vm-b", direction: "OUT"))
         try await taasd.waitFor("tap_flows", "tap_flow", refused, "ERROR")
         let (_, reason) = try await taasd.status("tap_flows", "tap_flow", refused)
         #expect(reason?.contains("TABLE_FULL") == true, "\(reason ?? "no reason")")
@@ -267,11 +266,11 @@ import Testing
         let taasd = try await bringUp()
         defer { taasd.stop() }
         // A service on vm-a's node (100 bytes) and one on node2 (96 bytes), both fed by vm-a.
-        let local = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s", "snaplen": 100])
-        let remote = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s2", "snaplen": 96])
+        let local = try await taasd.create(TapServiceCreate(portIDs: ["vm-s"], snaplen: 100))
+        let remote = try await taasd.create(TapServiceCreate(portIDs: ["vm-s2"], snaplen: 96))
         var flows: [String] = []
         for service in [local, remote] {
-            let f = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": service, "direction": "BOTH"])
+            let f = try await taasd.create(TapFlowCreate(tapServiceID: service, sourcePort: "vm-a", direction: "BOTH"))
             try await taasd.waitFor("tap_flows", "tap_flow", f, "ACTIVE")
             flows.append(f)
         }
@@ -289,8 +288,8 @@ import Testing
             var packets = 0
             for _ in 0..<100 {
                 let (_, body) = try await taasd.api("GET", "/v2.0/taas/tap_flows/\(f)/statistics")
-                let s = body["statistics"] as? [String: Any]
-                packets = (s?["counted"] as? Bool == true ? s?["packets"] as? Int : nil) ?? 0
+                let s = try? JSONDecoder().decode(TapFlowStatistics.Envelope.self, from: JSONEncoder().encode(body)).statistics
+                packets = s?.counted == true ? s?.packets ?? 0 : 0
                 if packets > 0 { break }
                 try await Task.sleep(for: .milliseconds(200))
             }
@@ -298,8 +297,8 @@ import Testing
         }
 
         // Whole frames again (snaplen null): the copies to vm-s are what vm-a saw, byte for byte.
-        let (code, body) = try await taasd.api("PUT", "/v2.0/taas/tap_services/\(local)", ["tap_service": ["snaplen": NSNull()]])
-        #expect(code == 200, "\(body)")
+        let (code, shown) = try await taasd.update(TapServiceInfo.self, local, ResourceUpdate(snaplen: .some(nil)))
+        #expect(code == 200 && shown?.snaplen == nil, "\(code)")
         for _ in 0..<200 where try lab.nodes[0].ofctl("dump-flows", ["table=1"]).contains("max_len=100") { try await Task.sleep(for: .milliseconds(50)) }
         frames = try await capture(["vm-a", "vm-s"]) { try await runTraffic() }
         seen = frames["vm-a"] ?? []
@@ -309,8 +308,8 @@ import Testing
 
         // ERSPAN v1 with 80 bytes: each frame vm-a saw arrives at the analyzer cut to 80 bytes
         // inside its outer headers (Ethernet 14, IPv4 20, GRE 8, ERSPAN 8).
-        let erspan = try await taasd.create("tap_mirrors", "tap_mirror", ["port_id": "vm-a", "directions": ["BOTH": 55],
-                                                                         "remote_ip": Lab.encapIP(3), "mirror_type": "erspanv1", "snaplen": 80])
+        let erspan = try await taasd.create(TapMirrorCreate(portID: "vm-a", directions: ["BOTH": 55], remoteIP: Lab.encapIP(3),
+                                                            mirrorType: "erspanv1", snaplen: 80))
         try await taasd.waitFor("tap_mirrors", "tap_mirror", erspan, "ACTIVE")
         let analyzer = try await Capture(lab, namespace: lab.nodes[2].name, interface: "ul0", name: "analyzer-cut", filter: ["ip", "proto", "47"])
         frames = try await capture(["vm-a"], extra: [analyzer]) { try await runTraffic() }
@@ -325,9 +324,9 @@ import Testing
         defer { taasd.stop() }
 
         // vm-a (node1) and vm-e (node2) OUT → vm-s3 on node3: what each sent, once.
-        let service = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s3"])
-        let fa = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": service, "direction": "OUT"])
-        let fe = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-e", "tap_service_id": service, "direction": "OUT"])
+        let service = try await taasd.create(TapServiceCreate(portIDs: ["vm-s3"]))
+        let fa = try await taasd.create(TapFlowCreate(tapServiceID: service, sourcePort: "vm-a", direction: "OUT"))
+        let fe = try await taasd.create(TapFlowCreate(tapServiceID: service, sourcePort: "vm-e", direction: "OUT"))
         try await taasd.waitFor("tap_flows", "tap_flow", fa, "ACTIVE")
         try await taasd.waitFor("tap_flows", "tap_flow", fe, "ACTIVE")
         try expectFlows("service-node-without-sources", [1, 2, 3])
@@ -338,8 +337,7 @@ import Testing
 
         // A GRE tap mirror of vm-a toward an analyzer at node3's underlay address: what arrives
         // there, unwrapped, is what vm-a saw.
-        let mirror = try await taasd.create("tap_mirrors", "tap_mirror", ["port_id": "vm-a", "directions": ["BOTH": 7],
-                                                                         "remote_ip": Lab.encapIP(3), "mirror_type": "gre"])
+        let mirror = try await taasd.create(TapMirrorCreate(portID: "vm-a", directions: ["BOTH": 7], remoteIP: Lab.encapIP(3), mirrorType: "gre"))
         try await taasd.waitFor("tap_mirrors", "tap_mirror", mirror, "ACTIVE")
         let analyzer = try await Capture(lab, namespace: lab.nodes[2].name, interface: "ul0", name: "analyzer", filter: ["ip", "proto", "47"])
         frames = try await capture(["vm-a"], extra: [analyzer]) { try await runTraffic() }
@@ -352,8 +350,8 @@ import Testing
         try await taasd.api("DELETE", "/v2.0/taas/tap_mirrors/\(mirror)")
 
         // ERSPAN v1, a session per direction: together they carry everything vm-a saw.
-        let erspan = try await taasd.create("tap_mirrors", "tap_mirror", ["port_id": "vm-a", "directions": ["IN": 101, "OUT": 102],
-                                                                         "remote_ip": Lab.encapIP(3), "mirror_type": "erspanv1"])
+        let erspan = try await taasd.create(TapMirrorCreate(portID: "vm-a", directions: ["IN": 101, "OUT": 102], remoteIP: Lab.encapIP(3),
+                                                            mirrorType: "erspanv1"))
         try await taasd.waitFor("tap_mirrors", "tap_mirror", erspan, "ACTIVE")
         let analyzer2 = try await Capture(lab, namespace: lab.nodes[2].name, interface: "ul0", name: "analyzer2", filter: ["ip", "proto", "47"])
         frames = try await capture(["vm-a"], extra: [analyzer2]) { try await runTraffic() }
@@ -369,9 +367,8 @@ import Testing
         #expect(!(try lab.nodes[0].vsctl(["list-ports", "br-int"]).contains("tm")))
 
         // vlan_filter: the kernel here cannot send tagged frames, so ofproto/trace shows the path.
-        let service2 = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s"])
-        let filtered = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-t", "tap_service_id": service2, "direction": "BOTH",
-                                                                        "vlan_filter": "10,20-30"])
+        let service2 = try await taasd.create(TapServiceCreate(portIDs: ["vm-s"]))
+        let filtered = try await taasd.create(TapFlowCreate(tapServiceID: service2, sourcePort: "vm-t", direction: "BOTH", vlanFilter: "10,20-30"))
         try await taasd.waitFor("tap_flows", "tap_flow", filtered, "ACTIVE")
         try expectFlows("vlan-filter", [1])
         for (vid, copied) in [(10, true), (25, true), (30, true), (11, false), (31, false)] {

@@ -1,5 +1,6 @@
 import Foundation
 import TaaSTestSupport
+import TaaSWire
 import Testing
 
 /// taasd on a real PostgreSQL (a private server on a unix socket): the API writes through it,
@@ -28,15 +29,15 @@ import Testing
                                                   "--topology", topology], logPath: "\(server.dir)/\(name).log")
     }
 
-    func curl(_ api: Int, _ args: [String]) throws -> [String: Any] { try request(api, args).body }
+    func curl(_ api: Int, _ args: [String]) throws -> JSONValue { try request(api, args).body }
 
     /// The HTTP status and the JSON body of a request to the API on loopback.
-    func request(_ api: Int, _ args: [String]) throws -> (code: Int, body: [String: Any]) {
+    func request(_ api: Int, _ args: [String]) throws -> (code: Int, body: JSONValue) {
         let out = try Command.check("curl", ["-s", "--max-time", "30", "-w", "\n%{http_code}", "-H", "Content-Type: application/json"]
                                         + args.dropLast() + ["http://127.0.0.1:\(api)\(args.last ?? "")"])
         let lines = out.split(separator: "\n", omittingEmptySubsequences: false)
         let body = lines.dropLast().joined(separator: "\n")
-        return (Int(lines.last ?? "") ?? 0, (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? ["unparsed": body])
+        return (Int(lines.last ?? "") ?? 0, (try? JSONDecoder().decode(JSONValue.self, from: Data(body.utf8))) ?? ["unparsed": .string(body)])
     }
 
     /// taasd with a simulated bridge of the declared node, once the bridge's ports are in the
@@ -46,7 +47,7 @@ import Testing
         try await d.waitForLog("listening on 127.0.0.1:\(api)")
         let bridge = try Daemon(BuiltProducts.path("switch-sim"), ["--port", "\(api + 1)", "--topology", topology, "--rounds", "0",
                                                                   "--hold", "600"], logPath: "\(server.dir)/\(name)-switch-sim.log")
-        for _ in 0..<100 where !((try curl(api, ["/v2.0/ports"])["ports"] as? [[String: Any]])?.contains { $0["id"] as? String == "tool" } ?? false) {
+        for _ in 0..<100 where !(try curl(api, ["/v2.0/ports"])["ports"]?.array?.contains { $0["id"] == "tool" } ?? false) {
             try await Task.sleep(for: .milliseconds(100))
         }
         return (d, bridge)
@@ -68,13 +69,13 @@ import Testing
                            logPath: "\(server.dir)/section.log")
         defer { d.stop() }
         try await d.waitForLog("listening on 127.0.0.1:\(api)")
-        var replication: [String: Any]?
+        var replication: ControllerStatus.Replication?
         for _ in 0..<50 {
-            replication = (try curl(api, ["/v2.0/taas/status"])["status"] as? [String: Any])?["replication"] as? [String: Any]
-            if replication?["role"] as? String == "leader" { break }
+            replication = APICurl.decode(ControllerStatus.Envelope.self, try curl(api, ["/v2.0/taas/status"]))?.status.replication
+            if replication?.role == "leader" { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(replication?["role"] as? String == "leader" && replication?["leader_name"] as? String == "from-config", "\(replication ?? [:])")
+        #expect(replication?.role == "leader" && replication?.leaderName == "from-config", "\(replication.map { "\($0)" } ?? "none")")
         #expect(d.log.contains("postgresql://postgres@/postgres?host=\(server.dir)"), "the log names the database")
     }
 
@@ -83,7 +84,7 @@ import Testing
         let (d, bridge) = try await start("outage", api: api)
         defer { d.stop(); bridge.stop() }
         let created = try request(api, ["-X", "POST", "-d", #"{"tap_service": {"name": "ids", "port_id": "tool"}}"#, "/v2.0/taas/tap_services"])
-        let sid = try #require((created.body["tap_service"] as? [String: Any])?["id"] as? String, "\(created)")
+        let sid = try #require(created.body["tap_service"]?["id"]?.string, "\(created)")
         let flow = #"{"tap_flow": {"tap_service_id": "\#(sid)", "source_port": "vm1", "direction": "IN"}}"#
 
         // PostgreSQL stops: a write is refused with 503 (and a reason) within the store's
@@ -94,7 +95,7 @@ import Testing
         let seconds = Date().timeIntervalSince(began)
         #expect(refused.code == 503 && "\(refused.body)".contains("PolicyStoreUnavailable"), "\(refused)")
         #expect(seconds < 12, "answered after \(seconds) s")
-        #expect((try request(api, ["/v2.0/taas/tap_flows"]).body["tap_flows"] as? [[String: Any]])?.isEmpty == true)
+        #expect(try request(api, ["/v2.0/taas/tap_flows"]).body["tap_flows"]?.array?.isEmpty == true)
         #expect(try request(api, ["/v2.0/taas/tap_services/\(sid)"]).code == 200)
 
         // Back, then frozen (SIGSTOP, as a hung host): the write waits out the store's timeout,
@@ -110,7 +111,7 @@ import Testing
         print("PostgreSQL outage: stopped → 503 after \(String(format: "%.2f", seconds)) s; frozen → 503 after \(String(format: "%.2f", waited)) s")
 
         // Every later write goes through; a restart reads exactly the acknowledged writes.
-        let accepted: (code: Int, body: [String: Any])
+        let accepted: (code: Int, body: JSONValue)
         do { accepted = try request(api, ["-X", "POST", "-d", flow, "/v2.0/taas/tap_flows"]) } catch {
             Issue.record("\(error)\n\(d.log.components(separatedBy: "\n").filter { $0.contains("Fatal") || $0.contains("Crash") || $0.contains(" at /work") }.prefix(14).joined(separator: "\n"))")
             return
@@ -120,9 +121,8 @@ import Testing
         let again = try taasd("outage-2", api: api)
         defer { again.stop() }
         try await again.waitForLog("listening on 127.0.0.1:\(api)")
-        let flows = try curl(api, ["/v2.0/taas/tap_flows"])["tap_flows"] as? [[String: Any]]
-        #expect(flows?.count == 1 && flows?.first?["id"] as? String == (accepted.body["tap_flow"] as? [String: Any])?["id"] as? String,
-                "\(String(describing: flows))")
+        let flows = APICurl.decode(Many<TapFlowInfo, TapFlowInfo>.self, try curl(api, ["/v2.0/taas/tap_flows"]))?.values
+        #expect(flows?.count == 1 && flows?.first?.id == accepted.body["tap_flow"]?["id"]?.string, "\(String(describing: flows))")
     }
 
     @Test func replicasShareThePolicyAndAKillLosesNothing() async throws {
@@ -131,17 +131,17 @@ import Testing
         defer { a.stop(); bridge.stop() }
         #expect(a.log.contains("policy store") && a.log.contains("postgresql://postgres@"), "\(a.log.suffix(2000))")
         let service = try curl(apiA, ["-X", "POST", "-d", #"{"tap_service": {"name": "ids", "port_id": "tool"}}"#, "/v2.0/taas/tap_services"])
-        let sid = try #require((service["tap_service"] as? [String: Any])?["id"] as? String, "\(service)")
+        let sid = try #require(service["tap_service"]?["id"]?.string, "\(service)")
         let flow = try curl(apiA, ["-X", "POST", "-d", #"{"tap_flow": {"tap_service_id": "\#(sid)", "source_port": "vm1", "direction": "BOTH", "protocol": "tcp"}}"#,
                                    "/v2.0/taas/tap_flows"])
-        let fid = try #require((flow["tap_flow"] as? [String: Any])?["id"] as? String, "\(flow)")
+        let fid = try #require(flow["tap_flow"]?["id"]?.string, "\(flow)")
 
         // A second replica on the same database starts with what the first acknowledged.
         let b = try taasd("b", api: apiB)
         defer { b.stop() }
         try await b.waitForLog("listening on 127.0.0.1:\(apiB)")
         let seen = try curl(apiB, ["/v2.0/taas/tap_flows/\(fid)"])
-        #expect((seen["tap_flow"] as? [String: Any])?["protocol"] as? String == "tcp", "\(seen)")
+        #expect(APICurl.decode(One<TapFlowInfo, TapFlowInfo>.self, seen)?.value.traffic.protocol == "tcp", "\(seen)")
 
         // kill -9 and start again: nothing acknowledged is lost.
         kill(a.process.processIdentifier, SIGKILL)
@@ -149,8 +149,8 @@ import Testing
         let again = try taasd("a2", api: apiA)
         defer { again.stop() }
         try await again.waitForLog("listening on 127.0.0.1:\(apiA)")
-        let services = try curl(apiA, ["/v2.0/taas/tap_services"])["tap_services"] as? [[String: Any]]
-        #expect(services?.map { $0["id"] as? String } == [sid], "\(String(describing: services))")
+        let services = APICurl.decode(Many<TapServiceInfo, TapServiceInfo>.self, try curl(apiA, ["/v2.0/taas/tap_services"]))?.values
+        #expect(services?.map(\.id) == [sid], "\(String(describing: services))")
         let rows = try Command.check(try PrivatePostgres.binary("psql"), ["-h", server.dir, "-U", "postgres", "-At", "-c",
                                                                           "SELECT count(*) FROM tap_flow WHERE id = '\(fid)'"])
         #expect(rows.trimmingCharacters(in: .whitespacesAndNewlines) == "1")

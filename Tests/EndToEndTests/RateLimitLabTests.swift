@@ -1,6 +1,7 @@
 import Foundation
 import OpenFlowText
 import TaaSTestSupport
+import TaaSWire
 import Testing
 
 /// Rate limits on real Open vSwitch: iperf3 at up to 200 Mbit/s from a tapped port, copies to a
@@ -22,10 +23,10 @@ import Testing
     @Test func copiesArePolicedWhereTheyAreMadeAndTheOriginalIsNot() async throws {
         let taasd = try await runner.bringUp()
         defer { taasd.stop() }
-        let local = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s", "max_kbps": 5000, "max_burst_kbps": 500])
-        let remote = try await taasd.create("tap_services", "tap_service", ["port_id": "vm-s2", "max_kbps": 2500])
+        let local = try await taasd.create(TapServiceCreate(portIDs: ["vm-s"], rateLimit: RateLimitFields(maxKbps: 5000, maxBurstKbps: 500)))
+        let remote = try await taasd.create(TapServiceCreate(portIDs: ["vm-s2"], rateLimit: RateLimitFields(maxKbps: 2500)))
         for service in [local, remote] {
-            let f = try await taasd.create("tap_flows", "tap_flow", ["source_port": "vm-a", "tap_service_id": service, "direction": "BOTH"])
+            let f = try await taasd.create(TapFlowCreate(tapServiceID: service, sourcePort: "vm-a", direction: "BOTH"))
             try await taasd.waitFor("tap_flows", "tap_flow", f, "ACTIVE")
         }
         // Both meters sit on vm-a's node, as taasd made them; none on node2.
@@ -78,8 +79,8 @@ import Testing
         #expect(!(try lab.nodes[0].ofctl("dump-meters")).contains("rate=2500"), "the remote service's meter went with it")
         let after = try lab.nodes[0].ofctl("dump-meters")
         #expect(before.contains("rate=5000") && after.contains("rate=5000"))
-        let (code, body) = try await taasd.api("PUT", "/v2.0/taas/tap_services/\(local)", ["tap_service": ["max_kbps": NSNull(), "max_burst_kbps": NSNull()]])
-        #expect(code == 200, "\(body)")
+        let (code, shown) = try await taasd.update(TapServiceInfo.self, local, ResourceUpdate(maxKbps: .some(nil), maxBurstKbps: .some(nil)))
+        #expect(code == 200 && shown?.rateLimit == RateLimitFields(), "\(code)")
         for _ in 0..<100 where try lab.nodes[0].ofctl("dump-meters").contains("rate=") { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!(try lab.nodes[0].ofctl("dump-meters")).contains("rate="), "no limit, no meter")
         #expect(!(try lab.nodes[0].ofctl("dump-flows", ["table=1"])).contains("reg4"), "copies go straight out again")

@@ -2,6 +2,7 @@ import Foundation
 import OpenFlowText
 import Synchronization
 import TaaSTestSupport
+import TaaSWire
 import Testing
 
 /// Three taasd replicas on one private PostgreSQL, programming the three nodes of a real Open
@@ -57,28 +58,20 @@ import Testing
         d.process.waitUntilExit()
     }
 
-    func api(_ r: Int, _ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> (Int, [String: Any]) {
-        var args = ["-s", "--max-time", "5", "-X", method, "-w", "\n%{http_code}", "http://127.0.0.1:\(port(r))\(path)"]
-        if let body {
-            args += ["-H", "Content-Type: application/json", "-d", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)]
-        }
-        let out = try await Command.runOffPool(try Command.tool("curl"), args).stdout
-        let parts = out.split(separator: "\n", omittingEmptySubsequences: false)
-        let json = (try? JSONSerialization.jsonObject(with: Data(parts.dropLast().joined(separator: "\n").utf8))) as? [String: Any] ?? [:]
-        return (Int(parts.last ?? "") ?? 0, json)
+    func client(_ r: Int) -> APICurl { APICurl(port: port(r), maxTime: 5) }
+
+    @discardableResult
+    func api(_ r: Int, _ method: String, _ path: String, _ body: JSONValue? = nil) async throws -> (Int, JSONValue) {
+        try await client(r).call(method, path, body)
     }
 
-    func replication(_ r: Int) async -> [String: Any]? {
-        guard let (code, body) = try? await api(r, "GET", "/v2.0/taas/status"), code == 200 else { return nil }
-        return (body["status"] as? [String: Any])?["replication"] as? [String: Any]
-    }
+    func replication(_ r: Int) async -> ControllerStatus.Replication? { (try? await client(r).status())??.replication }
 
     /// The replica, among `among`, that says it leads and is master of all three bridges.
     func leaderInCharge(among: [Int]) async -> Int? {
         for r in among {
-            guard let rep = await replication(r), rep["role"] as? String == "leader" else { continue }
-            let bridges = rep["bridges"] as? [[String: Any]] ?? []
-            if bridges.count == 3 && bridges.allSatisfy({ $0["role"] as? String == "master" }) { return r }
+            guard let rep = await replication(r), rep.role == "leader" else { continue }
+            if rep.bridges.count == 3 && rep.bridges.allSatisfy({ $0.role == "master" }) { return r }
         }
         return nil
     }
@@ -99,23 +92,15 @@ import Testing
             .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } } ?? 0
     }
 
-    func create(_ r: Int, _ kind: String, _ singular: String, _ attributes: [String: Any]) async throws -> String {
-        let (code, body) = try await api(r, "POST", "/v2.0/taas/\(kind)", [singular: attributes])
-        guard code == 201, let id = (body[singular] as? [String: Any])?["id"] as? String else {
-            throw Command.Failure(description: "POST \(kind) on r\(r): \(code) \(body)")
-        }
-        return id
-    }
-
-    func waitActive(_ r: Int, _ kind: String, _ singular: String, _ id: String, seconds: Double = 20) async throws {
+    func waitActive(_ r: Int, flow id: String, seconds: Double = 20) async throws {
         let deadline = Date().addingTimeInterval(seconds)
-        var last: [String: Any] = [:]
+        var last: TapFlowInfo?
         while Date() < deadline {
-            last = (try await api(r, "GET", "/v2.0/taas/\(kind)/\(id)")).1
-            if (last[singular] as? [String: Any])?["status"] as? String == "ACTIVE" { return }
+            last = try await client(r).show(TapFlowInfo.self, id)
+            if last?.status == "ACTIVE" { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw Command.Failure(description: "\(singular) \(id) not ACTIVE on r\(r) within \(seconds) s: \(last)")
+        throw Command.Failure(description: "tap flow \(id) not ACTIVE on r\(r) within \(seconds) s: \(last.map { "\($0)" } ?? "not shown")")
     }
 
     func ourFlows() throws -> [[String]] {
@@ -131,13 +116,13 @@ import Testing
         for r in 1...3 { try await start(r) }
         try lab.connect(replicas: 3)
         let leader = try await waitForLeader(among: [1, 2, 3])
-        let service = try await create(leader, "tap_services", "tap_service", ["name": "ids", "port_id": "vm-t"])
+        let service = try await client(leader).create(TapServiceCreate(portIDs: ["vm-t"], name: "ids"))
         var flows: [String] = []
         for source in ["vm-a", "vm-e"] {
-            flows.append(try await create(leader % 3 + 1, "tap_flows", "tap_flow",
-                                          ["name": source, "tap_service_id": service, "source_port": source, "direction": "BOTH"]))
+            flows.append(try await client(leader % 3 + 1).create(TapFlowCreate(tapServiceID: service, sourcePort: source, direction: "BOTH",
+                                                                               name: source)))
         }
-        for r in 1...3 { for f in flows { try await waitActive(r, "tap_flows", "tap_flow", f) } }
+        for r in 1...3 { for f in flows { try await waitActive(r, flow: f) } }
         return (leader, service, flows)
     }
 
@@ -166,7 +151,9 @@ import Testing
                     var n = 0
                     while !stop.raised {
                         let r = (n + w) % 3 + 1
-                        let code = (try? await self.api(r, "PUT", "/v2.0/taas/tap_flows/\(flow)", ["tap_flow": [field: "w\(w)-\(n)"]]))?.0 ?? 0
+                        let value = "w\(w)-\(n)"
+                        let change = field == "name" ? ResourceUpdate<TapFlowInfo>(name: value) : ResourceUpdate(description: value)
+                        let code = (try? await self.client(r).update(TapFlowInfo.self, flow, change))?.0 ?? 0
                         if code == 200 {
                             done.acknowledged = n
                             done.count += 1
@@ -189,7 +176,7 @@ import Testing
                 if let slow = failovers.last, slow > 5 {
                     // What each survivor was doing, for a failover far slower than the lease.
                     for r in survivors {
-                        print("round \(round), failover \(slow) s, r\(r): \(await replication(r) ?? [:])\n\(daemon(r)?.log.suffix(6000) ?? "")")
+                        print("round \(round), failover \(slow) s, r\(r): \(await replication(r).map { "\($0)" } ?? "no answer")\n\(daemon(r)?.log.suffix(6000) ?? "")")
                     }
                 }
                 // The new leader read every bridge back and found what it would send there.
@@ -220,22 +207,23 @@ import Testing
             let done = writes[w]
             #expect(done.count > 50, "writer \(w) got \(done.count) writes through")
             for r in 1...3 {
-                let shown = ((try await api(r, "GET", "/v2.0/taas/tap_flows/\(flow)")).1["tap_flow"] as? [String: Any])?[field] as? String
+                let now = try await client(r).show(TapFlowInfo.self, flow)
+                let shown = field == "name" ? now?.name : now?.description
                 let n = shown.flatMap { Int($0.split(separator: "-").last ?? "") } ?? -1
                 #expect(n == done.acknowledged || (n > done.acknowledged && done.unknown.contains(n)),
                         "r\(r), writer \(w): \(field) is \(shown ?? "nil"), last acknowledged \(done.acknowledged)")
             }
         }
-        for r in 1...3 { for f in flows { try await waitActive(r, "tap_flows", "tap_flow", f, seconds: 5) } }
+        for r in 1...3 { for f in flows { try await waitActive(r, flow: f, seconds: 5) } }
         // Counters too, on every replica: each reads the switches itself (a slave may read).
         for r in 1...3 {
-            var stats: [String: Any] = [:]
+            var stats: TapFlowStatistics?
             for _ in 0..<40 {
-                stats = (try await api(r, "GET", "/v2.0/taas/tap_flows/\(flows[0])/statistics")).1["statistics"] as? [String: Any] ?? [:]
-                if stats["counted"] as? Bool == true, (stats["packets"] as? Int ?? 0) > 1000 { break }
+                stats = try await client(r).statistics(flows[0])
+                if let stats, stats.counted, stats.packets > 1000 { break }
                 try await Task.sleep(for: .milliseconds(250))
             }
-            #expect(stats["counted"] as? Bool == true && (stats["packets"] as? Int ?? 0) > 1000, "r\(r): \(stats)")
+            #expect(stats?.counted == true && (stats?.packets ?? 0) > 1000, "r\(r): \(stats.map { "\($0)" } ?? "not answered")")
         }
     }
 
@@ -251,9 +239,8 @@ import Testing
         defer { if !resumed { kill(pid, SIGCONT) } }
         let next = try await waitForLeader(among: [1, 2, 3].filter { $0 != stale })
         // A change while the old leader is frozen: the new one programs it.
-        let added = try await create(next, "tap_flows", "tap_flow", ["name": "vm-f", "tap_service_id": service, "source_port": "vm-f",
-                                                                     "direction": "IN"])
-        try await waitActive(next, "tap_flows", "tap_flow", added)
+        let added = try await client(next).create(TapFlowCreate(tapServiceID: service, sourcePort: "vm-f", direction: "IN", name: "vm-f"))
+        try await waitActive(next, flow: added)
         let programmed = try ourFlows()
         // Open vSwitch's own view (its Controller table, refreshed every few seconds): one master
         // per bridge, the new leader.
@@ -274,9 +261,9 @@ import Testing
         try #expect(ourFlows() == programmed, "the resumed replica changed no bridge")
         #expect(try await metric(stale, "taas_flow_mods_sent_total") == sentBefore, "it sent nothing after it was resumed")
         let rep = try #require(await replication(stale))
-        #expect(rep["role"] as? String == "follower")
+        #expect(rep.role == "follower")
         #expect(try await leaderInCharge(among: [1, 2, 3]) == next)
-        try await waitActive(stale, "tap_flows", "tap_flow", added, seconds: 5)
+        try await waitActive(stale, flow: added, seconds: 5)
     }
 
     /// PostgreSQL restarted under three replicas: writes get 503 (never a 500, never a hang past
@@ -294,13 +281,13 @@ import Testing
         pg.pause()
         for r in 1...3 {
             let began = Date()
-            let (code, body) = try await api(r, "PUT", "/v2.0/taas/tap_flows/\(flows[0])", ["tap_flow": ["name": "during"]])
+            let (code, body) = try await client(r).update(TapFlowInfo.self, flows[0], ResourceUpdate(name: "during"))
             #expect(code == 503 && "\(body)".contains("PolicyStoreUnavailable"), "r\(r): \(code) \(body)")
             #expect(Date().timeIntervalSince(began) < 8, "r\(r) answered after \(Date().timeIntervalSince(began)) s")
         }
         // With no database there is no lease: nobody leads, nothing is sent.
         try await Task.sleep(for: .seconds(3))
-        for r in 1...3 { #expect(await replication(r)?["role"] as? String != "leader", "r\(r) still leads without a database") }
+        for r in 1...3 { #expect(await replication(r)?.role != "leader", "r\(r) still leads without a database") }
 
         try pg.start()
         let leader = try await waitForLeader(among: [1, 2, 3], seconds: 30)
@@ -310,7 +297,7 @@ import Testing
         }
         var written = 0
         for _ in 0..<50 where written == 0 {
-            if try await api(leader % 3 + 1, "PUT", "/v2.0/taas/tap_flows/\(flows[0])", ["tap_flow": ["name": "after"]]).0 == 200 { written = 1 }
+            if try await client(leader % 3 + 1).update(TapFlowInfo.self, flows[0], ResourceUpdate(name: "after")).0 == 200 { written = 1 }
             else { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(written == 1, "writes go through once PostgreSQL is back")
@@ -318,7 +305,7 @@ import Testing
             let deadline = Date().addingTimeInterval(5)
             var name: String?
             repeat {
-                name = ((try await api(r, "GET", "/v2.0/taas/tap_flows/\(flows[0])")).1["tap_flow"] as? [String: Any])?["name"] as? String
+                name = try await client(r).show(TapFlowInfo.self, flows[0])?.name
                 if name == "after" { break }
                 try await Task.sleep(for: .milliseconds(100))
             } while Date() < deadline
@@ -328,7 +315,7 @@ import Testing
         let (requests, missing) = try await pings.stop()
         #expect(requests > 200 && missing.isEmpty, "\(requests) mirrored, \(missing.count) missing")
         try #expect(ourFlows() == before)
-        for r in 1...3 { for f in flows { try await waitActive(r, "tap_flows", "tap_flow", f, seconds: 10) } }
+        for r in 1...3 { for f in flows { try await waitActive(r, flow: f, seconds: 10) } }
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import NIOPosix
 import SwitchSimulator
 import TaaSTestSupport
+import TaaSWire
 import Testing
 import Topology
 
@@ -44,9 +45,9 @@ import Topology
             try await Command.runOffPool(try Command.tool("curl"), ["-s", "--retry", "50", "--retry-connrefused", "--retry-delay", "0",
                                                                    "--max-time", "30", "-H", "Content-Type: application/json"] + args).stdout
         }
-        func json(_ text: String) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:] }
+        func json(_ text: String) -> JSONValue { (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null }
         func statuses() async throws -> [String] {
-            ((json(try await curl("\(base)/v2.0/taas/tap_flows"))["tap_flows"] as? [[String: Any]]) ?? []).compactMap { $0["status"] as? String }
+            (APICurl.decode(Many<TapFlowInfo, TapFlowInfo>.self, json(try await curl("\(base)/v2.0/taas/tap_flows")))?.values ?? []).map(\.status)
         }
         func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
             for _ in 0..<600 {
@@ -64,10 +65,10 @@ import Topology
         try await waitUntil("all handshakes") { switches.allSatisfy { $0.currentStats.handshakeDone } }
 
         let service = json(try await curl("-d", #"{"tap_service": {"port_id": "tap"}}"#, "\(base)/v2.0/taas/tap_services"))
-        let sid = try #require((service["tap_service"] as? [String: Any])?["id"] as? String, "\(service)")
+        let sid = try #require(service["tap_service"]?["id"]?.string, "\(service)")
         try await waitUntil("the tap service ACTIVE") {
             let shown = json(try await curl("\(base)/v2.0/taas/tap_services/\(sid)"))
-            return (shown["tap_service"] as? [String: Any])?["status"] as? String == "ACTIVE"
+            return shown["tap_service"]?["status"] == "ACTIVE"
         }
         try await waitUntil("every bridge holds the base pipeline") { switches.allSatisfy { $0.currentStats.flows > 0 } }
         let before = switches.map(\.currentStats)

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import TaaSAPI
 import TaaSPolicy
 import TaaSTestSupport
+import TaaSWire
 import Testing
 
 /// taasctl end to end against the API served live on loopback.
@@ -35,25 +36,27 @@ import Testing
             (code, out, _) = try await ctl("tap", "flow", "list")
             #expect(code == 0 && out.contains("webflow") && out.contains("BOTH"))
             (code, out, _) = try await ctl("tap", "service", "show", "an", "-f", "json")
-            let shown = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
-            #expect(code == 0 && shown?["name"] as? String == "an" && shown?["status"] as? String == "DOWN")
+            // taasctl prints the API's fields: they read back as the API's type.
+            let shown = try? JSONDecoder().decode(TapServiceInfo.self, from: Data(out.utf8))
+            #expect(code == 0 && shown?.name == "an" && shown?.status == "DOWN")
             (code, out, _) = try await ctl("tap", "service", "update", "an", "--description", "main analyzer", "-f", "yaml")
             #expect(code == 0 && out.contains("description: \"main analyzer\""), "\(out)")
             // Snap length: set at creation, shown, cleared with "none"; a tap flow has none.
-            func object(_ text: String) -> [String: Any] { ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]) ?? [:] }
+            func object(_ text: String) -> JSONValue { (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null }
+            func service(_ text: String) -> TapServiceInfo? { try? JSONDecoder().decode(TapServiceInfo.self, from: Data(text.utf8)) }
             (code, out, err) = try await ctl("tap", "service", "update", "an", "--snaplen", "128", "-f", "json")
-            #expect(code == 0 && object(out)["snaplen"] as? Int == 128, "\(out)\(err)")
+            #expect(code == 0 && service(out)?.snaplen == 128, "\(out)\(err)")
             (code, out, err) = try await ctl("tap", "service", "update", "an", "--snaplen", "none", "-f", "json")
-            #expect(code == 0 && object(out)["snaplen"] is NSNull, "\(out)\(err)")
+            #expect(code == 0 && object(out)["snaplen"] == .null, "\(out)\(err)")
             (code, _, err) = try await ctl("tap", "service", "update", "an", "--snaplen", "9")
             #expect(code == 1 && err.contains("snaplen: 9 is not from 14 to 65535"), "\(err)")
             (code, _, err) = try await ctl("tap", "flow", "update", "webflow", "--snaplen", "64")
             #expect(code == 64 && err.contains("has no snap length"), "\(err)")
             // Rate limits: set, cleared with "none"; a tap flow has none.
             (code, out, err) = try await ctl("tap", "service", "update", "an", "--max-kbps", "5000", "--max-kpps", "3", "-f", "json")
-            #expect(code == 0 && object(out)["max_kbps"] as? Int == 5000 && object(out)["max_kpps"] as? Int == 3, "\(out)\(err)")
+            #expect(code == 0 && service(out)?.rateLimit == RateLimitFields(maxKbps: 5000, maxKpps: 3), "\(out)\(err)")
             (code, out, err) = try await ctl("tap", "service", "update", "an", "--max-kbps", "none", "-f", "json")
-            #expect(code == 0 && object(out)["max_kbps"] is NSNull && object(out)["max_kpps"] as? Int == 3, "\(out)\(err)")
+            #expect(code == 0 && object(out)["max_kbps"] == .null && service(out)?.rateLimit == RateLimitFields(maxKpps: 3), "\(out)\(err)")
             (code, _, err) = try await ctl("tap", "flow", "update", "webflow", "--max-kbps", "64")
             #expect(code == 64 && err.contains("has no rate limit"), "\(err)")
             (code, _, err) = try await ctl("tap", "service", "update", "an", "--max-kbps", "0")
@@ -62,10 +65,10 @@ import Testing
             (code, out, err) = try await ctl("tap", "flow", "create", "--name", "tls", "--port", "db", "--tap-service", "an", "--direction", "OUT",
                                              "--protocol", "tcp", "--destination-port", "443", "--source-port", "1024-65535",
                                              "--destination-ip-prefix", "10.0.0.0/8", "-f", "json")
-            let tls = object(out)
-            #expect(code == 0 && tls["protocol"] as? String == "tcp" && tls["ethertype"] as? String == "IPv4", "\(out)\(err)")
-            #expect(tls["destination_port_range_min"] as? Int == 443 && tls["destination_port_range_max"] as? Int == 443)
-            #expect(tls["source_port_range_min"] as? Int == 1024 && tls["destination_ip_prefix"] as? String == "10.0.0.0/8")
+            let tls = try? JSONDecoder().decode(TapFlowInfo.self, from: Data(out.utf8))
+            #expect(code == 0 && tls?.traffic == TrafficFilterFields(ethertype: "IPv4", protocol: "tcp", destinationIPPrefix: "10.0.0.0/8",
+                                                                     sourcePortRangeMin: 1024, sourcePortRangeMax: 65535,
+                                                                     destinationPortRangeMin: 443, destinationPortRangeMax: 443), "\(out)\(err)")
             (code, _, err) = try await ctl("tap", "flow", "create", "--port", "db", "--tap-service", "an", "--direction", "IN",
                                            "--destination-port", "80")
             #expect(code == 1 && err.contains("destination_port_range_min") && err.contains("tcp, udp or sctp"), "\(err)")
@@ -78,7 +81,7 @@ import Testing
             (code, out, err) = try await ctl("tap", "service", "create", "--name", "ids", "--port", "web", "--port", "analyzer", "-f", "json")
             #expect(code == 1 && err.contains("PortInUse"), "analyzer is an's port: \(out)\(err)")
             (code, out, err) = try await ctl("tap", "service", "create", "--name", "ids", "--port", "web", "--port", "db", "-f", "json")
-            #expect(code == 0 && object(out)["port_ids"] as? [String] == [APIFixture.ports[1].id, APIFixture.ports[2].id], "\(out)\(err)")
+            #expect(code == 0 && service(out)?.portIDs == [APIFixture.ports[1].id, APIFixture.ports[2].id], "\(out)\(err)")
             (code, out, _) = try await ctl("tap", "service", "list")
             #expect(code == 0 && out.contains("\(APIFixture.ports[1].id),\(APIFixture.ports[2].id)"), "\(out)")
             (code, _, err) = try await ctl("tap", "service", "delete", "ids")
@@ -102,7 +105,7 @@ import Testing
             (code, _, _) = try await ctl("tap", "service", "delete", "an")
             #expect(code == 0)
             (code, out, _) = try await ctl("tap", "flow", "list", "-f", "json")
-            let remaining = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [Any]
+            let remaining = try? JSONDecoder().decode([TapFlowInfo].self, from: Data(out.utf8))
             #expect(code == 0 && remaining?.isEmpty == true, "\(out)")
         }
     }

@@ -6,6 +6,7 @@ import TaaSPolicy
 import TaaSState
 import TaaSStore
 import TaaSTestSupport
+import TaaSWire
 import Testing
 
 /// The REST API through its router, on a real SQLite store.
@@ -14,22 +15,34 @@ import Testing
     typealias Env = APIFixture.Env
     static func env(auth: AuthMode = .none) throws -> Env { try APIFixture.env(auth: auth) }
 
-    static func json(_ buffer: ByteBuffer) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any] ?? [:]
+    /// A body as it came (`null` kept apart from absent).
+    static func json(_ buffer: ByteBuffer) -> JSONValue {
+        (try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))) ?? .null
     }
 
-    static func body(_ object: Any) -> ByteBuffer {
-        ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: object)) ?? Data())
+    /// One resource or a list, with the types clients use.
+    static func one<R: WireResource>(_ type: R.Type, _ r: TestResponse) -> R? {
+        try? JSONDecoder().decode(One<R, R>.self, from: Data(r.body.readableBytesView)).value
+    }
+
+    static func many<R: WireResource>(_ type: R.Type, _ r: TestResponse) -> [R]? {
+        try? JSONDecoder().decode(Many<R, R>.self, from: Data(r.body.readableBytesView)).values
+    }
+
+    /// A body written by hand (malformed ones too).
+    static func body(_ value: JSONValue) -> ByteBuffer { encoded(value) }
+
+    /// A body from the types clients use.
+    static func encoded<T: Encodable>(_ value: T) -> ByteBuffer { ByteBuffer(bytes: (try? JSONEncoder().encode(value)) ?? Data()) }
+
+    static func error(_ r: TestResponse) -> NeutronErrorBody.Detail? {
+        (try? JSONDecoder().decode(NeutronErrorBody.self, from: Data(r.body.readableBytesView)))?.error
     }
 
     /// The NeutronError type of an error response.
-    static func errorType(_ r: TestResponse) -> String? {
-        (json(r.body)["NeutronError"] as? [String: Any])?["type"] as? String
-    }
+    static func errorType(_ r: TestResponse) -> String? { error(r)?.type }
 
-    static func errorMessage(_ r: TestResponse) -> String {
-        (json(r.body)["NeutronError"] as? [String: Any])?["message"] as? String ?? ""
-    }
+    static func errorMessage(_ r: TestResponse) -> String { error(r)?.message ?? "" }
 
     @Test func versionAndExtensions() async throws {
         let e = try Self.env()
@@ -42,7 +55,7 @@ import Testing
                 #expect(String(buffer: r.body).contains("/v2.0/"))
             }
             try await client.execute(uri: "/v2.0/extensions", method: .get) { r in
-                let aliases = (Self.json(r.body)["extensions"] as? [[String: Any]])?.compactMap { $0["alias"] as? String }
+                let aliases = (try? JSONDecoder().decode(APIExtension.List.self, from: Data(r.body.readableBytesView)))?.extensions.map(\.alias)
                 #expect(Set(aliases ?? []) == ["taas", "taas-vlan-filter", "tap-mirror", "taas-snaplen", "taas-traffic-filter", "taas-rate-limit", "taas-tool-balancing"])
             }
         }
@@ -54,31 +67,34 @@ import Testing
         try await e.app.test(.router) { client in
             var serviceID = ""
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
-                                     body: Self.body(["tap_service": ["name": "analyzer", "port_id": Self.ports[0].id, "tenant_id": "alice"]])) { r in
+                                     body: Self.encoded(One<TapServiceInfo, TapServiceCreate>(
+                                        TapServiceCreate(portIDs: [Self.ports[0].id], name: "analyzer", projectID: "alice")))) { r in
                 #expect(r.status == .created)
-                let s = Self.json(r.body)["tap_service"] as? [String: Any]
-                #expect(s?["status"] as? String == "DOWN" && s?["project_id"] as? String == "alice" && s?["tenant_id"] as? String == "alice")
-                serviceID = s?["id"] as? String ?? ""
+                let s = Self.one(TapServiceInfo.self, r)
+                #expect(s?.status == "DOWN" && s?.projectID == "alice" && Self.json(r.body)["tap_service"]?["tenant_id"] == "alice")
+                serviceID = s?.id ?? ""
             }
             var flowID = ""
             try await client.execute(uri: "/v2.0/taas/tap_flows", method: .post,
-                                     body: Self.body(["tap_flow": ["name": "web", "tap_service_id": serviceID, "source_port": Self.ports[1].id,
-                                                                   "direction": "BOTH", "vlan_filter": "27-36,9,18"]])) { r in
+                                     body: Self.encoded(One<TapFlowInfo, TapFlowCreate>(
+                                        TapFlowCreate(tapServiceID: serviceID, sourcePort: Self.ports[1].id, direction: "BOTH", name: "web",
+                                                      vlanFilter: "27-36,9,18")))) { r in
                 #expect(r.status == .created)
-                let f = Self.json(r.body)["tap_flow"] as? [String: Any]
-                #expect(f?["vlan_filter"] as? String == "9,18,27-36" && f?["direction"] as? String == "BOTH")
-                flowID = f?["id"] as? String ?? ""
+                let f = Self.one(TapFlowInfo.self, r)
+                #expect(f?.vlanFilter == "9,18,27-36" && f?.direction == "BOTH")
+                flowID = f?.id ?? ""
             }
             try await client.execute(uri: "/v2.0/taas/tap_flows/\(flowID)", method: .get) { r in
-                #expect((Self.json(r.body)["tap_flow"] as? [String: Any])?["tap_service_id"] as? String == serviceID)
+                #expect(Self.one(TapFlowInfo.self, r)?.tapServiceID == serviceID)
             }
             try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
-                                     body: Self.body(["tap_service": ["name": "renamed", "description": "main analyzer"]])) { r in
+                                     body: Self.encoded(One<TapServiceInfo, ResourceUpdate<TapServiceInfo>>(
+                                        ResourceUpdate(name: "renamed", description: "main analyzer")))) { r in
                 #expect(r.status == .ok)
-                #expect((Self.json(r.body)["tap_service"] as? [String: Any])?["name"] as? String == "renamed")
+                #expect(Self.one(TapServiceInfo.self, r)?.name == "renamed")
             }
             try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
-                                     body: Self.body(["tap_service": ["port_id": Self.ports[1].id]])) { r in
+                                     body: Self.body(["tap_service": ["port_id": .string(Self.ports[1].id)]])) { r in
                 #expect(r.status == .badRequest && Self.errorMessage(r).contains("read-only attribute port_id"))
             }
             // Deleting the service deletes its flow.
@@ -96,40 +112,40 @@ import Testing
         try await e.app.test(.router) { client in
             var serviceID = ""
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
-                                     body: Self.body(["tap_service": ["port_id": Self.ports[0].id, "max_kbps": 10000, "max_kpps": 5]])) { r in
+                                     body: Self.body(["tap_service": ["port_id": .string(Self.ports[0].id), "max_kbps": 10000, "max_kpps": 5]])) { r in
                 #expect(r.status == .created, "\(String(buffer: r.body))")
-                let s = Self.json(r.body)["tap_service"] as? [String: Any]
-                #expect(s?["max_kbps"] as? Int == 10000 && s?["max_kpps"] as? Int == 5 && s?["max_burst_kbps"] is NSNull)
-                serviceID = s?["id"] as? String ?? ""
+                let s = Self.one(TapServiceInfo.self, r)
+                #expect(s?.rateLimit == RateLimitFields(maxKbps: 10000, maxKpps: 5) && Self.json(r.body)["tap_service"]?["max_burst_kbps"] == .null)
+                serviceID = s?.id ?? ""
             }
             try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
-                                     body: Self.body(["tap_service": ["max_burst_kbps": 500, "max_kpps": NSNull()]])) { r in
-                let s = Self.json(r.body)["tap_service"] as? [String: Any]
-                #expect(r.status == .ok && s?["max_kbps"] as? Int == 10000 && s?["max_burst_kbps"] as? Int == 500 && s?["max_kpps"] is NSNull)
+                                     body: Self.body(["tap_service": ["max_burst_kbps": 500, "max_kpps": nil]])) { r in
+                #expect(r.status == .ok && Self.one(TapServiceInfo.self, r)?.rateLimit == RateLimitFields(maxKbps: 10000, maxBurstKbps: 500))
             }
             try await client.execute(uri: "/v2.0/taas/tap_services?max_kbps=10000", method: .get) { r in
-                #expect((Self.json(r.body)["tap_services"] as? [[String: Any]])?.count == 1)
+                #expect(Self.many(TapServiceInfo.self, r)?.count == 1)
             }
             let reloaded = try SQLitePolicyStore(path: path).load().services.first { $0.id.rawValue == serviceID }
             #expect(reloaded?.rateLimit == RateLimit(maxKbps: 10000, maxBurstKbps: 500))
             // Clearing the rate clears its burst too; bad values name the field.
             try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
-                                     body: Self.body(["tap_service": ["max_kbps": NSNull()]])) { r in
-                let s = Self.json(r.body)["tap_service"] as? [String: Any]
-                #expect(r.status == .ok && s?["max_kbps"] is NSNull && s?["max_burst_kbps"] is NSNull, "\(String(buffer: r.body))")
+                                     body: Self.encoded(One<TapServiceInfo, ResourceUpdate<TapServiceInfo>>(ResourceUpdate(maxKbps: .some(nil))))) { r in
+                let s = Self.json(r.body)["tap_service"]
+                #expect(r.status == .ok && s?["max_kbps"] == .null && s?["max_burst_kbps"] == .null, "\(String(buffer: r.body))")
             }
-            for (attrs, field) in [(["max_kbps": 0] as [String: Any], "max_kbps"), (["max_kpps": "fast"], "max_kpps"),
+            for (attrs, field) in [(["max_kbps": 0] as [String: JSONValue], "max_kbps"), (["max_kpps": "fast"], "max_kpps"),
                                    (["max_burst_kbps": 100], "max_burst_kbps")] {
                 var body = attrs
-                body["port_id"] = Self.ports[1].id
-                try await client.execute(uri: "/v2.0/taas/tap_services", method: .post, body: Self.body(["tap_service": body])) { r in
+                body["port_id"] = .string(Self.ports[1].id)
+                try await client.execute(uri: "/v2.0/taas/tap_services", method: .post, body: Self.body(["tap_service": .object(body)])) { r in
                     #expect(r.status == .badRequest && String(buffer: r.body).contains(field), "\(String(buffer: r.body))")
                 }
             }
             try await client.execute(uri: "/v2.0/taas/tap_mirrors", method: .post,
-                                     body: Self.body(["tap_mirror": ["port_id": Self.ports[1].id, "directions": ["BOTH": 7], "remote_ip": "198.51.100.1",
-                                                                     "mirror_type": "gre", "max_kbps": 2000]])) { r in
-                #expect(r.status == .created && (Self.json(r.body)["tap_mirror"] as? [String: Any])?["max_kbps"] as? Int == 2000)
+                                     body: Self.encoded(One<TapMirrorInfo, TapMirrorCreate>(TapMirrorCreate(
+                                        portID: Self.ports[1].id, directions: ["BOTH": 7], remoteIP: "198.51.100.1", mirrorType: "gre",
+                                        rateLimit: RateLimitFields(maxKbps: 2000))))) { r in
+                #expect(r.status == .created && Self.one(TapMirrorInfo.self, r)?.rateLimit.maxKbps == 2000)
             }
         }
     }
@@ -141,37 +157,36 @@ import Testing
         try await e.app.test(.router) { client in
             var serviceID = ""
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
-                                     body: Self.body(["tap_service": ["port_id": Self.ports[0].id]])) { r in
-                serviceID = (Self.json(r.body)["tap_service"] as? [String: Any])?["id"] as? String ?? ""
+                                     body: Self.encoded(One<TapServiceInfo, TapServiceCreate>(TapServiceCreate(portIDs: [Self.ports[0].id])))) { r in
+                serviceID = Self.one(TapServiceInfo.self, r)?.id ?? ""
             }
             var flowID = ""
             try await client.execute(uri: "/v2.0/taas/tap_flows", method: .post, body: Self.body(["tap_flow": [
-                "tap_service_id": serviceID, "source_port": Self.ports[1].id, "direction": "BOTH", "protocol": "TCP",
+                "tap_service_id": .string(serviceID), "source_port": .string(Self.ports[1].id), "direction": "BOTH", "protocol": "TCP",
                 "destination_port_range_min": "443", "destination_port_range_max": 443, "source_ip_prefix": "10.0.0.0/8",
             ]])) { r in
                 #expect(r.status == .created, "\(String(buffer: r.body))")
-                let f = Self.json(r.body)["tap_flow"] as? [String: Any]
-                #expect(f?["protocol"] as? String == "tcp" && f?["ethertype"] as? String == "IPv4")
-                #expect(f?["destination_port_range_min"] as? Int == 443 && f?["destination_port_range_max"] as? Int == 443)
-                #expect(f?["source_ip_prefix"] as? String == "10.0.0.0/8" && f?["destination_ip_prefix"] is NSNull)
-                #expect(f?["source_port_range_min"] is NSNull)
-                flowID = f?["id"] as? String ?? ""
+                let f = Self.one(TapFlowInfo.self, r)
+                #expect(f?.traffic == TrafficFilterFields(ethertype: "IPv4", protocol: "tcp", sourceIPPrefix: "10.0.0.0/8",
+                                                          destinationPortRangeMin: 443, destinationPortRangeMax: 443))
+                #expect(Self.json(r.body)["tap_flow"]?["destination_ip_prefix"] == .null && Self.json(r.body)["tap_flow"]?["source_port_range_min"] == .null)
+                flowID = f?.id ?? ""
             }
             try await client.execute(uri: "/v2.0/taas/tap_flows?protocol=tcp", method: .get) { r in
-                #expect((Self.json(r.body)["tap_flows"] as? [[String: Any]])?.count == 1)
+                #expect(Self.many(TapFlowInfo.self, r)?.count == 1)
             }
             try await client.execute(uri: "/v2.0/taas/tap_flows?protocol=udp", method: .get) { r in
-                #expect((Self.json(r.body)["tap_flows"] as? [[String: Any]])?.count == 0)
+                #expect(Self.many(TapFlowInfo.self, r)?.count == 0)
             }
             let reloaded = try SQLitePolicyStore(path: path).load().flows.first { $0.id.rawValue == flowID }
             #expect(reloaded?.trafficFilter?.text == "IPv4,tcp,src=10.0.0.0/8,dport=443-443")
             // Refusals name the field; filters cannot change after create (as the flow classifier's).
-            for (extra, field) in [(["destination_port_range_min": 80] as [String: Any], "destination_port_range_min"),
+            for (extra, field) in [(["destination_port_range_min": 80] as [String: JSONValue], "destination_port_range_min"),
                                    (["protocol": "tcp", "source_ip_prefix": "2001:db8::/32", "ethertype": "IPv4"], "source_ip_prefix"),
                                    (["protocol": "tcp", "destination_port_range_min": true], "destination_port_range_min")] {
-                var attrs: [String: Any] = ["tap_service_id": serviceID, "source_port": Self.ports[2].id, "direction": "IN"]
+                var attrs: [String: JSONValue] = ["tap_service_id": .string(serviceID), "source_port": .string(Self.ports[2].id), "direction": "IN"]
                 attrs.merge(extra) { $1 }
-                try await client.execute(uri: "/v2.0/taas/tap_flows", method: .post, body: Self.body(["tap_flow": attrs])) { r in
+                try await client.execute(uri: "/v2.0/taas/tap_flows", method: .post, body: Self.body(["tap_flow": .object(attrs)])) { r in
                     #expect(r.status == .badRequest && String(buffer: r.body).contains(field), "\(String(buffer: r.body))")
                 }
             }
@@ -188,13 +203,14 @@ import Testing
         try await e.service.recordPorts(Self.ports)
         let (a, b) = (Self.ports[0].id, Self.ports[1].id)
         try await e.app.test(.router) { client in
-            let bad: [(Any, String)] = [
-                (["port_ids": [a, a]], "port_ids: port \(a) is listed twice"),
+            let (ja, jb) = (JSONValue.string(a), JSONValue.string(b))
+            let bad: [(JSONValue, String)] = [
+                (["port_ids": [ja, ja]], "port_ids: port \(a) is listed twice"),
                 (["port_ids": []], "Invalid input for port_ids"),
-                (["port_ids": a], "Invalid input for port_ids"),
-                (["port_ids": [a, 7]], "Invalid input for port_ids"),
-                (["port_id": b, "port_ids": [a, b]], "is not the first of port_ids"),
-                (["port_ids": [a, "no-such-port"]], "no-such-port could not be found"),
+                (["port_ids": ja], "Invalid input for port_ids"),
+                (["port_ids": [ja, 7]], "Invalid input for port_ids"),
+                (["port_id": jb, "port_ids": [ja, jb]], "is not the first of port_ids"),
+                (["port_ids": [ja, "no-such-port"]], "no-such-port could not be found"),
             ]
             for (body, text) in bad {
                 try await client.execute(uri: "/v2.0/taas/tap_services", method: .post, body: Self.body(["tap_service": body])) { r in
@@ -203,19 +219,19 @@ import Testing
             }
             var serviceID = ""
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
-                                     body: Self.body(["tap_service": ["port_id": a, "port_ids": [a, b]]])) { r in
+                                     body: Self.encoded(One<TapServiceInfo, TapServiceCreate>(TapServiceCreate(portIDs: [a, b])))) { r in
                 #expect(r.status == .created, "\(String(buffer: r.body))")
-                let s = Self.json(r.body)["tap_service"] as? [String: Any]
-                #expect(s?["port_ids"] as? [String] == [a, b] && s?["port_id"] as? String == a)
-                serviceID = s?["id"] as? String ?? ""
+                let s = Self.one(TapServiceInfo.self, r)
+                #expect(s?.portIDs == [a, b] && s?.portID == a)
+                serviceID = s?.id ?? ""
             }
             // A service that names one port shows it as its only tool.
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
-                                     body: Self.body(["tap_service": ["port_id": Self.ports[2].id, "project_id": "bob"]])) { r in
-                #expect((Self.json(r.body)["tap_service"] as? [String: Any])?["port_ids"] as? [String] == [Self.ports[2].id] || r.status != .created)
+                                     body: Self.encoded(One<TapServiceInfo, TapServiceCreate>(TapServiceCreate(portIDs: [Self.ports[2].id], projectID: "bob")))) { r in
+                #expect(Self.one(TapServiceInfo.self, r)?.portIDs == [Self.ports[2].id] || r.status != .created)
             }
             try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
-                                     body: Self.body(["tap_service": ["port_ids": [a]]])) { r in
+                                     body: Self.body(["tap_service": ["port_ids": [ja]]])) { r in
                 #expect(r.status == .badRequest && Self.errorMessage(r).contains("port_ids"), "set at creation only")
             }
             let stored = try SQLitePolicyStore(path: path).load().services.first { $0.id.rawValue == serviceID }
@@ -230,24 +246,23 @@ import Testing
         try await e.app.test(.router) { client in
             var serviceID = ""
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
-                                     body: Self.body(["tap_service": ["port_id": Self.ports[0].id, "snaplen": 128]])) { r in
+                                     body: Self.encoded(One<TapServiceInfo, TapServiceCreate>(TapServiceCreate(portIDs: [Self.ports[0].id], snaplen: 128)))) { r in
                 #expect(r.status == .created, "\(String(buffer: r.body))")
-                let s = Self.json(r.body)["tap_service"] as? [String: Any]
-                #expect(s?["snaplen"] as? Int == 128)
-                serviceID = s?["id"] as? String ?? ""
+                let s = Self.one(TapServiceInfo.self, r)
+                #expect(s?.snaplen == 128)
+                serviceID = s?.id ?? ""
             }
             try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
                                      body: Self.body(["tap_service": ["snaplen": 64]])) { r in
-                #expect(r.status == .ok && (Self.json(r.body)["tap_service"] as? [String: Any])?["snaplen"] as? Int == 64)
+                #expect(r.status == .ok && Self.one(TapServiceInfo.self, r)?.snaplen == 64)
             }
             try await client.execute(uri: "/v2.0/taas/tap_services?snaplen=64", method: .get) { r in
-                #expect((Self.json(r.body)["tap_services"] as? [[String: Any]])?.count == 1)
+                #expect(Self.many(TapServiceInfo.self, r)?.count == 1)
             }
             try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
-                                     body: Self.body(["tap_service": ["snaplen": NSNull()]])) { r in
+                                     body: Self.body(["tap_service": ["snaplen": nil]])) { r in
                 #expect(r.status == .ok)
-                let s = Self.json(r.body)["tap_service"] as? [String: Any]
-                #expect(s?.keys.contains("snaplen") == true && s?["snaplen"] is NSNull, "null again: whole frames")
+                #expect(Self.json(r.body)["tap_service"]?["snaplen"] == .null, "null again: whole frames")
             }
             // Persisted: a new policy service on the same database reads it back.
             try await client.execute(uri: "/v2.0/taas/tap_services/\(serviceID)", method: .put,
@@ -256,18 +271,20 @@ import Testing
             #expect(reloaded?.snaplen == 200)
 
             try await client.execute(uri: "/v2.0/taas/tap_mirrors", method: .post,
-                                     body: Self.body(["tap_mirror": ["port_id": Self.ports[1].id, "directions": ["BOTH": 7], "remote_ip": "198.51.100.1",
-                                                                     "mirror_type": "erspanv1", "snaplen": 96]])) { r in
-                #expect(r.status == .created && (Self.json(r.body)["tap_mirror"] as? [String: Any])?["snaplen"] as? Int == 96)
+                                     body: Self.encoded(One<TapMirrorInfo, TapMirrorCreate>(TapMirrorCreate(
+                                        portID: Self.ports[1].id, directions: ["BOTH": 7], remoteIP: "198.51.100.1", mirrorType: "erspanv1",
+                                        snaplen: 96)))) { r in
+                #expect(r.status == .created && Self.one(TapMirrorInfo.self, r)?.snaplen == 96)
             }
-            let bad: [(String, HTTPRequest.Method, Any, String)] = [
-                ("/v2.0/taas/tap_services", .post, ["tap_service": ["port_id": Self.ports[2].id, "snaplen": 13]], "snaplen: 13 is not from 14 to 65535"),
-                ("/v2.0/taas/tap_services", .post, ["tap_service": ["port_id": Self.ports[2].id, "snaplen": 65536]], "snaplen: 65536"),
-                ("/v2.0/taas/tap_services", .post, ["tap_service": ["port_id": Self.ports[2].id, "snaplen": "big"]], "Invalid input for snaplen"),
-                ("/v2.0/taas/tap_services", .post, ["tap_service": ["port_id": Self.ports[2].id, "snaplen": true]], "Invalid input for snaplen"),
+            let port2 = JSONValue.string(Self.ports[2].id)
+            let bad: [(String, HTTPRequest.Method, JSONValue, String)] = [
+                ("/v2.0/taas/tap_services", .post, ["tap_service": ["port_id": port2, "snaplen": 13]], "snaplen: 13 is not from 14 to 65535"),
+                ("/v2.0/taas/tap_services", .post, ["tap_service": ["port_id": port2, "snaplen": 65536]], "snaplen: 65536"),
+                ("/v2.0/taas/tap_services", .post, ["tap_service": ["port_id": port2, "snaplen": "big"]], "Invalid input for snaplen"),
+                ("/v2.0/taas/tap_services", .post, ["tap_service": ["port_id": port2, "snaplen": true]], "Invalid input for snaplen"),
                 ("/v2.0/taas/tap_services/\(serviceID)", .put, ["tap_service": ["snaplen": 0]], "snaplen: 0"),
-                ("/v2.0/taas/tap_flows", .post, ["tap_flow": ["tap_service_id": serviceID, "source_port": Self.ports[1].id, "direction": "IN",
-                                                              "snaplen": 64]], "Unrecognized attribute(s) 'snaplen'"),
+                ("/v2.0/taas/tap_flows", .post, ["tap_flow": ["tap_service_id": .string(serviceID), "source_port": .string(Self.ports[1].id),
+                                                              "direction": "IN", "snaplen": 64]], "Unrecognized attribute(s) 'snaplen'"),
             ]
             for (uri, method, body, text) in bad {
                 try await client.execute(uri: uri, method: method, body: Self.body(body)) { r in
@@ -285,8 +302,8 @@ import Testing
         try await e.service.recordPorts(Self.ports)
         let cases: [(String, HTTPRequest.Method, ByteBuffer?, HTTPResponse.Status, String)] = [
             ("/v2.0/taas/tap_services", .post, ByteBuffer(string: "{not json"), .badRequest, "not valid JSON"),
-            ("/v2.0/taas/tap_services", .post, Self.body(["tap_service": ["port_id": Self.ports[0].id, "colour": "red"]]), .badRequest, "'colour'"),
-            ("/v2.0/taas/tap_services", .post, Self.body(["tap_service": ["name": 5, "port_id": Self.ports[0].id]]), .badRequest, "Invalid input for name"),
+            ("/v2.0/taas/tap_services", .post, Self.body(["tap_service": ["port_id": .string(Self.ports[0].id), "colour": "red"]]), .badRequest, "'colour'"),
+            ("/v2.0/taas/tap_services", .post, Self.body(["tap_service": ["name": 5, "port_id": .string(Self.ports[0].id)]]), .badRequest, "Invalid input for name"),
             ("/v2.0/taas/tap_services", .post, Self.body(["tap_service": ["name": "x"]]), .badRequest, "'port_id' not specified"),
             ("/v2.0/taas/tap_services", .post, Self.body(["tap_service": ["port_id": "nope"]]), .notFound, "port nope"),
             ("/v2.0/taas/tap_services", .post, ByteBuffer(string: "{\"tap_service\": {\"name\": \"" + String(repeating: "x", count: 5000) + "\"}}"),
@@ -316,36 +333,36 @@ import Testing
         let e = try Self.env()
         try await e.service.recordPorts(Self.ports)
         try await e.app.test(.router) { client in
-            try await client.execute(uri: "/v2.0/taas/tap_services", method: .post, body: Self.body(["tap_services": [
-                ["name": "b", "port_id": Self.ports[0].id], ["name": "a", "port_id": Self.ports[1].id], ["name": "c", "port_id": Self.ports[2].id],
-            ]])) { r in
+            let bulk = ["b", "a", "c"].enumerated().map { TapServiceCreate(portIDs: [Self.ports[$0].id], name: $1) }
+            try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
+                                     body: Self.encoded(Many<TapServiceInfo, TapServiceCreate>(bulk))) { r in
                 #expect(r.status == .created)
-                #expect((Self.json(r.body)["tap_services"] as? [Any])?.count == 3)
+                #expect(Self.many(TapServiceInfo.self, r)?.map(\.name) == ["b", "a", "c"])
             }
             try await client.execute(uri: "/v2.0/taas/tap_services?sort_key=name&sort_dir=desc&fields=name", method: .get) { r in
-                let names = (Self.json(r.body)["tap_services"] as? [[String: Any]])?.map { $0.keys.sorted() == ["name"] ? $0["name"] as? String ?? "" : "?" }
+                let names = Self.json(r.body)["tap_services"]?.array?.map { $0.object?.keys.sorted() == ["name"] ? $0["name"]?.string ?? "" : "?" }
                 #expect(names == ["c", "b", "a"])
             }
             try await client.execute(uri: "/v2.0/taas/tap_services?name=a&name=c", method: .get) { r in
-                #expect((Self.json(r.body)["tap_services"] as? [Any])?.count == 2)
+                #expect(Self.many(TapServiceInfo.self, r)?.count == 2)
             }
             var next = ""
             try await client.execute(uri: "/v2.0/taas/tap_services?sort_key=name&limit=2", method: .get) { r in
-                let body = Self.json(r.body)
-                #expect((body["tap_services"] as? [[String: Any]])?.map { $0["name"] as? String } == ["a", "b"])
-                next = ((body["tap_services_links"] as? [[String: Any]])?.first?["href"] as? String) ?? ""
+                let page = try? JSONDecoder().decode(Many<TapServiceInfo, TapServiceInfo>.self, from: Data(r.body.readableBytesView))
+                #expect(page?.values.map(\.name) == ["a", "b"])
+                next = page?.links?.first?.href ?? ""
             }
             #expect(next.contains("marker="))
             try await client.execute(uri: next + "&sort_key=name", method: .get) { r in
-                #expect((Self.json(r.body)["tap_services"] as? [[String: Any]])?.map { $0["name"] as? String } == ["c"])
+                #expect(Self.many(TapServiceInfo.self, r)?.map(\.name) == ["c"])
             }
             // A bulk create applies all or nothing.
-            try await client.execute(uri: "/v2.0/taas/tap_flows", method: .post, body: Self.body(["tap_flows": [
-                ["tap_service_id": "5a1c6a4e-0b4e-4c61-9c1d-000000000009", "source_port": Self.ports[0].id, "direction": "IN"],
-            ]])) { r in #expect(r.status == .notFound) }
+            try await client.execute(uri: "/v2.0/taas/tap_flows", method: .post, body: Self.encoded(Many<TapFlowInfo, TapFlowCreate>([
+                TapFlowCreate(tapServiceID: "5a1c6a4e-0b4e-4c61-9c1d-000000000009", sourcePort: Self.ports[0].id, direction: "IN"),
+            ]))) { r in #expect(r.status == .notFound) }
             try await client.execute(uri: "/v2.0/ports?status=DOWN", method: .get) { r in
-                let ports = Self.json(r.body)["ports"] as? [[String: Any]]
-                #expect(ports?.count == 1 && ports?.first?["binding:host_id"] as? String == "node2")
+                let ports = Self.many(PortInfo.self, r)
+                #expect(ports?.count == 1 && ports?.first?.hostID == "node2")
             }
         }
         // What the API acknowledged is in the store.
@@ -377,18 +394,20 @@ import Testing
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .get, headers: Self.h("t-alice")) { r in #expect(r.status == .ok) }
             var id = ""
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .post, headers: Self.h("t-alice"),
-                                     body: Self.body(["tap_service": ["port_id": Self.ports[0].id]])) { r in
+                                     body: Self.encoded(One<TapServiceInfo, TapServiceCreate>(TapServiceCreate(portIDs: [Self.ports[0].id])))) { r in
                 #expect(r.status == .created)
-                id = (Self.json(r.body)["tap_service"] as? [String: Any])?["id"] as? String ?? ""
+                id = Self.one(TapServiceInfo.self, r)?.id ?? ""
             }
             try await client.execute(uri: "/v2.0/taas/tap_services/\(id)", method: .get, headers: Self.h("t-bob")) { r in #expect(r.status == .notFound) }
             try await client.execute(uri: "/v2.0/ports", method: .get, headers: Self.h("t-bob")) { r in
-                #expect((Self.json(r.body)["ports"] as? [Any])?.count == 1)
+                #expect(Self.many(PortInfo.self, r)?.count == 1)
             }
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .post, headers: Self.h("t-read"),
-                                     body: Self.body(["tap_service": ["port_id": Self.ports[1].id]])) { r in #expect(r.status == .forbidden) }
+                                     body: Self.encoded(One<TapServiceInfo, TapServiceCreate>(TapServiceCreate(portIDs: [Self.ports[1].id])))) { r in
+                #expect(r.status == .forbidden)
+            }
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .get, headers: Self.h("t-admin")) { r in
-                #expect((Self.json(r.body)["tap_services"] as? [Any])?.count == 1)
+                #expect(Self.many(TapServiceInfo.self, r)?.count == 1)
             }
         }
     }
@@ -424,8 +443,8 @@ import Testing
                 #expect(r.status == .serviceUnavailable && Self.errorType(r) == "IdentityServiceUnavailable")
             }
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .post, headers: Self.h("k-alice"),
-                                     body: Self.body(["tap_service": ["port_id": Self.ports[0].id]])) { r in
-                #expect(r.status == .created && (Self.json(r.body)["tap_service"] as? [String: Any])?["project_id"] as? String == "alice")
+                                     body: Self.encoded(One<TapServiceInfo, TapServiceCreate>(TapServiceCreate(portIDs: [Self.ports[0].id])))) { r in
+                #expect(r.status == .created && Self.one(TapServiceInfo.self, r)?.projectID == "alice")
             }
             // Discovery needs no token, as Neutron's.
             try await client.execute(uri: "/", method: .get) { r in #expect(r.status == .ok) }
@@ -439,7 +458,7 @@ import Testing
             func names(_ uri: String) async throws -> [String] {
                 try await client.execute(uri: uri, method: .get) { r in
                     #expect(r.status == .ok, "\(uri): \(String(buffer: r.body))")
-                    return ((Self.json(r.body)["ports"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }.sorted()
+                    return (Self.many(PortInfo.self, r) ?? []).map(\.name).sorted()
                 }
             }
             #expect(try await names("/v2.0/ports?binding%3Ahost_id=node2") == ["db", "web"])
@@ -448,12 +467,12 @@ import Testing
             // Decoded once: %2561 is the text "%61", which names no port.
             #expect(try await names("/v2.0/ports?name=%2561nalyzer").isEmpty)
             try await client.execute(uri: "/v2.0/taas/tap_services", method: .post,
-                                     body: Self.body(["tap_service": ["port_id": Self.ports[0].id, "name": "my tool+1"]])) { r in
+                                     body: Self.encoded(One<TapServiceInfo, TapServiceCreate>(TapServiceCreate(portIDs: [Self.ports[0].id], name: "my tool+1")))) { r in
                 #expect(r.status == .created)
             }
             // As Python's requests sends it: a space as +, a plus as %2B.
             try await client.execute(uri: "/v2.0/taas/tap_services?name=my+tool%2B1", method: .get) { r in
-                #expect((Self.json(r.body)["tap_services"] as? [Any])?.count == 1, "\(String(buffer: r.body))")
+                #expect(Self.many(TapServiceInfo.self, r)?.count == 1, "\(String(buffer: r.body))")
             }
         }
     }

@@ -1,5 +1,5 @@
 import Foundation
-import TaaSAPI
+import TaaSWire
 import Testing
 
 /// Request bodies as the API reads them: every JSON type kept apart (true is no number, "7" no

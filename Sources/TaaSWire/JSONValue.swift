@@ -1,3 +1,5 @@
+import Foundation
+
 /// A parsed JSON value, decoded with `Codable` and `Sendable` as it is: request attributes keep
 /// what the client sent (a number, a numeric string, true) so each is checked with Neutron's
 /// rules and named in the message as sent.
@@ -57,4 +59,26 @@ public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 
     private var quoted: String { if case .string(let s) = self { "\"\(s)\"" } else { description } }
+}
+
+/// Literals, for clients and tests that write a body by hand (a malformed one, say).
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByArrayLiteral,
+    ExpressibleByDictionaryLiteral, ExpressibleByBooleanLiteral, ExpressibleByNilLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(Dictionary(elements, uniquingKeysWith: { $1 })) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(nilLiteral: ()) { self = .null }
+}
+
+extension JSONValue {
+    /// A value as JSON, through `Codable` (a typed body made generic: for tables and YAML).
+    public init<T: Encodable>(encoding value: T) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+    }
+
+    public subscript(key: String) -> JSONValue? { object?[key] }
+    public var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
 }

@@ -1,22 +1,26 @@
 import Foundation
 import Hummingbird
 import TaaSState
+import TaaSWire
 
-enum NodeRoutes {
-    static func register(on router: Router<APIContext>, inventory: any NodeInventory) {
+/// The compute nodes taasd knows (admins only).
+struct NodeController {
+    let inventory: any NodeInventory
+
+    func register(on router: Router<APIContext>) {
         router.get("/v2.0/taas/nodes") { request, context in
-            try adminOnly(context)
-            let query = try ListQuery(request, known: NodeView.fields)
-            let items = await inventory.nodes().map { NodeView(node: $0) }
-            return Lists.response("nodes", query, items, request)
+            try Self.adminOnly(context)
+            let query = try ListQuery(request, known: Set(NodeInfo.fields))
+            let items = await inventory.nodes().map(NodeInfo.init)
+            return Lists.response(NodeInfo.self, query, items, request)
         }
         router.get("/v2.0/taas/nodes/:id") { _, context in
-            try adminOnly(context)
+            try Self.adminOnly(context)
             let id = context.parameters.get("id") ?? ""
             guard let node = await inventory.nodes().first(where: { $0.id == id }) else {
                 throw APIError(.notFound, "NodeNotFound", "node \(id) could not be found")
             }
-            return JSON.encoded(.ok, Envelope(key: "node", value: NodeView(node: node)))
+            return JSON.encoded(.ok, One<NodeInfo, NodeInfo>(NodeInfo(node)))
         }
     }
 
