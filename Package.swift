@@ -169,7 +169,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "taas-lab",
-            dependencies: ["TaaSVersion", "LabKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TaaSVersion", "LabKit", "TaaSWire", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // libFuzzer target over the decoder; built by scripts/fuzz.sh with -sanitize=fuzzer.
         // Built normally it replays files (the regression corpus) through the decoder.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LabKit
+import TaaSWire
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,19 +28,14 @@ struct Demo: ParsableCommand {
 
         step("policy: a tap service on \(Names.display(tap)), a BOTH tap flow on \(Names.display(source))")
         // A demo run before leaves its objects: they go first (the flow with its service).
-        let services = try api.must("GET", "/v2.0/taas/tap_services?name=demo")["tap_services"] as? [[String: Any]] ?? []
-        for s in services { if let id = s["id"] as? String { try api.must("DELETE", "/v2.0/taas/tap_services/\(id)") } }
-        let service = try api.must("POST", "/v2.0/taas/tap_services",
-                                   ["tap_service": ["name": "demo", "port_id": tap.ifaceID]])["tap_service"] as? [String: Any] ?? [:]
-        let serviceID = service["id"] as? String ?? ""
-        let flow = try api.must("POST", "/v2.0/taas/tap_flows", ["tap_flow": [
-            "name": "demo", "tap_service_id": serviceID, "source_port": source.ifaceID, "direction": "BOTH",
-        ]])["tap_flow"] as? [String: Any] ?? [:]
-        let flowID = flow["id"] as? String ?? ""
+        let services = try api.get("/v2.0/taas/tap_services?name=demo", Many<TapServiceInfo, TapServiceInfo>.self).values
+        for s in services { try api.delete("/v2.0/taas/tap_services/\(s.id)") }
+        let serviceID = try api.create(TapServiceCreate(portIDs: [tap.ifaceID], name: "demo")).id
+        let flowID = try api.create(TapFlowCreate(tapServiceID: serviceID, sourcePort: source.ifaceID, direction: "BOTH", name: "demo")).id
         note("tap service \(serviceID) → port \(tap.ifaceID)")
         note("tap flow \(flowID): BOTH directions of \(source.ifaceID)")
         try wait("the tap flow to be ACTIVE (flows confirmed on node\(source.node) and node\(tap.node))", seconds: 30, log: nil) {
-            ((try? api.must("GET", "/v2.0/taas/tap_flows/\(flowID)"))?["tap_flow"] as? [String: Any])?["status"] as? String == "ACTIVE"
+            (try? api.get("/v2.0/taas/tap_flows/\(flowID)", One<TapFlowInfo, TapFlowInfo>.self))?.value.status == "ACTIVE"
         }
 
         let pings = failover ? max(count, 50) : count
@@ -86,13 +82,13 @@ struct Demo: ParsableCommand {
         for line in trace.split(separator: "\n") where Self.interesting(line) { note(String(line)) }
 
         step("counters taasd read from the switch (GET /v2.0/taas/tap_flows/\(flowID)/statistics)")
-        var stats: [String: Any] = [:]
+        var stats: TapFlowStatistics?
         // taasd reads the counters every 2 s in the lab: wait for a read that has every copy shown above.
         try? wait("a statistics read that includes the pings", seconds: 10, log: nil) {
-            stats = (try? api.must("GET", "/v2.0/taas/tap_flows/\(flowID)/statistics"))?["statistics"] as? [String: Any] ?? [:]
-            return (stats["packets"] as? Int ?? 0) >= lines.count
+            stats = (try? api.get("/v2.0/taas/tap_flows/\(flowID)/statistics", TapFlowStatistics.Envelope.self))?.statistics
+            return (stats?.packets ?? 0) >= lines.count
         }
-        note("mirrored packets \(stats["packets"] ?? 0), bytes \(stats["bytes"] ?? 0) (every frame the tap flow copied, ARP included)")
+        note("mirrored packets \(stats?.packets ?? 0), bytes \(stats?.bytes ?? 0) (every frame the tap flow copied, ARP included)")
 
         guard requests > 0 && answers > 0 else {
             print("""

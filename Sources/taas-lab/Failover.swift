@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LabKit
+import TaaSWire
 
 struct Failover: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,10 +20,8 @@ enum FailoverRun {
     /// The replica that says it leads and is master of every bridge of the lab.
     static func leader(_ record: LabRecord) -> LabRecord.Replica? {
         (record.replicas ?? []).first { r in
-            guard let s = (try? LabAPI(port: r.apiPort).must("GET", "/v2.0/taas/status"))?["status"] as? [String: Any],
-                  let rep = s["replication"] as? [String: Any], rep["role"] as? String == "leader" else { return false }
-            let bridges = rep["bridges"] as? [[String: Any]] ?? []
-            return bridges.count == record.nodes.count && bridges.allSatisfy { $0["role"] as? String == "master" }
+            guard let rep = LabAPI(port: r.apiPort).status?.replication, rep.role == "leader" else { return false }
+            return rep.bridges.count == record.nodes.count && rep.bridges.allSatisfy { $0.role == "master" }
         }
     }
 
@@ -49,11 +48,10 @@ enum FailoverRun {
         }
         let seconds = Date().timeIntervalSince(killed)
         guard let next else { throw LabError("no new leader") }
-        let status = (try? LabAPI(port: next.apiPort).must("GET", "/v2.0/taas/status"))?["status"] as? [String: Any] ?? [:]
-        let rep = status["replication"] as? [String: Any] ?? [:]
+        let status = LabAPI(port: next.apiPort).status
         note(String(format: "%@ leads (epoch %@) and is master of all %d bridges, %.2f s after the kill", next.name,
-                    "\(rep["epoch"] ?? "?")", record.nodes.count, seconds))
-        let taps = status["tap_flows"] as? [String: Any] ?? [:]
+                    status?.replication.map { "\($0.epoch)" } ?? "?", record.nodes.count, seconds))
+        let taps = status?.tapFlows ?? [:]
         note("tap flows: \(taps["ACTIVE"] ?? 0) ACTIVE, \(taps["DOWN"] ?? 0) DOWN, \(taps["ERROR"] ?? 0) ERROR")
 
         step("starting \(old.name) again: it joins as a follower")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LabKit
+import TaaSWire
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show the lab's nodes, VMs and taasd.")
@@ -23,10 +24,9 @@ struct Status: ParsableCommand {
             step("replicas (PostgreSQL in \(record.postgresDir ?? "?"))")
             for r in replicas {
                 let up = LabRecord.isLabTaasd(r.pid, dir: record.dir)
-                let rep = ((try? LabAPI(port: r.apiPort).must("GET", "/v2.0/taas/status"))?["status"] as? [String: Any])?["replication"]
-                    as? [String: Any]
+                let rep = LabAPI(port: r.apiPort).status?.replication
                 note("\(r.name)  pid \(r.pid) \(up ? "running" : "NOT RUNNING")  API 127.0.0.1:\(r.apiPort)  "
-                     + "\(rep.map { "\($0["role"] ?? "?") (epoch \($0["epoch"] ?? "?"))" } ?? "no answer")  log \(r.log)")
+                     + "\(rep.map { "\($0.role) (epoch \($0.epoch))" } ?? "no answer")  log \(r.log)")
             }
         }
         step("taasd")
@@ -36,11 +36,10 @@ struct Status: ParsableCommand {
         }
         let api = LabAPI(port: port)
         note("pid \(pid), API http://127.0.0.1:\(port) (\(api.healthy ? "ready" : "not ready")), log \(location.dir)/taasd.log")
-        if let s = try? api.must("GET", "/v2.0/taas/status")["status"] as? [String: Any] {
-            note("nodes \(s["nodes"] ?? 0): OpenFlow connected \(s["openflow_connected"] ?? 0), OVSDB connected \(s["ovsdb_connected"] ?? 0)")
-            for kind in ["tap_services", "tap_flows", "tap_mirrors"] {
-                let c = s[kind] as? [String: Any] ?? [:]
-                note("\(kind.replacingOccurrences(of: "_", with: " ")): \(c["ACTIVE"] ?? 0) ACTIVE, \(c["DOWN"] ?? 0) DOWN, \(c["ERROR"] ?? 0) ERROR")
+        if let s = api.status {
+            note("nodes \(s.nodes): OpenFlow connected \(s.openflowConnected), OVSDB connected \(s.ovsdbConnected)")
+            for (kind, c) in [("tap services", s.tapServices), ("tap flows", s.tapFlows), ("tap mirrors", s.tapMirrors)] {
+                note("\(kind): \(c["ACTIVE"] ?? 0) ACTIVE, \(c["DOWN"] ?? 0) DOWN, \(c["ERROR"] ?? 0) ERROR")
             }
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LabKit
+import TaaSWire
 
 struct Up: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Build the lab and start taasd on it.")
@@ -108,11 +109,8 @@ struct Up: ParsableCommand {
             try lab.connect(replicas: replicas == 1 ? 0 : replicas)
             let api = LabAPI(port: apiPort)
             try wait("every node to be connected, with its tunnel port", seconds: 60, log: replicas == 1 ? log : running.first?.log) {
-                let list = (try? api.must("GET", "/v2.0/taas/nodes"))?["nodes"] as? [[String: Any]] ?? []
-                let ready = list.filter {
-                    $0["openflow"] as? String == "connected" && $0["ovsdb"] as? String == "connected"
-                        && ($0["tunnel_ports"] as? [String: Any])?["taas-tun"] != nil
-                }
+                let list = (try? api.get("/v2.0/taas/nodes", Many<NodeInfo, NodeInfo>.self))?.values ?? []
+                let ready = list.filter { $0.openflow == "connected" && $0.ovsdb == "connected" && $0.tunnelPorts["taas-tun"] != nil }
                 return ready.count == nodes
             }
         } catch {
