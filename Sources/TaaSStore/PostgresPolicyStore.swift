@@ -103,7 +103,7 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
                 let changes = try body(remote)
                 guard !changes.isEmpty else { return nil }
                 for change in changes {
-                    for (sql, values) in StoreStatements.statements(change) { _ = try link.run(c, sql, values) }
+                    for (sql, values) in try StoreStatements.statements(change) { _ = try link.run(c, sql, values) }
                 }
                 let subjects = changes.map(StoreStatements.subject)
                 var bindings = PostgresBindings(capacity: 2)

@@ -41,26 +41,50 @@ public final class SQLitePolicyStore: PolicyStore {
     }
 
     public func load() throws -> PolicySnapshot {
-        try pool.read { db in try StoreStatements.snapshot { sql, _ in try Row.fetchAll(db, sql: sql) } }
+        try pool.read { db in
+            func all<R: StoreRecord & FetchableRecord & TableRecord>(_ type: R.Type) throws -> [R] {
+                try R.order(R.key.map { Column($0) }).fetchAll(db)
+            }
+            return try StoreRows(services: all(TapServiceRow.self), tools: all(ServiceToolRow.self), flows: all(TapFlowRow.self),
+                                 mirrors: all(TapMirrorRow.self), keys: all(MirrorKeyRow.self), ports: all(PortRow.self)).snapshot()
+        }
     }
 
-    /// Statements are prepared once per connection (GRDB's cache): a bulk create writes
-    /// thousands of rows, and parsing each one's SQL cost as much as writing it.
+    /// Each save is its table's one upsert, built from the record's columns and prepared once per
+    /// connection (GRDB's statement cache): a bulk create writes 100,000 rows, which took 3.0 s
+    /// through GRDB's per-record `insert` (and more through `upsertAndFetch`), 1.6 s this way and
+    /// 1.1 s with a hand-written statement (release build, this machine).
     public func apply(_ changes: [PolicyChange]) throws {
         try pool.write { db in
             for change in changes {
-                for (sql, values) in StoreStatements.statements(change) {
-                    try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values.map(\.sqlite)))
+                for write in StoreStatements.writes(change) {
+                    switch write {
+                    case .save(let record):
+                        let (sql, values) = try StoreStatements.save(record)
+                        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values.map(\.sqlite)))
+                    case .delete(let type, let id):
+                        guard let record = type as? any SQLiteRecord.Type else { throw StoreError("\(type) is not a GRDB record") }
+                        _ = try record.deleteOne(db, key: id)
+                    }
                 }
             }
         }
     }
 }
 
-extension Row: StoreRow {
-    func text(_ column: String) throws -> String? { self[column] }
-    func integer(_ column: String) throws -> Int64? { self[column] }
+/// The records as GRDB's: fetched, and deleted, by their coding keys and primary keys.
+protocol SQLiteRecord: StoreRecord, FetchableRecord, PersistableRecord {}
+
+extension SQLiteRecord {
+    static var databaseTableName: String { table }
 }
+
+extension TapServiceRow: SQLiteRecord {}
+extension ServiceToolRow: SQLiteRecord {}
+extension TapFlowRow: SQLiteRecord {}
+extension TapMirrorRow: SQLiteRecord {}
+extension MirrorKeyRow: SQLiteRecord {}
+extension PortRow: SQLiteRecord {}
 
 extension StoreValue {
     var sqlite: (any DatabaseValueConvertible)? {
