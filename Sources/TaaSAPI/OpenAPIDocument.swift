@@ -1,16 +1,17 @@
 import Foundation
+import TaaSWire
 
 /// The OpenAPI 3.1 description of the whole API, served at `/openapi.json` and kept in the
 /// repository as `docs/openapi.json`. Written out by hand (not derived from the routes) so that
 /// the tests comparing the two can catch either one drifting.
 public enum OpenAPIDocument {
     /// The document as a JSON object.
-    public static func make() -> [String: Any] {
-        var paths: [String: Any] = [
+    public static func make() -> JSONValue {
+        var paths: JSONValue = [
             "/": ["get": discovery("listVersions", "API versions, as Neutron answers them (no token needed)", "Versions")],
             "/v2.0": ["get": discovery("showVersion", "The v2.0 API (no token needed)", "Versions")],
             "/openapi.json": ["get": [
-                "operationId": "openapi", "summary": "This document (no token needed)", "security": [] as [Any],
+                "operationId": "openapi", "summary": "This document (no token needed)", "security": [],
                 "responses": ["200": ["description": "The OpenAPI description", "content": json(["type": "object"])]],
             ]],
             "/v2.0/extensions": ["get": [
@@ -32,7 +33,7 @@ public enum OpenAPIDocument {
             ],
             "/healthz": ["get": [
                 "operationId": "health", "summary": "Readiness: the store is open and every listener is up (no token needed)",
-                "security": [] as [Any],
+                "security": [],
                 "responses": [
                     "200": ["description": "Ready", "content": json(object(["status": ["const": "ready"]], required: ["status"]))],
                     "503": ["description": "Still starting", "content": json(object(["status": ["const": "starting"]], required: ["status"]))],
@@ -40,7 +41,7 @@ public enum OpenAPIDocument {
             ]],
             "/metrics": ["get": [
                 "operationId": "metrics", "summary": "Prometheus text exposition of taasd's metrics (no token needed)",
-                "security": [] as [Any],
+                "security": [],
                 "responses": ["200": ["description": "Metrics", "content": ["text/plain": ["schema": ["type": "string"]]]]],
             ]],
             "/v2.0/taas/status": ["get": [
@@ -86,7 +87,7 @@ public enum OpenAPIDocument {
                     """,
             ],
             "servers": [["url": "http://127.0.0.1:9696"]],
-            "security": [["token": [] as [Any]], [:] as [String: Any]],
+            "security": [["token": []], [:]],
             "paths": paths,
             "components": [
                 "securitySchemes": ["token": [
@@ -102,45 +103,45 @@ public enum OpenAPIDocument {
     public static let served: Data = data()
 
     static func data() -> Data {
-        var d = (try? JSONSerialization.data(withJSONObject: make(), options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        var d = (try? encoder.encode(make())) ?? Data()
         d.append(0x0a)
         return d
     }
 
-    // The schema fragments below are immutable constants built of JSON-shaped values (`Any`),
-    // hence nonisolated(unsafe).
     struct Resource {
         var plural: String
         var singular: String
         var title: String
         /// Attributes accepted on create, with their schemas; `required` ones must be present.
-        var create: [(String, [String: Any])]
+        var create: [(String, JSONValue)]
         var required: [String]
         /// Read-only attributes shown besides the created ones.
-        var shown: [(String, [String: Any])]
+        var shown: [(String, JSONValue)]
         /// Attributes an update may change besides name and description.
-        var updatable: [(String, [String: Any])] = []
+        var updatable: [(String, JSONValue)] = []
     }
 
-    nonisolated(unsafe) static let uuid: [String: Any] = ["type": "string", "format": "uuid"]
-    nonisolated(unsafe) static let text: [String: Any] = ["type": "string", "maxLength": 255]
-    nonisolated(unsafe) static let status: [String: Any] = ["type": "string", "enum": ["ACTIVE", "DOWN", "ERROR"],
+    static let uuid: JSONValue = ["type": "string", "format": "uuid"]
+    static let text: JSONValue = ["type": "string", "maxLength": 255]
+    static let status: JSONValue = ["type": "string", "enum": ["ACTIVE", "DOWN", "ERROR"],
                                         "description": "DOWN until every switch involved confirms the flows; ERROR when one refused them"]
-    nonisolated(unsafe) static let statusReason: [String: Any] = ["type": ["string", "null"],
+    static let statusReason: JSONValue = ["type": ["string", "null"],
                                                                   "description": "Why the status is ERROR, in the switch's words; null otherwise"]
-    nonisolated(unsafe) static let common: [(String, [String: Any])] = [
+    static let common: [(String, JSONValue)] = [
         ("name", text), ("description", text),
-        ("project_id", text.merging(["description": "Owner project; only an admin may name another project than its own"]) { $1 }),
-        ("tenant_id", text.merging(["description": "Alias of project_id"]) { $1 }),
+        ("project_id", text.merging(["description": "Owner project; only an admin may name another project than its own"])),
+        ("tenant_id", text.merging(["description": "Alias of project_id"])),
     ]
-    nonisolated(unsafe) static let direction: [String: Any] = ["type": "string", "enum": ["IN", "OUT", "BOTH"]]
-    nonisolated(unsafe) static let snaplen: [String: Any] = [
+    static let direction: JSONValue = ["type": "string", "enum": ["IN", "OUT", "BOTH"]]
+    static let snaplen: JSONValue = [
         "type": ["integer", "null"], "minimum": 14, "maximum": 65535,
         "description": "Every copy is cut to this many bytes (Open vSwitch's output max_len), also before a tunnel; null copies whole frames",
     ]
 
     /// Rate limits of the copies to a tap service or tap mirror (extension `taas-rate-limit`).
-    nonisolated(unsafe) static let rateLimit: [(String, [String: Any])] = [
+    static let rateLimit: [(String, JSONValue)] = [
         ("max_kbps", ["type": ["integer", "null"], "minimum": 1, "maximum": 2_147_483_647,
                       "description": "Copies toward this destination policed to this many kbit/s on the node that makes them; null: no limit"]),
         ("max_burst_kbps", ["type": ["integer", "null"], "minimum": 0, "maximum": 2_147_483_647,
@@ -151,10 +152,10 @@ public enum OpenAPIDocument {
 
     /// A tap flow's traffic filter (extension `taas-traffic-filter`): a frame is copied when it
     /// matches every given field.
-    nonisolated(unsafe) static let trafficFilter: [(String, [String: Any])] = {
-        let port: [String: Any] = ["type": ["integer", "null"], "minimum": 0, "maximum": 65535]
+    static let trafficFilter: [(String, JSONValue)] = {
+        let port: JSONValue = ["type": ["integer", "null"], "minimum": 0, "maximum": 65535]
         let octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-        let prefix: [String: Any] = ["anyOf": [["type": "null"], ["type": "string", "format": "ipv4"], ["type": "string", "format": "ipv6"],
+        let prefix: JSONValue = ["anyOf": [["type": "null"], ["type": "string", "format": "ipv4"], ["type": "string", "format": "ipv6"],
                                                ["type": "string", "pattern": "^(\(octet)\\.){3}\(octet)/(3[0-2]|[12]?[0-9])$"],
                                                ["type": "string", "pattern": "^[0-9a-fA-F:.]{2,45}/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$",
                                                 "description": "an IPv6 address, as above, with a prefix length"]],
@@ -165,54 +166,67 @@ public enum OpenAPIDocument {
             ("protocol", ["type": ["string", "integer", "null"], "maxLength": 40, "minimum": 0, "maximum": 255,
                           "description": "IP protocol: a name (tcp, udp, sctp, icmp, icmpv6, ... as Neutron's security groups) or a number 0-255; null or any: every protocol"]),
             ("source_ip_prefix", prefix), ("destination_ip_prefix", prefix),
-            ("source_port_range_min", port.merging(["description": "Needs protocol tcp, udp or sctp; an absent end is 0 or 65535"]) { $1 }),
+            ("source_port_range_min", port.merging(["description": "Needs protocol tcp, udp or sctp; an absent end is 0 or 65535"])),
             ("source_port_range_max", port),
-            ("destination_port_range_min", port.merging(["description": "Needs protocol tcp, udp or sctp; an absent end is 0 or 65535"]) { $1 }),
+            ("destination_port_range_min", port.merging(["description": "Needs protocol tcp, udp or sctp; an absent end is 0 or 65535"])),
             ("destination_port_range_max", port),
         ]
     }()
 
-    nonisolated(unsafe) static let resources: [Resource] = [
-        Resource(plural: "tap_services", singular: "tap_service", title: "TapService",
-                 create: common + [("port_id", text.merging(["description": "Destination port (its iface-id); receives the copies"]) { $1 }),
-                                   ("port_ids", ["type": "array", "minItems": 1, "maxItems": 16,
-                                                 "items": ["type": "string", "minLength": 1, "maxLength": 255],
-                                                 "description": "Tool ports (extension taas-tool-balancing), the first being port_id: each copy goes to exactly one, chosen by a symmetric hash of its IP addresses, protocol and TCP/UDP/SCTP ports, so both directions of a connection reach the same tool; a tool whose port is down gives its share to the others"]),
-                                   ("snaplen", snaplen)] + rateLimit,
-                 required: ["port_id"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)],
-                 updatable: [("snaplen", snaplen)] + rateLimit),
-        Resource(plural: "tap_flows", singular: "tap_flow", title: "TapFlow",
-                 create: common + [
-                    ("tap_service_id", uuid),
-                    ("source_port", text.merging(["description": "Port (iface-id) whose traffic is copied"]) { $1 }),
-                    ("direction", direction.merging(["description": "OUT: frames the port sends; IN: frames delivered to it"]) { $1 }),
-                    ("vlan_filter", ["type": ["string", "null"], "maxLength": 1024, "pattern": "^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$",
-                                     "description": "VLAN ids (0-4095) and ranges such as 9,18,27-36; null copies every VLAN"]),
-                 ] + trafficFilter,
-                 required: ["tap_service_id", "source_port", "direction"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)]),
-        Resource(plural: "tap_mirrors", singular: "tap_mirror", title: "TapMirror",
-                 create: common + [
-                    ("port_id", text.merging(["description": "Source port (its iface-id)"]) { $1 }),
-                    ("directions", ["type": "object", "minProperties": 1, "additionalProperties": false,
-                                    "properties": ["IN": keyOrText, "OUT": keyOrText, "BOTH": keyOrText],
-                                    "description": "Tunnel key per direction, unique among tap mirrors (an integer; on create also as "
-                                        + "decimal text, as neutron-lib takes it and the CLI's --directions IN=101 sends it)"]),
-                    ("remote_ip", ["type": "string", "anyOf": [["format": "ipv4"], ["format": "ipv6"]]]),
-                    ("mirror_type", ["type": "string", "enum": ["erspanv1", "gre"]]),
-                    ("snaplen", snaplen),
-                 ] + rateLimit,
-                 required: ["port_id", "directions", "remote_ip", "mirror_type"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)],
-                 updatable: [("snaplen", snaplen)] + rateLimit),
-    ]
-    nonisolated(unsafe) static let key: [String: Any] = ["type": "integer", "minimum": 0, "maximum": 4_294_967_295]
-    nonisolated(unsafe) static let keyOrText: [String: Any] = ["anyOf": [key, ["type": "string", "pattern": "^ *[0-9]{1,10} *$"]]]
+    static let resources: [Resource] = [services, flows, mirrors]
+
+    static let services: Resource = {
+        let ports: JSONValue = [
+            "type": "array", "minItems": 1, "maxItems": 16, "items": ["type": "string", "minLength": 1, "maxLength": 255],
+            "description": "Tool ports (extension taas-tool-balancing), the first being port_id: each copy goes to exactly one, chosen by a symmetric hash of its IP addresses, protocol and TCP/UDP/SCTP ports, so both directions of a connection reach the same tool; a tool whose port is down gives its share to the others",
+        ]
+        let own: [(String, JSONValue)] = [("port_id", text.merging(["description": "Destination port (its iface-id); receives the copies"])),
+                                          ("port_ids", ports), ("snaplen", snaplen)]
+        return Resource(plural: "tap_services", singular: "tap_service", title: "TapService", create: common + own + rateLimit,
+                        required: ["port_id"], shown: [("id", uuid), ("status", status), ("status_reason", statusReason)],
+                        updatable: [("snaplen", snaplen)] + rateLimit)
+    }()
+
+    static let flows: Resource = {
+        let vlans: JSONValue = ["type": ["string", "null"], "maxLength": 1024, "pattern": "^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$",
+                                "description": "VLAN ids (0-4095) and ranges such as 9,18,27-36; null copies every VLAN"]
+        let own: [(String, JSONValue)] = [
+            ("tap_service_id", uuid),
+            ("source_port", text.merging(["description": "Port (iface-id) whose traffic is copied"])),
+            ("direction", direction.merging(["description": "OUT: frames the port sends; IN: frames delivered to it"])),
+            ("vlan_filter", vlans),
+        ]
+        return Resource(plural: "tap_flows", singular: "tap_flow", title: "TapFlow", create: common + own + trafficFilter,
+                        required: ["tap_service_id", "source_port", "direction"],
+                        shown: [("id", uuid), ("status", status), ("status_reason", statusReason)])
+    }()
+
+    static let mirrors: Resource = {
+        let directions: JSONValue = [
+            "type": "object", "minProperties": 1, "additionalProperties": false, "properties": ["IN": keyOrText, "OUT": keyOrText, "BOTH": keyOrText],
+            "description": "Tunnel key per direction, unique among tap mirrors (an integer; on create also as decimal text, as neutron-lib takes it and the CLI's --directions IN=101 sends it)",
+        ]
+        let own: [(String, JSONValue)] = [
+            ("port_id", text.merging(["description": "Source port (its iface-id)"])),
+            ("directions", directions),
+            ("remote_ip", ["type": "string", "anyOf": [["format": "ipv4"], ["format": "ipv6"]]]),
+            ("mirror_type", ["type": "string", "enum": ["erspanv1", "gre"]]),
+            ("snaplen", snaplen),
+        ]
+        return Resource(plural: "tap_mirrors", singular: "tap_mirror", title: "TapMirror", create: common + own + rateLimit,
+                        required: ["port_id", "directions", "remote_ip", "mirror_type"],
+                        shown: [("id", uuid), ("status", status), ("status_reason", statusReason)], updatable: [("snaplen", snaplen)] + rateLimit)
+    }()
+
+    static let key: JSONValue = ["type": "integer", "minimum": 0, "maximum": 4_294_967_295]
+    static let keyOrText: JSONValue = ["anyOf": [key, ["type": "string", "pattern": "^ *[0-9]{1,10} *$"]]]
 
     static let nodeFields = ["bridge", "datapath_id", "encap_ip", "fail_mode", "id", "name", "openflow", "ovsdb", "tunnel_ports"]
 
     static let portFields = ["id", "name", "mac_address", "binding:host_id", "tenant_id", "project_id", "status"]
 
-    static var schemas: [String: Any] {
-        var out: [String: Any] = [
+    static var schemas: JSONValue {
+        var out: JSONValue = [
             "Error": object(["NeutronError": object(["type": ["type": "string"], "message": ["type": "string"], "detail": ["type": "string"]],
                                                     required: ["type", "message", "detail"])], required: ["NeutronError"]),
             "Extension": object(["alias": ["type": "string"], "name": ["type": "string"], "description": ["type": "string"],
@@ -270,34 +284,34 @@ public enum OpenAPIDocument {
             ], required: []),
         ]
         for r in resources {
-            var shown: [String: Any] = [:]
+            var shown: JSONValue = [:]
             for (k, v) in r.create + r.shown { shown[k] = v }
             // Shown resources always carry every attribute (fields= may trim them, hence none required).
             out[r.title] = object(shown, required: [])
-            var create: [String: Any] = [:]
+            var create: JSONValue = [:]
             for (k, v) in r.create { create[k] = v }
             out[r.title + "Create"] = object(create, required: r.required)
-            var update: [String: Any] = ["name": text, "description": text]
+            var update: JSONValue = ["name": text, "description": text]
             for (k, v) in r.updatable { update[k] = v }
             out[r.title + "Update"] = object(update, required: [])
         }
         return out
     }
 
-    static func collection(_ r: Resource) -> [String: Any] {
+    static func collection(_ r: Resource) -> JSONValue {
         // Every attribute with a value of its own filters and sorts; an object (directions) does not.
         let fieldNames = (r.create + r.shown).map(\.0).filter { $0 != "directions" }.sorted()
         return [
             "get": [
-                "operationId": "list" + r.title + "s", "summary": "List \(r.plural.replacingOccurrences(of: "_", with: " "))",
+                "operationId": "list\(r.title)s", "summary": "List \(r.plural.replacingOccurrences(of: "_", with: " "))",
                 "parameters": listParameters(fieldNames),
                 "responses": listLinks(ok(200, "Those visible to the caller", listEnvelope(r.plural, r.title)), r),
             ],
             "post": [
-                "operationId": "create" + r.title, "summary": "Create one, or several at once (all or nothing)",
+                "operationId": "create\(r.title)", "summary": "Create one, or several at once (all or nothing)",
                 "requestBody": ["required": true, "content": json(["oneOf": [
-                    envelope(r.singular, ref(r.title + "Create")),
-                    envelope(r.plural, ["type": "array", "minItems": 1, "items": ref(r.title + "Create")]),
+                    envelope(r.singular, ref("\(r.title)Create")),
+                    envelope(r.plural, ["type": "array", "minItems": 1, "items": ref("\(r.title)Create")]),
                 ]])],
                 "responses": linked(ok(201, "Created (DOWN until the switches confirm)", ["oneOf": [
                     envelope(r.singular, ref(r.title)),
@@ -308,22 +322,22 @@ public enum OpenAPIDocument {
     }
 
     /// A listed resource leads to its show, update and delete, as a created one does.
-    static func listLinks(_ responses: [String: Any], _ r: Resource) -> [String: Any] {
+    static func listLinks(_ responses: JSONValue, _ r: Resource) -> JSONValue {
         var out = responses
-        guard var listed = out["200"] as? [String: Any] else { return out }
+        guard var listed = out["200"] else { return out }
         let id = "$response.body#/\(r.plural)/0/id"
-        listed["links"] = ["ShowListed" + r.title: ["operationId": "show" + r.title, "parameters": ["id": id]],
-                           "UpdateListed" + r.title: ["operationId": "update" + r.title, "parameters": ["id": id]],
-                           "DeleteListed" + r.title: ["operationId": "delete" + r.title, "parameters": ["id": id]]]
+        listed["links"] = .object(["ShowListed" + r.title: ["operationId": "show\(r.title)", "parameters": ["id": .string(id)]],
+                                   "UpdateListed" + r.title: ["operationId": "update\(r.title)", "parameters": ["id": .string(id)]],
+                                   "DeleteListed" + r.title: ["operationId": "delete\(r.title)", "parameters": ["id": .string(id)]]])
         out["200"] = listed
         return out
     }
 
     /// Listed ports lead to what can be made on them: a tap service or a tap mirror on one, a tap
     /// flow from another (stateful testers start from real ports this way).
-    static func portLinks(_ responses: [String: Any]) -> [String: Any] {
+    static func portLinks(_ responses: JSONValue) -> JSONValue {
         var out = responses
-        guard var listed = out["200"] as? [String: Any] else { return out }
+        guard var listed = out["200"] else { return out }
         listed["links"] = [
             "TapServiceOnPort": ["operationId": "createTapService", "requestBody": ["tap_service": ["port_id": "$response.body#/ports/0/id"]]],
             "TapMirrorOnPort": ["operationId": "createTapMirror", "requestBody": ["tap_mirror": ["port_id": "$response.body#/ports/1/id"]]],
@@ -335,83 +349,83 @@ public enum OpenAPIDocument {
 
     /// A created resource (created alone) leads to its show, update and delete: the links that
     /// stateful clients and testers follow; a tap service also to a tap flow into it.
-    static func linked(_ responses: [String: Any], _ r: Resource) -> [String: Any] {
+    static func linked(_ responses: JSONValue, _ r: Resource) -> JSONValue {
         var out = responses
-        guard var created = out["201"] as? [String: Any] else { return out }
+        guard var created = out["201"] else { return out }
         let id = "$response.body#/\(r.singular)/id"
-        var links: [String: Any] = [
-            "Show" + r.title: ["operationId": "show" + r.title, "parameters": ["id": id]],
-            "Update" + r.title: ["operationId": "update" + r.title, "parameters": ["id": id]],
-            "Delete" + r.title: ["operationId": "delete" + r.title, "parameters": ["id": id]],
+        var links: [String: JSONValue] = [
+            "Show" + r.title: ["operationId": "show\(r.title)", "parameters": ["id": .string(id)]],
+            "Update" + r.title: ["operationId": "update\(r.title)", "parameters": ["id": .string(id)]],
+            "Delete" + r.title: ["operationId": "delete\(r.title)", "parameters": ["id": .string(id)]],
         ]
         if r.plural == "tap_services" {
-            links["TapFlowIntoService"] = ["operationId": "createTapFlow", "requestBody": ["tap_flow": ["tap_service_id": id]]]
+            links["TapFlowIntoService"] = ["operationId": "createTapFlow", "requestBody": ["tap_flow": ["tap_service_id": .string(id)]]]
         }
         if r.plural == "tap_flows" {
-            links["StatisticsOfTapFlow"] = ["operationId": "showTapFlowStatistics", "parameters": ["id": id]]
+            links["StatisticsOfTapFlow"] = ["operationId": "showTapFlowStatistics", "parameters": ["id": .string(id)]]
         }
-        created["links"] = links
+        created["links"] = .object(links)
         out["201"] = created
         return out
     }
 
-    static func item(_ r: Resource) -> [String: Any] {
+    static func item(_ r: Resource) -> JSONValue {
         [
             "parameters": [["name": "id", "in": "path", "required": true, "schema": uuid]],
             "get": [
-                "operationId": "show" + r.title, "summary": "Show one",
+                "operationId": "show\(r.title)", "summary": "Show one",
                 "parameters": [["name": "fields", "in": "query", "schema": ["type": "string"], "description": "Attributes to return (repeatable)"]],
                 "responses": ok(200, "The resource", envelope(r.singular, ref(r.title)), errors: ["400", "404"]),
             ],
             "put": [
-                "operationId": "update" + r.title, "summary": r.updatable.isEmpty ? "Update name and description (nothing else can change)"
-                    : "Update name, description or " + r.updatable.map(\.0).joined(separator: ", "),
-                "requestBody": ["required": true, "content": json(envelope(r.singular, ref(r.title + "Update")))],
+                "operationId": "update\(r.title)", "summary": .string(r.updatable.isEmpty ? "Update name and description (nothing else can change)"
+                    : "Update name, description or " + r.updatable.map(\.0).joined(separator: ", ")),
+                "requestBody": ["required": true, "content": json(envelope(r.singular, ref("\(r.title)Update")))],
                 "responses": ok(200, "The updated resource", envelope(r.singular, ref(r.title)), errors: ["400", "403", "404", "413", "503"]),
             ],
             "delete": [
-                "operationId": "delete" + r.title,
-                "summary": r.plural == "tap_services" ? "Delete; its tap flows are deleted with it" : "Delete",
-                "responses": ["204": ["description": "Deleted"]].merging(errorResponses(["400", "403", "404", "503"])) { $1 },
+                "operationId": "delete\(r.title)",
+                "summary": .string(r.plural == "tap_services" ? "Delete; its tap flows are deleted with it" : "Delete"),
+                "responses": (["204": ["description": "Deleted"]] as JSONValue).merging(errorResponses(["400", "403", "404", "503"])),
             ],
         ]
     }
 
-    static func listParameters(_ fields: [String]) -> [[String: Any]] {
-        var p: [[String: Any]] = [
+    static func listParameters(_ fields: [String]) -> JSONValue {
+        var p: [JSONValue] = [
             ["name": "fields", "in": "query", "schema": ["type": "string"], "description": "Attributes to return (repeatable)"],
-            ["name": "sort_key", "in": "query", "schema": ["type": "string", "enum": fields], "description": "Repeatable"],
+            ["name": "sort_key", "in": "query", "schema": ["type": "string", "enum": JSONValue(fields)], "description": "Repeatable"],
             ["name": "sort_dir", "in": "query", "schema": ["type": "string", "enum": ["asc", "desc"]],
              "description": "One per sort_key (repeatable with it); alone, the order of id"],
             ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 0], "description": "Page size; 0 means no limit"],
             ["name": "marker", "in": "query", "schema": ["type": "string"], "description": "Id of the last item of the previous page"],
         ]
         for f in fields {
-            p.append(["name": f, "in": "query", "schema": ["type": "string"], "description": "Only those whose \(f) is this (repeat for any of several)"])
+            p.append(["name": .string(f), "in": "query", "schema": ["type": "string"], "description": "Only those whose \(f) is this (repeat for any of several)"])
         }
-        return p
+        return .array(p)
     }
 
-    static func discovery(_ id: String, _ summary: String, _ what: String) -> [String: Any] {
-        ["operationId": id, "summary": summary, "security": [] as [Any],
-         "responses": ["200": ["description": summary, "content": json(envelope("versions", ["type": "array", "items": ref("Version")]))]]]
+    static func discovery(_ id: String, _ summary: String, _ what: String) -> JSONValue {
+        ["operationId": .string(id), "summary": .string(summary), "security": [],
+         "responses": ["200": ["description": .string(summary), "content": json(envelope("versions", ["type": "array", "items": ref("Version")]))]]]
     }
 
-    static func listEnvelope(_ plural: String, _ item: String) -> [String: Any] {
-        object([plural: ["type": "array", "items": ref(item)], plural + "_links": ["type": "array", "items": ref("Link")]], required: [plural])
+    static func listEnvelope(_ plural: String, _ item: String) -> JSONValue {
+        object(.object([plural: ["type": "array", "items": ref(item)], plural + "_links": ["type": "array", "items": ref("Link")]]), required: [plural])
     }
 
-    static func envelope(_ key: String, _ schema: [String: Any]) -> [String: Any] { object([key: schema], required: [key]) }
+    static func envelope(_ key: String, _ schema: JSONValue) -> JSONValue { object(.object([key: schema]), required: [key]) }
 
-    static func object(_ properties: [String: Any], required: [String]) -> [String: Any] {
-        ["type": "object", "properties": properties, "required": required.sorted(), "additionalProperties": false]
+    static func object(_ properties: JSONValue, required: [String]) -> JSONValue {
+        ["type": "object", "properties": properties, "required": JSONValue(required.sorted()), "additionalProperties": false]
     }
 
-    static func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
-    static func json(_ schema: [String: Any]) -> [String: Any] { ["application/json": ["schema": schema]] }
+    static func ref(_ name: String) -> JSONValue { ["$ref": "#/components/schemas/\(name)"] }
+    static func json(_ schema: JSONValue) -> JSONValue { ["application/json": ["schema": schema]] }
 
-    static func ok(_ code: Int, _ description: String, _ schema: [String: Any], errors: [String] = ["400"]) -> [String: Any] {
-        ["\(code)": ["description": description, "content": json(schema)]].merging(errorResponses(errors)) { $1 }
+    static func ok(_ code: Int, _ description: String, _ schema: JSONValue, errors: [String] = ["400"]) -> JSONValue {
+        JSONValue.object(["\(code)": ["description": .string(description), "content": json(schema)]]).merging(errorResponses(errors))
     }
 
     static let errorMeaning = ["400": "Bad input; the message names the field and the problem", "401": "Missing or unknown X-Auth-Token",
@@ -419,9 +433,9 @@ public enum OpenAPIDocument {
                                "409": "Conflicts with existing policy (port in use, key taken, quota)", "413": "Body too large",
                                "503": "The policy store did not take the write (its database unreachable or not answering); nothing was changed"]
 
-    static func errorResponses(_ codes: [String]) -> [String: Any] {
-        var out: [String: Any] = [:]
-        for c in codes + ["401"] { out[c] = ["description": errorMeaning[c] ?? "", "content": json(ref("Error"))] }
+    static func errorResponses(_ codes: [String]) -> JSONValue {
+        var out: JSONValue = [:]
+        for c in codes + ["401"] { out[c] = ["description": .string(errorMeaning[c] ?? ""), "content": json(ref("Error"))] }
         return out
     }
 }

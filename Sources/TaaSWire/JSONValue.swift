@@ -62,7 +62,7 @@ public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
 }
 
 /// Literals, for clients and tests that write a body by hand (a malformed one, say).
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByArrayLiteral,
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByStringInterpolation, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByArrayLiteral,
     ExpressibleByDictionaryLiteral, ExpressibleByBooleanLiteral, ExpressibleByNilLiteral {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int) { self = .int(value) }
@@ -79,6 +79,23 @@ extension JSONValue {
         self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
     }
 
-    public subscript(key: String) -> JSONValue? { object?[key] }
+    /// An object's member (nil for other values; setting on a non-object does nothing).
+    public subscript(key: String) -> JSONValue? {
+        get { object?[key] }
+        set {
+            guard case .object(var o) = self else { return }
+            o[key] = newValue
+            self = .object(o)
+        }
+    }
+
+    /// An object with `other`'s members added (they win); other values as they are.
+    public func merging(_ other: JSONValue) -> JSONValue {
+        guard case .object(let a) = self, case .object(let b) = other else { return self }
+        return .object(a.merging(b) { $1 })
+    }
+
+    /// Strings as a JSON array.
+    public init(_ strings: [String]) { self = .array(strings.map(JSONValue.string)) }
     public var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
 }

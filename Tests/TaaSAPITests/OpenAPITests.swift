@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import TaaSAPI
 import TaaSPolicy
+import TaaSWire
 import Testing
 
 /// The OpenAPI description in the repository, the one served, and what the API really does agree.
@@ -14,14 +15,8 @@ import Testing
 
     static let methods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch]
 
-    /// JSON as the schema validator walks it: any document against any schema, so untyped here.
-    static func document(_ buffer: ByteBuffer) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any] ?? [:]
-    }
-
-    static func anyBody(_ object: Any) -> ByteBuffer {
-        ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: object)) ?? Data())
-    }
+    /// A body as it came: any document against any schema.
+    static func document(_ buffer: ByteBuffer) -> JSONValue { RouterTests.json(buffer) }
 
     static func served(_ app: Application<RouterResponder<APIContext>>) async throws -> ByteBuffer {
         try await app.test(.router) { client in try await served(client) }
@@ -47,15 +42,15 @@ import Testing
         #expect(file == Data(served.readableBytesView),
                 "docs/openapi.json differs from /openapi.json; rerun with TAAS_WRITE_OPENAPI=1 if the change is deliberate")
         let doc = Self.document(served)
-        #expect(doc["openapi"] as? String == "3.1.0")
+        #expect(doc["openapi"] == "3.1.0")
         // Every $ref resolves.
         let validator = SchemaValidator(document: doc)
         var refs: [String] = []
-        func collect(_ v: Any) {
-            if let o = v as? [String: Any] {
-                if let r = o["$ref"] as? String { refs.append(r) }
+        func collect(_ v: JSONValue) {
+            if let o = v.object {
+                if let r = o["$ref"]?.string { refs.append(r) }
                 o.values.forEach(collect)
-            } else if let a = v as? [Any] { a.forEach(collect) }
+            } else if let a = v.array { a.forEach(collect) }
         }
         collect(doc)
         #expect(!refs.isEmpty)
@@ -67,7 +62,7 @@ import Testing
         let e = try RouterTests.env()
         try await e.app.test(.router) { client in
         let doc = Self.document(try await Self.served(client))
-        let paths = try #require(doc["paths"] as? [String: [String: Any]])
+        let paths = try #require(doc["paths"]?.object)
         #expect(Set(paths.keys) == ["/", "/v2.0", "/openapi.json", "/v2.0/extensions", "/v2.0/ports", "/v2.0/ports/{id}",
                                     "/v2.0/taas/tap_services", "/v2.0/taas/tap_services/{id}", "/v2.0/taas/tap_flows",
                                     "/v2.0/taas/tap_flows/{id}", "/v2.0/taas/tap_mirrors", "/v2.0/taas/tap_mirrors/{id}",
@@ -98,48 +93,45 @@ import Testing
         try await e.app.test(.router) { client in
         let doc = Self.document(try await Self.served(client))
         let validator = SchemaValidator(document: doc)
-        let paths = try #require(doc["paths"] as? [String: [String: Any]])
-        let ports = RouterTests.ports.map(\.id)
+        let paths = try #require(doc["paths"]?.object)
+        let ports = RouterTests.ports.map { JSONValue.string($0.id) }
         var seen: Set<String> = []
 
-        func operation(_ uri: String, _ method: HTTPRequest.Method) -> (String, [String: Any])? {
+        func operation(_ uri: String, _ method: HTTPRequest.Method) -> (String, JSONValue)? {
             let path = String(uri.split(separator: "?", maxSplits: 1).first ?? "")
             let parts = path.split(separator: "/", omittingEmptySubsequences: false)
             for (template, item) in paths {
                 let t = template.split(separator: "/", omittingEmptySubsequences: false)
                 guard t.count == parts.count, zip(t, parts).allSatisfy({ $0 == $1 || $0 == "{id}" }) else { continue }
-                if let op = item[method.rawValue.lowercased()] as? [String: Any] { return ("\(method) \(template)", op) }
+                if let op = item[method.rawValue.lowercased()] { return ("\(method) \(template)", op) }
             }
             return nil
         }
 
             /// Sends a request, checks it against the document, and returns the parsed body.
             @discardableResult
-            func call(_ uri: String, _ method: HTTPRequest.Method, _ body: Any? = nil, raw: String? = nil, token: String? = "t-admin",
-                      expect status: HTTPResponse.Status, validRequest: Bool = true) async throws -> [String: Any] {
+            func call(_ uri: String, _ method: HTTPRequest.Method, _ body: JSONValue? = nil, raw: String? = nil, token: String? = "t-admin",
+                      expect status: HTTPResponse.Status, validRequest: Bool = true) async throws -> JSONValue {
                 guard let (name, op) = operation(uri, method) else {
                     Issue.record("\(method) \(uri) is not in the document")
-                    return [:]
+                    return .null
                 }
                 seen.insert(name)
-                if let body, validRequest, let schema = (((op["requestBody"] as? [String: Any])?["content"] as? [String: Any])?["application/json"]
-                    as? [String: Any])?["schema"] as? [String: Any] {
+                if let body, validRequest, let schema = op["requestBody"]?["content"]?["application/json"]?["schema"] {
                     let problems = validator.problems(body, schema)
                     #expect(problems.isEmpty, "request of \(name) does not fit the document: \(problems)")
                 }
                 let headers = token.map(RouterTests.h) ?? [:]
-                let buffer = raw.map { ByteBuffer(string: $0) } ?? body.map(Self.anyBody)
-                var parsed: [String: Any] = [:]
+                let buffer = raw.map { ByteBuffer(string: $0) } ?? body.map(RouterTests.body)
+                var parsed = JSONValue.null
                 try await client.execute(uri: uri, method: method, headers: headers, body: buffer) { r in
                     #expect(r.status == status, "\(method) \(uri): \(r.status) \(String(buffer: r.body))")
-                    let responses = op["responses"] as? [String: Any] ?? [:]
-                    guard let documented = responses[String(r.status.code)] as? [String: Any] else {
+                    guard let documented = op["responses"]?[String(r.status.code)] else {
                         Issue.record("\(name) answered \(r.status.code), which the document does not list")
                         return
                     }
                     parsed = Self.document(r.body)
-                    if let schema = (((documented["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"]
-                        as? [String: Any]) {
+                    if let schema = documented["content"]?["application/json"]?["schema"] {
                         let problems = validator.problems(parsed, schema)
                         #expect(problems.isEmpty, "\(name) \(r.status.code) does not fit the document: \(problems)\n\(String(buffer: r.body))")
                     } else {
@@ -160,11 +152,11 @@ import Testing
             try await call("/v2.0/extensions", .get, token: "nope", expect: .unauthorized)
             try await call("/v2.0/ports", .get, expect: .ok)
             try await call("/v2.0/ports?limit=1&sort_key=name", .get, expect: .ok)
-            try await call("/v2.0/ports/\(ports[1])", .get, expect: .ok)
+            try await call("/v2.0/ports/\(ports[1].string ?? "")", .get, expect: .ok)
             try await call("/v2.0/ports/absent", .get, expect: .notFound)
             try await call("/v2.0/ports?colour=red", .get, expect: .badRequest)
             let nodes = try await call("/v2.0/taas/nodes?sort_key=name", .get, expect: .ok)
-            #expect((nodes["nodes"] as? [[String: Any]])?.map { $0["name"] as? String } == ["compute-1", "node2"])
+            #expect(nodes["nodes"]?.array?.map { $0["name"] } == ["compute-1", "node2"])
             try await call("/v2.0/taas/nodes/node1", .get, expect: .ok)
             try await call("/v2.0/taas/nodes/node9", .get, expect: .notFound)
             try await call("/v2.0/taas/nodes", .get, token: "t-read", expect: .forbidden)
@@ -172,7 +164,7 @@ import Testing
 
             let s = try await call("/v2.0/taas/tap_services", .post, ["tap_service": ["name": "a", "port_id": ports[0], "project_id": "alice"]],
                                    expect: .created)
-            let sid = (s["tap_service"] as? [String: Any])?["id"] as? String ?? ""
+            let sid = s["tap_service"]?["id"]?.string ?? ""
             try await call("/v2.0/taas/tap_services", .post, ["tap_services": [["port_id": ports[1]], ["port_id": ports[2], "description": "d"]]],
                            expect: .created)
             try await call("/v2.0/taas/tap_services", .post, ["tap_service": ["port_id": ports[0]]], expect: .conflict)
@@ -186,17 +178,17 @@ import Testing
             try await call("/v2.0/taas/tap_services/\(sid)", .put, ["tap_service": ["port_id": ports[1]]], expect: .badRequest, validRequest: false)
             try await call("/v2.0/taas/tap_services/not-a-uuid", .get, expect: .badRequest)
 
-            let f = try await call("/v2.0/taas/tap_flows", .post, ["tap_flow": ["tap_service_id": sid, "source_port": ports[1], "direction": "BOTH",
+            let f = try await call("/v2.0/taas/tap_flows", .post, ["tap_flow": ["tap_service_id": .string(sid), "source_port": ports[1], "direction": "BOTH",
                                                                                 "vlan_filter": "9,18,27-36"]], expect: .created)
-            let fid = (f["tap_flow"] as? [String: Any])?["id"] as? String ?? ""
-            try await call("/v2.0/taas/tap_flows", .post, ["tap_flows": [["tap_service_id": sid, "source_port": ports[2], "direction": "IN",
-                                                                          "vlan_filter": NSNull()]]], expect: .created)
-            try await call("/v2.0/taas/tap_flows", .post, ["tap_flow": ["tap_service_id": sid, "source_port": ports[1], "direction": "UP"]],
+            let fid = f["tap_flow"]?["id"]?.string ?? ""
+            try await call("/v2.0/taas/tap_flows", .post, ["tap_flows": [["tap_service_id": .string(sid), "source_port": ports[2], "direction": "IN",
+                                                                          "vlan_filter": nil]]], expect: .created)
+            try await call("/v2.0/taas/tap_flows", .post, ["tap_flow": ["tap_service_id": .string(sid), "source_port": ports[1], "direction": "UP"]],
                            expect: .badRequest, validRequest: false)
             try await call("/v2.0/taas/tap_flows?direction=BOTH&sort_key=name&sort_dir=desc", .get, expect: .ok)
             try await call("/v2.0/taas/tap_flows/\(fid)", .get, expect: .ok)
             let counted = try await call("/v2.0/taas/tap_flows/\(fid)/statistics", .get, expect: .ok)
-            #expect((counted["statistics"] as? [String: Any])?["counted"] as? Bool == false)
+            #expect(counted["statistics"]?["counted"] == false)
             try await call("/v2.0/taas/tap_flows/5a1c6a4e-0b4e-4c61-9c1d-00000000abcd/statistics", .get, expect: .notFound)
             try await call("/v2.0/taas/tap_flows/\(fid)", .put, ["tap_flow": ["description": "web"]], expect: .ok)
             try await call("/v2.0/taas/tap_flows/\(fid)", .delete, expect: .noContent)
@@ -205,9 +197,9 @@ import Testing
             let m = try await call("/v2.0/taas/tap_mirrors", .post, ["tap_mirror": ["name": "m", "port_id": ports[1], "directions": ["IN": 1, "OUT": 2],
                                                                                    "remote_ip": "192.0.2.9", "mirror_type": "erspanv1"]],
                                    expect: .created)
-            let mirror = m["tap_mirror"] as? [String: Any]
-            #expect((mirror?["directions"] as? [String: Any])?["IN"] as? Int == 1, "an integer key of 1 is a key, not a boolean")
-            let mid = mirror?["id"] as? String ?? ""
+            let mirror = m["tap_mirror"]
+            #expect(mirror?["directions"]?["IN"] == 1, "an integer key of 1 is a key, not a boolean")
+            let mid = mirror?["id"]?.string ?? ""
             try await call("/v2.0/taas/tap_mirrors", .post, ["tap_mirrors": [["port_id": ports[2], "directions": ["BOTH": 3],
                                                                               "remote_ip": "2001:db8::1", "mirror_type": "gre"]]], expect: .created)
             try await call("/v2.0/taas/tap_mirrors", .post, ["tap_mirror": ["port_id": ports[2], "directions": ["IN": 1], "remote_ip": "192.0.2.9",
