@@ -11,6 +11,10 @@ let package = Package(
         .library(name: "OpenFlowText", targets: ["OpenFlowText"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "TaaSPolicy", targets: ["TaaSPolicy"]),
+        .library(name: "TaaSState", targets: ["TaaSState"]),
+        .library(name: "TaaSStore", targets: ["TaaSStore"]),
+        // The API's request and response types, for Swift clients of taasd.
+        .library(name: "TaaSWire", targets: ["TaaSWire"]),
         .library(name: "Topology", targets: ["Topology"]),
         .library(name: "OVSDB", targets: ["OVSDB"]),
         // For the end-to-end benchmark programs in Benchmarks/.
@@ -150,7 +154,7 @@ let package = Package(
             name: "taasd",
             dependencies: [
                 "TaaSVersion", "OpenFlowServer", "SwitchSession", "NetworkTransport", "TaaSAPI", "TaaSPolicy", "TaaSState", "TaaSStore",
-                "TaaSController", "OVSDBClient", "Topology", "TaaSConfig", "TaaSKeystone",
+                "TaaSController", "OVSDBClient", "Topology", "TaaSConfig", "TaaSKeystone", "TaaSWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Throughput side by side with os-ken (scripts/bench-codec.sh).
@@ -31,6 +32,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Sources/bench-programming"
+        ),
+        // The store's share of a bulk create, side by side with a hand-written prepared statement.
+        .executableTarget(
+            name: "bench-store-bulk",
+            dependencies: [
+                .product(name: "TaaSStore", package: "main"), .product(name: "TaaSState", package: "main"),
+                .product(name: "TaaSPolicy", package: "main"), .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Sources/bench-store-bulk"
         ),
         .executableTarget(
             name: "OpenFlowCodec",

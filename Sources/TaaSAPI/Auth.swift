@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Synchronization
 import TaaSPolicy
 
 /// How callers are identified: everyone is admin (labs), `X-Auth-Token` looked up in a file, or
@@ -104,14 +105,13 @@ extension AuthMode {
 }
 
 /// An auth mode that can be swapped while requests are served.
-public final class AuthSource: @unchecked Sendable {
-    private let lock = NSLock()
-    private var mode: AuthMode
+public final class AuthSource: Sendable {
+    private let mode: Mutex<AuthMode>
 
-    public init(_ mode: AuthMode) { self.mode = mode }
+    public init(_ mode: AuthMode) { self.mode = Mutex(mode) }
 
-    public var current: AuthMode { lock.withLock { mode } }
-    public func replace(with mode: AuthMode) { lock.withLock { self.mode = mode } }
+    public var current: AuthMode { mode.withLock { $0 } }
+    public func replace(with mode: AuthMode) { self.mode.withLock { $0 = mode } }
 }
 
 /// The request context: who is calling.

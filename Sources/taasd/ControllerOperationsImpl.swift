@@ -1,6 +1,7 @@
 import Foundation
 import OpenFlowServer
 import Prometheus
+import Synchronization
 import TaaSController
 import TaaSPolicy
 import TaaSState
@@ -47,10 +48,9 @@ struct RunningController: ControllerOperations {
 }
 
 /// Set once the store is open and every listener is up.
-final class Readiness: @unchecked Sendable {
-    private let lock = NSLock()
-    private var parts: Set<String>
-    init(waitingFor parts: Set<String>) { self.parts = parts }
-    func done(_ part: String) { lock.withLock { _ = parts.remove(part) } }
-    var isReady: Bool { lock.withLock { parts.isEmpty } }
+final class Readiness: Sendable {
+    private let parts: Mutex<Set<String>>
+    init(waitingFor parts: Set<String>) { self.parts = Mutex(parts) }
+    func done(_ part: String) { parts.withLock { _ = $0.remove(part) } }
+    var isReady: Bool { parts.withLock { $0.isEmpty } }
 }

@@ -1,14 +1,15 @@
 import Foundation
 import Logging
+import Synchronization
+import TaaSWire
 
 /// The log level, shared by every handler so that SIGHUP can change it while running.
-final class LogLevelBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var level: Logger.Level
-    init(_ level: Logger.Level) { self.level = level }
+final class LogLevelBox: Sendable {
+    private let level: Mutex<Logger.Level>
+    init(_ level: Logger.Level) { self.level = Mutex(level) }
     var current: Logger.Level {
-        get { lock.withLock { level } }
-        set { lock.withLock { level = newValue } }
+        get { level.withLock { $0 } }
+        set { level.withLock { $0 = newValue } }
     }
 }
 
@@ -31,24 +32,27 @@ struct JSONLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var object: [String: Any] = [
-            "time": Self.time(), "level": event.level.rawValue, "label": label, "message": "\(event.message)", "source": event.source,
+        var object: [String: JSONValue] = [
+            "time": .string(Self.time()), "level": .string(event.level.rawValue), "label": .string(label), "message": "\(event.message)",
+            "source": .string(event.source),
         ]
         var all = metadata
         if let provided = metadataProvider?.get() { all.merge(provided) { $1 } }
         if let extra = event.metadata { all.merge(extra) { $1 } }
         for (k, v) in all where object[k] == nil { object[k] = Self.plain(v) }
-        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard var data = try? encoder.encode(object) else { return }
         data.append(0x0a)
         FileHandle.standardError.write(data)
     }
 
-    static func plain(_ v: Logger.MetadataValue) -> Any {
+    static func plain(_ v: Logger.MetadataValue) -> JSONValue {
         switch v {
-        case .string(let s): s
-        case .stringConvertible(let c): c.description
-        case .array(let a): a.map(plain)
-        case .dictionary(let d): d.mapValues(plain)
+        case .string(let s): .string(s)
+        case .stringConvertible(let c): .string(c.description)
+        case .array(let a): .array(a.map(plain))
+        case .dictionary(let d): .object(d.mapValues(plain))
         }
     }
 
