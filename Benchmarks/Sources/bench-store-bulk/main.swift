@@ -13,8 +13,10 @@ let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-s
 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: dir) }
 
-var generator = SystemRandomNumberGenerator()
-func newID() -> ResourceID { .random(using: &generator) }
+func newID() -> ResourceID {
+    var generator = SystemRandomNumberGenerator()
+    return .random(using: &generator)
+}
 
 func port(_ name: String, _ ofport: Int) -> PortRecord {
     PortRecord(id: name, name: name, macAddress: "02:00:00:00:00:01", hostID: "n", openflowPort: UInt32(ofport), vlan: nil, projectID: "p",
