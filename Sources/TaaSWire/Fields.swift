@@ -28,6 +28,17 @@ struct FieldWriter {
         guard only?.contains(key) ?? true else { return }
         if let value { try container.encode(value, forKey: FieldKey(key)) } else { try container.encodeNil(forKey: FieldKey(key)) }
     }
+
+    /// What every TaaS resource starts with, in Neutron's order (`tenant_id` beside `project_id`).
+    mutating func putHead(id: String, projectID: String, name: String, description: String) throws {
+        try put("id", id); try put("tenant_id", projectID); try put("project_id", projectID); try put("name", name)
+        try put("description", description)
+    }
+
+    /// What every TaaS resource ends with.
+    mutating func putStatus(_ status: String, _ reason: String?) throws {
+        try put("status", status); try put("status_reason", reason)
+    }
 }
 
 /// Reads a resource's fields leniently: a client asking `fields=` gets some of them, and an absent
@@ -39,6 +50,11 @@ struct FieldReader {
 
     func get<T: Decodable>(_ key: String) throws -> T? { try container.decodeIfPresent(T.self, forKey: FieldKey(key)) }
     func text(_ key: String) throws -> String { try get(key) ?? "" }
+
+    /// The fields every TaaS resource starts with (`tenant_id` when `project_id` is absent).
+    func head() throws -> (id: String, projectID: String, name: String, description: String) {
+        (try text("id"), try get("project_id") ?? text("tenant_id"), try text("name"), try text("description"))
+    }
 }
 
 /// Writes only the fields a request sets; `.some(nil)` as null (clearing a value on update).

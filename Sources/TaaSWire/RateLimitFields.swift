@@ -18,6 +18,16 @@ public struct RateLimitFields: Codable, Sendable, Hashable {
         try w.put("max_kbps", maxKbps); try w.put("max_burst_kbps", maxBurstKbps); try w.put("max_kpps", maxKpps)
     }
 
+    /// In a request: only the limits set.
+    func put(_ w: inout RequestWriter) throws {
+        try w.put("max_kbps", maxKbps); try w.put("max_burst_kbps", maxBurstKbps); try w.put("max_kpps", maxKpps)
+    }
+
+    /// As a create reads them: integers or null.
+    init(_ a: AttributeReader) throws(WireError) {
+        self.init(maxKbps: try a.int("max_kbps"), maxBurstKbps: try a.int("max_burst_kbps"), maxKpps: try a.int("max_kpps"))
+    }
+
     /// A field's text for list filters ("" when unset); nil: not a rate field.
     public func text(_ field: String) -> String? {
         switch field {

@@ -105,20 +105,19 @@ public struct TapFlowInfo: WritableResource, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let r = try FieldReader(decoder)
-        id = try r.text("id"); projectID = try r.get("project_id") ?? r.text("tenant_id"); name = try r.text("name")
-        description = try r.text("description"); tapServiceID = try r.text("tap_service_id"); sourcePort = try r.text("source_port")
+        (id, projectID, name, description) = try r.head()
+        tapServiceID = try r.text("tap_service_id"); sourcePort = try r.text("source_port")
         direction = try r.text("direction"); vlanFilter = try r.get("vlan_filter"); traffic = try TrafficFilterFields(r)
         status = try r.text("status"); statusReason = try r.get("status_reason")
     }
 
     public func encode(to encoder: any Encoder) throws {
         var w = FieldWriter(encoder)
-        try w.put("id", id); try w.put("tenant_id", projectID); try w.put("project_id", projectID); try w.put("name", name)
-        try w.put("description", description)
+        try w.putHead(id: id, projectID: projectID, name: name, description: description)
         try w.put("tap_service_id", tapServiceID); try w.put("source_port", sourcePort); try w.put("direction", direction)
         try w.put("vlan_filter", vlanFilter)
         try traffic.put(&w)
-        try w.put("status", status); try w.put("status_reason", statusReason)
+        try w.putStatus(status, statusReason)
     }
 }
 

@@ -34,20 +34,19 @@ public struct TapMirrorInfo: WritableResource, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let r = try FieldReader(decoder)
-        id = try r.text("id"); projectID = try r.get("project_id") ?? r.text("tenant_id"); name = try r.text("name")
-        description = try r.text("description"); portID = try r.text("port_id"); directions = try r.get("directions") ?? [:]
+        (id, projectID, name, description) = try r.head()
+        portID = try r.text("port_id"); directions = try r.get("directions") ?? [:]
         remoteIP = try r.text("remote_ip"); mirrorType = try r.text("mirror_type"); snaplen = try r.get("snaplen")
         rateLimit = try RateLimitFields(r); status = try r.text("status"); statusReason = try r.get("status_reason")
     }
 
     public func encode(to encoder: any Encoder) throws {
         var w = FieldWriter(encoder)
-        try w.put("id", id); try w.put("tenant_id", projectID); try w.put("project_id", projectID); try w.put("name", name)
-        try w.put("description", description)
+        try w.putHead(id: id, projectID: projectID, name: name, description: description)
         try w.put("port_id", portID); try w.put("directions", directions); try w.put("remote_ip", remoteIP)
         try w.put("mirror_type", mirrorType); try w.put("snaplen", snaplen)
         try rateLimit.put(&w)
-        try w.put("status", status); try w.put("status_reason", statusReason)
+        try w.putStatus(status, statusReason)
     }
 }
 
@@ -81,7 +80,7 @@ public struct TapMirrorCreate: CreateRequest, Hashable {
         directions = try Self.directions(a)
         remoteIP = try a.required("remote_ip"); mirrorType = try a.required("mirror_type")
         snaplen = try a.int("snaplen")
-        rateLimit = RateLimitFields(maxKbps: try a.int("max_kbps"), maxBurstKbps: try a.int("max_burst_kbps"), maxKpps: try a.int("max_kpps"))
+        rateLimit = try RateLimitFields(a)
     }
 
     static func directions(_ a: AttributeReader) throws(WireError) -> [String: Int] {
@@ -107,6 +106,6 @@ public struct TapMirrorCreate: CreateRequest, Hashable {
         try w.put("project_id", projectID); try w.put("name", name); try w.put("description", description)
         try w.put("port_id", portID); try w.put("directions", directions); try w.put("remote_ip", remoteIP)
         try w.put("mirror_type", mirrorType); try w.put("snaplen", snaplen)
-        try w.put("max_kbps", rateLimit.maxKbps); try w.put("max_burst_kbps", rateLimit.maxBurstKbps); try w.put("max_kpps", rateLimit.maxKpps)
+        try rateLimit.put(&w)
     }
 }

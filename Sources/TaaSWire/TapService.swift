@@ -28,18 +28,18 @@ public struct TapServiceInfo: WritableResource, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let r = try FieldReader(decoder)
-        id = try r.text("id"); projectID = try r.get("project_id") ?? r.text("tenant_id"); name = try r.text("name")
-        description = try r.text("description"); portID = try r.text("port_id"); portIDs = try r.get("port_ids") ?? []
+        (id, projectID, name, description) = try r.head()
+        portID = try r.text("port_id"); portIDs = try r.get("port_ids") ?? []
         snaplen = try r.get("snaplen"); rateLimit = try RateLimitFields(r); status = try r.text("status")
         statusReason = try r.get("status_reason")
     }
 
     public func encode(to encoder: any Encoder) throws {
         var w = FieldWriter(encoder)
-        try w.put("id", id); try w.put("tenant_id", projectID); try w.put("project_id", projectID); try w.put("name", name)
-        try w.put("description", description); try w.put("port_id", portID); try w.put("port_ids", portIDs); try w.put("snaplen", snaplen)
+        try w.putHead(id: id, projectID: projectID, name: name, description: description)
+        try w.put("port_id", portID); try w.put("port_ids", portIDs); try w.put("snaplen", snaplen)
         try rateLimit.put(&w)
-        try w.put("status", status); try w.put("status_reason", statusReason)
+        try w.putStatus(status, statusReason)
     }
 }
 
@@ -65,7 +65,7 @@ public struct TapServiceCreate: CreateRequest, Hashable {
         projectID = try a.project(); name = try a.string("name"); description = try a.string("description")
         portIDs = try Self.toolPorts(a)
         snaplen = try a.int("snaplen")
-        rateLimit = RateLimitFields(maxKbps: try a.int("max_kbps"), maxBurstKbps: try a.int("max_burst_kbps"), maxKpps: try a.int("max_kpps"))
+        rateLimit = try RateLimitFields(a)
     }
 
     /// `port_ids` (a non-empty list, its first equal to `port_id` when both are given) or
@@ -94,6 +94,6 @@ public struct TapServiceCreate: CreateRequest, Hashable {
         try w.put("port_id", portIDs.first)
         if portIDs.count > 1 { try w.put("port_ids", portIDs) }
         try w.put("snaplen", snaplen)
-        try w.put("max_kbps", rateLimit.maxKbps); try w.put("max_burst_kbps", rateLimit.maxBurstKbps); try w.put("max_kpps", rateLimit.maxKpps)
+        try rateLimit.put(&w)
     }
 }
