@@ -56,9 +56,13 @@ final class PostgresLink: @unchecked Sendable {
                       late: { Self.discard($0) })
     }
 
-    /// Runs `body` on the connection, opening it first when there is none or it was lost.
+    /// Runs `body` on the connection, opening it first when there is none or it was lost. Waits
+    /// at most `timeout` for the connection too: behind a call stuck on a server that stopped
+    /// answering (a catch-up, say), a write would otherwise wait that call's timeout, then its own.
     func with<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        lock.lock()
+        guard lock.lock(before: Date(timeIntervalSinceNow: Double(timeout.nanoseconds) / 1e9)) else {
+            throw timedOut(TimedOut(what: "the connection, busy with another statement"))
+        }
         defer { lock.unlock() }
         if connection?.isClosed ?? true {
             do {

@@ -148,7 +148,8 @@ public enum TopologyEvent: Hashable, Sendable, CustomStringConvertible {
         case .nodeAppeared(let n): "node \(n.id) appeared"
         case .nodeChanged(_, let n): "node \(n.id) changed"
         case .nodeGone(let n): "node \(n.id) went away"
-        case .portAppeared(let p): "port \(p.id) appeared on \(p.node) as OpenFlow port \(p.ofport.map(String.init) ?? "-")"
+        // With its state: a port can appear already up (OpenFlow saw it before OVSDB named it).
+        case .portAppeared(let p): "port \(p.id) appeared on \(p.node) as OpenFlow port \(p.ofport.map(String.init) ?? "-"), \(p.up ? "up" : "down")"
         case .portMoved(let o, let p): "port \(p.id) moved from \(o.node) to \(p.node)"
         case .portChanged(_, let p): "port \(p.id) changed (OpenFlow port \(p.ofport.map(String.init) ?? "-"), \(p.up ? "up" : "down"))"
         case .portGone(let p): "port \(p.id) went away from \(p.node)"

@@ -80,7 +80,7 @@ import Topology
         #expect(a.nodes["n1"]?.openflowConnected == true && a.nodes["n1"]?.tunnelPorts == ["taas-tun": 9])
         let p = try #require(a.ports["port-1"])
         #expect(p.ofport == 5 && p.mac == "02:00:00:00:00:01" && p.vlan == 10 && p.up)
-        #expect(Topology.events(from: Topology(), to: a).map(\.description) == ["node n1 appeared", "port port-1 appeared on n1 as OpenFlow port 5"])
+        #expect(Topology.events(from: Topology(), to: a).map(\.description) == ["node n1 appeared", "port port-1 appeared on n1 as OpenFlow port 5, up"])
 
         // The session drops: the node and port stay known, disconnected and down.
         let b = Topology(connected: [:], stale: ["n1": view], openflow: [], bridge: "br-int")
