@@ -28,8 +28,6 @@ public final class SimulatedSwitch: Sendable {
         /// last one in seconds since 1970, so that another process can compare it with its own.
         public var tableChanges = 0
         public var lastChange = 0.0
-        /// The tables as they stand (to reconnect a switch that kept them, as a real one does).
-        public var tables = SimulatedTables()
     }
 
     /// Connects to a controller listening at `host:port`.
@@ -40,7 +38,6 @@ public final class SimulatedSwitch: Sendable {
                                tables: SimulatedTables = SimulatedTables(), tls: NIOSSLContext? = nil,
                                group: EventLoopGroup) async throws -> SimulatedSwitch {
         var initial = Stats()
-        initial.tables = tables
         initial.flows = tables.flowCount
         initial.groups = tables.groups.count
         let stats = NIOLockedValueBox(initial)
@@ -70,6 +67,15 @@ public final class SimulatedSwitch: Sendable {
     /// switches many times a second while they are being programmed.
     public var tableSummary: (flows: Int, groups: Int, changes: Int, lastChange: Double) {
         stats.withLockedValue { ($0.flows, $0.groups, $0.tableChanges, $0.lastChange) }
+    }
+
+    /// The tables as they stand (to reconnect a switch that kept them, as a real one does), read
+    /// on the switch's event loop. Stats do not keep a copy: a copy held there would make the
+    /// handler's next change copy the whole flow table (copy on write), which was most of the
+    /// simulator's CPU in a bulk load.
+    public func tables() async throws -> SimulatedTables {
+        let handler = handler
+        return try await channel.eventLoop.submit { handler.value.tables }.get()
     }
 
     /// Sends ECHO_REQUEST to the controller and returns the round-trip time.
@@ -185,7 +191,7 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
         }
         buffer.discardReadBytes()
         context.flush()
-        let flows = tables.flowCount, groups = tables.groups.count, snapshot = tables
+        let flows = tables.flowCount, groups = tables.groups.count
         let now = changes > 0 ? Self.wallClock() : 0
         stats.withLockedValue {
             $0.received += count
@@ -196,7 +202,6 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
             if changes > 0 {
                 $0.tableChanges += changes
                 $0.lastChange = now
-                $0.tables = snapshot
             }
         }
     }

@@ -86,7 +86,8 @@ import Topology
         // not reconnect by itself: the same switches connect again, holding what they held.
         first.stop()
         try await waitUntil("the first taasd exited") { !first.process.isRunning }
-        let held = Dictionary(uniqueKeysWithValues: switches.map { ($0.datapathID, $0.currentStats.tables) })
+        var held: [UInt64: SimulatedTables] = [:]
+        for s in switches { held[s.datapathID] = try await s.tables() }
         for s in switches { await s.close() }
         let second = try start(2)
         defer { second.stop() }
