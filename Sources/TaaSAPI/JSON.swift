@@ -6,13 +6,12 @@ import TaaSWire
 enum JSON {
     /// A typed body; `only` keeps those fields of each resource (`fields=`).
     static func encoded<T: Encodable>(_ status: HTTPResponse.Status, _ value: T, only: Set<String>? = nil) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        if let only { encoder.userInfo[.onlyFields] = only }
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        var writer = JSONWriter()
+        if let only { writer.userInfo[.onlyFields] = only }
+        let bytes = (try? writer.encode(value)) ?? Array("{}".utf8)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// The body as a JSON object, at most `limit` bytes.
@@ -26,9 +25,9 @@ enum JSON {
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("request body is empty; expected a JSON object") }
         let parsed: JSONValue
         do {
-            parsed = try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
+            parsed = try JSONValue(parsing: buffer.readableBytesView)
         } catch {
-            throw APIError.badRequest("request body is not valid JSON")
+            throw APIError.badRequest("request body is not valid JSON: \(error)")
         }
         guard let object = parsed.object else { throw APIError.badRequest("request body must be a JSON object") }
         return object
