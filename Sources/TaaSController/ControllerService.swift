@@ -102,6 +102,9 @@ public struct ControllerService: Service {
         let (inputs, input) = AsyncStream<Input>.makeStream()
         let logger = logger, registry = registry, counters = counters
 
+        // On a thread of its own, below the API's priority (see `DedicatedExecutor`); its child
+        // tasks (pushes, timers) too.
+        try await withTaskExecutorPreference(DedicatedExecutor.controller) {
         try await cancelWhenGracefulShutdown {
         // Discarding: a finished push or timer leaves nothing behind (a task group keeps each
         // child's result until it is awaited, and this one awaits its inputs instead).
@@ -251,6 +254,7 @@ public struct ControllerService: Service {
             }
             input.finish()
             group.cancelAll()
+        }
         }
         }
     }
