@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import TaaSPolicy
 
@@ -8,7 +9,7 @@ import TaaSPolicy
 public actor PolicyService {
     private var table: PolicyTable
     private let store: PolicyStore
-    private var rng = SystemRandomNumberGenerator()
+    private var ids = NewIDs()
     private var subscribers: [AsyncStream<PolicyDelta>.Continuation] = []
     /// How many of each resource there are, readable without waiting for the actor (which may
     /// be waiting for the store): `/v2.0/taas/status` answers while a write waits for a lock.
@@ -35,7 +36,7 @@ public actor PolicyService {
     /// Applies a change: `body` edits the table; what it changed is stored, then published.
     /// With a shared store, what other replicas committed is taken (and published) first.
     public func mutate<T: Sendable>(fence: WriteFence? = nil,
-                                    _ body: @Sendable (inout PolicyTable, inout SystemRandomNumberGenerator) throws -> T) throws -> T {
+                                    _ body: @Sendable (inout PolicyTable, inout NewIDs) throws -> T) throws -> T {
         var result: T?
         var delta = PolicyDelta()
         var refused: (any Error)?
@@ -43,7 +44,7 @@ public actor PolicyService {
             try store.write(fence: fence) { remote in
                 adopt(remote)
                 table.begin()
-                do { result = try body(&table, &rng) } catch { refused = error; throw error }
+                do { result = try body(&table, &ids) } catch { refused = error; throw error }
                 delta = table.journaled
                 return delta.storeChanges
             }
@@ -113,4 +114,13 @@ public actor PolicyService {
 
     /// How many resources of each kind there are (statuses are counted against these).
     public nonisolated func totals() -> Totals { counts.withLock { $0 } }
+}
+
+/// Ids for what a change creates, in the order of creation (`IDGenerator`, on the wall clock).
+public struct NewIDs: Sendable {
+    private var generator = IDGenerator()
+
+    public mutating func next() -> ResourceID {
+        generator.next(now: UInt64(max(0, Date().timeIntervalSince1970 * 1000)))
+    }
 }

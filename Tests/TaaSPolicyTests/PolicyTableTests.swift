@@ -224,4 +224,26 @@ import Testing
         let r = ResourceID.random(using: &g)
         #expect(ResourceID(r.rawValue) == r)
     }
+
+    /// New ids are UUIDs of version 7 whose order is the order they were made in: within a
+    /// millisecond, across milliseconds, when the clock steps back, past 4,096 in one millisecond.
+    @Test func newIDsComeInOrder() {
+        var ids = IDGenerator()
+        let now: UInt64 = 1_796_000_000_000
+        let made = (0..<5000).map { i in ids.next(now: now + (i > 4200 ? 1 : 0)) } + [ids.next(now: now - 60_000), ids.next(now: now + 10)]
+        #expect(made == made.sorted() && Set(made).count == made.count)
+        #expect(made.map(\.rawValue) == made.map(\.rawValue).sorted(), "text sorts as the ids do")
+        for id in made.prefix(3) + made.suffix(3) {
+            let text = Array(id.rawValue.utf8)
+            #expect(text[14] == UInt8(ascii: "7"), "version 7: \(id)")
+            #expect("89ab".utf8.contains(text[19]), "RFC 9562 variant: \(id)")
+            #expect(ResourceID(id.rawValue) == id)
+        }
+        #expect(made[0].rawValue.hasPrefix("01a2"), "the first 48 bits are the milliseconds (0x01a2…): \(made[0])")
+        #expect(made[made.count - 1].rawValue.hasPrefix(String(now + 10, radix: 16).leftPadded(12).prefix(8)))
+    }
+}
+
+extension String {
+    func leftPadded(_ n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
 }

@@ -39,8 +39,8 @@ extension ResourceController {
             let (requests, bulk) = try Self.creates(try await JSON.object(request, limit: maxBody))
             let caller = context.caller
             // A bulk create applies all or nothing: one transaction.
-            let created = try await service.mutate { t, rng in
-                try requests.map { r in try create(&t, r, id: .random(using: &rng), caller) }
+            let created = try await service.mutate { t, ids in
+                try requests.map { r in try create(&t, r, id: ids.next(), caller) }
             }
             return bulk ? JSON.encoded(.created, Many<Info, Info>(created)) : JSON.encoded(.created, One<Info, Info>(created[0]))
         }
