@@ -102,8 +102,9 @@ public struct ControllerService: Service {
         let (inputs, input) = AsyncStream<Input>.makeStream()
         let logger = logger, registry = registry, counters = counters
 
-        // On a thread of its own, below the API's priority (see `DedicatedExecutor`); its child
-        // tasks (pushes, timers) too.
+        // The loop on a thread of its own, below the API's priority (see `DedicatedExecutor`);
+        // its child tasks (pushes, timers: 10,000 at once when every bridge changes) on the
+        // cooperative pool, as before.
         try await withTaskExecutorPreference(DedicatedExecutor.controller) {
         try await cancelWhenGracefulShutdown {
         // Discarding: a finished push or timer leaves nothing behind (a task group keeps each
@@ -112,19 +113,19 @@ public struct ControllerService: Service {
             var core = ControllerCore(maxPushes: configuration.maxPushes, settle: configuration.settle > .zero)
             // A replica starts as whatever the lease says (a follower until it holds it).
             _ = core.lead(leadership.role)
-            group.addTask { for await d in policyChanges { input.yield(.policy(d)) } }
-            group.addTask { for await e in switchEvents { input.yield(.switched(e)) } }
-            if let ovsdb { group.addTask { for await e in ovsdb { input.yield(.ovsdb(e)) } } }
-            if let roles { group.addTask { for await r in roles { input.yield(.role(r)) } } }
+            group.addOffLoop { for await d in policyChanges { input.yield(.policy(d)) } }
+            group.addOffLoop { for await e in switchEvents { input.yield(.switched(e)) } }
+            if let ovsdb { group.addOffLoop { for await e in ovsdb { input.yield(.ovsdb(e)) } } }
+            if let roles { group.addOffLoop { for await r in roles { input.yield(.role(r)) } } }
             if configuration.settle > .zero {
                 let settle = configuration.settle
-                group.addTask {
+                group.addOffLoop {
                     try? await Task.sleep(for: settle)
                     input.yield(.settleDeadline)
                 }
             }
             let interval = configuration.statisticsInterval
-            group.addTask {
+            group.addOffLoop {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
                     input.yield(.readCounters)
@@ -137,7 +138,7 @@ public struct ControllerService: Service {
             var reading = false
             // The start was a large batch too.
             var trimPending = true
-            group.addTask {
+            group.addOffLoop {
                 try? await Task.sleep(for: .seconds(2))
                 input.yield(.trim)
             }
@@ -178,7 +179,7 @@ public struct ControllerService: Service {
                         Self.log(e, logger)
                         if case .connected(let info) = e, case .follower(let epoch) = core.role,
                            let c = registry.connection(datapathID: info.datapathID) {
-                            group.addTask { await SwitchRoles.yield(c, epoch: epoch, logger: logger) }
+                            group.addOffLoop { await SwitchRoles.yield(c, epoch: epoch, logger: logger) }
                         }
                     case .role(let r):
                         let was = core.role
@@ -195,16 +196,16 @@ public struct ControllerService: Service {
                         actions += core.lead(r)
                         publisher.roleChanged(to: r)
                         if r.programs {
-                            group.addTask {
+                            group.addOffLoop {
                                 try? await Task.sleep(for: StatusPublisher.hold)
                                 input.yield(.holdOver)
                             }
                         }
                         if case .follower(let epoch) = r {
-                            for c in registry.connections { group.addTask { await SwitchRoles.yield(c, epoch: epoch, logger: logger) } }
+                            for c in registry.connections { group.addOffLoop { await SwitchRoles.yield(c, epoch: epoch, logger: logger) } }
                         } else if !was.programs {
                             let topology = topology
-                            group.addTask { await topology.tookOver() }
+                            group.addOffLoop { await topology.tookOver() }
                         }
                     case .finished(let p, let o):
                         actions += core.finished(p, o)
@@ -224,7 +225,7 @@ public struct ControllerService: Service {
                         guard !reading else { continue }
                         reading = true
                         let plans = core.counterPlans()
-                        group.addTask {
+                        group.addOffLoop {
                             await Self.readCounters(plans, registry: registry, counters: counters, logger: logger)
                             input.yield(.countersRead)
                         }
@@ -244,7 +245,7 @@ public struct ControllerService: Service {
                 let large = delta.tapFlows.count + delta.ports.count + events.count > 1000
                 if large && !trimPending {
                     trimPending = true
-                    group.addTask {
+                    group.addOffLoop {
                         try? await Task.sleep(for: .seconds(2))
                         input.yield(.trim)
                     }
@@ -268,7 +269,7 @@ public struct ControllerService: Service {
             switch a {
             case .push(let p):
                 let leadership = leadership
-                group.addTask {
+                group.addOffLoop {
                     let outcome = await BridgePush.run(p, registry: registry, leadership: leadership, logger: logger)
                     if case .programmed(let c) = outcome {
                         Self.metrics.flowMods.increment(by: Int64(c.flowsAdded + c.flowsModified + c.flowsDeleted))
@@ -282,7 +283,7 @@ public struct ControllerService: Service {
             case .statuses(let s):
                 changes += s
             case .retry(let node, let after):
-                group.addTask {
+                group.addOffLoop {
                     try? await Task.sleep(for: after)
                     inputs.yield(.retry(node))
                 }
@@ -340,4 +341,12 @@ struct ControllerMetrics: Sendable {
     let bundles = Counter(label: "taas_bundles_committed_total")
     let refused = Counter(label: "taas_bundles_refused_total")
     let ovsdbSessions = Gauge(label: "taas_ovsdb_sessions_connected")
+}
+
+extension DiscardingTaskGroup {
+    /// A child task on the cooperative pool, not on the controller's thread, which the loop's
+    /// children would otherwise inherit.
+    mutating func addOffLoop(_ operation: sending @escaping @isolated(any) () async -> Void) {
+        addTask(executorPreference: globalConcurrentExecutor, operation: operation)
+    }
 }
