@@ -4,7 +4,9 @@
 /// object's keys; a bulk create's answer of 2,000 tap flows spent most of its time there.
 ///
 /// It serves types that encode their containers one after another, as `Codable` types do: a
-/// nested container is closed when its parent writes again. `superEncoder` is not offered.
+/// nested container is closed when its parent writes again. A value that asks for its keyed
+/// container twice writes one object, as with Foundation; a `superEncoder` writes the parent's
+/// fields under its key (`super` when none is given).
 public struct JSONWriter {
     public var userInfo: [CodingUserInfoKey: any Sendable] = [:]
 
@@ -24,6 +26,9 @@ final class JSONSink: Encoder {
     var bytes: [UInt8] = []
     /// Open containers, outermost first: whether an object, and how many members it has.
     private var open: [(object: Bool, count: Int)] = []
+    /// How many containers were open when the value being written began (-1: a new value, as
+    /// under a `superEncoder`): its own container is the next one.
+    private var current = -1
     let userInfo: [CodingUserInfoKey: Any]
     var codingPath: [any CodingKey] { [] }
 
@@ -62,7 +67,9 @@ final class JSONSink: Encoder {
         case let j as JSONValue: try json(j)
         case let d as any StringKeyed: try d.writeSorted(to: self)
         default:
-            let depth = open.count, start = bytes.count
+            let depth = open.count, start = bytes.count, outer = current
+            current = depth
+            defer { current = outer }
             try v.encode(to: self)
             close(to: depth)
             if bytes.count == start { literal("{}") }  // a type that encoded nothing, as Foundation writes it
@@ -142,7 +149,23 @@ final class JSONSink: Encoder {
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        // The value's object again (a second request for it): the same object.
+        if current >= 0, open.count > current, open[current].object {
+            close(to: current + 1)
+            return KeyedEncodingContainer(JSONKeyedWriter<Key>(sink: self, depth: current + 1))
+        }
+        return object(keyedBy: type)
+    }
+
+    /// A new object (a nested container's).
+    func object<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         KeyedEncodingContainer(JSONKeyedWriter<Key>(sink: self, depth: begin(object: true)))
+    }
+
+    /// The encoder for a new value the caller has placed (after a key or a comma): a super class's.
+    func newValue() -> any Encoder {
+        current = open.count
+        return self
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer { JSONUnkeyedWriter(sink: self, depth: begin(object: false)) }
@@ -196,7 +219,7 @@ struct JSONKeyedWriter<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         start(key)
-        return sink.container(keyedBy: keyType)
+        return sink.object(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
@@ -204,8 +227,12 @@ struct JSONKeyedWriter<Key: CodingKey>: KeyedEncodingContainerProtocol {
         return sink.unkeyedContainer()
     }
 
-    mutating func superEncoder() -> any Encoder { sink }
-    mutating func superEncoder(forKey key: Key) -> any Encoder { start(key); return sink }
+    mutating func superEncoder() -> any Encoder {
+        sink.member(at: depth)
+        sink.key("super")
+        return sink.newValue()
+    }
+    mutating func superEncoder(forKey key: Key) -> any Encoder { start(key); return sink.newValue() }
 }
 
 struct JSONUnkeyedWriter: UnkeyedEncodingContainer {
@@ -237,7 +264,7 @@ struct JSONUnkeyedWriter: UnkeyedEncodingContainer {
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         start()
-        return sink.container(keyedBy: keyType)
+        return sink.object(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
@@ -245,7 +272,7 @@ struct JSONUnkeyedWriter: UnkeyedEncodingContainer {
         return sink.unkeyedContainer()
     }
 
-    mutating func superEncoder() -> any Encoder { start(); return sink }
+    mutating func superEncoder() -> any Encoder { start(); return sink.newValue() }
 }
 
 struct JSONSingleWriter: SingleValueEncodingContainer {

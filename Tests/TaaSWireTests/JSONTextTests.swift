@@ -86,6 +86,47 @@ import Testing
         #expect(throws: EncodingError.self) { try JSONWriter().encode([Double.nan]) }
     }
 
+    /// Containers asked for in the ways `Codable` allows, beyond what the API's types do: the
+    /// same JSON as Foundation's.
+    @Test func unusualContainersAreWrittenAsFoundationWritesThem() throws {
+        struct Twice: Encodable {
+            enum K: String, CodingKey { case a, b, c, d, e }
+            func encode(to encoder: any Encoder) throws {
+                var first = encoder.container(keyedBy: K.self)
+                try first.encode(1, forKey: .a)
+                var nested = first.nestedContainer(keyedBy: K.self, forKey: .b)
+                try nested.encode("x", forKey: .a)
+                var list = first.nestedUnkeyedContainer(forKey: .c)
+                try list.encode(true)
+                var inner = list.nestedContainer(keyedBy: K.self)
+                try inner.encodeNil(forKey: .e)
+                var second = encoder.container(keyedBy: K.self)
+                try second.encode([2.5], forKey: .d)
+            }
+        }
+        class Base: Encodable {
+            enum K: String, CodingKey { case base }
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: K.self)
+                try c.encode("b", forKey: .base)
+            }
+        }
+        final class Derived: Base {
+            enum L: String, CodingKey { case own, parent, late }
+            override func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: L.self)
+                try c.encode("d", forKey: .own)
+                try super.encode(to: c.superEncoder(forKey: .parent))
+                try super.encode(to: c.superEncoder())
+                try c.encode("e", forKey: .late)
+            }
+        }
+        try same(Twice())
+        try same([Twice(), Twice()])
+        try same(Derived())
+        try same(["k": [Derived()]])
+    }
+
     /// The same JSON as Foundation's encoder gives (compared as values: key order differs).
     func same<T: Encodable>(_ value: T, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let ours = try JSONWriter().encode(value)
