@@ -4,6 +4,7 @@
   bench-sim.py sessions COUNT...            sessions held, memory, echoes, and pushing a change to all
   bench-sim.py latency NODES CREATIONS      POST tap flow → ACTIVE with NODES connected bridges
   bench-sim.py scale NODES VMS SIZE...      one change's cost with SIZE tap flows installed (scripts/bench-scale.sh)
+  bench-sim.py preload NODES VMS SIZE       the bulk preload alone: SIZE tap flows into a fresh taasd, to ACTIVE
   bench-sim.py store NODES CREATIONS        POST tap flow → ACTIVE with the policy in SQLite, then in PostgreSQL (scripts/bench-store.sh)
 
 Runs the release builds in .build/release (scripts/bench-sessions.sh and bench-latency-sim.sh
@@ -499,6 +500,8 @@ def main(argv):
             return store(int(argv[1]), int(argv[2]))
         if len(argv) >= 4 and argv[0] == "scale":
             return scale(int(argv[1]), int(argv[2]), [int(a) for a in argv[3:]])
+        if len(argv) == 4 and argv[0] == "preload":
+            return fresh_preload(int(argv[1]), int(argv[2]), int(argv[3]), 2000)
     except ValueError:
         pass
     sys.exit(__doc__)
