@@ -13,17 +13,7 @@ extension JSONValue {
     /// first is kept, as `JSONDecoder` keeps it. A request body of 2,000 tap flows went through
     /// `JSONDecoder` several times slower than this.
     public init<Bytes: Collection<UInt8>>(parsing bytes: Bytes) throws(JSONSyntaxError) {
-        let parsed: Result<JSONValue, JSONSyntaxError>? = bytes.withContiguousStorageIfAvailable { buffer in
-            var p = JSONParser(buffer)
-            return Result { () throws(JSONSyntaxError) in try p.document() }
-        }
-        switch parsed ?? Array(bytes).withUnsafeBufferPointer({ buffer in
-            var p = JSONParser(buffer)
-            return Result { () throws(JSONSyntaxError) in try p.document() }
-        }) {
-        case .success(let v): self = v
-        case .failure(let e): throw e
-        }
+        self = try (bytes.withContiguousStorageIfAvailable(JSONParser.parse) ?? Array(bytes).withUnsafeBufferPointer(JSONParser.parse)).get()
     }
 }
 
@@ -34,6 +24,11 @@ struct JSONParser {
     static let maxDepth = 512
 
     init(_ text: UnsafeBufferPointer<UInt8>) { self.text = text }
+
+    static func parse(_ text: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONSyntaxError> {
+        var p = JSONParser(text)
+        return Result { () throws(JSONSyntaxError) in try p.document() }
+    }
 
     mutating func document() throws(JSONSyntaxError) -> JSONValue {
         let v = try value(depth: 0)

@@ -137,16 +137,17 @@ final class JSONSink: Encoder {
                 case 0x08: literal("\\b")
                 case 0x0c: literal("\\f")
                 default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
                     literal("\\u00")
-                    bytes.append(hex[Int(c >> 4)])
-                    bytes.append(hex[Int(c & 0xf)])
+                    bytes.append(Self.hex(c >> 4))
+                    bytes.append(Self.hex(c & 0xf))
                 }
             }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...]))
         }
         bytes.append(UInt8(ascii: "\""))
     }
+
+    private static func hex(_ digit: UInt8) -> UInt8 { digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10 }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         // The value's object again (a second request for it): the same object.
