@@ -19,7 +19,7 @@ public enum Heap {
         #endif
     }
 
-    static func trim() {
+    public static func trim() {
         #if canImport(Glibc)
         _ = mallocTrim(0)
         #endif

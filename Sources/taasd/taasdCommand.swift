@@ -227,7 +227,10 @@ struct Taasd: AsyncParsableCommand {
         var declared: StaticTopology?
         if let file = s[text: "topology"] {
             do {
-                declared = try StaticTopology(yaml: try String(contentsOfFile: file, encoding: .utf8))
+                let parsed = try StaticTopology(yaml: try String(contentsOfFile: file, encoding: .utf8))
+                // The parser's freed memory, consolidated, then takes the ports' strings side by side.
+                Heap.trim()
+                declared = parsed.compacted()
             } catch {
                 throw ValidationError("\(file): \(error)")
             }

@@ -1,3 +1,4 @@
+import Foundation
 import OVSDB
 import Testing
 import Topology
@@ -33,6 +34,23 @@ import Topology
         #expect(t.ports["port-2"]?.ofport == nil && t.ports["port-2"]?.up == false, "compute-2 has not connected")
         #expect(t.nodes["compute-1"]?.tunnelPorts == ["taas-tun": 9] && t.nodes["compute-1"]?.encapIP == "192.0.2.1")
         #expect(t.nodes["compute-1"]?.openflowConnected == true && t.nodes["compute-1"]?.ovsdbConnected == false)
+    }
+
+    /// A compacted topology is the same topology, its long strings (MACs, UUIDs) in new storage.
+    @Test func compactedIsTheSameTopologyInStringsOfItsOwn() throws {
+        let text = Self.text.replacingOccurrences(of: "id: port-1", with: "id: 5a1c6a4e-0b4e-4c61-9c1d-000000000001")
+        let s = try StaticTopology(yaml: text)
+        let c = s.compacted()
+        #expect(c == s && c.ports == s.ports && c.nodes == s.nodes)
+        func address(_ x: String) -> UnsafeRawPointer? {
+            var x = x
+            return x.withUTF8 { UnsafeRawPointer($0.baseAddress) }
+        }
+        for (a, b) in zip(s.ports, c.ports) {
+            #expect(address(a.mac) != address(b.mac), "\(a.mac) was not copied")
+            if a.id.utf8.count > 15 { #expect(address(a.id) != address(b.id), "\(a.id) was not copied") }
+        }
+        #expect(c.ports.first?.id == "5a1c6a4e-0b4e-4c61-9c1d-000000000001")
     }
 
     @Test(arguments: [
