@@ -96,7 +96,7 @@ public struct Topology: Hashable, Sendable {
                 let mac = i.externalIDs["attached-mac"] ?? i.macInUse ?? ""
                 let project = i.externalIDs["project-id"] ?? p.externalIDs["project-id"] ?? ""
                 let up = reachable && ofport != nil && i.linkState != "down"
-                ports.append(Port(id: ifaceID, name: i.name, node: id, datapathID: br.datapathID, ofport: ofport, mac: mac.lowercased(),
+                ports.append(Port(id: ifaceID, name: i.name, node: id, datapathID: br.datapathID, ofport: ofport, mac: lowercased(mac),
                                   vlan: p.tag, projectID: project, up: up))
             }
         }
@@ -105,6 +105,13 @@ public struct Topology: Hashable, Sendable {
                         failMode: br.failMode, ovsdbConnected: connected, openflowConnected: ofConnected, tunnelPorts: tunnels,
                         portTags: tags)
         return (node, ports)
+    }
+
+    /// `s` in lower case; `s` itself when it has no upper case letter. A MAC address is longer
+    /// than a string holds inline: lowercasing each anew would keep a copy of every port's MAC
+    /// per topology (tens of MiB at a hundred thousand ports).
+    static func lowercased(_ s: String) -> String {
+        s.utf8.allSatisfy { $0 < 0x80 && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) } ? s : s.lowercased()
     }
 
     /// What changed between two topologies, in a stable order.
