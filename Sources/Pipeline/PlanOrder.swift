@@ -15,17 +15,20 @@ struct PlanOrder {
     private var spans: [(lead: UInt32, start: Int, end: Int)] = []
 
     init(_ keys: [FlowKey]) {
-        self.init(keys.map { ($0.table, $0.priority, $0.match) })
+        self.init(count: keys.count) { (keys[$0].table, keys[$0].priority, keys[$0].match) }
     }
 
     init(_ entries: [FlowEntry]) {
-        self.init(entries.map { ($0.tableID, $0.priority, $0.match) })
+        self.init(count: entries.count) { (entries[$0].tableID, entries[$0].priority, entries[$0].match) }
     }
 
-    init(_ keys: [(table: UInt8, priority: UInt16, match: Match)]) {
-        words.reserveCapacity(keys.count * 6)
-        spans.reserveCapacity(keys.count)
-        for k in keys {
+    /// The order of `count` keys, each asked for once and not kept: a packed plan's matches are
+    /// made one at a time here rather than all at once.
+    init(count: Int, key: (Int) -> (table: UInt8, priority: UInt16, match: Match)) {
+        words.reserveCapacity(count * 6)
+        spans.reserveCapacity(count)
+        for i in 0..<count {
+            let k = key(i)
             let start = words.count
             for f in k.match.fields {
                 words.append(UInt64(f.header))

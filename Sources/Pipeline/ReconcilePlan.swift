@@ -26,6 +26,16 @@ public struct ReconcilePlan: Sendable {
     private var wanted: [FlowEntry] = [], holding: [FlowEntry?] = []
     /// Flows of ours the program no longer has.
     private var stale: [FlowEntry] = []
+    /// The same from the engine's packed delta (`init(delta: PackedDelta)`), made into
+    /// `FlowEntry`s a piece at a time as they are sent: a bulk change's plans, dozens at once,
+    /// never hold all their entries (about a kilobyte each) together.
+    private var packedWanted: [PackedStep] = [], packedStale: [(key: PackedKey, value: PackedValue)] = []
+
+    private struct PackedStep: Sendable {
+        var key: PackedKey
+        var old: PackedValue?
+        var new: PackedValue
+    }
 
     public var isEmpty: Bool { count == 0 && metersFirst.isEmpty && metersLast.isEmpty }
 
@@ -49,6 +59,25 @@ public struct ReconcilePlan: Sendable {
                        flowsDeleted: flowsDeleted, groupsAdded: groupsAdded, groupsModified: groupsModified, groupsDeleted: groupsDeleted)
         c.metersAdded = metersAdded; c.metersModified = metersModified; c.metersDeleted = metersDeleted
         return c
+    }
+
+    /// Group messages for a delta's group steps.
+    private mutating func planGroups(_ groups: [UInt32: ProgramDelta.Step<GroupDescription>]) {
+        for (id, step) in groups.sorted(by: { $0.key < $1.key }) {
+            switch (step.old, step.new) {
+            case (nil, let want?):
+                groupFirst.append(.groupMod(GroupMod(command: .add, type: want.type, groupID: id, buckets: want.buckets)))
+                groupsAdded += 1
+            case (_?, let want?):
+                groupFirst.append(.groupMod(GroupMod(command: .modify, type: want.type, groupID: id, buckets: want.buckets)))
+                groupsModified += 1
+            case (_?, nil):
+                groupLast.append(.groupMod(GroupMod(command: .delete, type: .all, groupID: id)))
+                groupsDeleted += 1
+            case (nil, nil):
+                break
+            }
+        }
     }
 
     /// Meter messages for the difference between what a bridge holds and what it should.
@@ -134,28 +163,32 @@ public struct ReconcilePlan: Sendable {
         planMeters(delta.meters.map { ($0.key, $0.value.old, $0.value.new) })
     }
 
-    /// The same from the engine's packed delta: its flows become `FlowEntry`s here, once.
+    /// The same from the engine's packed delta; its flows stay packed until `pieces`.
     public init(delta: PackedDelta) {
-        self.init(groups: delta.groups, flows: delta.flows.map { k, s in (s.old?.entry(k), s.new?.entry(k)) })
+        planGroups(delta.groups)
+        var flowMessages = 0
+        packedWanted.reserveCapacity(delta.flows.count)
+        for (key, step) in delta.flows {
+            if let new = step.new {
+                if let old = step.old {
+                    flowsModified += 1
+                    flowMessages += old.cookie == new.cookie ? 1 : 2
+                } else {
+                    flowsAdded += 1
+                    flowMessages += 1
+                }
+                packedWanted.append(PackedStep(key: key, old: step.old, new: new))
+            } else if let old = step.old {
+                packedStale.append((key, old))
+            }
+        }
+        flowsDeleted = packedStale.count
+        count = groupFirst.count + flowMessages + flowsDeleted + groupLast.count
         planMeters(delta.meters.map { ($0.key, $0.value.old, $0.value.new) })
     }
 
     private init(groups: [UInt32: ProgramDelta.Step<GroupDescription>], flows: [(old: FlowEntry?, new: FlowEntry?)]) {
-        for (id, step) in groups.sorted(by: { $0.key < $1.key }) {
-            switch (step.old, step.new) {
-            case (nil, let want?):
-                groupFirst.append(.groupMod(GroupMod(command: .add, type: want.type, groupID: id, buckets: want.buckets)))
-                groupsAdded += 1
-            case (_?, let want?):
-                groupFirst.append(.groupMod(GroupMod(command: .modify, type: want.type, groupID: id, buckets: want.buckets)))
-                groupsModified += 1
-            case (_?, nil):
-                groupLast.append(.groupMod(GroupMod(command: .delete, type: .all, groupID: id)))
-                groupsDeleted += 1
-            case (nil, nil):
-                break
-            }
-        }
+        planGroups(groups)
         var flowMessages = 0
         wanted.reserveCapacity(flows.count)
         holding.reserveCapacity(flows.count)
@@ -186,25 +219,26 @@ public struct ReconcilePlan: Sendable {
         try PlanOrder(wanted).forEachPiece { positions in
             var out: [OpenFlowMessage.Payload] = []
             out.reserveCapacity(positions.count)
-            for i in positions {
-                let want = wanted[i]
-                if !holding.isEmpty, let have = holding[i] {
-                    if have.cookie == want.cookie {
-                        // In place: the flow keeps its counters.
-                        out.append(.flowMod(want.flowMod(command: .modifyStrict)))
-                    } else {
-                        out.append(.flowMod(Self.delete(have)))
-                        out.append(.flowMod(want.flowMod(command: .add)))
-                    }
-                } else {
-                    out.append(.flowMod(want.flowMod(command: .add)))
-                }
-            }
+            for i in positions { Self.put(wanted[i], over: holding.isEmpty ? nil : holding[i], into: &out) }
             try body(out)
         }
+        try PlanOrder(count: packedWanted.count) { (packedWanted[$0].key.table, packedWanted[$0].key.priority, packedWanted[$0].key.match) }
+            .forEachPiece { positions in
+                var out: [OpenFlowMessage.Payload] = []
+                out.reserveCapacity(positions.count)
+                for i in positions {
+                    let s = packedWanted[i]
+                    Self.put(s.new.entry(s.key), over: s.old?.entry(s.key), into: &out)
+                }
+                try body(out)
+            }
         try PlanOrder(stale).forEachPiece { positions in
             try body(positions.map { .flowMod(Self.delete(stale[$0])) })
         }
+        try PlanOrder(count: packedStale.count) { (packedStale[$0].key.table, packedStale[$0].key.priority, packedStale[$0].key.match) }
+            .forEachPiece { positions in
+                try body(positions.map { .flowMod(Self.delete(packedStale[$0].value.entry(packedStale[$0].key))) })
+            }
         if !groupLast.isEmpty { try body(groupLast) }
     }
 
@@ -226,6 +260,18 @@ public struct ReconcilePlan: Sendable {
             seen += piece.count
         }
         return found
+    }
+
+    /// The messages that make the bridge hold `want` where it holds `have` (nil: nothing).
+    private static func put(_ want: FlowEntry, over have: FlowEntry?, into out: inout [OpenFlowMessage.Payload]) {
+        guard let have else { return out.append(.flowMod(want.flowMod(command: .add))) }
+        if have.cookie == want.cookie {
+            // In place: the flow keeps its counters.
+            out.append(.flowMod(want.flowMod(command: .modifyStrict)))
+        } else {
+            out.append(.flowMod(Self.delete(have)))
+            out.append(.flowMod(want.flowMod(command: .add)))
+        }
     }
 
     /// Deletes exactly this flow, and only if it is still ours.

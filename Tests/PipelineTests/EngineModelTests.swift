@@ -237,6 +237,14 @@ import Topology
                 let nodes = Set(out.changes.keys).union(expected.deltas.keys).filter { out.changes[$0] != expected.deltas[$0] }.sorted()
                 return "seed \(seed) step \(i): deltas differ on \(nodes)"
             }
+            // What is sent: a packed delta's plan, made into entries a piece at a time, says
+            // what the plan of the same delta in entries says, in the same order.
+            for (node, d) in out.changes.sorted(by: { $0.key < $1.key }) {
+                let packed = ReconcilePlan(delta: d), entries = ReconcilePlan(delta: d.programDelta)
+                if packed.messages != entries.messages || packed.counts != entries.counts {
+                    return "seed \(seed) step \(i): the plan of \(node)'s packed delta differs from its entries' plan"
+                }
+            }
             if out.removed != expected.removed {
                 return "seed \(seed) step \(i): removed \(out.removed.sorted()), expected \(expected.removed.sorted())"
             }
