@@ -17,7 +17,7 @@ struct NetworkState: Sendable {
     /// Labels of the senders' units here, counted, by destination, and each sender's.
     var labels: [LabelRef: Int] = [:]
     var labelsByDest: [DestRef: Set<LabelRef>] = [:]
-    var senderLabels: [PortRef: SenderLabels] = [:]
+    var senderLabels: [PortRef: [LabelRef]] = [:]
     /// Receivers that have a unit of each label.
     var labelReceivers: [LabelRef: Set<PortRef>] = [:]
 
@@ -91,9 +91,9 @@ struct NetworkState: Sendable {
     /// Counts a sender unit's labels (what it used before out, what it uses now in); returns
     /// the labels that appeared here and those gone.
     mutating func setLabels(of sender: PortRef, _ now: [LabelRef], dests: (LabelRef) -> [DestRef]) -> (appeared: [LabelRef], gone: [LabelRef]) {
-        let before = senderLabels[sender]?.list ?? []
+        let before = senderLabels[sender] ?? []
         guard before != now else { return ([], []) }
-        senderLabels[sender] = SenderLabels(now)
+        senderLabels[sender] = now.isEmpty ? nil : now
         var appeared: [LabelRef] = [], gone: [LabelRef] = []
         for l in before {
             labels[l, default: 0] -= 1
@@ -116,27 +116,5 @@ struct NetworkState: Sendable {
         // A label both gone and back within this call did not change.
         let back = Set(appeared).intersection(gone)
         return (appeared.filter { !back.contains($0) }, gone.filter { !back.contains($0) })
-    }
-}
-
-/// A sender's labels, nearly always one: kept without an array, as `NodeStore.UnitFlows` keeps
-/// a unit's keys (a hundred thousand senders' arrays pinned pages of freed memory).
-enum SenderLabels: Hashable, Sendable {
-    case one(LabelRef)
-    case many([LabelRef])
-
-    init?(_ labels: [LabelRef]) {
-        switch labels.count {
-        case 0: return nil
-        case 1: self = .one(labels[0])
-        default: self = .many(labels)
-        }
-    }
-
-    var list: [LabelRef] {
-        switch self {
-        case .one(let l): [l]
-        case .many(let ls): ls
-        }
     }
 }
