@@ -87,13 +87,13 @@ public struct ResourceID: Hashable, Sendable, Comparable, Codable, CustomStringC
 public struct IDGenerator: Sendable {
     private var millis: UInt64 = 0
     private var counter: UInt16 = 0
-    private var random = SystemRandomNumberGenerator()
 
     public init() {}
 
-    /// The next id at `now` (milliseconds since 1970): after every id before it, also when the
-    /// clock steps back or more than 4,096 come in one millisecond (then it runs ahead).
-    public mutating func next(now: UInt64) -> ResourceID {
+    /// The next id at `now` (milliseconds since 1970), its random bits from `random`: after
+    /// every id before it, also when the clock steps back or more than 4,096 come in one
+    /// millisecond (then it runs ahead).
+    public mutating func next(now: UInt64, using random: inout some RandomNumberGenerator) -> ResourceID {
         if now > millis {
             millis = now
             counter = 0

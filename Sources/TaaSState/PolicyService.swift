@@ -119,8 +119,9 @@ public actor PolicyService {
 /// Ids for what a change creates, in the order of creation (`IDGenerator`, on the wall clock).
 public struct NewIDs: Sendable {
     private var generator = IDGenerator()
+    private var random = SystemRandomNumberGenerator()
 
     public mutating func next() -> ResourceID {
-        generator.next(now: UInt64(max(0, Date().timeIntervalSince1970 * 1000)))
+        generator.next(now: UInt64(max(0, Date().timeIntervalSince1970 * 1000)), using: &random)
     }
 }

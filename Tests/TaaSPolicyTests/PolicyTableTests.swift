@@ -228,9 +228,10 @@ import Testing
     /// New ids are UUIDs of version 7 whose order is the order they were made in: within a
     /// millisecond, across milliseconds, when the clock steps back, past 4,096 in one millisecond.
     @Test func newIDsComeInOrder() {
-        var ids = IDGenerator()
+        var ids = IDGenerator(), random = SystemRandomNumberGenerator()
         let now: UInt64 = 1_796_000_000_000
-        let made = (0..<5000).map { i in ids.next(now: now + (i > 4200 ? 1 : 0)) } + [ids.next(now: now - 60_000), ids.next(now: now + 10)]
+        let made = (0..<5000).map { i in ids.next(now: now + (i > 4200 ? 1 : 0), using: &random) }
+            + [ids.next(now: now - 60_000, using: &random), ids.next(now: now + 10, using: &random)]
         #expect(made == made.sorted() && Set(made).count == made.count)
         #expect(made.map(\.rawValue) == made.map(\.rawValue).sorted(), "text sorts as the ids do")
         for id in made.prefix(3) + made.suffix(3) {
