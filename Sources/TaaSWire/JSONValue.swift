@@ -1,5 +1,3 @@
-import Foundation
-
 /// A parsed JSON value, decoded with `Codable` and `Sendable` as it is: request attributes keep
 /// what the client sent (a number, a numeric string, true) so each is checked with Neutron's
 /// rules and named in the message as sent.
@@ -76,7 +74,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByStringInterpolatio
 extension JSONValue {
     /// A value as JSON, through `Codable` (a typed body made generic: for tables and YAML).
     public init<T: Encodable>(encoding value: T) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+        self = try JSONValue(parsing: JSONWriter().encode(value))
     }
 
     /// An object's member (nil for other values; setting on a non-object does nothing).

@@ -131,7 +131,9 @@ import Testing
     func same<T: Encodable>(_ value: T, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let ours = try JSONWriter().encode(value)
         let theirs = try JSONEncoder().encode(value)
-        #expect(try JSONValue(parsing: ours) == JSONDecoder().decode(JSONValue.self, from: theirs), sourceLocation: sourceLocation)
+        let foundation = try JSONDecoder().decode(JSONValue.self, from: theirs)
+        #expect(try JSONValue(parsing: ours) == foundation, sourceLocation: sourceLocation)
+        #expect(try JSONValue(encoding: value) == foundation, "what taasctl's tables read", sourceLocation: sourceLocation)
     }
 
     static func random(_ rng: inout SplitMix, depth: Int) -> JSONValue {
