@@ -65,6 +65,24 @@ import Topology
                         bridges: [NodeView.Bridge(uuid: "br-\(node)", name: "br-int", datapathID: dpid, ports: ports)])
     }
 
+    /// MACs come out in lower case; one already in lower case is the same string, not a copy.
+    @Test func macsInLowerCase() throws {
+        let lower = String(repeating: "02:00:5e:00:53:01", count: 1)
+        let interfaces = [("a", "02:00:5E:00:53:0A"), ("b", lower)].map { id, mac in
+            NodeView.Port(uuid: id, name: id, interfaces: [NodeView.Interface(uuid: "i" + id, name: id, type: "", ofport: 1,
+                                                                             externalIDs: ["iface-id": id, "attached-mac": mac])])
+        }
+        let view = NodeView(systemID: "n1", hostname: "n1", encapIP: nil,
+                            bridges: [NodeView.Bridge(uuid: "br", name: "br-int", datapathID: 1, ports: interfaces)])
+        let t = Topology(connected: ["s": view], openflow: [1], bridge: "br-int")
+        #expect(t.ports["a"]?.mac == "02:00:5e:00:53:0a")
+        func address(_ x: String?) -> UnsafeRawPointer? {
+            var x = x ?? ""
+            return x.withUTF8 { UnsafeRawPointer($0.baseAddress) }
+        }
+        #expect(t.ports["b"]?.mac == lower && address(t.ports["b"]?.mac) == address(lower), "kept, not copied")
+    }
+
     @Test(arguments: 0..<4)
     func oneNodeAtATimeEqualsTheWholeJoin(batch: Int) {
         for seed in 0..<50 {
