@@ -134,15 +134,8 @@ public struct ReconcilePlan: Sendable {
         } else {
             for (key, want) in desired.flows {
                 let have = installed.removeValue(forKey: key)
-                if let have {
-                    if have.instructions == want.instructions && have.cookie == want.cookie { continue }
-                    flowsModified += 1
-                    // OpenFlow 1.3 cannot change a cookie in place: delete, then add.
-                    flowMessages += have.cookie == want.cookie ? 1 : 2
-                } else {
-                    flowsAdded += 1
-                    flowMessages += 1
-                }
+                if let have, have.instructions == want.instructions && have.cookie == want.cookie { continue }
+                flowMessages += countPut(over: have?.cookie, with: want.cookie)
                 wanted.append(want)
                 holding.append(have)
             }
@@ -170,13 +163,7 @@ public struct ReconcilePlan: Sendable {
         packedWanted.reserveCapacity(delta.flows.count)
         for (key, step) in delta.flows {
             if let new = step.new {
-                if let old = step.old {
-                    flowsModified += 1
-                    flowMessages += old.cookie == new.cookie ? 1 : 2
-                } else {
-                    flowsAdded += 1
-                    flowMessages += 1
-                }
+                flowMessages += countPut(over: step.old?.cookie, with: new.cookie)
                 packedWanted.append(PackedStep(key: key, old: step.old, new: new))
             } else if let old = step.old {
                 packedStale.append((key, old))
@@ -194,13 +181,7 @@ public struct ReconcilePlan: Sendable {
         holding.reserveCapacity(flows.count)
         for (have, want) in flows {
             if let want {
-                if let have {
-                    flowsModified += 1
-                    flowMessages += have.cookie == want.cookie ? 1 : 2
-                } else {
-                    flowsAdded += 1
-                    flowMessages += 1
-                }
+                flowMessages += countPut(over: have?.cookie, with: want.cookie)
                 wanted.append(want)
                 holding.append(have)
             } else if let have {
@@ -260,6 +241,17 @@ public struct ReconcilePlan: Sendable {
             seen += piece.count
         }
         return found
+    }
+
+    /// Counts a flow to add (nothing held: `have` nil) or modify; returns its messages.
+    /// OpenFlow 1.3 cannot change a cookie in place: then a delete and an add.
+    private mutating func countPut(over have: UInt64?, with want: UInt64) -> Int {
+        guard let have else {
+            flowsAdded += 1
+            return 1
+        }
+        flowsModified += 1
+        return have == want ? 1 : 2
     }
 
     /// The messages that make the bridge hold `want` where it holds `have` (nil: nothing).
