@@ -5,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import NetworkTransport
 import OpenFlowServer
+import SwitchSession
 import SwitchSimulator
 import TaaSTestSupport
 import Testing
@@ -15,7 +16,11 @@ import Testing
     let group = MultiThreadedEventLoopGroup.singleton
 
     @Test func connectionsBeyondTheHandshakeBoundAreRefusedUntilOneEnds() async throws {
-        let server = try OpenFlowServer(configuration: .init(targets: [.passiveTCP(port: 0, host: "127.0.0.1")], maxHandshaking: 2),
+        // The silent peers must outlast a slow run: the default keepalive (an echo after 5 s
+        // idle, answered within 10 s) closed them at 15 s when every suite ran at once.
+        let patient = SessionStateMachine.Configuration(idleInterval: .seconds(600), echoTimeout: .seconds(600), handshakeTimeout: .seconds(600))
+        let server = try OpenFlowServer(configuration: .init(targets: [.passiveTCP(port: 0, host: "127.0.0.1")], session: patient,
+                                                             maxHandshaking: 2),
                                         group: group, logger: Logger(label: "test"))
         let events = EventWaiter(server.registry)
         guard case .passiveTCP(let port, _)? = try await server.listen().first else { Issue.record("no listener"); return }
