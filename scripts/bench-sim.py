@@ -8,7 +8,8 @@
   bench-sim.py store NODES CREATIONS        POST tap flow → ACTIVE with the policy in SQLite, then in PostgreSQL (scripts/bench-store.sh)
 
 Runs the release builds in .build/release (scripts/bench-sessions.sh and bench-latency-sim.sh
-build them; TAAS_BIN=DIR runs others, TAAS_BENCH_LOG=info makes taasd's log verbose). Each run
+build them; TAAS_BIN=DIR runs others, TAAS_BENCH_LOG=info makes taasd's log verbose,
+TAAS_BENCH_PERF=DIR records `perf record -g` of taasd and switch-sim during a sessions push). Each run
 has its own directory, ports and processes, and removes them at the end, also when interrupted.
 """
 import http.client, json, os, random, resource, shutil, signal, subprocess, sys, tempfile, time, urllib.request
@@ -112,6 +113,7 @@ class Run:
         while time.time() < deadline:
             s = self.status(since)
             if s["changed"] >= self.nodes:
+                self.first_change = s["first"] - since
                 return s["last"] - since
             time.sleep(0.02)
         raise SystemExit(f"not every switch changed within {timeout} s: {s}")
@@ -135,6 +137,26 @@ class Run:
         if self.log:
             self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Profile:
+    """`perf record -g` of taasd and switch-sim while a push runs, when TAAS_BENCH_PERF names a directory."""
+
+    def __init__(self, run, name):
+        self.procs = []
+        out = os.environ.get("TAAS_BENCH_PERF")
+        if not out:
+            return
+        os.makedirs(out, exist_ok=True)
+        for label, pid in (("taasd", run.taasd.pid), ("switch-sim", run.sim.pid)):
+            self.procs.append(subprocess.Popen(["perf", "record", "-F", "999", "-g", "-o", os.path.join(out, f"{name}-{label}.data"),
+                                                "-p", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(0.5)  # perf attached before the push starts
+
+    def close(self):
+        for p in self.procs:
+            p.send_signal(signal.SIGINT)
+            p.wait(timeout=60)
 
 
 def summary(line):
@@ -167,6 +189,8 @@ def sessions(counts):
                 time.sleep(0.02)
             time.sleep(0.5)
             progress(f"{n:,} switches: pushing {n:,} tap flows")
+            prof = Profile(run, "create")
+            cpu0 = (cpu_seconds(run.taasd.pid), cpu_seconds(run.sim.pid))
             t0 = time.time()
             # Bulk POSTs of 2,000 (about 250 KB; taasd takes bodies up to 1 MB), back to back.
             for first in range(1, n + 1, 2000):
@@ -174,15 +198,25 @@ def sessions(counts):
                          {"tap_flows": [{"tap_service_id": sid, "source_port": f"n{i}-vm1", "direction": "BOTH"}
                                         for i in range(first, min(n, first + 1999) + 1)]})
             create = run.wait_all_changed(t0)
+            cpu1 = (cpu_seconds(run.taasd.pid), cpu_seconds(run.sim.pid))
+            prof.close()
             while any(f["status"] != "ACTIVE" for f in run.call("GET", "/v2.0/taas/tap_flows")["tap_flows"]):
                 time.sleep(0.1)
             active = time.time() - t0
             flows_before = run.status()["flows"]
             time.sleep(0.5)
             progress(f"{n:,} switches: deleting the tap service")
+            prof = Profile(run, "delete")
+            cpu2 = (cpu_seconds(run.taasd.pid), cpu_seconds(run.sim.pid))
             t1 = time.time()
             run.call("DELETE", f"/v2.0/taas/tap_services/{sid}")
+            answered = time.time() - t1
             delete = run.wait_all_changed(t1)
+            cpu3 = (cpu_seconds(run.taasd.pid), cpu_seconds(run.sim.pid))
+            prof.close()
+            progress(f"delete: answered in {answered:.2f} s, first switch changed at {run.first_change:.2f} s, last at {delete:.2f} s")
+            progress(f"CPU seconds, taasd / switch-sim: create {cpu1[0] - cpu0[0]:.2f} / {cpu1[1] - cpu0[1]:.2f}, "
+                     f"delete {cpu3[0] - cpu2[0]:.2f} / {cpu3[1] - cpu2[1]:.2f}")
             after = run.status()
             if after["flows"] >= flows_before:
                 raise SystemExit(f"delete removed no flows: {flows_before} then {after['flows']}")
