@@ -14,6 +14,9 @@ struct PlanOrder {
     private var words: [UInt64] = []
     private var spans: [(lead: UInt32, start: Int, end: Int)] = []
 
+    /// Whether a set of `count` keys is handed out in several pieces (below, in one).
+    static func isCut(_ count: Int) -> Bool { count > 4 * pieceSize }
+
     init(_ keys: [FlowKey]) {
         self.init(count: keys.count) { (keys[$0].table, keys[$0].priority, keys[$0].match) }
     }
@@ -60,7 +63,7 @@ struct PlanOrder {
                     }
                     return a.end - a.start < b.end - b.start
                 }
-                guard n > 4 * Self.pieceSize else { return try body(Array(0..<n).sorted(by: less)) }
+                guard Self.isCut(n) else { return try body(n == 1 ? [0] : Array(0..<n).sorted(by: less)) }
 
                 let buckets = n / Self.pieceSize
                 // Eight samples per bucket keep buckets near their intended size whatever the

@@ -27,8 +27,9 @@ public struct ReconcilePlan: Sendable {
     /// Flows of ours the program no longer has.
     private var stale: [FlowEntry] = []
     /// The same from the engine's packed delta (`init(delta: PackedDelta)`), made into
-    /// `FlowEntry`s a piece at a time as they are sent: a bulk change's plans, dozens at once,
-    /// never hold all their entries (about a kilobyte each) together.
+    /// `FlowEntry`s as they are sent, a piece at a time when there are more than a few thousand:
+    /// a bulk change's plans, dozens at once, never hold all their entries (about a kilobyte
+    /// each) together.
     private var packedWanted: [PackedStep] = [], packedStale: [(key: PackedKey, value: PackedValue)] = []
 
     private struct PackedStep: Sendable {
@@ -203,24 +204,33 @@ public struct ReconcilePlan: Sendable {
             for i in positions { Self.put(wanted[i], over: holding.isEmpty ? nil : holding[i], into: &out) }
             try body(out)
         }
-        try PlanOrder(count: packedWanted.count) { (packedWanted[$0].key.table, packedWanted[$0].key.priority, packedWanted[$0].key.match) }
-            .forEachPiece { positions in
-                var out: [OpenFlowMessage.Payload] = []
-                out.reserveCapacity(positions.count)
-                for i in positions {
-                    let s = packedWanted[i]
-                    Self.put(s.new.entry(s.key), over: s.old?.entry(s.key), into: &out)
-                }
-                try body(out)
-            }
+        try Self.inOrder(count: packedWanted.count, key: { packedWanted[$0].key }, entry: { packedWanted[$0].new.entry(packedWanted[$0].key) }) { piece in
+            var out: [OpenFlowMessage.Payload] = []
+            out.reserveCapacity(piece.count)
+            for (i, want) in piece { Self.put(want, over: packedWanted[i].old?.entry(packedWanted[i].key), into: &out) }
+            try body(out)
+        }
         try PlanOrder(stale).forEachPiece { positions in
             try body(positions.map { .flowMod(Self.delete(stale[$0])) })
         }
-        try PlanOrder(count: packedStale.count) { (packedStale[$0].key.table, packedStale[$0].key.priority, packedStale[$0].key.match) }
-            .forEachPiece { positions in
-                try body(positions.map { .flowMod(Self.delete(packedStale[$0].value.entry(packedStale[$0].key))) })
-            }
+        try Self.inOrder(count: packedStale.count, key: { packedStale[$0].key }, entry: { packedStale[$0].value.entry(packedStale[$0].key) }) { piece in
+            try body(piece.map { .flowMod(Self.delete($0.entry)) })
+        }
         if !groupLast.isEmpty { try body(groupLast) }
+    }
+
+    /// Packed flows' entries (with their positions) in plan order, a piece at a time. A set
+    /// large enough to be cut has its entries made as each piece goes; a smaller one (a bridge's
+    /// usual delta) has each made once and ordered as it is, not made again to be ordered.
+    private static func inOrder(count: Int, key: (Int) -> PackedKey, entry: (Int) -> FlowEntry,
+                                _ body: ([(position: Int, entry: FlowEntry)]) throws -> Void) rethrows {
+        if PlanOrder.isCut(count) {
+            try PlanOrder(count: count) { let k = key($0); return (k.table, k.priority, k.match) }
+                .forEachPiece { positions in try body(positions.map { ($0, entry($0)) }) }
+        } else if count > 0 {
+            let entries = (0..<count).map(entry)
+            try PlanOrder(entries).forEachPiece { positions in try body(positions.map { ($0, entries[$0]) }) }
+        }
     }
 
     /// Every message, in order (what `pieces` hands out, gathered).
