@@ -166,11 +166,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            exclude: ["startup-order.txt"],
             // What a start maps and touches, and so the idle daemon's resident memory (42.9-43.1
             // MiB before, 33.1-33.4 after; BENCHMARKS.md):
             // - relative relocations packed (DT_RELR, glibc 2.36 and later; lld, which the
             //   toolchain ships, writes them and gold does not): 63,000 of them took 1.5 MB of
             //   `.rela.dyn`, all of it read at every start;
+            // - in release builds, the functions a start and an idle taasd run placed side by side
+            //   (`startup-order.txt`, from `scripts/code-order.sh`): the kernel maps the 64 KB
+            //   around every page of code touched, and the start touches code in every module;
             // - in release builds, the Swift runtime and Foundation linked in, what is used of
             //   them only, instead of their shared libraries mapped whole (the libraries that
             //   Foundation's modules name for the linker are named here, as swiftc names them
@@ -181,7 +185,9 @@ let package = Package(
                 .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(platforms: [.linux])),
                 .unsafeFlags(["-static-stdlib", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections",
                               "-lswiftSynchronization", "-lswift_RegexParser", "-lswift_StringProcessing", "-lswift_Concurrency",
-                              "-Xlinker", "--no-export-dynamic"],
+                              "-Xlinker", "--no-export-dynamic",
+                              "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/taasd/startup-order.txt",
+                              "-Xlinker", "--no-warn-symbol-ordering"],
                              .when(platforms: [.linux], configuration: .release)),
             ]
         ),
