@@ -168,7 +168,7 @@ let package = Package(
             ],
             exclude: ["startup-order.txt"],
             // What a start maps and touches, and so the idle daemon's resident memory (42.9-43.1
-            // MiB before, 33.1-33.4 after; BENCHMARKS.md):
+            // MiB before these, 26.2-27.0 with them; BENCHMARKS.md):
             // - relative relocations packed (DT_RELR, glibc 2.36 and later; lld, which the
             //   toolchain ships, writes them and gold does not): 63,000 of them took 1.5 MB of
             //   `.rela.dyn`, all of it read at every start;
