@@ -109,8 +109,12 @@ public struct ControllerCore: Sendable {
 
     // MARK: Events
 
-    /// Policy and topology changes (either may be empty).
-    public mutating func apply(policy: PolicyDelta = PolicyDelta(), topology: [TopologyEvent] = []) -> [Action] {
+    /// Policy and topology changes (either may be empty), and the switch events of the same
+    /// batch (after the topology has seen them). The switch events are taken before any push
+    /// starts: a bridge's read-back started first would be found stale by its own connection at
+    /// once, and read back a second time.
+    public mutating func apply(policy: PolicyDelta = PolicyDelta(), topology: [TopologyEvent] = [],
+                               switched: [SwitchEvent] = []) -> [Action] {
         if !policy.tapFlows.isEmpty || !policy.tapServices.isEmpty || !topology.isEmpty { plansCache = nil }
         if !settled { for (id, c) in policy.ports { if c.new != nil { knownPorts.insert(id) } else { knownPorts.remove(id) } } }
         for e in topology { noteTopology(e) }
@@ -134,11 +138,18 @@ public struct ControllerCore: Sendable {
         tracker.apply(topology, engine)
         tracker.apply(policy)
         tracker.setNeeds(versions: versions, engine)
+        noteSwitched(switched)
         return start() + statuses()
     }
 
     /// Switches connected or left (after the topology has seen the same events).
     public mutating func switched(_ events: [SwitchEvent]) -> [Action] {
+        noteSwitched(events)
+        return start() + statuses()
+    }
+
+    private mutating func noteSwitched(_ events: [SwitchEvent]) {
+        guard !events.isEmpty else { return }
         plansCache = nil
         for e in events {
             let dpid: UInt64
@@ -152,7 +163,6 @@ public struct ControllerCore: Sendable {
             reset(id)
             if case .connected = e, bridges[id]?.connected == true { enqueue(id) }
         }
-        return start() + statuses()
     }
 
     /// This replica became leader, or stopped being one (or the epoch changed): what every

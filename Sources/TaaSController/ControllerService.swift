@@ -239,8 +239,11 @@ public struct ControllerService: Service {
                     }
                 }
                 if !switched.isEmpty { events += await topology.handle(switched) }
-                if !delta.isEmpty || !events.isEmpty { actions += core.apply(policy: delta, topology: events) }
-                if !switched.isEmpty { actions += core.switched(switched) }
+                if !delta.isEmpty || !events.isEmpty {
+                    actions += core.apply(policy: delta, topology: events, switched: switched)
+                } else if !switched.isEmpty {
+                    actions += core.switched(switched)
+                }
                 // After a large batch, once the work it caused has had a moment to finish.
                 let large = delta.tapFlows.count + delta.ports.count + events.count > 1000
                 if large && !trimPending {

@@ -1,3 +1,4 @@
+import OpenFlow
 import Pipeline
 import SwitchSession
 import TaaSController
@@ -143,6 +144,33 @@ import Topology
         guard case .program = back.content else { Issue.record("expected a read-back"); return }
         board.take(core.finished(back, .alreadyHeld))
         #expect(board.status(f.id) == .active)
+    }
+
+    /// A bridge whose connection and node arrive in one batch (taasd's start) is read back once.
+    /// Taken in two calls, the read-back the topology's event starts is found stale by the
+    /// connection at once, and the bridge is read back twice (what a restart did before).
+    @Test func aConnectionInTheBatchOfItsNodeIsReadBackOnce() throws {
+        let info = SwitchInfo(datapathID: 2, features: SwitchFeatures(datapathID: 2), description: SwitchDescription(), ports: [:])
+        let up = Topology.events(from: Self.topology(connected: ["n1"]), to: Self.topology())
+        func readBacks(together: Bool) -> Int {
+            var core = ControllerCore()
+            for p in Self.pushes(core.apply(policy: Self.adding(services: [Self.service], flows: [Self.flow(2, "b")]),
+                                            topology: Topology.events(from: Topology(), to: Self.topology(connected: ["n1"])))) {
+                _ = core.finished(p, Self.programmed)
+            }
+            var pending = together ? Self.pushes(core.apply(topology: up, switched: [.connected(info)]))
+                                   : Self.pushes(core.apply(topology: up) + core.switched([.connected(info)]))
+            var count = 0
+            while let p = pending.first {
+                pending.removeFirst()
+                #expect(p.node == "n2")
+                if case .program = p.content { count += 1 }
+                pending += Self.pushes(core.finished(p, .alreadyHeld))
+            }
+            return count
+        }
+        #expect(readBacks(together: true) == 1)
+        #expect(readBacks(together: false) == 2, "the two calls in turn: stale at once, read again")
     }
 
     /// A push that fails (the connection broke, say) is retried later from a read-back.
