@@ -161,7 +161,7 @@ import Topology
             var pending = together ? Self.pushes(core.apply(topology: up, switched: [.connected(info)]))
                                    : Self.pushes(core.apply(topology: up) + core.switched([.connected(info)]))
             var count = 0
-            while let p = pending.first {
+            while let p = pending.first, count < 10 {
                 pending.removeFirst()
                 #expect(p.node == "n2")
                 if case .program = p.content { count += 1 }
