@@ -59,16 +59,45 @@ public final class SwitchConnection: Sendable, Hashable, CustomStringConvertible
     /// answer throws `SessionStateMachine.RequestError.switchError`. `flowStats`: how much of
     /// a flow statistics reply to decode.
     public func request(_ payload: OpenFlowMessage.Payload, flowStats: FlowStatsDetail = .full) async throws -> [OpenFlowMessage] {
+        try await requestFuture(payload, flowStats: flowStats).get()
+    }
+
+    /// `request` as a future, completed on the connection's event loop.
+    public func requestFuture(_ payload: OpenFlowMessage.Payload, flowStats: FlowStatsDetail = .full) -> EventLoopFuture<[OpenFlowMessage]> {
         let promise = channel.eventLoop.makePromise(of: [OpenFlowMessage].self)
         let handler = handler
-        channel.eventLoop.execute { handler.value.request(payload, flowStats: flowStats, promise: promise) }
-        return try await promise.futureResult.get()
+        onLoop { handler.value.request(payload, flowStats: flowStats, promise: promise) }
+        return promise.futureResult
     }
 
     /// Sends messages without replies of their own followed by a barrier; returns the errors
     /// the switch sent for them, keyed by index in `payloads`.
     public func transaction(_ payloads: [OpenFlowMessage.Payload]) async throws -> [Int: ErrorMessage] {
-        try await transaction(count: payloads.count) { send in send(payloads) }
+        try await transactionFuture(payloads).get()
+    }
+
+    /// `transaction(_:)` as a future, completed on the connection's event loop, with the
+    /// `then` of `transaction(count:then:_:)`. Called on that loop (`execute`), it crosses no
+    /// thread: a change to every bridge costs no task, nor its hand-offs, per bridge.
+    public func transactionFuture(_ payloads: [OpenFlowMessage.Payload], then: OpenFlowMessage.Payload? = nil) -> EventLoopFuture<[Int: ErrorMessage]> {
+        let promise = channel.eventLoop.makePromise(of: [Int: ErrorMessage].self)
+        let handler = handler
+        let token = lastToken.withLockedValue { $0 += 1; return $0 }
+        onLoop {
+            handler.value.openTransaction(token: token, count: payloads.count, then: then, promise: promise)
+            handler.value.transactionStep(token: token, members: payloads, close: true)
+        }
+        return promise.futureResult
+    }
+
+    /// Runs `work` on the connection's event loop, in order with the session's own work.
+    public func execute(_ work: @escaping @Sendable () -> Void) {
+        channel.eventLoop.execute(work)
+    }
+
+    /// Runs `work` on the event loop: at once when already there.
+    private func onLoop(_ work: @escaping @Sendable () -> Void) {
+        if channel.eventLoop.inEventLoop { work() } else { channel.eventLoop.execute(work) }
     }
 
     /// A transaction whose members are made while the first are already on their way:

@@ -73,6 +73,11 @@ public struct PackedDelta: Sendable {
 
     public var isEmpty: Bool { flows.isEmpty && groups.isEmpty && meters.isEmpty }
 
+    /// Flow and group steps: the messages of its bundle.
+    public var bundleCount: Int { flows.count + groups.count }
+    /// Whether it changes meters (sent outside the bundle, each set with a barrier of its own).
+    public var changesMeters: Bool { !meters.isEmpty }
+
     /// This delta followed by `next`, as one.
     public mutating func formSequence(_ next: PackedDelta) {
         guard !isEmpty else {

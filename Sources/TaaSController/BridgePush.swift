@@ -32,21 +32,66 @@ enum BridgePush {
             // anyway once another replica has claimed it).
             guard leadership.mayProgram else { return .failed("no longer the leader") }
             try await BridgeSync.apply(plan, to: connection, bundleID: UInt32(truncatingIfNeeded: p.ticket))
-            let c = plan.counts
-            log.info("bridge programmed", metadata: [
-                "version": "\(p.version)",
-                "flows_added": "\(c.flowsAdded)", "flows_modified": "\(c.flowsModified)", "flows_deleted": "\(c.flowsDeleted)",
-                "groups_added": "\(c.groupsAdded)", "groups_modified": "\(c.groupsModified)", "groups_deleted": "\(c.groupsDeleted)",
-                "meters_added": "\(c.metersAdded)", "meters_modified": "\(c.metersModified)", "meters_deleted": "\(c.metersDeleted)",
-            ])
-            return .programmed(c)
-        } catch let e as SwitchRoles.Stale {
+            return programmed(p, plan, log)
+        } catch {
+            return outcome(of: error, log)
+        }
+    }
+
+    /// Starts a small delta without meters (a bridge's usual change) on its bridge's event loop,
+    /// where it is made, sent and committed with no task, and `finished` is called there: a
+    /// change to every bridge would otherwise cost a task, and its hand-offs between threads,
+    /// per bridge. False (nothing started) for any other push: `run` does it.
+    static func start(_ p: ControllerCore.Push, registry: SwitchRegistry, leadership: Leadership, logger: Logger,
+                      finished: @escaping @Sendable (ControllerCore.Outcome) -> Void) -> Bool {
+        guard case .delta(let delta) = p.content, !delta.changesMeters, delta.bundleCount <= onLoopLimit else { return false }
+        guard let connection = registry.connection(datapathID: p.datapathID) else {
+            finished(.failed("not connected"))
+            return true
+        }
+        guard !p.claimedOnly || connection.role == .master else {
+            finished(.failed("this connection was not claimed"))
+            return true
+        }
+        connection.execute {
+            let plan = ReconcilePlan(delta: delta)
+            guard !plan.isEmpty else { return finished(.alreadyHeld) }
+            guard leadership.mayProgram else { return finished(.failed("no longer the leader")) }
+            let log = { var l = logger; l[metadataKey: "node"] = "\(p.node)"; return l }()
+            BridgeSync.applyOnLoop(plan, to: connection, bundleID: UInt32(truncatingIfNeeded: p.ticket)).whenComplete { result in
+                switch result {
+                case .success: finished(programmed(p, plan, log))
+                case .failure(let error): finished(outcome(of: error, log))
+                }
+            }
+        }
+        return true
+    }
+
+    /// The most bundle messages a delta made on an event loop has: the loop's other sessions
+    /// wait while it is made (a few hundred messages take well under a millisecond).
+    static let onLoopLimit = 256
+
+    private static func programmed(_ p: ControllerCore.Push, _ plan: ReconcilePlan, _ log: Logger) -> ControllerCore.Outcome {
+        let c = plan.counts
+        log.info("bridge programmed", metadata: [
+            "version": "\(p.version)",
+            "flows_added": "\(c.flowsAdded)", "flows_modified": "\(c.flowsModified)", "flows_deleted": "\(c.flowsDeleted)",
+            "groups_added": "\(c.groupsAdded)", "groups_modified": "\(c.groupsModified)", "groups_deleted": "\(c.groupsDeleted)",
+            "meters_added": "\(c.metersAdded)", "meters_modified": "\(c.metersModified)", "meters_deleted": "\(c.metersDeleted)",
+        ])
+        return .programmed(c)
+    }
+
+    private static func outcome(of error: Error, _ log: Logger) -> ControllerCore.Outcome {
+        switch error {
+        case let e as SwitchRoles.Stale:
             log.warning("switch refused this replica's claim", metadata: ["error": "\(e.description)"])
             return .failed(e.description)
-        } catch let e as BridgeSync.Refused {
+        case let e as BridgeSync.Refused:
             log.error("switch refused the program", metadata: ["error": "\(e.description)"])
             return .refused(e.description)
-        } catch {
+        default:
             log.warning("cannot program bridge", metadata: ["error": "\(error)"])
             return .failed("\(error)")
         }

@@ -1,3 +1,4 @@
+import NIOCore
 import OpenFlow
 import OpenFlowServer
 import OpenFlowText
@@ -48,33 +49,58 @@ public enum BridgeSync {
     }
 
     static func bundle(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) async throws {
-        let open = BundleControl(bundleID: bundleID, type: .openRequest)
-        let discard = { _ = try? await c.request(.bundleControl(BundleControl(bundleID: bundleID, type: .discardRequest))) }
         let errors: [Int: ErrorMessage]
         do {
-            // The open goes with the first messages, not a round trip ahead of them: the switch
-            // handles them in order, and if the open fails, so does every add, before the barrier.
-            errors = try await c.transaction(count: 1 + plan.count, then: .bundleControl(BundleControl(bundleID: bundleID, type: .commitRequest))) { send in
-                send([.bundleControl(open)])
+            errors = try await c.transaction(count: 1 + plan.count, then: commit(bundleID)) { send in
+                send([open(bundleID)])
                 plan.pieces { piece in send(piece.map { .bundleAdd(BundleAdd(bundleID: bundleID, message: $0)) }) }
             }
         } catch {
             // Never leave a bundle open behind a failed transaction.
-            await discard()
+            _ = try? await c.request(discard(bundleID))
             throw error
         }
         guard !errors.isEmpty else { return }
-        // Not committed (a message was refused), or the commit failed: nothing was applied.
-        await discard()
-        if let error = errors[0] {
-            throw Refused(description: "bundle open refused: \(error.code)")
+        _ = try? await c.request(discard(bundleID))
+        throw refusal(errors, plan)
+    }
+
+    /// A plan without meters, as `apply` sends it, made and sent from the connection's event
+    /// loop (`SwitchConnection.execute`) with no task waiting: for a bridge's usual small delta.
+    public static func applyOnLoop(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) -> EventLoopFuture<Void> {
+        precondition(plan.metersFirst.isEmpty && plan.metersLast.isEmpty, "meters go outside the bundle: use apply")
+        var members: [OpenFlowMessage.Payload] = [open(bundleID)]
+        members.reserveCapacity(1 + plan.count)
+        plan.pieces { piece in members += piece.map { .bundleAdd(BundleAdd(bundleID: bundleID, message: $0)) } }
+        return c.transactionFuture(members, then: commit(bundleID)).flatMapErrorThrowing { error in
+            // Never leave a bundle open behind a failed transaction. (The discard goes ahead
+            // of anything sent on the connection later, without waiting for it.)
+            _ = c.requestFuture(discard(bundleID))
+            throw error
+        }.flatMapThrowing { errors in
+            guard !errors.isEmpty else { return }
+            _ = c.requestFuture(discard(bundleID))
+            throw refusal(errors, plan)
         }
-        // Position i + 1 is the plan's message i; 1 + count is the commit.
-        if let (index, error) = errors.filter({ (1...plan.count).contains($0.key) }).min(by: { $0.key < $1.key }) {
-            throw Refused(description: "\(error.code) for \(plan.message(at: index - 1).map(describe) ?? "message \(index - 1)")")
+    }
+
+    // The open goes with the first messages, not a round trip ahead of them: the switch
+    // handles them in order, and if the open fails, so does every add, before the barrier.
+    private static func open(_ id: UInt32) -> OpenFlowMessage.Payload { .bundleControl(BundleControl(bundleID: id, type: .openRequest)) }
+    private static func commit(_ id: UInt32) -> OpenFlowMessage.Payload { .bundleControl(BundleControl(bundleID: id, type: .commitRequest)) }
+    private static func discard(_ id: UInt32) -> OpenFlowMessage.Payload { .bundleControl(BundleControl(bundleID: id, type: .discardRequest)) }
+
+    /// Why a bundle with these errors (by position: 0 the open, i + 1 the plan's message i,
+    /// 1 + count the commit) was not applied. Nothing of it was.
+    static func refusal(_ errors: [Int: ErrorMessage], _ plan: ReconcilePlan) -> Refused {
+        if let error = errors[0] {
+            return Refused(description: "bundle open refused: \(error.code)")
+        }
+        if let (index, error) = errors.filter({ (1...max(1, plan.count)).contains($0.key) }).min(by: { $0.key < $1.key }) {
+            return Refused(description: "\(error.code) for \(plan.message(at: index - 1).map(describe) ?? "message \(index - 1)")")
         }
         let commit = errors.values.first.map { "\($0.code)" } ?? "unknown error"
-        throw Refused(description: "bundle commit refused: \(commit)")
+        return Refused(description: "bundle commit refused: \(commit)")
     }
 
     static func describe(_ p: OpenFlowMessage.Payload) -> String {

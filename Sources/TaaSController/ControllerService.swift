@@ -272,8 +272,7 @@ public struct ControllerService: Service {
             switch a {
             case .push(let p):
                 let leadership = leadership
-                group.addOffLoop {
-                    let outcome = await BridgePush.run(p, registry: registry, leadership: leadership, logger: logger)
+                let finished: @Sendable (ControllerCore.Outcome) -> Void = { outcome in
                     if case .programmed(let c) = outcome {
                         Self.metrics.flowMods.increment(by: Int64(c.flowsAdded + c.flowsModified + c.flowsDeleted))
                         Self.metrics.groupMods.increment(by: Int64(c.groupsAdded + c.groupsModified + c.groupsDeleted))
@@ -283,6 +282,9 @@ public struct ControllerService: Service {
                     }
                     inputs.yield(.finished(p, outcome))
                 }
+                // A small delta runs on its bridge's event loop; the rest as a task.
+                if BridgePush.start(p, registry: registry, leadership: leadership, logger: logger, finished: finished) { continue }
+                group.addOffLoop { finished(await BridgePush.run(p, registry: registry, leadership: leadership, logger: logger)) }
             case .statuses(let s):
                 changes += s
             case .retry(let node, let after):

@@ -9,7 +9,8 @@ import TaaSTestSupport
 import Testing
 
 /// taasd's bundles against a real ovs-vswitchd: a plan large enough to go in many pieces is
-/// committed whole, and one the switch refuses is refused whole, naming the flow at fault.
+/// committed whole, and one the switch refuses is refused whole, naming the flow at fault; the
+/// same for a small plan sent from the connection's event loop.
 @Suite(.serialized, .offCooperativePool) final class BridgeSyncTests {
     /// Stopped (switch, database, namespace) when released, by `OVSNode`'s own deinit.
     let node: OVSNode
@@ -59,5 +60,40 @@ import Testing
         let (installed, _, _) = try await BridgeSync.installed(connection)
         let again = ReconcilePlan(desired: BridgeProgram(flows: Self.flows(6000)), installedFlows: installed, installedGroups: [])
         #expect(again.isEmpty, "read back, the bridge holds exactly its program")
+    }
+
+    /// `applyOnLoop` (a bridge's small delta, made and sent on its event loop), as `apply`.
+    static func applyOnLoop(_ plan: ReconcilePlan, _ c: SwitchConnection, bundleID: UInt32) async throws {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, Error>) in
+            c.execute { BridgeSync.applyOnLoop(plan, to: c, bundleID: bundleID).whenComplete { done.resume(with: $0) } }
+        }
+    }
+
+    @Test func aSmallPlanFromTheEventLoopIsCommittedWholeOrRefusedWhole() async throws {
+        let server = try OpenFlowServer(configuration: .init(targets: [.activeUnix(path: node.mgmtPath())]),
+                                        group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
+        let events = EventWaiter(server.registry)
+        let run = Task { try await server.run() }
+        defer { run.cancel() }
+        _ = try await events.next("connected") { if case .connected(let i) = $0 { i.datapathID == 0xb2 } else { false } }
+        let connection = try #require(server.registry.connection(datapathID: 0xb2))
+
+        var flows = Self.flows(20)
+        flows.insert(FlowEntry(cookie: Cookie.make(.source, "bad"), tableID: 1, priority: 7, match: Match([OXMField(.tcpDst, 80)]),
+                               instructions: [.gotoTable(2)]), at: 10)
+        do {
+            try await Self.applyOnLoop(ReconcilePlan(desired: BridgeProgram(flows: flows), installedFlows: [], installedGroups: []), connection, bundleID: 1)
+            Issue.record("the switch took a flow without its prerequisites")
+        } catch let e as BridgeSync.Refused {
+            #expect(e.description.contains("BAD_PREREQ") && e.description.contains("priority=7"), "\(e.description)")
+        }
+        #expect(try node.flowCount() == 0, "all or nothing")
+
+        // The refused bundle is gone: its id opens a new one.
+        try await Self.applyOnLoop(ReconcilePlan(desired: BridgeProgram(flows: Self.flows(20)), installedFlows: [], installedGroups: []),
+                                   connection, bundleID: 1)
+        #expect(try node.flowCount() == 20)
+        let (installed, _, _) = try await BridgeSync.installed(connection)
+        #expect(ReconcilePlan(desired: BridgeProgram(flows: Self.flows(20)), installedFlows: installed, installedGroups: []).isEmpty)
     }
 }
