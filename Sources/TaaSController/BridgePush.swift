@@ -44,7 +44,7 @@ enum BridgePush {
     /// per bridge. False (nothing started) for any other push: `run` does it.
     static func start(_ p: ControllerCore.Push, registry: SwitchRegistry, leadership: Leadership, logger: Logger,
                       finished: @escaping @Sendable (ControllerCore.Outcome) -> Void) -> Bool {
-        guard case .delta(let delta) = p.content, !delta.changesMeters, delta.bundleCount <= onLoopLimit else { return false }
+        guard p.runsOnLoop, case .delta(let delta) = p.content else { return false }
         guard let connection = registry.connection(datapathID: p.datapathID) else {
             finished(.failed("not connected"))
             return true
@@ -67,10 +67,6 @@ enum BridgePush {
         }
         return true
     }
-
-    /// The most bundle messages a delta made on an event loop has: the loop's other sessions
-    /// wait while it is made (a few hundred messages take well under a millisecond).
-    static let onLoopLimit = 256
 
     private static func programmed(_ p: ControllerCore.Push, _ plan: ReconcilePlan, _ log: Logger) -> ControllerCore.Outcome {
         let c = plan.counts

@@ -34,6 +34,18 @@ public struct ControllerCore: Sendable {
         /// Sent only on a connection this replica claimed (replicas: a switch that reconnected
         /// since the push was planned is an EQUAL there, which the fence does not cover).
         public var claimedOnly: Bool
+
+        /// Whether it is carried out on its bridge's event loop, with no task (`BridgePush.start`):
+        /// a delta without meters (they go outside the bundle, each set with a barrier) and small
+        /// enough that making it there keeps the loop's other sessions waiting well under a
+        /// millisecond. A read-back, meters and large deltas go as tasks.
+        public var runsOnLoop: Bool {
+            guard case .delta(let d) = content else { return false }
+            return !d.changesMeters && d.bundleCount <= Self.onLoopLimit
+        }
+
+        /// The most bundle messages of a delta made on an event loop.
+        public static let onLoopLimit = 256
     }
 
     /// What became of a push.
@@ -112,9 +124,11 @@ public struct ControllerCore: Sendable {
     /// Policy and topology changes (either may be empty), and the switch events of the same
     /// batch (after the topology has seen them). The switch events are taken before any push
     /// starts: a bridge's read-back started first would be found stale by its own connection at
-    /// once, and read back a second time.
+    /// once, and read back a second time. Switch events alone cost no walk over every bridge
+    /// (a storm of 10,000 connections comes in many batches).
     public mutating func apply(policy: PolicyDelta = PolicyDelta(), topology: [TopologyEvent] = [],
                                switched: [SwitchEvent] = []) -> [Action] {
+        guard !policy.isEmpty || !topology.isEmpty else { return self.switched(switched) }
         if !policy.tapFlows.isEmpty || !policy.tapServices.isEmpty || !topology.isEmpty { plansCache = nil }
         if !settled { for (id, c) in policy.ports { if c.new != nil { knownPorts.insert(id) } else { knownPorts.remove(id) } } }
         for e in topology { noteTopology(e) }

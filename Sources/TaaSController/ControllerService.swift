@@ -239,10 +239,8 @@ public struct ControllerService: Service {
                     }
                 }
                 if !switched.isEmpty { events += await topology.handle(switched) }
-                if !delta.isEmpty || !events.isEmpty {
+                if !delta.isEmpty || !events.isEmpty || !switched.isEmpty {
                     actions += core.apply(policy: delta, topology: events, switched: switched)
-                } else if !switched.isEmpty {
-                    actions += core.switched(switched)
                 }
                 // After a large batch, once the work it caused has had a moment to finish.
                 let large = delta.tapFlows.count + delta.ports.count + events.count > 1000

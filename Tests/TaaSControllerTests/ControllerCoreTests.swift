@@ -81,6 +81,44 @@ import Topology
         #expect(core.modsSent == 3)
     }
 
+    /// Which pushes run on their bridge's event loop: small deltas without meters; not a
+    /// read-back, a delta that changes meters, nor a delta too large to make there.
+    @Test func smallDeltasWithoutMetersRunOnTheEventLoop() throws {
+        var core = ControllerCore()
+        let limited = TapService(id: Self.id(9), projectID: "p", name: "", description: "", portID: "svc", tunnelKey: 0xf1_0000,
+                                 rateLimit: RateLimit(maxKbps: 1000))
+        var actions = core.apply(policy: Self.adding(services: [Self.service, limited]), topology: Topology.events(from: Topology(), to: Self.topology()))
+        let programs = Self.pushes(actions)
+        #expect(!programs.isEmpty && programs.allSatisfy { !$0.runsOnLoop }, "read-backs go as tasks")
+        for p in programs { _ = core.finished(p, Self.programmed) }
+
+        actions = core.apply(policy: Self.adding(flows: [Self.flow(2, "b")]))
+        let small = try #require(Self.pushes(actions).first)
+        #expect(small.runsOnLoop)
+        _ = core.finished(small, Self.programmed)
+
+        // A copy to the rate-limited service: its meters come with the delta.
+        let metered = TapFlow(id: Self.id(3), projectID: "p", name: "", description: "", tapServiceID: limited.id, sourcePort: "a",
+                              direction: .both, vlanFilter: nil)
+        actions = core.apply(policy: Self.adding(flows: [metered]))
+        let withMeters = try #require(Self.pushes(actions).first)
+        guard case .delta(let d) = withMeters.content else { Issue.record("expected a delta"); return }
+        #expect(!d.programDelta.meters.isEmpty)
+        #expect(!withMeters.runsOnLoop)
+        _ = core.finished(withMeters, Self.programmed)
+
+        // Hundreds of ports at once on n2: one delta beyond the limit.
+        var t = Self.topology()
+        for i in 2...400 {
+            t.ports["b\(i)"] = Topology.Port(id: "b\(i)", name: "b\(i)", node: "n2", datapathID: 2, ofport: UInt32(i), mac: String(format: "02:00:00:00:%02x:%02x", i / 256, i % 256), vlan: nil)
+        }
+        actions = core.apply(policy: Self.adding(flows: (2...400).map { Self.flow(100 + $0, "b\($0)") }), topology: Topology.events(from: Self.topology(), to: t))
+        let large = try #require(Self.pushes(actions).first { $0.node == "n2" })
+        guard case .delta(let big) = large.content else { Issue.record("expected a delta"); return }
+        #expect(big.bundleCount > ControllerCore.Push.onLoopLimit)
+        #expect(!large.runsOnLoop)
+    }
+
     /// A change on the service's bridge for another tap flow does not make every tap flow into
     /// the service DOWN while it is on its way.
     @Test func anotherResourcesChangeLeavesAStatusAlone() {
