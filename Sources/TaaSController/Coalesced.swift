@@ -15,20 +15,45 @@ public struct Coalesced<Element: Sendable>: AsyncSequence, Sendable {
         }
     }
 
-    private let pending = Pending()
+    private let pending: Pending
     private let kicks: AsyncStream<Void>
 
-    /// Starts reading `source` at once; at most one wake-up is buffered, however many events wait.
-    public init(_ source: AsyncStream<Element>) {
+    /// Where events go: each lands in the consumer's next batch at once, with no task between
+    /// (a push's outcome, 10,000 of them when every bridge changes, wakes the consumer and no
+    /// one else).
+    public struct Continuation: Sendable {
+        let pending: Pending
+        let kick: AsyncStream<Void>.Continuation
+
+        public func yield(_ element: Element) {
+            pending.items.withLock { $0.append(element) }
+            kick.yield()
+        }
+
+        /// No more events: the consumer gets what is pending, then the end.
+        public func finish() { kick.finish() }
+    }
+
+    /// A coalesced sequence and where its events go. At most one wake-up is buffered, however
+    /// many events wait.
+    public static func makeStream() -> (Coalesced, Continuation) {
         let (kicks, kick) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let pending = Pending()
+        return (Coalesced(pending: pending, kicks: kicks), Continuation(pending: pending, kick: kick))
+    }
+
+    private init(pending: Pending, kicks: AsyncStream<Void>) {
+        self.pending = pending
         self.kicks = kicks
-        let pending = pending
+    }
+
+    /// Starts reading `source` at once.
+    public init(_ source: AsyncStream<Element>) {
+        let (batches, input) = Self.makeStream()
+        self = batches
         Task {
-            for await e in source {
-                pending.items.withLock { $0.append(e) }
-                kick.yield()
-            }
-            kick.finish()
+            for await e in source { input.yield(e) }
+            input.finish()
         }
     }
 

@@ -99,7 +99,7 @@ public struct ControllerService: Service {
         // Subscribed before anything else happens, so no event is missed.
         let switchEvents = registry.events()
         let (current, policyChanges) = await policy.subscribe()
-        let (inputs, input) = AsyncStream<Input>.makeStream()
+        let (inputs, input) = Coalesced<Input>.makeStream()
         let logger = logger, registry = registry, counters = counters
 
         // The loop on a thread of its own, below the API's priority (see `DedicatedExecutor`);
@@ -146,7 +146,7 @@ public struct ControllerService: Service {
             var ovsdbSessions: Set<String> = []
             var publisher = StatusPublisher(board: statuses, share: shareStatuses)
             publisher.roleChanged(to: core.role)
-            var batches = Coalesced(inputs).makeAsyncIterator()
+            var batches = inputs.makeAsyncIterator()
             while true {
                 let changed = perform(actions, input, &group)
                 if !changed.isEmpty { publisher.take(changed, role: core.role) }
@@ -262,7 +262,7 @@ public struct ControllerService: Service {
     }
 
     /// Does what the core decided.
-    private func perform(_ actions: [ControllerCore.Action], _ inputs: AsyncStream<Input>.Continuation,
+    private func perform(_ actions: [ControllerCore.Action], _ inputs: Coalesced<Input>.Continuation,
                          _ group: inout DiscardingTaskGroup) -> [(ResourceKind, ResourceID, ResourceState)] {
         let registry = registry, logger = logger
         var changes: [(ResourceKind, ResourceID, ResourceState)] = []

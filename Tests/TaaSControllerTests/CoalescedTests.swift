@@ -16,6 +16,22 @@ struct CoalescedTests {
         #expect(await batches.next() == nil)
     }
 
+    @Test func aContinuationHandsEventsStraightToTheBatches() async {
+        let (batches, input) = Coalesced<Int>.makeStream()
+        var it = batches.makeAsyncIterator()
+        for i in 1...50 { input.yield(i) }
+        #expect(await it.next() == Array(1...50))
+        // From another thread while the consumer waits; what was yielded before the end comes first.
+        let producer = Task.detached {
+            for i in 51...3000 { input.yield(i) }
+            input.finish()
+        }
+        var seen: [Int] = []
+        while let batch = await it.next() { seen += batch }
+        await producer.value
+        #expect(seen == Array(51...3000))
+    }
+
     @Test func aSlowConsumerLosesNothing() async throws {
         let (stream, source) = AsyncStream<Int>.makeStream()
         let producer = Task {
