@@ -55,6 +55,37 @@ struct Cloud {
     var compiler: Compiler { Compiler(services: services, flows: flows, mirrors: [], topology: topology) }
 }
 
+/// The fleet of `scripts/bench-sim.py sessions`: nodes n1…nN with one VM port each (node i's on
+/// VLAN (i − 1) mod 4094 + 1, as `scripts/sim-topology.py N 1` writes), a tap service on node 1,
+/// and a BOTH tap flow from every VM port: a change to it touches every bridge.
+struct Fleet {
+    let service: TapService
+    let flows: [TapFlow]
+    let topology: Topology
+
+    init(nodes: Int) {
+        func id(_ n: Int) -> ResourceID {
+            let hex = String(n, radix: 16)
+            return ResourceID("00000000-0000-4000-8000-" + String(repeating: "0", count: 12 - hex.count) + hex)!
+        }
+        var t = Topology()
+        for i in 1...nodes {
+            let vlan = UInt16((i - 1) % 4094 + 1)
+            t.nodes["n\(i)"] = Topology.Node(id: "n\(i)", datapathID: UInt64(i), encapIP: "10.\(i >> 16).\((i >> 8) & 255).\(i & 255)",
+                                             tunnelPorts: ["taas-tun": 4000], portTags: i == 1 ? [1: vlan, 2: nil] : [1: vlan])
+            t.ports["n\(i)-vm1"] = Topology.Port(id: "n\(i)-vm1", name: "vm1", node: "n\(i)", datapathID: UInt64(i), ofport: 1,
+                                                 mac: String(format: "02:%02x:%02x:%02x:00:01", i >> 16, (i >> 8) & 255, i & 255), vlan: vlan)
+        }
+        t.ports["tap"] = Topology.Port(id: "tap", name: "tap", node: "n1", datapathID: 1, ofport: 2, mac: "02:ff:00:00:00:01", vlan: nil)
+        topology = t
+        service = TapService(id: id(1), projectID: "p", name: "t", description: "", portID: "tap", tunnelKey: 0xf00000)
+        flows = (1...nodes).map { i in
+            TapFlow(id: id(1000 + i), projectID: "p", name: "", description: "", tapServiceID: id(1), sourcePort: "n\(i)-vm1",
+                    direction: .both, vlanFilter: nil)
+        }
+    }
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident], maxDuration: .seconds(10),
                                            maxIterations: 20)
@@ -81,6 +112,24 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             blackHole(box.engine.apply(policy: add))
             blackHole(box.engine.apply(policy: remove))
+        }
+    }
+    // A change to every bridge of 10,000 (the sessions benchmark's push): the tap service and
+    // its 10,000 tap flows deleted, then created again, one change each.
+    let fleet = Fleet(nodes: 10_000)
+    var deleteAll = PolicyDelta(), createAll = PolicyDelta()
+    deleteAll.tapServices[fleet.service.id] = .removed(fleet.service)
+    createAll.tapServices[fleet.service.id] = .added(fleet.service)
+    for f in fleet.flows {
+        deleteAll.tapFlows[f.id] = .removed(f)
+        createAll.tapFlows[f.id] = .added(f)
+    }
+    let fleetBox = Box(Compiler(services: [fleet.service], flows: fleet.flows, mirrors: [], topology: fleet.topology).engine)
+    Benchmark("a tap service and its tap flow on each of 10,000 bridges deleted, then created again: the engine's deltas",
+              configuration: .init(maxIterations: 5)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(fleetBox.engine.apply(policy: deleteAll))
+            blackHole(fleetBox.engine.apply(policy: createAll))
         }
     }
     // The diff when 1% of 100,000 tap flows changed service.
