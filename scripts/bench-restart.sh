@@ -5,6 +5,7 @@
 # SOURCES × SERVICES tap flows (default 500 × 20 = 10,000). taasd is a release build, restarted
 # once, with the bridge dialing taasd as deployments do. Needs root.
 # Usage: scripts/bench-restart.sh [SOURCES] [SERVICES]
+#   TAAS_RESTART_BIN=PATH restarts into that taasd (another build, for a side-by-side run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sources=${1:-500}
@@ -60,6 +61,8 @@ restart() {
         for i in "${!cmd[@]}"; do [ "${cmd[$i]}" = --openflow ] && cmd[$((i + 1))]=$dial; done
     fi
     cmd+=(--log-format json)   # timestamps to the millisecond, for the split
+    # TAAS_RESTART_BIN=PATH: restart into another build of taasd (two builds side by side).
+    [ -n "${TAAS_RESTART_BIN:-}" ] && cmd[0]=$TAAS_RESTART_BIN
     mark=$(wc -l < "$dir/taasd.log")
     stop=$(now)
     kill -TERM "$pid"
