@@ -13,8 +13,9 @@ import Topology
 
 /// The controller as one service: policy deltas, OVSDB and OpenFlow events in; the topology
 /// and the core (`ControllerCore`) worked; pushes to bridges, statuses and counters out.
-/// Everything the core decides runs here, in one task group: pushes (up to the core's limit at
-/// once), retries, the start-up wait, statistics reads.
+/// Everything the core decides runs here: pushes (up to the core's limit at once; a small delta
+/// on its bridge's event loop, the rest in the service's task group, as are retries, the
+/// start-up wait and statistics reads).
 public struct ControllerService: Service {
     public struct Configuration: Sendable {
         /// The longest wait, after start, for the nodes the policy names before anything is sent.
@@ -103,8 +104,7 @@ public struct ControllerService: Service {
         let logger = logger, registry = registry, counters = counters
 
         // The loop on a thread of its own, below the API's priority (see `DedicatedExecutor`);
-        // its child tasks (pushes, timers: 10,000 at once when every bridge changes) on the
-        // cooperative pool, as before.
+        // its child tasks (read-backs, large deltas, timers) on the cooperative pool.
         try await withTaskExecutorPreference(DedicatedExecutor.controller) {
         try await cancelWhenGracefulShutdown {
         // Discarding: a finished push or timer leaves nothing behind (a task group keeps each

@@ -28,14 +28,25 @@ import Testing
         }
     }
 
-    @Test func aPlanInPiecesIsCommittedWholeOrRefusedWhole() async throws {
+    /// An OpenFlow server dialing the bridge, once the switch is connected: its connection, and
+    /// the server's task for the caller to cancel.
+    func connect() async throws -> (SwitchConnection, Task<Void, Error>) {
         let server = try OpenFlowServer(configuration: .init(targets: [.activeUnix(path: node.mgmtPath())]),
                                         group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
         let events = EventWaiter(server.registry)
         let run = Task { try await server.run() }
+        do {
+            _ = try await events.next("connected") { if case .connected(let i) = $0 { i.datapathID == 0xb2 } else { false } }
+            return (try #require(server.registry.connection(datapathID: 0xb2)), run)
+        } catch {
+            run.cancel()
+            throw error
+        }
+    }
+
+    @Test func aPlanInPiecesIsCommittedWholeOrRefusedWhole() async throws {
+        let (connection, run) = try await connect()
         defer { run.cancel() }
-        _ = try await events.next("connected") { if case .connected(let i) = $0 { i.datapathID == 0xb2 } else { false } }
-        let connection = try #require(server.registry.connection(datapathID: 0xb2))
 
         // 6,000 good flows and one the switch refuses (a TCP port without its prerequisites).
         var flows = Self.flows(6000)
@@ -70,13 +81,8 @@ import Testing
     }
 
     @Test func aSmallPlanFromTheEventLoopIsCommittedWholeOrRefusedWhole() async throws {
-        let server = try OpenFlowServer(configuration: .init(targets: [.activeUnix(path: node.mgmtPath())]),
-                                        group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
-        let events = EventWaiter(server.registry)
-        let run = Task { try await server.run() }
+        let (connection, run) = try await connect()
         defer { run.cancel() }
-        _ = try await events.next("connected") { if case .connected(let i) = $0 { i.datapathID == 0xb2 } else { false } }
-        let connection = try #require(server.registry.connection(datapathID: 0xb2))
 
         var flows = Self.flows(20)
         flows.insert(FlowEntry(cookie: Cookie.make(.source, "bad"), tableID: 1, priority: 7, match: Match([OXMField(.tcpDst, 80)]),
