@@ -30,7 +30,8 @@ public struct Coalesced<Element: Sendable>: AsyncSequence, Sendable {
             kick.yield()
         }
 
-        /// No more events: the consumer gets what is pending, then the end.
+        /// No more events: the consumer gets what was yielded before, then the end. (An event
+        /// yielded while this runs may be left out: finish once the producers are done.)
         public func finish() { kick.finish() }
     }
 

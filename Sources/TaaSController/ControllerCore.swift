@@ -44,7 +44,8 @@ public struct ControllerCore: Sendable {
             return !d.changesMeters && d.bundleCount <= Self.onLoopLimit
         }
 
-        /// The most bundle messages of a delta made on an event loop.
+        /// The most flow and group steps of a delta made on an event loop (a step is one
+        /// message, two when a flow's cookie changes).
         public static let onLoopLimit = 256
     }
 

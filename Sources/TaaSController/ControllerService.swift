@@ -102,6 +102,7 @@ public struct ControllerService: Service {
         let (current, policyChanges) = await policy.subscribe()
         let (inputs, input) = Coalesced<Input>.makeStream()
         let logger = logger, registry = registry, counters = counters
+        let loopPushes = LoopPushes()
 
         // The loop on a thread of its own, below the API's priority (see `DedicatedExecutor`);
         // its child tasks (read-backs, large deltas, timers) on the cooperative pool.
@@ -148,7 +149,7 @@ public struct ControllerService: Service {
             publisher.roleChanged(to: core.role)
             var batches = inputs.makeAsyncIterator()
             while true {
-                let changed = perform(actions, input, &group)
+                let changed = perform(actions, input, loopPushes, &group)
                 if !changed.isEmpty { publisher.take(changed, role: core.role) }
                 // Counting unread bridges costs one look at each: only while a new leader holds.
                 if publisher.holding { publisher.release(unread: core.unread) }
@@ -254,6 +255,9 @@ public struct ControllerService: Service {
                 Self.metrics.batches.increment()
                 Self.metrics.batchDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
             }
+            // Pushes on event loops are not the group's children: their outcomes are waited
+            // for as the children's are.
+            await loopPushes.drained()
             input.finish()
             group.cancelAll()
         }
@@ -262,7 +266,7 @@ public struct ControllerService: Service {
     }
 
     /// Does what the core decided.
-    private func perform(_ actions: [ControllerCore.Action], _ inputs: Coalesced<Input>.Continuation,
+    private func perform(_ actions: [ControllerCore.Action], _ inputs: Coalesced<Input>.Continuation, _ loopPushes: LoopPushes,
                          _ group: inout DiscardingTaskGroup) -> [(ResourceKind, ResourceID, ResourceState)] {
         let registry = registry, logger = logger
         var changes: [(ResourceKind, ResourceID, ResourceState)] = []
@@ -281,7 +285,12 @@ public struct ControllerService: Service {
                     inputs.yield(.finished(p, outcome))
                 }
                 // A small delta runs on its bridge's event loop; the rest as a task.
-                if BridgePush.start(p, registry: registry, leadership: leadership, logger: logger, finished: finished) { continue }
+                loopPushes.started()
+                if BridgePush.start(p, registry: registry, leadership: leadership, logger: logger, finished: { outcome in
+                    finished(outcome)
+                    loopPushes.ended()
+                }) { continue }
+                loopPushes.ended()
                 group.addOffLoop { finished(await BridgePush.run(p, registry: registry, leadership: leadership, logger: logger)) }
             case .statuses(let s):
                 changes += s
