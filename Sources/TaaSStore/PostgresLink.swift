@@ -49,17 +49,19 @@ final class PostgresLink: @unchecked Sendable {
         return (.init(host: host, port: port, username: user, password: c.password, database: database, tls: .disable), shown)
     }
 
-    /// Opens a connection of its own (for LISTEN), waiting as long as a call may.
-    func open(id: Int) throws -> PostgresConnection {
+    /// Opens a connection of its own, waiting at most `within` (default: as long as a call may).
+    func open(id: Int, within: TimeAmount? = nil) throws -> PostgresConnection {
         try Self.wait(PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
-                                                 id: id, logger: logger), "connecting", timeout: timeout,
+                                                 id: id, logger: logger), "connecting", timeout: within ?? timeout,
                       late: { Self.discard($0) })
     }
 
-    /// Runs `body` on the connection, opening it first when there is none or it was lost. Waits
-    /// at most `timeout` for the connection too: behind a call stuck on a server that stopped
-    /// answering (a catch-up, say), a write would otherwise wait that call's timeout, then its own.
+    /// Runs `body` on the connection, opening it first when there is none or it was lost. Getting
+    /// the connection (waiting for the call ahead, opening it, setting it up) takes at most
+    /// `timeout` in all: behind a call stuck on a server that stopped answering (a catch-up, say),
+    /// a write would otherwise wait that call's timeout, then the connection's, then its own.
     func with<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        let by = NIODeadline.now() + timeout
         guard lock.lock(before: Date(timeIntervalSinceNow: Double(timeout.nanoseconds) / 1e9)) else {
             throw timedOut(TimedOut(what: "the connection, busy with another statement"))
         }
@@ -67,11 +69,11 @@ final class PostgresLink: @unchecked Sendable {
         if connection?.isClosed ?? true {
             do {
                 // A connection that comes up after the wait gave up is closed at once.
-                let c = try open(id: 1)
+                let c = try open(id: 1, within: max(by - .now(), .zero))
                 do {
                     // A replica stopped inside a transaction (SIGSTOP, a hung host) would hold the
                     // writers' lock for ever: the server ends such a session instead.
-                    _ = try run(c, "SET idle_in_transaction_session_timeout = \(Self.idleInTransaction)", [])
+                    _ = try run(c, "SET idle_in_transaction_session_timeout = \(Self.idleInTransaction)", [], within: max(by - .now(), .zero))
                 } catch {
                     // Never dropped unclosed (postgres-nio traps on that in debug builds).
                     Self.discard(c)
@@ -139,8 +141,9 @@ final class PostgresLink: @unchecked Sendable {
         return try promise.futureResult.wait()
     }
 
-    /// One statement, its `?` placeholders numbered as PostgreSQL wants them.
-    func run(_ c: PostgresConnection, _ sql: String, _ values: [StoreValue]) throws -> [PostgresRow] {
+    /// One statement, its `?` placeholders numbered as PostgreSQL wants them; answered within
+    /// `within` (default `timeout`).
+    func run(_ c: PostgresConnection, _ sql: String, _ values: [StoreValue], within: TimeAmount? = nil) throws -> [PostgresRow] {
         var bindings = PostgresBindings(capacity: values.count)
         for v in values {
             switch v {
@@ -149,10 +152,10 @@ final class PostgresLink: @unchecked Sendable {
             case .null: bindings.appendNull()
             }
         }
-        return try run(c, sql, bindings)
+        return try run(c, sql, bindings, within: within)
     }
 
-    func run(_ c: PostgresConnection, _ sql: String, _ bindings: PostgresBindings) throws -> [PostgresRow] {
+    func run(_ c: PostgresConnection, _ sql: String, _ bindings: PostgresBindings, within: TimeAmount? = nil) throws -> [PostgresRow] {
         var numbered = "", n = 0
         for ch in sql {
             if ch == "?" {
@@ -164,7 +167,7 @@ final class PostgresLink: @unchecked Sendable {
         }
         do {
             return try Self.wait(c.query(PostgresQuery(unsafeSQL: numbered, binds: bindings), logger: logger), String(numbered.prefix(40)),
-                                 timeout: timeout).rows
+                                 timeout: within ?? timeout).rows
         } catch let e as TimedOut {
             throw e
         } catch {
