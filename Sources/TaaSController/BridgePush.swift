@@ -41,18 +41,12 @@ enum BridgePush {
     /// Starts a small delta without meters (a bridge's usual change) on its bridge's event loop,
     /// where it is made, sent and committed with no task, and `finished` is called there: a
     /// change to every bridge would otherwise cost a task, and its hand-offs between threads,
-    /// per bridge. False (nothing started) for any other push: `run` does it.
+    /// per bridge. Only for a push that `runsOnLoop`; `run` does the others.
     static func start(_ p: ControllerCore.Push, registry: SwitchRegistry, leadership: Leadership, logger: Logger,
-                      finished: @escaping @Sendable (ControllerCore.Outcome) -> Void) -> Bool {
-        guard p.runsOnLoop, case .delta(let delta) = p.content else { return false }
-        guard let connection = registry.connection(datapathID: p.datapathID) else {
-            finished(.failed("not connected"))
-            return true
-        }
-        guard !p.claimedOnly || connection.role == .master else {
-            finished(.failed("this connection was not claimed"))
-            return true
-        }
+                      finished: @escaping @Sendable (ControllerCore.Outcome) -> Void) {
+        guard p.runsOnLoop, case .delta(let delta) = p.content else { return finished(.failed("not a delta to run on an event loop")) }
+        guard let connection = registry.connection(datapathID: p.datapathID) else { return finished(.failed("not connected")) }
+        guard !p.claimedOnly || connection.role == .master else { return finished(.failed("this connection was not claimed")) }
         connection.execute {
             let plan = ReconcilePlan(delta: delta)
             guard !plan.isEmpty else { return finished(.alreadyHeld) }
@@ -65,7 +59,6 @@ enum BridgePush {
                 }
             }
         }
-        return true
     }
 
     private static func programmed(_ p: ControllerCore.Push, _ plan: ReconcilePlan, _ log: Logger) -> ControllerCore.Outcome {

@@ -285,12 +285,14 @@ public struct ControllerService: Service {
                     inputs.yield(.finished(p, outcome))
                 }
                 // A small delta runs on its bridge's event loop; the rest as a task.
-                loopPushes.started()
-                if BridgePush.start(p, registry: registry, leadership: leadership, logger: logger, finished: { outcome in
-                    finished(outcome)
-                    loopPushes.ended()
-                }) { continue }
-                loopPushes.ended()
+                if p.runsOnLoop {
+                    loopPushes.started()
+                    BridgePush.start(p, registry: registry, leadership: leadership, logger: logger) { outcome in
+                        finished(outcome)
+                        loopPushes.ended()
+                    }
+                    continue
+                }
                 group.addOffLoop { finished(await BridgePush.run(p, registry: registry, leadership: leadership, logger: logger)) }
             case .statuses(let s):
                 changes += s
