@@ -89,6 +89,12 @@ let package = Package(
             dependencies: ["SwitchSimulator", "Topology", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "NIOPosix", package: "swift-nio")]
         ),
+        // The transport alone under a push (loopback TCP and SwiftNIO, nothing parsed): bench-sim.py's reference.
+        .executableTarget(
+            name: "transport-floor",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         // OVSDB (RFC 7047), pure: JSON, JSON-RPC framing, datums, the monitored replica, managed-port plans.
         .target(name: "OVSDB"),
         // OVSDB sessions on SwiftNIO: active and passive targets, monitor, echo, transact.

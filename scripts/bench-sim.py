@@ -6,9 +6,10 @@
   bench-sim.py scale NODES VMS SIZE...      one change's cost with SIZE tap flows installed (scripts/bench-scale.sh)
   bench-sim.py preload NODES VMS SIZE       the bulk preload alone: SIZE tap flows into a fresh taasd, to ACTIVE
   bench-sim.py store NODES CREATIONS        POST tap flow → ACTIVE with the policy in SQLite, then in PostgreSQL (scripts/bench-store.sh)
+  bench-sim.py floor COUNT OUT:BACK,...      the transport alone under a push to COUNT connections (transport-floor)
 
 Runs the release builds in .build/release (scripts/bench-sessions.sh and bench-latency-sim.sh
-build them; TAAS_BIN=DIR runs others, TAAS_BENCH_LOG=info makes taasd's log verbose,
+build them, with transport-floor; TAAS_BIN=DIR runs others, TAAS_BENCH_LOG=info makes taasd's log verbose,
 TAAS_BENCH_PERF=DIR records `perf record -g` of taasd and switch-sim during a sessions push). Each run
 has its own directory, ports and processes, and removes them at the end, also when interrupted.
 """
@@ -166,6 +167,47 @@ def summary(line):
     return f"{w[4]} / {w[6]} / {w[8]}"
 
 
+# A bundle's commit and its reply, each an ONF experimenter message of 24 bytes on OpenFlow 1.3.
+COMMIT_BYTES = 24
+
+
+def transport_floor(n, exchange, window=64):
+    """The same push with nothing encoded, parsed or decided: `transport-floor` at both ends, N
+    connections over loopback, WINDOW in flight, the bytes of EXCHANGE (OUT:BACK per round trip).
+    Returns the seconds to the last reply and the CPU seconds of the pushing and the answering end."""
+    port = 20000 + 2 * random.randrange(6000)
+    common = ["--port", str(port), "--connections", str(n), "--exchange", exchange]
+    procs = []
+    try:
+        push = subprocess.Popen([os.path.join(BIN, "transport-floor"), "push", "--window", str(window)] + common,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        procs.append(push)
+        if not push.stdout.readline().startswith("listening"):
+            raise SystemExit("transport-floor push did not listen")
+        answer = subprocess.Popen([os.path.join(BIN, "transport-floor"), "answer"] + common)
+        procs.append(answer)
+        if not push.stdout.readline().startswith("ready"):
+            raise SystemExit("transport-floor: the connections were not made")
+        time.sleep(1)  # quiet, as before the push it stands for
+        cpu0 = (cpu_seconds(push.pid), cpu_seconds(answer.pid))
+        push.stdin.write("go\n")
+        push.stdin.flush()
+        line = push.stdout.readline().split()
+        cpu1 = (cpu_seconds(push.pid), cpu_seconds(answer.pid))
+        if line[:2] != ["floor", "seconds"]:
+            raise SystemExit(f"transport-floor push said {line}")
+        return float(line[2]), cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
 def sessions(counts):
     # Each session is a descriptor in taasd and one in switch-sim.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -173,9 +215,10 @@ def sessions(counts):
     print("echo round trips in ms: steady = one at a time from random switches (2,000), burst = all switches at once (5 rounds)")
     print("push: one request that changes every bridge, to the last bridge's commit (create: one tap flow per bridge, in bulk POSTs of 2,000 sent back to back;"
           " delete: the tap service, and with it every tap flow)")
+    print("floor: the delete's connections, round trips and bytes with nothing encoded, parsed or decided at either end (transport-floor, right after)")
     print("| switches | held | all ready | taasd memory per session | steady echo p50 / p99 / max | burst echo p50 / p99 / max "
-          "| push create to all | all ACTIVE | push delete to all |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "| push create to all | all ACTIVE | push delete to all | transport floor | delete / floor |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for n in counts:
         progress(f"{n:,} switches: connecting")
         run = Run(n, 1, echo_rounds=5)
@@ -209,6 +252,7 @@ def sessions(counts):
             time.sleep(0.5)
             progress(f"{n:,} switches: deleting the tap service")
             prof = Profile(run, "delete")
+            before = run.status()
             cpu2 = (cpu_seconds(run.taasd.pid), cpu_seconds(run.sim.pid))
             t1 = time.time()
             run.call("DELETE", f"/v2.0/taas/tap_services/{sid}")
@@ -223,10 +267,16 @@ def sessions(counts):
             if after["flows"] >= flows_before:
                 raise SystemExit(f"delete removed no flows: {flows_before} then {after['flows']}")
             held = int(after["connected"])
-            print(f"| {n:,} | {held:,} | {run.ready_ms / 1000:.2f} s | {per:.1f} KB | {summary(steady)} ms | {summary(burst)} ms "
-                  f"| {create:.2f} s | {active:.2f} s | {delete:.2f} s |", flush=True)
+            # Each switch's delete: open, adds and barrier, then the commit; their replies.
+            sent, back = round((after["in"] - before["in"]) / n), round((after["out"] - before["out"]) / n)
+            exchange = f"{sent - COMMIT_BYTES}:{back - COMMIT_BYTES},{COMMIT_BYTES}:{COMMIT_BYTES}"
         finally:
             run.close()
+        progress(f"{n:,} connections: the transport floor, {exchange} bytes per connection")
+        floor, fcpu_push, fcpu_answer = transport_floor(n, exchange)
+        progress(f"floor: {floor:.2f} s, CPU seconds pushing / answering end {fcpu_push:.2f} / {fcpu_answer:.2f}")
+        print(f"| {n:,} | {held:,} | {run.ready_ms / 1000:.2f} s | {per:.1f} KB | {summary(steady)} ms | {summary(burst)} ms "
+              f"| {create:.2f} s | {active:.2f} s | {delete:.2f} s | {floor:.2f} s | {delete / floor:.1f}× |", flush=True)
 
 
 def latency(nodes, creations):
@@ -536,6 +586,10 @@ def main(argv):
             return store(int(argv[1]), int(argv[2]))
         if len(argv) >= 4 and argv[0] == "scale":
             return scale(int(argv[1]), int(argv[2]), [int(a) for a in argv[3:]])
+        if len(argv) == 3 and argv[0] == "floor":
+            floor, push, answer = transport_floor(int(argv[1]), argv[2])
+            print(f"{int(argv[1]):,} connections, {argv[2]} bytes: {floor:.3f} s; CPU seconds pushing / answering end {push:.2f} / {answer:.2f}")
+            return
         if len(argv) == 4 and argv[0] == "preload":
             return fresh_preload(int(argv[1]), int(argv[2]), int(argv[3]), 2000)
     except ValueError:

@@ -19,6 +19,9 @@ public final class SimulatedSwitch: Sendable {
 
     public struct Stats: Sendable {
         public var received = 0
+        /// Bytes received from the controller, and sent to it.
+        public var bytesIn = 0
+        public var bytesOut = 0
         public var flowMods = 0
         public var handshakeDone = false
         /// Flows and groups now in the tables.
@@ -65,8 +68,8 @@ public final class SimulatedSwitch: Sendable {
 
     /// The table counters alone, without copying the tables: cheap enough to poll 10,000
     /// switches many times a second while they are being programmed.
-    public var tableSummary: (flows: Int, groups: Int, changes: Int, lastChange: Double) {
-        stats.withLockedValue { ($0.flows, $0.groups, $0.tableChanges, $0.lastChange) }
+    public var tableSummary: (flows: Int, groups: Int, changes: Int, lastChange: Double, bytesIn: Int, bytesOut: Int) {
+        stats.withLockedValue { ($0.flows, $0.groups, $0.tableChanges, $0.lastChange, $0.bytesIn, $0.bytesOut) }
     }
 
     /// The tables as they stand (to reconnect a switch that kept them, as a real one does), read
@@ -107,6 +110,7 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var echoes: [UInt32: (ContinuousClock.Instant, EventLoopPromise<Duration>)] = [:]
     private var nextXID: UInt32 = 0x8000_0000
+    private var bytesOut = 0
 
     init(datapathID: UInt64, ports: [PortDescription]?, tables: SimulatedTables, stats: NIOLockedValueBox<SimulatedSwitch.Stats>) {
         responder = SwitchResponder(datapathID: datapathID, ports: ports)
@@ -138,6 +142,7 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
+        let bytesIn = incoming.readableBytes
         buffer.writeBuffer(&incoming)
         var count = 0, flowMods = 0, handshake = false, changes = 0
         while true {
@@ -192,9 +197,11 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
         buffer.discardReadBytes()
         context.flush()
         let flows = tables.flowCount, groups = tables.groups.count
-        let now = changes > 0 ? Self.wallClock() : 0
+        let now = changes > 0 ? Self.wallClock() : 0, bytesOut = bytesOut
         stats.withLockedValue {
             $0.received += count
+            $0.bytesIn += bytesIn
+            $0.bytesOut = bytesOut
             $0.flowMods += flowMods
             if handshake { $0.handshakeDone = true }
             $0.flows = flows
@@ -213,6 +220,8 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
     }
 
     private func send(_ context: ChannelHandlerContext, _ m: OpenFlowMessage) {
-        context.write(wrapOutboundOut(m.encoded(allocator: context.channel.allocator)), promise: nil)
+        let bytes = m.encoded(allocator: context.channel.allocator)
+        bytesOut += bytes.readableBytes
+        context.write(wrapOutboundOut(bytes), promise: nil)
     }
 }
