@@ -73,21 +73,13 @@ public final class SwitchConnection: Sendable, Hashable, CustomStringConvertible
     /// Sends messages without replies of their own followed by a barrier; returns the errors
     /// the switch sent for them, keyed by index in `payloads`.
     public func transaction(_ payloads: [OpenFlowMessage.Payload]) async throws -> [Int: ErrorMessage] {
-        try await transactionFuture(payloads).get()
+        try await transactionFuture(count: payloads.count) { send in send(payloads) }.get()
     }
 
-    /// `transaction(_:)` as a future, completed on the connection's event loop, with the
-    /// `then` of `transaction(count:then:_:)`. Called on that loop (`execute`), it crosses no
-    /// thread: a change to every bridge costs no task, nor its hand-offs, per bridge.
-    public func transactionFuture(_ payloads: [OpenFlowMessage.Payload], then: OpenFlowMessage.Payload? = nil) -> EventLoopFuture<[Int: ErrorMessage]> {
-        let promise = channel.eventLoop.makePromise(of: [Int: ErrorMessage].self)
-        let handler = handler
-        let token = lastToken.withLockedValue { $0 += 1; return $0 }
-        onLoop {
-            handler.value.openTransaction(token: token, count: payloads.count, then: then, promise: promise)
-            handler.value.transactionStep(token: token, members: payloads, close: true)
-        }
-        return promise.futureResult
+    /// `transactionFuture`, awaited.
+    public func transaction(count: Int, then: OpenFlowMessage.Payload? = nil,
+                            _ produce: (_ send: ([OpenFlowMessage.Payload]) -> Void) throws -> Void) async throws -> [Int: ErrorMessage] {
+        try await transactionFuture(count: count, then: then, produce).get()
     }
 
     /// Runs `work` on the connection's event loop, in order with the session's own work.
@@ -102,17 +94,19 @@ public final class SwitchConnection: Sendable, Hashable, CustomStringConvertible
 
     /// A transaction whose members are made while the first are already on their way:
     /// `produce` hands them to `send` in order, in pieces, `count` in all, and the barrier
-    /// follows the last. Returns the errors as `transaction(_:)` does.
+    /// follows the last. The future (completed on the connection's event loop) gives the errors
+    /// the switch sent for them, keyed by index. Called on that loop (`execute`), it is made and
+    /// sent there, crossing no thread: a change to every bridge costs no task per bridge.
     ///
     /// `then` (a bundle's commit) is sent only once the barrier shows every member went through
     /// without error; its own error is keyed by `count`. A switch may refuse a bundle's message
     /// when it is added and still commit the rest, so a commit must wait for that answer.
-    public func transaction(count: Int, then: OpenFlowMessage.Payload? = nil,
-                            _ produce: (_ send: ([OpenFlowMessage.Payload]) -> Void) throws -> Void) async throws -> [Int: ErrorMessage] {
+    public func transactionFuture(count: Int, then: OpenFlowMessage.Payload? = nil,
+                                  _ produce: (_ send: ([OpenFlowMessage.Payload]) -> Void) throws -> Void) -> EventLoopFuture<[Int: ErrorMessage]> {
         let promise = channel.eventLoop.makePromise(of: [Int: ErrorMessage].self)
-        let handler = handler, loop = channel.eventLoop
+        let handler = handler
         let token = lastToken.withLockedValue { $0 += 1; return $0 }
-        loop.execute { handler.value.openTransaction(token: token, count: count, then: then, promise: promise) }
+        onLoop { handler.value.openTransaction(token: token, count: count, then: then, promise: promise) }
         // Small pieces are held and handed over together, the last ones with the barrier: a
         // small transaction (one bridge's delta) is one write to the switch, not one per piece.
         var given = 0
@@ -120,23 +114,24 @@ public final class SwitchConnection: Sendable, Hashable, CustomStringConvertible
         func hand(close: Bool) {
             let piece = held
             held = []
-            loop.execute { handler.value.transactionStep(token: token, members: piece, close: close) }
+            onLoop { handler.value.transactionStep(token: token, members: piece, close: close) }
         }
         do {
             try produce { piece in
                 given += piece.count
-                held += piece
+                if held.isEmpty { held = piece } else { held += piece }
                 if held.count >= Self.heldMessages { hand(close: false) }
             }
         } catch {
             // What was made is sent and closed by its barrier all the same.
             hand(close: true)
-            throw error
+            return channel.eventLoop.makeFailedFuture(error)
         }
         hand(close: true)
-        let errors = try await promise.futureResult.get()
-        guard given == count else { throw Miscount(description: "a transaction opened for \(count) messages was given \(given)") }
-        return errors
+        return promise.futureResult.flatMapThrowing { [given] errors in
+            guard given == count else { throw Miscount(description: "a transaction opened for \(count) messages was given \(given)") }
+            return errors
+        }
     }
 
     /// How many members are held before they go to the event loop.

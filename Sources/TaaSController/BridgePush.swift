@@ -52,7 +52,7 @@ enum BridgePush {
             guard !plan.isEmpty else { return finished(.alreadyHeld) }
             guard leadership.mayProgram else { return finished(.failed("no longer the leader")) }
             let log = { var l = logger; l[metadataKey: "node"] = "\(p.node)"; return l }()
-            BridgeSync.applyOnLoop(plan, to: connection, bundleID: UInt32(truncatingIfNeeded: p.ticket)).whenComplete { result in
+            BridgeSync.bundle(plan, to: connection, bundleID: UInt32(truncatingIfNeeded: p.ticket)).whenComplete { result in
                 switch result {
                 case .success: finished(programmed(p, plan, log))
                 case .failure(let error): finished(outcome(of: error, log))

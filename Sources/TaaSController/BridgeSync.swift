@@ -26,16 +26,13 @@ public enum BridgeSync {
         public var description: String
     }
 
-    /// Sends the plan as one bundle (all or nothing) and waits for the commit. The plan's first
-    /// pieces are sent while the rest are still being made. The commit goes only once a barrier
-    /// shows every message was added: Open vSwitch refuses a bad message when it is added and
-    /// would commit the rest. Either way the switch's error for the message that failed (at
-    /// adding, or when the commit fails) is matched to it, not lost.
+    /// Sends the plan as one bundle (all or nothing) and waits for the commit, with its meters
+    /// around it: meters the flows will name exist before the bundle; those no flow names go
+    /// after it.
     public static func apply(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) async throws {
         guard !plan.isEmpty else { return }
-        // Meters the flows will name exist before the bundle; those no flow names go after it.
         try await meters(plan.metersFirst, c)
-        if plan.count > 0 { try await bundle(plan, to: c, bundleID: bundleID) }
+        if plan.count > 0 { try await bundle(plan, to: c, bundleID: bundleID).get() }
         try await meters(plan.metersLast, c)
     }
 
@@ -48,31 +45,18 @@ public enum BridgeSync {
         }
     }
 
-    static func bundle(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) async throws {
-        let errors: [Int: ErrorMessage]
-        do {
-            errors = try await c.transaction(count: 1 + plan.count, then: commit(bundleID)) { send in
-                send([open(bundleID)])
-                plan.pieces { piece in send(piece.map { .bundleAdd(BundleAdd(bundleID: bundleID, message: $0)) }) }
-            }
-        } catch {
-            // Never leave a bundle open behind a failed transaction.
-            _ = try? await c.request(discard(bundleID))
-            throw error
-        }
-        guard !errors.isEmpty else { return }
-        _ = try? await c.request(discard(bundleID))
-        throw refusal(errors, plan)
-    }
-
-    /// A plan without meters, as `apply` sends it, made and sent from the connection's event
-    /// loop (`SwitchConnection.execute`) with no task waiting: for a bridge's usual small delta.
-    public static func applyOnLoop(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) -> EventLoopFuture<Void> {
-        precondition(plan.metersFirst.isEmpty && plan.metersLast.isEmpty, "meters go outside the bundle: use apply")
-        var members: [OpenFlowMessage.Payload] = [open(bundleID)]
-        members.reserveCapacity(1 + plan.count)
-        plan.pieces { piece in members += piece.map { .bundleAdd(BundleAdd(bundleID: bundleID, message: $0)) } }
-        return c.transactionFuture(members, then: commit(bundleID)).flatMapErrorThrowing { error in
+    /// The plan's flows and groups (not its meters: `apply` sends them around it) as one
+    /// bundle, committed once a barrier shows every message was added: Open vSwitch refuses a
+    /// bad message when it is added and would commit the rest. Either way the switch's error
+    /// for the message that failed (at adding, or when the commit fails) is matched to it, not
+    /// lost. The first pieces go while the rest are still being made. Called on the
+    /// connection's event loop (`SwitchConnection.execute`), it is made, sent and committed
+    /// there with no task waiting: a bridge's usual small delta (`BridgePush.start`).
+    public static func bundle(_ plan: ReconcilePlan, to c: SwitchConnection, bundleID: UInt32) -> EventLoopFuture<Void> {
+        c.transactionFuture(count: 1 + plan.count, then: commit(bundleID)) { send in
+            send([open(bundleID)])
+            plan.pieces { piece in send(piece.map { .bundleAdd(BundleAdd(bundleID: bundleID, message: $0)) }) }
+        }.flatMapErrorThrowing { error in
             // Never leave a bundle open behind a failed transaction. (The discard goes ahead
             // of anything sent on the connection later, without waiting for it.)
             _ = c.requestFuture(discard(bundleID))

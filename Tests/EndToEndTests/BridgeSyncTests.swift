@@ -73,10 +73,11 @@ import Testing
         #expect(again.isEmpty, "read back, the bridge holds exactly its program")
     }
 
-    /// `applyOnLoop` (a bridge's small delta, made and sent on its event loop), as `apply`.
+    /// `BridgeSync.bundle` called on the connection's event loop (a bridge's small delta, as
+    /// `BridgePush.start` sends it), awaited.
     static func applyOnLoop(_ plan: ReconcilePlan, _ c: SwitchConnection, bundleID: UInt32) async throws {
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, Error>) in
-            c.execute { BridgeSync.applyOnLoop(plan, to: c, bundleID: bundleID).whenComplete { done.resume(with: $0) } }
+            c.execute { BridgeSync.bundle(plan, to: c, bundleID: bundleID).whenComplete { done.resume(with: $0) } }
         }
     }
 
