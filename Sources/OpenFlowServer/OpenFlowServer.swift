@@ -41,6 +41,7 @@ public final class OpenFlowServer: Sendable {
     private let group: EventLoopGroup
     private let logger: Logger
     private let metrics = SessionMetrics()
+    private let tickers: SessionTickers
     private let serverTLS: NIOSSLContext?
     private let clientTLS: NIOSSLContext?
     private let listeners = NIOLockedValueBox<[Channel]>([])
@@ -56,6 +57,7 @@ public final class OpenFlowServer: Sendable {
         self.group = group
         self.logger = logger
         registry = SwitchRegistry(logger: logger)
+        tickers = SessionTickers(configuration.session)
         (serverTLS, clientTLS) = try TLSFiles.contexts(for: configuration.targets, configuration.tls, what: "ssl targets")
     }
 
@@ -180,7 +182,8 @@ public final class OpenFlowServer: Sendable {
                 try sync.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: nil))
             }
         }
-        let handler = SessionHandler(configuration: configuration.session, registry: registry, metrics: metrics, logger: logger)
+        let handler = SessionHandler(configuration: configuration.session, registry: registry, metrics: metrics, logger: logger,
+                                     tickers: tickers)
         let connection = SwitchConnection(id: id, channel: channel, peer: peer, handler: handler, handshakeEnded: handshakeEnded)
         handler.connection = connection
         try sync.addHandler(handler)

@@ -23,7 +23,10 @@ final class SessionHandler: ChannelDuplexHandler {
     /// Transactions whose members are still being handed over: the connection's token → the
     /// barrier's xid and how many members were given so far.
     private var streams: [UInt64: (barrier: UInt32, given: Int)] = [:]
-    private var ticker: RepeatedTask?
+    private let tickers: SessionTickers
+    private var started = false
+    /// Where `LoopTicker` keeps this session (-1: not ticking).
+    var tickPhase = -1, tickIndex = -1
     private var context: ChannelHandlerContext?
     private var readPending = false
     /// Messages held back while the peer is not reading what we already wrote; bounded by the
@@ -36,8 +39,11 @@ final class SessionHandler: ChannelDuplexHandler {
     private let metrics: SessionMetrics
     weak var connection: SwitchConnection?
 
-    init(configuration: SessionStateMachine.Configuration, registry: SwitchRegistry, metrics: SessionMetrics, logger: Logger) {
+    /// `tickers`: the clock shared by a server's sessions (default: one of its own).
+    init(configuration: SessionStateMachine.Configuration, registry: SwitchRegistry, metrics: SessionMetrics, logger: Logger,
+         tickers: SessionTickers? = nil) {
         machine = SessionStateMachine(configuration: configuration, now: .now())
+        self.tickers = tickers ?? SessionTickers(configuration)
         self.registry = registry
         self.metrics = metrics
         self.logger = logger
@@ -56,22 +62,22 @@ final class SessionHandler: ChannelDuplexHandler {
     }
 
     private func start(_ context: ChannelHandlerContext) {
-        guard ticker == nil else { return }
+        guard !started else { return }
+        started = true
         metrics.sessionsOpened.increment()
-        // Ticks often enough that the keepalive fires within a quarter of its interval.
-        let c = machine.configuration
-        let period = TimeAmount.nanoseconds(max(min(c.idleInterval.nanoseconds, c.echoTimeout.nanoseconds) / 4, 1_000_000))
-        ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in
-            guard let self, let context = self.context else { return }
-            self.run(self.machine.tick(now: context.eventLoop.now), context)
-        }
+        tickers.add(self, on: context.eventLoop)
         run(machine.channelActive(now: context.eventLoop.now), context)
+    }
+
+    /// The session's clock (`SessionTickers`): keepalive and deadlines.
+    func tick(now: NIODeadline) {
+        guard let context else { return }
+        run(machine.tick(now: now), context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         // The context holds this handler: let go of it so the session's state is freed.
-        ticker?.cancel()
-        ticker = nil
+        tickers.remove(self, on: context.eventLoop)
         self.context = nil
     }
 
@@ -116,8 +122,7 @@ final class SessionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        ticker?.cancel()
-        ticker = nil
+        tickers.remove(self, on: context.eventLoop)
         let reason = closeReason ?? "connection closed by peer"
         run(machine.channelInactive(reason: reason), context)
         metrics.sessionsClosed.increment()

@@ -14,11 +14,12 @@ import Testing
         let registry: SwitchRegistry
         let connection: SwitchConnection
 
-        init(idle: TimeAmount = .seconds(5), timeout: TimeAmount = .seconds(3)) throws {
-            loop = EmbeddedEventLoop()
+        init(idle: TimeAmount = .seconds(5), timeout: TimeAmount = .seconds(3), loop: EmbeddedEventLoop = EmbeddedEventLoop(),
+             tickers: SessionTickers? = nil) throws {
+            self.loop = loop
             registry = SwitchRegistry(logger: Logger(label: "test"))
             let handler = SessionHandler(configuration: .init(idleInterval: idle, echoTimeout: timeout), registry: registry,
-                                         metrics: SessionMetrics(), logger: Logger(label: "test"))
+                                         metrics: SessionMetrics(), logger: Logger(label: "test"), tickers: tickers)
             channel = EmbeddedChannel(loop: loop)
             connection = SwitchConnection(id: 1, channel: channel, peer: "embedded", handler: handler)
             handler.connection = connection
