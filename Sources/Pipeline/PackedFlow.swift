@@ -81,6 +81,13 @@ struct PackedKey: Hashable, Sendable {
 
     static let groupBit = EthernetAddress(rawValue: 0x0100_0000_0000)
 
+    /// The match as a flow entry holds it (`BridgeProgram.entry` normalizes it the same way).
+    var normalizedMatch: Match {
+        var fields = match.fields
+        Match.normalize(&fields)
+        return Match(fields)
+    }
+
     /// The match as OXM fields, in the normalized order.
     var match: Match {
         var m: [OXMField] = []

@@ -213,9 +213,7 @@ public struct ReconcilePlan: Sendable {
         try PlanOrder(stale).forEachPiece { positions in
             try body(positions.map { .flowMod(Self.delete(stale[$0])) })
         }
-        try Self.inOrder(count: packedStale.count, key: { packedStale[$0].key }, entry: { packedStale[$0].value.entry(packedStale[$0].key) }) { piece in
-            try body(piece.map { .flowMod(Self.delete($0.entry)) })
-        }
+        try packedDeletes(body)
         if !groupLast.isEmpty { try body(groupLast) }
     }
 
@@ -230,6 +228,25 @@ public struct ReconcilePlan: Sendable {
         } else if count > 0 {
             let entries = (0..<count).map(entry)
             try PlanOrder(entries).forEachPiece { positions in try body(positions.map { ($0, entries[$0]) }) }
+        }
+    }
+
+    /// The packed flows to delete, in plan order. A delete names a flow by its key and cookie
+    /// alone: its instructions are never made (most of the cost of a whole `FlowEntry`).
+    private func packedDeletes(_ body: ([OpenFlowMessage.Payload]) throws -> Void) rethrows {
+        let n = packedStale.count
+        func mod(_ i: Int, _ match: Match) -> OpenFlowMessage.Payload {
+            let k = packedStale[i].key
+            return .flowMod(FlowMod(cookie: packedStale[i].value.cookie, cookieMask: UInt64.max, tableID: k.table, command: .deleteStrict,
+                                    priority: k.priority, match: match))
+        }
+        if PlanOrder.isCut(n) {
+            try PlanOrder(count: n) { let k = packedStale[$0].key; return (k.table, k.priority, k.match) }
+                .forEachPiece { positions in try body(positions.map { mod($0, packedStale[$0].key.normalizedMatch) }) }
+        } else if n > 0 {
+            let matches = packedStale.map(\.key.normalizedMatch)
+            try PlanOrder(count: n) { (packedStale[$0].key.table, packedStale[$0].key.priority, matches[$0]) }
+                .forEachPiece { positions in try body(positions.map { mod($0, matches[$0]) }) }
         }
     }
 
