@@ -7,6 +7,7 @@
   bench-sim.py preload NODES VMS SIZE       the bulk preload alone: SIZE tap flows into a fresh taasd, to ACTIVE
   bench-sim.py store NODES CREATIONS        POST tap flow → ACTIVE with the policy in SQLite, then in PostgreSQL (scripts/bench-store.sh)
   bench-sim.py floor COUNT OUT:BACK,...      the transport alone under a push to COUNT connections (transport-floor)
+  bench-sim.py idle COUNT...                taasd's CPU with COUNT idle switches connected, default keepalive and 60 s
 
 Runs the release builds in .build/release (scripts/bench-sessions.sh and bench-latency-sim.sh
 build them, with transport-floor; TAAS_BIN=DIR runs others, TAAS_BENCH_LOG=info makes taasd's log verbose,
@@ -277,6 +278,31 @@ def sessions(counts):
         progress(f"floor: {floor:.2f} s, CPU seconds pushing / answering end {fcpu_push:.2f} / {fcpu_answer:.2f}")
         print(f"| {n:,} | {held:,} | {run.ready_ms / 1000:.2f} s | {per:.1f} KB | {summary(steady)} ms | {summary(burst)} ms "
               f"| {create:.2f} s | {active:.2f} s | {delete:.2f} s | {floor:.2f} s | {delete / floor:.1f}× |", flush=True)
+
+
+def idle(counts, settle=8, span=20):
+    """taasd's and switch-sim's CPU while COUNT switches stay connected and idle: with taasd's
+    default keepalive (an echo after 5 s of silence, so COUNT / 5 echoes a second), then with
+    60 s (almost none: what holding the sessions costs by itself)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    print(f"idle: CPU over {span} s, {settle} s after every switch was ready (switch-sim answers the echoes)")
+    print("| switches | keepalive | taasd CPU | switch-sim CPU |")
+    print("| --- | --- | --- | --- |")
+    for n in counts:
+        for quiet in (False, True):
+            progress(f"{n:,} switches, keepalive {'60 s' if quiet else 'default'}: connecting")
+            run = Run(n, 1, quiet_echo=quiet)
+            try:
+                time.sleep(settle)
+                cpu0, t0 = (cpu_seconds(run.taasd.pid), cpu_seconds(run.sim.pid)), time.time()
+                time.sleep(span)
+                cpu1, t1 = (cpu_seconds(run.taasd.pid), cpu_seconds(run.sim.pid)), time.time()
+            finally:
+                run.close()
+            d = t1 - t0
+            print(f"| {n:,} | {'60 s' if quiet else '5 s (default)'} | {100 * (cpu1[0] - cpu0[0]) / d:.1f} % "
+                  f"| {100 * (cpu1[1] - cpu0[1]) / d:.1f} % |", flush=True)
 
 
 def latency(nodes, creations):
@@ -586,6 +612,8 @@ def main(argv):
             return store(int(argv[1]), int(argv[2]))
         if len(argv) >= 4 and argv[0] == "scale":
             return scale(int(argv[1]), int(argv[2]), [int(a) for a in argv[3:]])
+        if len(argv) >= 2 and argv[0] == "idle":
+            return idle([int(a) for a in argv[1:]])
         if len(argv) == 3 and argv[0] == "floor":
             floor, push, answer = transport_floor(int(argv[1]), argv[2])
             print(f"{int(argv[1]):,} connections, {argv[2]} bytes: {floor:.3f} s; CPU seconds pushing / answering end {push:.2f} / {answer:.2f}")
