@@ -193,7 +193,7 @@ final class SessionHandler: ChannelDuplexHandler {
         }
         if close {
             streams[token] = nil
-            actions += machine.closeTransaction(s.barrier)
+            actions += machine.closeTransaction(s.barrier, given: s.given + payloads.count)
         }
         run(actions, context)
     }

@@ -100,7 +100,8 @@ public final class SwitchConnection: Sendable, Hashable, CustomStringConvertible
     ///
     /// `then` (a bundle's commit) is sent only once the barrier shows every member went through
     /// without error; its own error is keyed by `count`. A switch may refuse a bundle's message
-    /// when it is added and still commit the rest, so a commit must wait for that answer.
+    /// when it is added and still commit the rest, so a commit must wait for that answer. Given
+    /// more or fewer members than `count`, the transaction sends no `then` and fails (`Miscount`).
     public func transactionFuture(count: Int, then: OpenFlowMessage.Payload? = nil,
                                   _ produce: (_ send: ([OpenFlowMessage.Payload]) -> Void) throws -> Void) -> EventLoopFuture<[Int: ErrorMessage]> {
         let promise = channel.eventLoop.makePromise(of: [Int: ErrorMessage].self)

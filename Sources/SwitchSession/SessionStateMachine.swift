@@ -371,10 +371,13 @@ public struct SessionStateMachine: Sendable {
         return [.sendAll(firstXID: first, payloads.count <= room ? payloads : Array(payloads.prefix(room)))]
     }
 
-    /// Sends an open transaction's barrier, after all its members.
-    public mutating func closeTransaction(_ barrier: UInt32) -> [Action] {
+    /// Sends an open transaction's barrier, after all its members. `given`: how many members
+    /// the caller handed over; when that is not the count the transaction was opened for, its
+    /// `then` (a bundle's commit) never goes: the caller did not mean what was sent.
+    public mutating func closeTransaction(_ barrier: UInt32, given: Int? = nil) -> [Action] {
         guard case .barrier(let errors, sent: false, let then)? = pending[barrier] else { return [] }
-        pending[barrier] = .barrier(errors: errors, sent: true, then: then)
+        let opened = transactions.first { $0.barrier == barrier }?.members.count ?? 0
+        pending[barrier] = .barrier(errors: errors, sent: true, then: (given.map { $0 == opened } ?? true) ? then : nil)
         return [.send(OpenFlowMessage(xid: barrier, .barrierRequest))]
     }
 

@@ -49,6 +49,7 @@ enum BridgePush {
         guard !p.claimedOnly || connection.role == .master else { return finished(.failed("this connection was not claimed")) }
         connection.execute {
             let plan = ReconcilePlan(delta: delta)
+            precondition(plan.metersFirst.isEmpty && plan.metersLast.isEmpty, "meters go outside the bundle: a task's push (run)")
             guard !plan.isEmpty else { return finished(.alreadyHeld) }
             guard leadership.mayProgram else { return finished(.failed("no longer the leader")) }
             let log = { var l = logger; l[metadataKey: "node"] = "\(p.node)"; return l }()

@@ -227,6 +227,16 @@ import Testing
         }
         #expect(both == [sent[0].xid: exists, barrier - 1: failed] && m.pendingCount == 0)
 
+        // Handed one member of the two it was opened for: the barrier ends it, no commit goes.
+        (barrier, _) = m.openTransaction(count: 2, then: commit)
+        sent = Self.sent(m.members(of: barrier, from: 0, [.flowMod(FlowMod(priority: 1))]) + m.closeTransaction(barrier, given: 1))
+        #expect(sent.map(\.xid) == [barrier - 3, barrier])
+        after = m.received(OpenFlowMessage(xid: barrier, .barrierReply), now: t0)
+        guard after.count == 1, case .transactionCompleted(barrier, .success)? = after.first else {
+            Issue.record("a commit followed a miscounted transaction: \(after)"); return
+        }
+        #expect(m.pendingCount == 0)
+
         // The session ends while the commit is out: the transaction fails under its barrier.
         (barrier, _) = m.openTransaction(count: 2, then: commit)
         _ = members(&m, barrier)
