@@ -51,7 +51,6 @@ final class LoopTicker {
     private let loop: EventLoop
     private var phases: [[SessionHandler]]
     private var count = 0
-    private var nextPhase = 0
     private var fired = 0
     private var task: RepeatedTask?
 
@@ -62,10 +61,11 @@ final class LoopTicker {
 
     func add(_ s: SessionHandler, period: TimeAmount) {
         guard s.tickPhase < 0 else { return }
-        s.tickPhase = nextPhase
-        s.tickIndex = phases[nextPhase].count
-        phases[nextPhase].append(s)
-        nextPhase = (nextPhase + 1) % phases.count
+        // The least taken turn: sessions that come and go never leave the turns lopsided.
+        let phase = phases.indices.min { phases[$0].count < phases[$1].count } ?? 0
+        s.tickPhase = phase
+        s.tickIndex = phases[phase].count
+        phases[phase].append(s)
         count += 1
         if task == nil {
             let step = TimeAmount.nanoseconds(period.nanoseconds / Int64(phases.count))
