@@ -14,7 +14,7 @@ build them, with transport-floor; TAAS_BIN=DIR runs others, TAAS_BENCH_LOG=info 
 TAAS_BENCH_PERF=DIR records `perf record -g` of taasd and switch-sim during a sessions push). Each run
 has its own directory, ports and processes, and removes them at the end, also when interrupted.
 """
-import http.client, json, os, random, resource, shutil, signal, subprocess, sys, tempfile, time, urllib.request
+import http.client, json, os, queue, random, resource, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.request
 
 BIN = os.environ.get("TAAS_BIN") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release")
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
@@ -176,28 +176,44 @@ def transport_floor(n, exchange, window=64):
     """The same push with nothing encoded, parsed or decided: `transport-floor` at both ends, N
     connections over loopback, WINDOW in flight, the bytes of EXCHANGE (OUT:BACK per round trip).
     Returns the seconds to the last reply and the CPU seconds of the pushing and the answering end."""
+    # Each connection is a descriptor at either end.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     port = 20000 + 2 * random.randrange(6000)
     common = ["--port", str(port), "--connections", str(n), "--exchange", exchange]
     procs = []
+    lines = queue.Queue()
+
+    def line(what, timeout=120):
+        """The pushing end's next line, or an error naming what did not happen in time."""
+        try:
+            text = lines.get(timeout=timeout)
+        except queue.Empty:
+            raise SystemExit(f"transport-floor: {what} within {timeout} s") from None
+        if not text:
+            raise SystemExit(f"transport-floor push ended before {what}")
+        return text
+
     try:
         push = subprocess.Popen([os.path.join(BIN, "transport-floor"), "push", "--window", str(window)] + common,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         procs.append(push)
-        if not push.stdout.readline().startswith("listening"):
+        threading.Thread(target=lambda: [lines.put(t) for t in iter(push.stdout.readline, "")] + [lines.put("")], daemon=True).start()
+        if not line("listening").startswith("listening"):
             raise SystemExit("transport-floor push did not listen")
         answer = subprocess.Popen([os.path.join(BIN, "transport-floor"), "answer"] + common)
         procs.append(answer)
-        if not push.stdout.readline().startswith("ready"):
+        if not line(f"{n:,} connections made").startswith("ready"):
             raise SystemExit("transport-floor: the connections were not made")
         time.sleep(1)  # quiet, as before the push it stands for
         cpu0 = (cpu_seconds(push.pid), cpu_seconds(answer.pid))
         push.stdin.write("go\n")
         push.stdin.flush()
-        line = push.stdout.readline().split()
+        words = line("the push's end").split()
         cpu1 = (cpu_seconds(push.pid), cpu_seconds(answer.pid))
-        if line[:2] != ["floor", "seconds"]:
-            raise SystemExit(f"transport-floor push said {line}")
-        return float(line[2]), cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
+        if words[:2] != ["floor", "seconds"]:
+            raise SystemExit(f"transport-floor push said {words}")
+        return float(words[2]), cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
     finally:
         for p in procs:
             if p.poll() is None:
@@ -268,8 +284,11 @@ def sessions(counts):
             if after["flows"] >= flows_before:
                 raise SystemExit(f"delete removed no flows: {flows_before} then {after['flows']}")
             held = int(after["connected"])
-            # Each switch's delete: open, adds and barrier, then the commit; their replies.
+            # Each switch's delete: open, adds and barrier, then the commit; their replies (switch-sim counts
+            # these alone, not the statistics reads or echoes that may fall in the same time).
             sent, back = round((after["in"] - before["in"]) / n), round((after["out"] - before["out"]) / n)
+            if min(sent, back) <= COMMIT_BYTES:
+                raise SystemExit(f"the delete sent each switch {sent} bytes and got {back} back: not a bundle and its commit")
             exchange = f"{sent - COMMIT_BYTES}:{back - COMMIT_BYTES},{COMMIT_BYTES}:{COMMIT_BYTES}"
         finally:
             run.close()

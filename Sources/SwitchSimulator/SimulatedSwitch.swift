@@ -19,9 +19,10 @@ public final class SimulatedSwitch: Sendable {
 
     public struct Stats: Sendable {
         public var received = 0
-        /// Bytes received from the controller, and sent to it.
-        public var bytesIn = 0
-        public var bytesOut = 0
+        /// Bytes of bundle traffic: the bundle messages and barriers received, and their replies
+        /// (what a push to the switch costs on the wire; statistics and echoes not counted).
+        public var bundleBytesIn = 0
+        public var bundleBytesOut = 0
         public var flowMods = 0
         public var handshakeDone = false
         /// Flows and groups now in the tables.
@@ -68,8 +69,8 @@ public final class SimulatedSwitch: Sendable {
 
     /// The table counters alone, without copying the tables: cheap enough to poll 10,000
     /// switches many times a second while they are being programmed.
-    public var tableSummary: (flows: Int, groups: Int, changes: Int, lastChange: Double, bytesIn: Int, bytesOut: Int) {
-        stats.withLockedValue { ($0.flows, $0.groups, $0.tableChanges, $0.lastChange, $0.bytesIn, $0.bytesOut) }
+    public var tableSummary: (flows: Int, groups: Int, changes: Int, lastChange: Double, bundleBytesIn: Int, bundleBytesOut: Int) {
+        stats.withLockedValue { ($0.flows, $0.groups, $0.tableChanges, $0.lastChange, $0.bundleBytesIn, $0.bundleBytesOut) }
     }
 
     /// The tables as they stand (to reconnect a switch that kept them, as a real one does), read
@@ -110,7 +111,6 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var echoes: [UInt32: (ContinuousClock.Instant, EventLoopPromise<Duration>)] = [:]
     private var nextXID: UInt32 = 0x8000_0000
-    private var bytesOut = 0
 
     init(datapathID: UInt64, ports: [PortDescription]?, tables: SimulatedTables, stats: NIOLockedValueBox<SimulatedSwitch.Stats>) {
         responder = SwitchResponder(datapathID: datapathID, ports: ports)
@@ -142,11 +142,11 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
-        let bytesIn = incoming.readableBytes
         buffer.writeBuffer(&incoming)
-        var count = 0, flowMods = 0, handshake = false, changes = 0
+        var count = 0, flowMods = 0, handshake = false, changes = 0, bundleIn = 0, bundleOut = 0
         while true {
             let m: OpenFlowMessage
+            let unread = buffer.readableBytes
             do {
                 guard let next = try buffer.readOpenFlowMessage() else { break }
                 m = next
@@ -171,11 +171,12 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
                 }
                 continue
             case .bundleAdd, .bundleControl:
+                bundleIn += unread - buffer.readableBytes
                 let (reply, errors, changed) = tables.bundle(m.payload, xid: m.xid)
                 for (xid, code) in errors {
-                    send(context, OpenFlowMessage(xid: xid, .error(ErrorMessage(code: code, experimenter: code.type == .experimenter ? ExperimenterID.onf : nil))))
+                    bundleOut += send(context, OpenFlowMessage(xid: xid, .error(ErrorMessage(code: code, experimenter: code.type == .experimenter ? ExperimenterID.onf : nil))))
                 }
-                if let reply { send(context, OpenFlowMessage(xid: m.xid, .bundleControl(reply))) }
+                if let reply { bundleOut += send(context, OpenFlowMessage(xid: m.xid, .bundleControl(reply))) }
                 if changed { changes += 1 }
                 continue
             case .multipartRequest(let r):
@@ -189,7 +190,12 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
             default:
                 break
             }
-            for reply in responder.answer(m) { send(context, reply) }
+            let barrier = if case .barrierRequest = m.payload { true } else { false }
+            if barrier { bundleIn += unread - buffer.readableBytes }
+            for reply in responder.answer(m) {
+                let n = send(context, reply)
+                if barrier { bundleOut += n }
+            }
             responder.flows = []
             responder.groups = []
             responder.meters = []
@@ -197,11 +203,11 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
         buffer.discardReadBytes()
         context.flush()
         let flows = tables.flowCount, groups = tables.groups.count
-        let now = changes > 0 ? Self.wallClock() : 0, bytesOut = bytesOut
+        let now = changes > 0 ? Self.wallClock() : 0
         stats.withLockedValue {
             $0.received += count
-            $0.bytesIn += bytesIn
-            $0.bytesOut = bytesOut
+            $0.bundleBytesIn += bundleIn
+            $0.bundleBytesOut += bundleOut
             $0.flowMods += flowMods
             if handshake { $0.handshakeDone = true }
             $0.flows = flows
@@ -219,9 +225,11 @@ final class SimulatedSwitchHandler: ChannelInboundHandler {
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
-    private func send(_ context: ChannelHandlerContext, _ m: OpenFlowMessage) {
+    /// Sends a message; returns its size.
+    @discardableResult
+    private func send(_ context: ChannelHandlerContext, _ m: OpenFlowMessage) -> Int {
         let bytes = m.encoded(allocator: context.channel.allocator)
-        bytesOut += bytes.readableBytes
         context.write(wrapOutboundOut(bytes), promise: nil)
+        return bytes.readableBytes
     }
 }

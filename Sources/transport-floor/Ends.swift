@@ -10,13 +10,21 @@ final class PushingEnd: ChannelInboundHandler {
     let payloads: [ByteBuffer]
     let back: [Int]
     let done: @Sendable () -> Void
+    let lost: @Sendable () -> Void
     private var context: ChannelHandlerContext?
     private var step = 0, pending = 0
 
-    init(payloads: [ByteBuffer], back: [Int], done: @escaping @Sendable () -> Void) {
+    init(payloads: [ByteBuffer], back: [Int], done: @escaping @Sendable () -> Void, lost: @escaping @Sendable () -> Void) {
         self.payloads = payloads
         self.back = back
         self.done = done
+        self.lost = lost
+    }
+
+    /// A connection closed before its push was through: the run cannot finish.
+    func channelInactive(context: ChannelHandlerContext) {
+        if step < payloads.count { lost() }
+        context.fireChannelInactive()
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }

@@ -32,6 +32,10 @@ extension TransportFloor {
         @OptionGroup var common: Common
         @Option(help: "Pushes in flight at once (taasd: 64).") var window = 64
 
+        func validate() throws {
+            guard window > 0 else { throw ValidationError("--window must be positive") }
+        }
+
         func run() throws {
             let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
             defer { try? group.syncShutdownGracefully() }
@@ -44,7 +48,7 @@ extension TransportFloor {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let end = PushingEnd(payloads: payloads, back: back) { pushes.finished() }
+                        let end = PushingEnd(payloads: payloads, back: back, done: { pushes.finished() }, lost: { pushes.lost() })
                         try channel.pipeline.syncOperations.addHandler(end)
                         pushes.accepted(channel, NIOLoopBound(end, eventLoop: channel.eventLoop))
                     }
@@ -114,6 +118,16 @@ final class Pushes: Sendable {
             return s.members.count == total
         }
         if all { allAccepted.succeed() }
+    }
+
+    /// A connection was lost before its push was through.
+    func lost() {
+        allAccepted.fail(Lost())
+        allDone.fail(Lost())
+    }
+
+    struct Lost: Error, CustomStringConvertible {
+        var description: String { "a connection closed before its push was through" }
     }
 
     func begin() {
