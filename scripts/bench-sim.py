@@ -42,6 +42,18 @@ def rss_kb(pid, field="VmRSS"):
     return 0
 
 
+def stop(procs):
+    """Ends the processes still running: SIGTERM, then SIGKILL after 30 s."""
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
 class Run:
     """taasd with a topology of NODES nodes (VMS ports each), and switch-sim playing its bridges."""
 
@@ -130,14 +142,7 @@ class Run:
                 self.sim.wait(timeout=60)
             except (OSError, subprocess.TimeoutExpired):
                 pass
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+        stop(self.procs)
         if self.log:
             self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -215,14 +220,7 @@ def transport_floor(n, exchange, window=64):
             raise SystemExit(f"transport-floor push said {words}")
         return float(words[2]), cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop(procs)
 
 
 def sessions(counts):
