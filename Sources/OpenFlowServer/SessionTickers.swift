@@ -26,6 +26,11 @@ final class SessionTickers: Sendable {
     /// Event loops with a timer running (tests).
     var loopsTicking: Int { loops.withLockedValue { $0.count } }
 
+    /// How many sessions take each turn on a loop (tests; on that loop).
+    func turns(on loop: EventLoop) -> [Int] {
+        loops.withLockedValue { $0[ObjectIdentifier(loop)] }?.value.turns ?? []
+    }
+
     /// Starts ticking a session; on its channel's event loop.
     func add(_ session: SessionHandler, on loop: EventLoop) {
         let ticker = loops.withLockedValue { loops in
@@ -58,6 +63,8 @@ final class LoopTicker {
         self.loop = loop
         phases = Array(repeating: [], count: slots)
     }
+
+    var turns: [Int] { phases.map(\.count) }
 
     func add(_ s: SessionHandler, period: TimeAmount) {
         guard s.tickPhase < 0 else { return }

@@ -43,4 +43,18 @@ import Testing
         #expect(sessions.allSatisfy { !$0.channel.isActive }, "every remaining session timed out on its tick")
         #expect(tickers.loopsTicking == 0, "a loop with no session stops its timer")
     }
+
+    @Test func newSessionsTakeTheTurnsLeftEmpty() throws {
+        let loop = EmbeddedEventLoop()
+        let tickers = SessionTickers(SessionStateMachine.Configuration(idleInterval: .seconds(5), echoTimeout: .seconds(3)))
+        let first = try (0..<32).map { _ in try HandlerTests.Harness(loop: loop, tickers: tickers) }
+        #expect(tickers.turns(on: loop) == Array(repeating: 2, count: 16))
+        // Those of the first eight turns leave; the sixteen that come fill them again.
+        for (i, h) in first.enumerated() where i % 16 < 8 { try h.channel.close().wait() }
+        #expect(tickers.turns(on: loop) == Array(repeating: 0, count: 8) + Array(repeating: 2, count: 8))
+        let more = try (0..<16).map { _ in try HandlerTests.Harness(loop: loop, tickers: tickers) }
+        #expect(tickers.turns(on: loop) == Array(repeating: 2, count: 16), "\(tickers.turns(on: loop))")
+        for h in first + more where h.channel.isActive { try h.channel.close().wait() }
+        #expect(tickers.loopsTicking == 0)
+    }
 }
