@@ -34,19 +34,27 @@ public actor PolicyService {
     public func read<T: Sendable>(_ body: @Sendable (PolicyTable) throws -> T) rethrows -> T { try body(table) }
 
     /// Applies a change: `body` edits the table; what it changed is stored, then published.
-    /// With a shared store, what other replicas committed is taken (and published) first.
-    public func mutate<T: Sendable>(fence: WriteFence? = nil,
+    /// With a shared store, what other replicas committed is taken (and published) first. The
+    /// store's patience counts from the call, before any wait for this actor.
+    public nonisolated func mutate<T: Sendable>(fence: WriteFence? = nil,
+                                                _ body: @Sendable (inout PolicyTable, inout NewIDs) throws -> T) async throws -> T {
+        try await write(fence: fence, asked: .now, body)
+    }
+
+    private func write<T: Sendable>(fence: WriteFence?, asked: ContinuousClock.Instant,
                                     _ body: @Sendable (inout PolicyTable, inout NewIDs) throws -> T) throws -> T {
         var result: T?
         var delta = PolicyDelta()
         var refused: (any Error)?
         do {
-            try store.write(fence: fence) { remote in
-                adopt(remote)
-                table.begin()
-                do { result = try body(&table, &ids) } catch { refused = error; throw error }
-                delta = table.journaled
-                return delta.storeChanges
+            try StoreDeadline.$by.withValue(store.patience.map { asked + $0 }) {
+                try store.write(fence: fence) { remote in
+                    adopt(remote)
+                    table.begin()
+                    do { result = try body(&table, &ids) } catch { refused = error; throw error }
+                    delta = table.journaled
+                    return delta.storeChanges
+                }
             }
         } catch {
             table.rollback()
@@ -109,7 +117,7 @@ public actor PolicyService {
     /// Records ports the topology reports (with replicas, only while `fence` still leads: a
     /// leader's view that arrives after another took over must not overwrite the newer one's).
     public func recordPorts(_ ports: [PortRecord], fence: WriteFence? = nil) throws {
-        try mutate(fence: fence) { t, _ in ports.forEach { t.recordPort($0) } }
+        try write(fence: fence, asked: .now) { t, _ in ports.forEach { t.recordPort($0) } }
     }
 
     /// How many resources of each kind there are (statuses are counted against these).

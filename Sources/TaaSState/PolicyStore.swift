@@ -59,6 +59,16 @@ public protocol PolicyStore: Sendable {
     func write(fence: WriteFence?, _ body: (RemoteChanges) throws -> [PolicyChange]) throws
     /// What other writers committed since this store last looked (outside a write).
     func catchUp() throws -> RemoteChanges
+    /// How long a write may take, from the moment it is asked for, to reach the store (its wait
+    /// behind earlier calls included); nil: no limit (a local file). See `StoreDeadline`.
+    var patience: Duration? { get }
+}
+
+/// The moment by which a store call must have reached the database, set by `PolicyService`
+/// around each write: a write queued behind calls stuck on a server that stopped answering fails
+/// once its patience is spent, rather than after each of theirs and then its own.
+public enum StoreDeadline {
+    @TaskLocal public static var by: ContinuousClock.Instant?
 }
 
 /// Who must still lead for a write to be made.
@@ -79,6 +89,8 @@ extension PolicyStore {
     }
 
     public func catchUp() throws -> RemoteChanges { .none }
+
+    public var patience: Duration? { nil }
 }
 
 extension PolicyDelta {

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import TaaSState
 
 /// One connection to PostgreSQL, used by one caller at a time and opened again when lost. Calls
 /// are synchronous (the store protocol's, as SQLite's are): they wait on postgres-nio's event
@@ -60,9 +61,17 @@ final class PostgresLink: @unchecked Sendable {
     /// the connection (waiting for the call ahead, opening it, setting it up) takes at most
     /// `timeout` in all: behind a call stuck on a server that stopped answering (a catch-up, say),
     /// a write would otherwise wait that call's timeout, then the connection's, then its own.
+    /// Within a write's `StoreDeadline`, getting the connection takes at most what is left of it:
+    /// none left (the write waited behind calls to a server that stopped answering), it fails at once.
     func with<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        let by = NIODeadline.now() + timeout
-        guard lock.lock(before: Date(timeIntervalSinceNow: Double(timeout.nanoseconds) / 1e9)) else {
+        var by = NIODeadline.now() + timeout
+        if let deadline = StoreDeadline.by {
+            let (seconds, attoseconds) = ContinuousClock.now.duration(to: deadline).components
+            let left = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+            guard left > 0 else { throw timedOut(TimedOut(what: "the calls to the store ahead of this one")) }
+            by = min(by, NIODeadline.now() + .nanoseconds(left))
+        }
+        guard lock.lock(before: Date(timeIntervalSinceNow: Double(max(by - .now(), .zero).nanoseconds) / 1e9)) else {
             throw timedOut(TimedOut(what: "the connection, busy with another statement"))
         }
         defer { lock.unlock() }

@@ -89,6 +89,8 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
         }
     }
 
+    public var patience: Duration? { .nanoseconds(link.timeout.nanoseconds) }
+
     public func write(fence: WriteFence?, _ body: (RemoteChanges) throws -> [PolicyChange]) throws {
         try link.with { c in
             let top: Int64? = try link.transaction(c) {

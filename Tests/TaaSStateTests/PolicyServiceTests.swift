@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import TaaSPolicy
 import TaaSState
@@ -76,5 +77,38 @@ import Testing
         let s = try await service.mutate { t, _ in try t.createTapService(.init(projectID: "p", portID: "b"), id: Self.id(3), by: .admin) }
         var it = changes.makeAsyncIterator()
         #expect(try #require(await it.next()).tapServices == [s.id: .added(s)])
+    }
+
+    /// A store that takes its time over each write and notes the deadline each saw.
+    final class SlowStore: PolicyStore {
+        let seen = Mutex<[(entered: ContinuousClock.Instant, by: ContinuousClock.Instant?)]>([])
+        let patience: Duration?
+        init(patience: Duration?) { self.patience = patience }
+        func load() throws -> PolicySnapshot { PolicySnapshot(services: [], flows: [], mirrors: [], ports: []) }
+        func apply(_ changes: [PolicyChange]) throws {}
+        func write(fence: WriteFence?, _ body: (RemoteChanges) throws -> [PolicyChange]) throws {
+            seen.withLock { $0.append((.now, StoreDeadline.by)) }
+            Thread.sleep(forTimeInterval: 0.3)
+            _ = try body(.none)
+        }
+    }
+
+    /// A write's patience counts from when it was asked for, its wait behind another included.
+    @Test func aWritesDeadlineCountsFromWhenItWasAsked() async throws {
+        let store = SlowStore(patience: .seconds(1))
+        let service = try PolicyService(store: store)
+        async let first: Void = service.mutate { t, _ in _ = t }
+        async let second: Void = service.mutate { t, _ in _ = t }
+        _ = try await (first, second)
+        let seen = store.seen.withLock { $0 }
+        #expect(seen.count == 2)
+        let later = try #require(seen.max { $0.entered < $1.entered })
+        let by = try #require(later.by, "a store with patience gets a deadline")
+        // It waited about 0.3 s behind the first: about 0.7 s of its second was left.
+        #expect(later.entered.duration(to: by) < .milliseconds(850), "\(later.entered.duration(to: by))")
+
+        let unhurried = SlowStore(patience: nil)
+        _ = try await PolicyService(store: unhurried).mutate { t, _ in _ = t }
+        #expect(unhurried.seen.withLock { $0 }.allSatisfy { $0.by == nil }, "no patience, no deadline")
     }
 }
