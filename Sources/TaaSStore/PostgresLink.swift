@@ -66,23 +66,23 @@ final class PostgresLink: @unchecked Sendable {
     func with<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         var by = NIODeadline.now() + timeout
         if let deadline = StoreDeadline.by {
-            let (seconds, attoseconds) = ContinuousClock.now.duration(to: deadline).components
-            let left = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-            guard left > 0 else { throw timedOut(TimedOut(what: "the calls to the store ahead of this one")) }
-            by = min(by, NIODeadline.now() + .nanoseconds(left))
+            let left = TimeAmount(ContinuousClock.now.duration(to: deadline))
+            guard left > .zero else { throw timedOut(TimedOut(what: "the calls to the store ahead of this one")) }
+            by = min(by, NIODeadline.now() + left)
         }
-        guard lock.lock(before: Date(timeIntervalSinceNow: Double(max(by - .now(), .zero).nanoseconds) / 1e9)) else {
+        func left() -> TimeAmount { max(by - .now(), .zero) }
+        guard lock.lock(before: Date(timeIntervalSinceNow: Double(left().nanoseconds) / 1e9)) else {
             throw timedOut(TimedOut(what: "the connection, busy with another statement"))
         }
         defer { lock.unlock() }
         if connection?.isClosed ?? true {
             do {
                 // A connection that comes up after the wait gave up is closed at once.
-                let c = try open(id: 1, within: max(by - .now(), .zero))
+                let c = try open(id: 1, within: left())
                 do {
                     // A replica stopped inside a transaction (SIGSTOP, a hung host) would hold the
                     // writers' lock for ever: the server ends such a session instead.
-                    _ = try run(c, "SET idle_in_transaction_session_timeout = \(Self.idleInTransaction)", [], within: max(by - .now(), .zero))
+                    _ = try run(c, "SET idle_in_transaction_session_timeout = \(Self.idleInTransaction)", [], within: left())
                 } catch {
                     // Never dropped unclosed (postgres-nio traps on that in debug builds).
                     Self.discard(c)

@@ -89,7 +89,7 @@ public final class PostgresPolicyStore: PolicyStore, @unchecked Sendable {
         }
     }
 
-    public var patience: Duration? { .nanoseconds(link.timeout.nanoseconds) }
+    public var patience: Duration? { Duration(link.timeout) }
 
     public func write(fence: WriteFence?, _ body: (RemoteChanges) throws -> [PolicyChange]) throws {
         try link.with { c in
